@@ -1,0 +1,148 @@
+//! Generated bindings of Trophy's Application API ([`app`]) and Admin API ([`admin`]).
+//!
+//! This crate is an implementation detail of [`trophy`](https://docs.rs/trophy): its modules
+//! `app` and `admin` are written by `cargo xtask regen` from the documents in `openapi/` and
+//! are never edited by hand. What is hand-written lives here, in `lib.rs`: the [`open_enum!`]
+//! macro that every enum of the documents is generated with, so that a value unknown to this
+//! version is kept as `Unknown(String)` instead of failing the call.
+#![forbid(unsafe_code)]
+
+/// Defines an open string enum: known values as variants, anything else kept verbatim in
+/// `Unknown(String)`. Serializes to and from the plain string; round-trips unknown values.
+#[macro_export]
+macro_rules! open_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+            /// A value this version of the SDK does not know, kept as sent.
+            Unknown(::std::string::String),
+        }
+
+        impl $name {
+            /// Every value this version knows, in document order.
+            pub const KNOWN: &'static [&'static str] = &[$($value),+];
+
+            /// The wire value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $value,)+
+                    Self::Unknown(other) => other.as_str(),
+                }
+            }
+
+            /// Whether this is a value this version of the SDK knows.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::Unknown(_))
+            }
+        }
+
+        impl ::std::convert::From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $($value => Self::$variant,)+
+                    other => Self::Unknown(other.to_string()),
+                }
+            }
+        }
+
+        impl ::std::convert::From<::std::string::String> for $name {
+            fn from(value: ::std::string::String) -> Self {
+                match value.as_str() {
+                    $($value => Self::$variant,)+
+                    _ => Self::Unknown(value),
+                }
+            }
+        }
+
+        impl ::std::convert::From<&::std::string::String> for $name {
+            fn from(value: &::std::string::String) -> Self {
+                Self::from(value.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                struct Visitor;
+                impl<'de> ::serde::de::Visitor<'de> for Visitor {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str("a string")
+                    }
+                    fn visit_str<E: ::serde::de::Error>(self, value: &str) -> ::std::result::Result<$name, E> {
+                        Ok($name::from(value))
+                    }
+                    fn visit_string<E: ::serde::de::Error>(self, value: ::std::string::String) -> ::std::result::Result<$name, E> {
+                        Ok($name::from(value))
+                    }
+                }
+                deserializer.deserialize_str(Visitor)
+            }
+        }
+
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> ::std::string::String {
+                stringify!($name).to_string()
+            }
+            fn json_schema(_: &mut ::schemars::gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                // Open: any string is accepted; the known values are listed as examples.
+                ::schemars::schema::SchemaObject {
+                    instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                    metadata: Some(Box::new(::schemars::schema::Metadata {
+                        examples: vec![$(::serde_json::json!($value)),+],
+                        ..Default::default()
+                    })),
+                    ..Default::default()
+                }
+                .into()
+            }
+        }
+    };
+}
+
+pub mod admin;
+pub mod app;
+
+#[cfg(test)]
+mod tests {
+    crate::open_enum! {
+        /// A test enum.
+        Colour { Red = "red", DarkBlue = "dark_blue" }
+    }
+
+    #[test]
+    fn known_and_unknown_values_round_trip() {
+        let v: Vec<Colour> = serde_json::from_str(r#"["red","dark_blue","green"]"#).unwrap();
+        assert_eq!(v, vec![Colour::Red, Colour::DarkBlue, Colour::Unknown("green".into())]);
+        assert_eq!(serde_json::to_string(&v).unwrap(), r#"["red","dark_blue","green"]"#);
+        assert!(!v[2].is_known());
+        assert_eq!(Colour::KNOWN, &["red", "dark_blue"]);
+        assert_eq!("dark_blue".parse::<Colour>().unwrap().to_string(), "dark_blue");
+    }
+
+    #[test]
+    fn non_strings_are_rejected() {
+        assert!(serde_json::from_str::<Colour>("3").is_err());
+    }
+}

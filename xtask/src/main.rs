@@ -1,0 +1,111 @@
+//! `cargo xtask`: maintenance commands of trophy-rs.
+//!
+//! - `cargo xtask regen [--check]`: regenerate `trophy-generated/src/{app,admin}.rs` from
+//!   `openapi/`; with `--check`, fail with a diff when the checked-in files are stale.
+//! - `cargo xtask spec-diff <reference> [--ours <document>]`: semantic comparison of a reference
+//!   document (JSON or YAML, OpenAPI 3.0 or 3.1) with one of ours.
+//! - `cargo xtask normalize <document>`: print the document as progenitor receives it.
+
+mod generate;
+mod normalize;
+mod specdiff;
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+const USAGE: &str = "usage:
+  cargo xtask regen [--check]
+  cargo xtask spec-diff <reference.json|yaml> [--ours <document>] [--base <reference>]
+  cargo xtask normalize <document>";
+
+fn main() -> ExitCode {
+    match run(std::env::args().skip(1).collect()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: Vec<String>) -> Result<ExitCode> {
+    let Some(cmd) = args.first() else { bail!("{USAGE}") };
+    match cmd.as_str() {
+        "regen" => {
+            let check = match args.get(1).map(String::as_str) {
+                None => false,
+                Some("--check") => true,
+                Some(other) => bail!("unknown option {other}\n{USAGE}"),
+            };
+            regen(check)
+        }
+        "spec-diff" => specdiff::command(&args[1..], &workspace_root()),
+        "normalize" => {
+            let path = args.get(1).context(USAGE)?;
+            let doc = normalize::to_progenitor(normalize::load(Path::new(path))?)?;
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => bail!("unknown command {other}\n{USAGE}"),
+    }
+}
+
+fn regen(check: bool) -> Result<ExitCode> {
+    let root = workspace_root();
+    let started = std::time::Instant::now();
+    let mut stale = Vec::new();
+    for api in generate::APIS {
+        let doc = normalize::load(&root.join("openapi").join(api.document))?;
+        let normalized = normalize::to_progenitor(doc)?;
+        let source = generate::generate(api, &normalized)?;
+        let target = root.join("trophy-generated/src").join(format!("{}.rs", api.module));
+        let current = std::fs::read_to_string(&target).unwrap_or_default();
+        if current == source {
+            continue;
+        }
+        if check {
+            print_diff(&target, &current, &source);
+            stale.push(target);
+        } else {
+            std::fs::write(&target, &source).with_context(|| format!("writing {}", target.display()))?;
+            println!("wrote {} ({} lines)", target.display(), source.lines().count());
+        }
+    }
+    if !stale.is_empty() {
+        eprintln!(
+            "\n{} generated file(s) differ from what openapi/ produces; run `cargo xtask regen` and review the snapshots.",
+            stale.len()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    if check {
+        println!("trophy-generated is up to date ({:.2?})", started.elapsed());
+    } else {
+        println!("regenerated in {:.2?}", started.elapsed());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_diff(path: &Path, old: &str, new: &str) {
+    let diff = similar::TextDiff::from_lines(old, new);
+    println!("--- {} (checked in)\n+++ {} (regenerated)", path.display(), path.display());
+    let mut shown = 0;
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        if shown >= 400 {
+            println!("... diff truncated");
+            break;
+        }
+        let text = hunk.to_string();
+        shown += text.lines().count();
+        print!("{text}");
+    }
+}

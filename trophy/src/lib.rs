@@ -1,1 +1,3 @@
-//! placeholder
+//! placeholder: being written
+#![forbid(unsafe_code)]
+pub mod webhooks;

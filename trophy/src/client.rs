@@ -1,0 +1,329 @@
+//! The client and its configuration.
+
+use crate::config::{RateLimit, RetryConfig, Timeouts};
+use crate::error::{Error, Result};
+use crate::ratelimit::RateLimiter;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use std::fmt;
+use std::sync::Arc;
+
+/// Default base URL of the Application API.
+pub const DEFAULT_API_URL: &str = "https://api.trophy.so/v1";
+/// Default base URL of the Admin API.
+pub const DEFAULT_ADMIN_URL: &str = "https://admin.trophy.so/v1";
+/// The Trophy API version this SDK's documents describe, sent as `X-SDK-VERSION`.
+pub const API_VERSION: &str = "1.21.1";
+/// The default `User-Agent`: `trophy-rs/<crate version>`.
+pub const USER_AGENT: &str = concat!("trophy-rs/", env!("CARGO_PKG_VERSION"));
+
+/// A Trophy API key. Its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct ApiKey(pub(crate) HeaderValue);
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+impl ApiKey {
+    fn parse(key: &str) -> Result<Self> {
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(Error::invalid("api_key", "must not be empty"));
+        }
+        let mut value = HeaderValue::from_str(key)
+            .map_err(|_| Error::invalid("api_key", "contains characters not allowed in an HTTP header"))?;
+        value.set_sensitive(true);
+        Ok(ApiKey(value))
+    }
+
+    pub(crate) fn is_application_key(&self) -> bool {
+        self.0.as_bytes().starts_with(b"app_")
+    }
+}
+
+/// A client of both Trophy APIs.
+///
+/// Cheap to clone (one `Arc`), `Send + Sync`; all clones share one connection pool, one set of
+/// rate-limit buckets and one configuration.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), trophy::Error> {
+/// let client = trophy::Client::new("your-api-key")?;
+/// let user = client.users().get("user-id").send().await?;
+/// println!("{:?}", user.email);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) api_key: ApiKey,
+    pub(crate) app_url: String,
+    pub(crate) admin_url: String,
+    pub(crate) tenant_id: Option<HeaderValue>,
+    pub(crate) default_headers: HeaderMap,
+    pub(crate) user_agent: HeaderValue,
+    pub(crate) retry: RetryConfig,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) rate_limiter: Option<RateLimiter>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("api_key", &self.inner.api_key)
+            .field("app_url", &self.inner.app_url)
+            .field("admin_url", &self.inner.admin_url)
+            .field("tenant_id", &self.inner.tenant_id)
+            .field("retry", &self.inner.retry)
+            .field("timeouts", &self.inner.timeouts)
+            .field("rate_limited", &self.inner.rate_limiter.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client with the default configuration for this API key.
+    pub fn new(api_key: impl AsRef<str>) -> Result<Self> {
+        Self::builder().api_key(api_key).build()
+    }
+
+    /// A client configured from the environment: `TROPHY_API_KEY` (required), and optionally
+    /// `TROPHY_API_URL`, `TROPHY_ADMIN_URL` and `TROPHY_TENANT_ID`.
+    pub fn from_env() -> Result<Self> {
+        let key = std::env::var("TROPHY_API_KEY")
+            .map_err(|_| Error::Config("TROPHY_API_KEY is not set".into()))?;
+        let mut b = Self::builder().api_key(key);
+        if let Ok(url) = std::env::var("TROPHY_API_URL") {
+            b = b.api_url(url);
+        }
+        if let Ok(url) = std::env::var("TROPHY_ADMIN_URL") {
+            b = b.admin_url(url);
+        }
+        if let Ok(t) = std::env::var("TROPHY_TENANT_ID") {
+            b = b.tenant_id(t);
+        }
+        b.build()
+    }
+
+    /// A builder for every setting.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL of the Application API.
+    pub fn api_url(&self) -> &str {
+        &self.inner.app_url
+    }
+
+    /// The base URL of the Admin API.
+    pub fn admin_url(&self) -> &str {
+        &self.inner.admin_url
+    }
+}
+
+/// Builds a [`Client`].
+///
+/// ```no_run
+/// use std::time::Duration;
+/// let client = trophy::Client::builder()
+///     .api_key("your-api-key")
+///     .tenant_id("customer-42")
+///     .timeouts(trophy::Timeouts::default().per_attempt(Duration::from_secs(5)))
+///     .retry(trophy::RetryConfig::standard())
+///     .rate_limit(trophy::RateLimit::trophy_tiers())
+///     .build()?;
+/// # Ok::<(), trophy::Error>(())
+/// ```
+#[derive(Default)]
+#[must_use]
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    app_url: Option<String>,
+    admin_url: Option<String>,
+    tenant_id: Option<String>,
+    headers: Vec<(String, String)>,
+    user_agent: Option<String>,
+    retry: Option<RetryConfig>,
+    timeouts: Option<Timeouts>,
+    rate_limit: Option<RateLimit>,
+    http: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("app_url", &self.app_url)
+            .field("admin_url", &self.admin_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The API key sent as `X-API-KEY`.
+    pub fn api_key(mut self, key: impl AsRef<str>) -> Self {
+        self.api_key = Some(key.as_ref().to_string());
+        self
+    }
+
+    /// Base URL of the Application API (default `https://api.trophy.so/v1`).
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.app_url = Some(url.into());
+        self
+    }
+
+    /// Base URL of the Admin API (default `https://admin.trophy.so/v1`).
+    pub fn admin_url(mut self, url: impl Into<String>) -> Self {
+        self.admin_url = Some(url.into());
+        self
+    }
+
+    /// `Tenant-ID` sent with every call (a call can override it).
+    pub fn tenant_id(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant_id = Some(tenant.into());
+        self
+    }
+
+    /// An extra header sent with every call.
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Replaces the `User-Agent` (default `trophy-rs/<version>`).
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = Some(ua.into());
+        self
+    }
+
+    /// Retry settings (default [`RetryConfig::standard`]).
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Timeouts (default [`Timeouts::default`]).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = Some(timeouts);
+        self
+    }
+
+    /// Turns on client-side rate limiting.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Uses a caller-supplied HTTP client (its connection pool, proxy and TLS settings). The
+    /// connect timeout of [`Timeouts`] then does not apply: set it on that client.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<Client> {
+        let key = self.api_key.ok_or_else(|| Error::Config("no API key: call .api_key(..)".into()))?;
+        let api_key = ApiKey::parse(&key)?;
+        let timeouts = self.timeouts.unwrap_or_default();
+        let http = match self.http {
+            Some(c) => c,
+            None => reqwest::Client::builder()
+                .connect_timeout(timeouts.connect)
+                .pool_idle_timeout(std::time::Duration::from_secs(60))
+                .build()
+                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
+        };
+        let mut default_headers = HeaderMap::new();
+        for (name, value) in self.headers {
+            let n = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::Config(format!("invalid header name {name:?}")))?;
+            let v = HeaderValue::from_str(&value)
+                .map_err(|_| Error::Config(format!("invalid value for header {name:?}")))?;
+            default_headers.append(n, v);
+        }
+        let user_agent = HeaderValue::from_str(self.user_agent.as_deref().unwrap_or(USER_AGENT))
+            .map_err(|_| Error::Config("invalid user agent".into()))?;
+        let tenant_id = self
+            .tenant_id
+            .map(|t| crate::request::header_value("tenant_id", &t))
+            .transpose()?;
+        let rate_limiter = match self.rate_limit {
+            Some(l) => Some(RateLimiter::new(&l)?),
+            None => None,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                api_key,
+                app_url: base_url("api_url", self.app_url.as_deref().unwrap_or(DEFAULT_API_URL))?,
+                admin_url: base_url("admin_url", self.admin_url.as_deref().unwrap_or(DEFAULT_ADMIN_URL))?,
+                tenant_id,
+                default_headers,
+                user_agent,
+                retry: self.retry.unwrap_or_default(),
+                timeouts,
+                rate_limiter,
+            }),
+        })
+    }
+}
+
+fn base_url(field: &str, url: &str) -> Result<String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| Error::Config(format!("{field} {url:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.cannot_be_a_base() {
+        return Err(Error::Config(format!("{field} {url:?} is not an http(s) base URL")));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(Error::Config(format!("{field} {url:?} must not carry a query or fragment")));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let c = Client::new("sk_live_supersecret").unwrap();
+        let d = format!("{c:?}");
+        assert!(!d.contains("supersecret"), "{d}");
+        assert!(d.contains("<redacted>"));
+        let b = Client::builder().api_key("sk_live_supersecret");
+        assert!(!format!("{b:?}").contains("supersecret"));
+    }
+
+    #[test]
+    fn bad_configuration_is_an_error_not_a_panic() {
+        assert!(matches!(Client::new(""), Err(Error::InvalidInput(_))));
+        assert!(matches!(Client::new("bad\nkey"), Err(Error::InvalidInput(_))));
+        assert!(matches!(Client::builder().build(), Err(Error::Config(_))));
+        let e = Client::builder().api_key("k").api_url("not a url").build().unwrap_err();
+        assert!(e.to_string().contains("api_url"), "{e}");
+        let e = Client::builder().api_key("k").default_header("bad name", "v").build().unwrap_err();
+        assert!(matches!(e, Error::Config(_)));
+    }
+
+    #[test]
+    fn trailing_slashes_are_trimmed() {
+        let c = Client::builder().api_key("k").api_url("http://127.0.0.1:1/v1/").build().unwrap();
+        assert_eq!(c.api_url(), "http://127.0.0.1:1/v1");
+        assert_eq!(c.admin_url(), DEFAULT_ADMIN_URL);
+    }
+
+    #[test]
+    fn client_is_send_sync_and_cheap_to_clone() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<Client>();
+        let c = Client::new("k").unwrap();
+        let c2 = c.clone();
+        assert!(Arc::ptr_eq(&c.inner, &c2.inner));
+    }
+}

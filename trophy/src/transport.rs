@@ -1,0 +1,377 @@
+//! The one door out: every call of every operation goes through [`execute`], so headers,
+//! idempotency keys, rate limiting, timeouts, retries, tracing and error mapping are written
+//! and tested once.
+
+use crate::client::{Client, API_VERSION};
+use crate::error::{
+    is_retryable_status, snippet, ApiError, ConnectionError, DecodeError, Error, Result, TimeoutError,
+};
+use crate::request::{header_value, Api, Call, RequestOptions, Response, RetryClass};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use tracing::Instrument;
+
+/// Largest success body read (a leaderboard of 1,000 rankings is about 100 KiB).
+pub(crate) const MAX_BODY: usize = 32 * 1024 * 1024;
+/// Largest error body read; the rest is dropped unread.
+pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
+
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+const X_SDK_VERSION: HeaderName = HeaderName::from_static("x-sdk-version");
+const TENANT_ID: HeaderName = HeaderName::from_static("tenant-id");
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+enum Failure {
+    /// A response with a non-success status.
+    Status(ApiError),
+    /// No response; `sent` tells whether the request may have reached Trophy.
+    Transport { message: String, sent: bool, source: Box<dyn std::error::Error + Send + Sync> },
+    /// The attempt timed out.
+    AttemptTimeout(Duration),
+    /// Anything that must not be retried.
+    Final(Error),
+}
+
+/// Sends `call`, retrying as its class and the retry settings allow, and decodes the result.
+pub(crate) async fn execute<T: DeserializeOwned>(client: &Client, call: Call, options: RequestOptions) -> Result<Response<T>> {
+    let inner = &client.inner;
+    if call.api == Api::Admin && inner.api_key.is_application_key() {
+        return Err(Error::invalid(
+            "api_key",
+            "application API keys (prefix app_) act for one user and cannot call the Admin API; use an admin key",
+        ));
+    }
+    let retry = options.retry.clone().unwrap_or_else(|| inner.retry.clone());
+    let idempotency_key = match (call.class, &options.idempotency_key) {
+        (_, Some(k)) => Some(header_value("idempotency_key", k)?),
+        (RetryClass::Keyed, None) if retry.max_attempts > 1 => {
+            Some(HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).map_err(|e| Error::Config(e.to_string()))?)
+        }
+        _ => None,
+    };
+    let headers = request_headers(client, &options, idempotency_key)?;
+    let base = match call.api {
+        Api::App => &inner.app_url,
+        Api::Admin => &inner.admin_url,
+    };
+    let mut url = reqwest::Url::parse(&format!("{base}{}", call.path))
+        .map_err(|e| Error::invalid("path", format!("does not form a URL: {e}")))?;
+    if !call.query.is_empty() {
+        url.query_pairs_mut().extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
+    }
+    let per_call = options.timeout.unwrap_or(inner.timeouts.per_call);
+    let per_attempt = options.attempt_timeout.unwrap_or(inner.timeouts.per_attempt);
+    let attempts = AtomicU32::new(0);
+    let span = tracing::info_span!(
+        "trophy.call",
+        operation = call.operation,
+        method = %call.method,
+        path = call.template,
+        attempt = tracing::field::Empty,
+        status = tracing::field::Empty,
+    );
+    let run = attempt_loop::<T>(client, &call, &url, &headers, &retry, per_attempt, &attempts).instrument(span);
+    match tokio::time::timeout(per_call, run).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::Timeout(TimeoutError {
+            operation: call.operation,
+            attempts: attempts.load(Ordering::Relaxed),
+            limit: per_call,
+            whole_call: true,
+        })),
+    }
+}
+
+fn request_headers(client: &Client, options: &RequestOptions, idempotency_key: Option<HeaderValue>) -> Result<HeaderMap> {
+    let inner = &client.inner;
+    let mut h = HeaderMap::with_capacity(8);
+    h.insert(X_API_KEY, inner.api_key.0.clone());
+    h.insert(X_SDK_VERSION, HeaderValue::from_static(API_VERSION));
+    h.insert(http::header::USER_AGENT, inner.user_agent.clone());
+    h.insert(http::header::ACCEPT, HeaderValue::from_static("application/json"));
+    match &options.tenant_id {
+        Some(t) => {
+            h.insert(TENANT_ID, header_value("tenant_id", t)?);
+        }
+        None => {
+            if let Some(t) = &inner.tenant_id {
+                h.insert(TENANT_ID, t.clone());
+            }
+        }
+    }
+    if let Some(k) = idempotency_key {
+        h.insert(IDEMPOTENCY_KEY, k);
+    }
+    for (name, value) in &inner.default_headers {
+        h.insert(name.clone(), value.clone());
+    }
+    for (name, value) in &options.headers {
+        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::invalid("header", format!("{name:?} is not a header name")))?;
+        if n == X_API_KEY {
+            return Err(Error::invalid("header", "set the API key on the client, not as a header"));
+        }
+        h.insert(n, header_value(name, value)?);
+    }
+    Ok(h)
+}
+
+async fn attempt_loop<T: DeserializeOwned>(
+    client: &Client,
+    call: &Call,
+    url: &reqwest::Url,
+    headers: &HeaderMap,
+    retry: &crate::RetryConfig,
+    per_attempt: Duration,
+    attempts: &AtomicU32,
+) -> Result<Response<T>> {
+    let inner = &client.inner;
+    let span = tracing::Span::current();
+    loop {
+        let attempt = attempts.fetch_add(1, Ordering::Relaxed) + 1;
+        span.record("attempt", attempt);
+        if let Some(rl) = &inner.rate_limiter {
+            rl.acquire(call.tier).await;
+        }
+        let outcome = match tokio::time::timeout(per_attempt, one_attempt(client, call, url, headers)).await {
+            Ok(r) => r,
+            Err(_) => Err(Failure::AttemptTimeout(per_attempt)),
+        };
+        let failure = match outcome {
+            Ok((status, resp_headers, body)) => {
+                span.record("status", status);
+                let value = decode::<T>(call.operation, status, &body)?;
+                return Ok(Response::new(status, resp_headers, value));
+            }
+            Err(f) => f,
+        };
+        let may_retry = attempt < retry.max_attempts
+            && match (&failure, call.class) {
+                (Failure::Final(_), _) => false,
+                (Failure::Status(e), RetryClass::Unsafe) => e.status == 429,
+                (Failure::Status(e), _) => is_retryable_status(e.status),
+                (Failure::Transport { sent, .. }, RetryClass::Unsafe) => !sent,
+                (Failure::Transport { .. }, _) => true,
+                (Failure::AttemptTimeout(_), RetryClass::Unsafe) => false,
+                (Failure::AttemptTimeout(_), _) => true,
+            };
+        let mut delay = retry.backoff(attempt);
+        if let Failure::Status(e) = &failure {
+            span.record("status", e.status);
+            if let Some(after) = retry_after(&e.headers) {
+                if after > retry.max_retry_after {
+                    tracing::debug!(?after, "Retry-After beyond the configured maximum; not retrying");
+                    return Err(into_error(failure, call.operation, attempt));
+                }
+                delay = delay.max(after);
+            }
+        }
+        if !may_retry {
+            return Err(into_error(failure, call.operation, attempt));
+        }
+        tracing::debug!(attempt, ?delay, "retrying");
+        tokio::time::sleep(delay).await;
+    }
+}
+
+fn into_error(failure: Failure, operation: &'static str, attempts: u32) -> Error {
+    match failure {
+        Failure::Status(mut e) => {
+            e.attempts = attempts;
+            Error::Api(e)
+        }
+        Failure::Transport { message, source, .. } => {
+            Error::Connection(ConnectionError { operation, attempts, message, source: Some(source) })
+        }
+        Failure::AttemptTimeout(limit) => Error::Timeout(TimeoutError { operation, attempts, limit, whole_call: false }),
+        Failure::Final(e) => e,
+    }
+}
+
+async fn one_attempt(
+    client: &Client,
+    call: &Call,
+    url: &reqwest::Url,
+    headers: &HeaderMap,
+) -> std::result::Result<(u16, HeaderMap, Vec<u8>), Failure> {
+    let inner = &client.inner;
+    let mut req = inner.http.request(call.method.clone(), url.clone()).headers(headers.clone());
+    if let Some(body) = &call.body {
+        req = req.header(http::header::CONTENT_TYPE, "application/json").body(body.clone());
+    }
+    let mut resp = req.send().await.map_err(|e| transport_failure(e, false))?;
+    let status = resp.status().as_u16();
+    let resp_headers = std::mem::take(resp.headers_mut());
+    let success = (200..300).contains(&status);
+    let limit = if success { MAX_BODY } else { MAX_ERROR_BODY };
+    let mut body = Vec::new();
+    let mut truncated = false;
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    body.extend_from_slice(&chunk[..limit - body.len()]);
+                    truncated = true;
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                if success {
+                    return Err(transport_failure(e, true));
+                }
+                // The status is known; a broken error body does not hide it.
+                break;
+            }
+        }
+    }
+    if success {
+        if truncated {
+            return Err(Failure::Final(Error::Decode(DecodeError {
+                operation: call.operation,
+                status,
+                path: ".".into(),
+                message: format!("response body larger than {} MiB", MAX_BODY / (1024 * 1024)),
+                body_snippet: snippet(&body),
+            })));
+        }
+        return Ok((status, resp_headers, body));
+    }
+    let message = error_message(&body);
+    Err(Failure::Status(ApiError {
+        status,
+        body_snippet: if message.is_none() { Some(snippet(&body)) } else { None },
+        message,
+        headers: resp_headers,
+        operation: call.operation,
+        attempts: 0,
+    }))
+}
+
+fn transport_failure(e: reqwest::Error, mut sent: bool) -> Failure {
+    // A connect error means nothing reached Trophy; anything later may have.
+    if e.is_connect() {
+        sent = false;
+    } else if e.is_request() || e.is_body() || e.is_decode() || e.is_timeout() {
+        sent = true;
+    }
+    let message = describe(&e);
+    Failure::Transport { message, sent, source: Box::new(e) }
+}
+
+/// A readable account of a transport error, without URLs (they carry no secret, but keep
+/// messages short) and without the reqwest type.
+fn describe(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    let kind = if e.is_connect() {
+        "connection failed"
+    } else if e.is_timeout() {
+        "timed out"
+    } else if e.is_body() || e.is_decode() {
+        "response interrupted"
+    } else {
+        "request failed"
+    };
+    if parts.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {}", parts.join(": "))
+    }
+}
+
+/// Trophy's error bodies are `{"error": "..."}`; anything else yields no message.
+fn error_message(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        error: Option<serde_json::Value>,
+        message: Option<String>,
+    }
+    let parsed: Body = serde_json::from_slice(body).ok()?;
+    match parsed.error {
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(other) if !other.is_null() => Some(other.to_string()),
+        _ => parsed.message,
+    }
+    .map(|m| m.chars().take(1000).collect())
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(operation: &'static str, status: u16, body: &[u8]) -> Result<T> {
+    let fail = |path: String, message: String| {
+        Error::Decode(DecodeError { operation, status, path, message, body_snippet: snippet(body) })
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        fail(path, e.into_inner().to_string())
+    })?;
+    de.end().map_err(|e| fail(".".into(), e.to_string()))?;
+    Ok(value)
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = v.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Some(Duration::from_secs_f64(secs.min(86_400.0)));
+        }
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        let later = std::time::SystemTime::now() + Duration::from_secs(120);
+        h.insert(http::header::RETRY_AFTER, HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap());
+        let d = retry_after(&h).unwrap();
+        assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120), "{d:?}");
+        h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn error_messages() {
+        assert_eq!(error_message(br#"{"error":"User not found"}"#).as_deref(), Some("User not found"));
+        assert_eq!(error_message(br#"{"message":"nope"}"#).as_deref(), Some("nope"));
+        assert_eq!(error_message(b"<html>502</html>"), None);
+        assert_eq!(error_message(b""), None);
+    }
+
+    #[test]
+    fn decode_names_the_failing_field() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Outer {
+            inner: Inner,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Inner {
+            total: i64,
+        }
+        let e = decode::<Outer>("op", 200, br#"{"inner":{"total":"many"}}"#).unwrap_err();
+        let Error::Decode(d) = e else { panic!("{e:?}") };
+        assert_eq!(d.path, "inner.total");
+        assert_eq!(d.status, 200);
+        assert!(d.body_snippet.contains("many"));
+        assert!(decode::<Outer>("op", 200, br#"{"inner":{"total":1}} trailing"#).is_err());
+    }
+}

@@ -1,0 +1,236 @@
+//! The user sent in requests.
+
+use crate::error::Result;
+use crate::field::Field;
+use crate::request::non_empty;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A user as sent to Trophy: the id plus whichever fields you set. Fields you do not set are
+/// not sent, so Trophy keeps what it has (a user built without `subscribe_to_emails` never
+/// re-subscribes someone who opted out).
+///
+/// Used by metric events, achievement completion and user creation, which create the user
+/// when Trophy does not know it yet and update the fields you set otherwise.
+///
+/// ```no_run
+/// let user = trophy::UserInput::new("user-id")
+///     .email("user@example.com")
+///     .tz("Europe/London")
+///     .attribute("plan", "pro");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct UserInput {
+    /// Your id of the user.
+    pub id: String,
+    /// The user's fields to set or clear.
+    #[serde(flatten)]
+    pub fields: UserUpdate,
+}
+
+impl UserInput {
+    /// A user with this id and nothing else set.
+    pub fn new(id: impl Into<String>) -> Self {
+        UserInput { id: id.into(), fields: UserUpdate::default() }
+    }
+
+    /// Sets the email address.
+    #[must_use]
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.fields = self.fields.email(email);
+        self
+    }
+
+    /// Sets the display name.
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.fields = self.fields.name(name);
+        self
+    }
+
+    /// Sets the IANA time zone, e.g. `Europe/London`.
+    #[must_use]
+    pub fn tz(mut self, tz: impl Into<String>) -> Self {
+        self.fields = self.fields.tz(tz);
+        self
+    }
+
+    /// Clears the time zone (sends `null`).
+    #[must_use]
+    pub fn clear_tz(mut self) -> Self {
+        self.fields = self.fields.clear_tz();
+        self
+    }
+
+    /// Sets the push device tokens.
+    #[must_use]
+    pub fn device_tokens<I, S>(mut self, tokens: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.fields = self.fields.device_tokens(tokens);
+        self
+    }
+
+    /// Clears the device tokens (sends `null`).
+    #[must_use]
+    pub fn clear_device_tokens(mut self) -> Self {
+        self.fields = self.fields.clear_device_tokens();
+        self
+    }
+
+    /// Sets whether Trophy may email the user.
+    #[must_use]
+    pub fn subscribe_to_emails(mut self, subscribe: bool) -> Self {
+        self.fields = self.fields.subscribe_to_emails(subscribe);
+        self
+    }
+
+    /// Sets one user attribute (its key must exist in Trophy).
+    #[must_use]
+    pub fn attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.fields = self.fields.attribute(key, value);
+        self
+    }
+
+    pub(crate) fn check(&self, field: &str) -> Result<()> {
+        non_empty(&format!("{field}.id"), &self.id)
+    }
+}
+
+impl From<&str> for UserInput {
+    fn from(id: &str) -> Self {
+        UserInput::new(id)
+    }
+}
+
+impl From<String> for UserInput {
+    fn from(id: String) -> Self {
+        UserInput::new(id)
+    }
+}
+
+/// Changes to a user's fields: each one set, cleared (where Trophy allows) or left alone.
+///
+/// ```no_run
+/// let changes = trophy::UserUpdate::new().name("Ada").clear_tz();
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct UserUpdate {
+    /// Email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// IANA time zone; can be cleared.
+    #[serde(skip_serializing_if = "Field::is_unset")]
+    pub tz: Field<String>,
+    /// Push device tokens; can be cleared.
+    #[serde(skip_serializing_if = "Field::is_unset")]
+    pub device_tokens: Field<Vec<String>>,
+    /// Whether Trophy may email the user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscribe_to_emails: Option<bool>,
+    /// User attributes by key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<BTreeMap<String, String>>,
+}
+
+impl UserUpdate {
+    /// No changes.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the email address.
+    #[must_use]
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Sets the display name.
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the IANA time zone.
+    #[must_use]
+    pub fn tz(mut self, tz: impl Into<String>) -> Self {
+        self.tz = Field::Set(tz.into());
+        self
+    }
+
+    /// Clears the time zone (sends `null`).
+    #[must_use]
+    pub fn clear_tz(mut self) -> Self {
+        self.tz = Field::Null;
+        self
+    }
+
+    /// Sets the push device tokens (an empty list is sent as `[]`).
+    #[must_use]
+    pub fn device_tokens<I, S>(mut self, tokens: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.device_tokens = Field::Set(tokens.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Clears the device tokens (sends `null`).
+    #[must_use]
+    pub fn clear_device_tokens(mut self) -> Self {
+        self.device_tokens = Field::Null;
+        self
+    }
+
+    /// Sets whether Trophy may email the user.
+    #[must_use]
+    pub fn subscribe_to_emails(mut self, subscribe: bool) -> Self {
+        self.subscribe_to_emails = Some(subscribe);
+        self
+    }
+
+    /// Sets one user attribute.
+    #[must_use]
+    pub fn attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.attributes.get_or_insert_with(BTreeMap::new).insert(key.into(), value.into());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_was_set_is_sent() {
+        let u = UserInput::new("user-id").email("user@example.com").tz("Europe/London");
+        assert_eq!(
+            serde_json::to_value(&u).unwrap(),
+            serde_json::json!({"id": "user-id", "email": "user@example.com", "tz": "Europe/London"})
+        );
+        assert_eq!(serde_json::to_string(&UserInput::new("u")).unwrap(), r#"{"id":"u"}"#);
+    }
+
+    #[test]
+    fn clearing_sends_null_and_empty_lists_survive() {
+        let u = UserUpdate::new().clear_tz().device_tokens(Vec::<String>::new()).subscribe_to_emails(false);
+        assert_eq!(
+            serde_json::to_value(&u).unwrap(),
+            serde_json::json!({"tz": null, "deviceTokens": [], "subscribeToEmails": false})
+        );
+        let u = UserUpdate::new().clear_device_tokens().attribute("plan", "pro");
+        assert_eq!(serde_json::to_value(&u).unwrap(), serde_json::json!({"deviceTokens": null, "attributes": {"plan": "pro"}}));
+    }
+}

@@ -53,6 +53,14 @@ pub fn to_v30(mut doc: Value) -> Value {
     doc
 }
 
+/// Format rules applied to one standalone schema (e.g. a webhook payload).
+pub fn schema_to_v30(schema: &Value) -> Value {
+    let mut wrapper = json!({ "components": { "schemas": { "s": schema } } });
+    walk_schemas(&mut wrapper, &mut |s| down_convert(s));
+    walk_schemas(&mut wrapper, &mut |s| drop_dangling_required(s));
+    wrapper["components"]["schemas"]["s"].take()
+}
+
 /// All rules: what progenitor is given.
 pub fn to_progenitor(doc: Value) -> Result<Value> {
     let mut doc = to_v30(doc);

@@ -13,7 +13,9 @@ pub fn surface(source: &str) -> Result<String, syn::Error> {
     let mut types = Vec::new();
     for item in &file.items {
         match item {
-            syn::Item::Impl(imp) if imp.trait_.is_none() && tidy(&imp.self_ty.to_token_stream().to_string()) == "Client" => {
+            syn::Item::Impl(imp)
+                if imp.trait_.is_none() && tidy(&imp.self_ty.to_token_stream().to_string()) == "Client" =>
+            {
                 for it in &imp.items {
                     if let syn::ImplItem::Fn(f) = it {
                         if f.sig.asyncness.is_some() {
@@ -50,14 +52,28 @@ pub fn surface(source: &str) -> Result<String, syn::Error> {
 
 /// Number of operations in a rendered surface.
 pub fn operation_count(surface: &str) -> usize {
-    surface.lines().take_while(|l| !l.is_empty()).filter(|l| !l.starts_with('#')).count()
+    surface
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter(|l| !l.starts_with('#'))
+        .count()
 }
 
 fn tidy(tokens: &str) -> String {
     let s: String = tokens.split_whitespace().collect::<Vec<_>>().join(" ");
     let s = s.replace("& 'a ", "&").replace("<'a>", "");
-    let s = s.replace(" :: ", "::").replace(":: ", "::").replace(" < ", "<").replace(" <", "<").replace("< ", "<");
-    let s = s.replace(" >", ">").replace(" ,", ",").replace("& '", "&'").replace("' a ", "'a ").replace("& ", "&");
+    let s = s
+        .replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" < ", "<")
+        .replace(" <", "<")
+        .replace("< ", "<");
+    let s = s
+        .replace(" >", ">")
+        .replace(" ,", ",")
+        .replace("& '", "&'")
+        .replace("' a ", "'a ")
+        .replace("& ", "&");
     let mut s = s;
     for prefix in [
         "::std::string::",
@@ -85,7 +101,9 @@ fn operation(f: &syn::ImplItemFn) -> String {
         .filter(|a| a.path().is_ident("doc"))
         .filter_map(|a| match &a.meta {
             syn::Meta::NameValue(nv) => match &nv.value {
-                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s), ..
+                }) => Some(s.value()),
                 _ => None,
             },
             _ => None,
@@ -105,9 +123,11 @@ fn operation(f: &syn::ImplItemFn) -> String {
         .inputs
         .iter()
         .filter_map(|i| match i {
-            syn::FnArg::Typed(p) => {
-                Some(format!("{}: {}", tidy(&p.pat.to_token_stream().to_string()), tidy(&p.ty.to_token_stream().to_string())))
-            }
+            syn::FnArg::Typed(p) => Some(format!(
+                "{}: {}",
+                tidy(&p.pat.to_token_stream().to_string()),
+                tidy(&p.ty.to_token_stream().to_string())
+            )),
             syn::FnArg::Receiver(_) => None,
         })
         .collect();
@@ -126,14 +146,26 @@ fn operation(f: &syn::ImplItemFn) -> String {
     let mut statuses = Vec::new();
     let mut rest = body.as_str();
     while let Some(i) = rest.find("u16 =>") {
-        let digits: String = rest[..i].chars().rev().take_while(|c| c.is_ascii_digit()).collect::<Vec<_>>().into_iter().rev().collect();
+        let digits: String = rest[..i]
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         let after = &rest[i..];
         let arm_end = after[6..].find("u16 =>").map(|j| j + 6).unwrap_or(after.len());
         let is_err = after[..arm_end].contains("ErrorResponse");
         statuses.push(format!("{digits}{}", if is_err { "!" } else { "" }));
         rest = &after[6..];
     }
-    format!("{method} {path} {}({}) -> {ret} [{}]", f.sig.ident, params.join(", "), statuses.join(" "))
+    format!(
+        "{method} {path} {}({}) -> {ret} [{}]",
+        f.sig.ident,
+        params.join(", "),
+        statuses.join(" ")
+    )
 }
 
 fn serde_name(attrs: &[syn::Attribute]) -> Option<String> {
@@ -160,7 +192,11 @@ fn type_surface(item: &syn::Item) -> Option<String> {
                 }
             }
             syn::Fields::Unnamed(u) => {
-                let inner: Vec<String> = u.unnamed.iter().map(|f| tidy(&f.ty.to_token_stream().to_string())).collect();
+                let inner: Vec<String> = u
+                    .unnamed
+                    .iter()
+                    .map(|f| tidy(&f.ty.to_token_stream().to_string()))
+                    .collect();
                 writeln!(out, "newtype {}({})", s.ident, inner.join(", ")).unwrap();
             }
             syn::Fields::Unit => writeln!(out, "struct {}", s.ident).unwrap(),

@@ -18,7 +18,11 @@ async fn generated_client_decodes_a_user() {
         .mount(&server)
         .await;
     let client = trophy_generated::app::Client::new(&server.uri());
-    let user = client.users_get("user/1", None).await.expect("call succeeds").into_inner();
+    let user = client
+        .users_get("user/1", None)
+        .await
+        .expect("call succeeds")
+        .into_inner();
     assert_eq!(user.id, "user/1");
     assert_eq!(user.name.as_deref(), Some("Ada"));
     assert_eq!(user.attributes["plan"], "pro");

@@ -121,7 +121,11 @@ macro_rules! open_enum {
     };
 }
 
+/// The Admin API (`https://admin.trophy.so/v1`), generated from `openapi/admin.yaml`.
+#[rustfmt::skip]
 pub mod admin;
+/// The Application API (`https://api.trophy.so/v1`), generated from `openapi/application.yaml`.
+#[rustfmt::skip]
 pub mod app;
 
 #[cfg(test)]

@@ -96,8 +96,7 @@ impl Client {
     /// A client configured from the environment: `TROPHY_API_KEY` (required), and optionally
     /// `TROPHY_API_URL`, `TROPHY_ADMIN_URL` and `TROPHY_TENANT_ID`.
     pub fn from_env() -> Result<Self> {
-        let key = std::env::var("TROPHY_API_KEY")
-            .map_err(|_| Error::Config("TROPHY_API_KEY is not set".into()))?;
+        let key = std::env::var("TROPHY_API_KEY").map_err(|_| Error::Config("TROPHY_API_KEY is not set".into()))?;
         let mut b = Self::builder().api_key(key);
         if let Ok(url) = std::env::var("TROPHY_API_URL") {
             b = b.api_url(url);
@@ -229,7 +228,9 @@ impl ClientBuilder {
 
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client> {
-        let key = self.api_key.ok_or_else(|| Error::Config("no API key: call .api_key(..)".into()))?;
+        let key = self
+            .api_key
+            .ok_or_else(|| Error::Config("no API key: call .api_key(..)".into()))?;
         let api_key = ApiKey::parse(&key)?;
         let timeouts = self.timeouts.unwrap_or_default();
         let http = match self.http {
@@ -281,7 +282,9 @@ fn base_url(field: &str, url: &str) -> Result<String> {
         return Err(Error::Config(format!("{field} {url:?} is not an http(s) base URL")));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(Error::Config(format!("{field} {url:?} must not carry a query or fragment")));
+        return Err(Error::Config(format!(
+            "{field} {url:?} must not carry a query or fragment"
+        )));
     }
     Ok(url.trim_end_matches('/').to_string())
 }
@@ -307,13 +310,21 @@ mod tests {
         assert!(matches!(Client::builder().build(), Err(Error::Config(_))));
         let e = Client::builder().api_key("k").api_url("not a url").build().unwrap_err();
         assert!(e.to_string().contains("api_url"), "{e}");
-        let e = Client::builder().api_key("k").default_header("bad name", "v").build().unwrap_err();
+        let e = Client::builder()
+            .api_key("k")
+            .default_header("bad name", "v")
+            .build()
+            .unwrap_err();
         assert!(matches!(e, Error::Config(_)));
     }
 
     #[test]
     fn trailing_slashes_are_trimmed() {
-        let c = Client::builder().api_key("k").api_url("http://127.0.0.1:1/v1/").build().unwrap();
+        let c = Client::builder()
+            .api_key("k")
+            .api_url("http://127.0.0.1:1/v1/")
+            .build()
+            .unwrap();
         assert_eq!(c.api_url(), "http://127.0.0.1:1/v1");
         assert_eq!(c.admin_url(), DEFAULT_ADMIN_URL);
     }

@@ -46,7 +46,10 @@ impl RetryConfig {
 
     /// One attempt, no retry.
     pub fn disabled() -> Self {
-        RetryConfig { max_attempts: 1, ..Self::standard() }
+        RetryConfig {
+            max_attempts: 1,
+            ..Self::standard()
+        }
     }
 
     /// Sets the number of attempts (at least 1).
@@ -86,7 +89,9 @@ impl RetryConfig {
 
     /// The backoff before attempt `attempt + 1` (attempt counts from 1).
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.initial_backoff.saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16));
+        let exp = self
+            .initial_backoff
+            .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16));
         let capped = exp.min(self.max_backoff);
         if self.jitter {
             let factor: f64 = 0.5 + rand::random::<f64>() * 0.5;
@@ -167,11 +172,17 @@ pub struct RateLimit {
 impl RateLimit {
     /// Trophy's published tiers: 5 requests/s (tier 1) and 50 requests/s (tier 2).
     pub fn trophy_tiers() -> Self {
-        RateLimit { tier1_per_second: 5.0, tier2_per_second: 50.0 }
+        RateLimit {
+            tier1_per_second: 5.0,
+            tier2_per_second: 50.0,
+        }
     }
 
     /// Custom rates.
     pub fn per_second(tier1: f64, tier2: f64) -> Self {
-        RateLimit { tier1_per_second: tier1, tier2_per_second: tier2 }
+        RateLimit {
+            tier1_per_second: tier1,
+            tier2_per_second: tier2,
+        }
     }
 }

@@ -115,7 +115,10 @@ pub struct InvalidInput {
 
 impl Error {
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Error::InvalidInput(InvalidInput { field: field.into(), reason: reason.into() })
+        Error::InvalidInput(InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        })
     }
 
     /// The HTTP status, for API and decode errors.

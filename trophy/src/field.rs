@@ -88,7 +88,11 @@ mod tests {
 
     #[test]
     fn three_states_serialize_distinctly() {
-        let p = Patch { a: Field::Unset, b: Field::Null, c: Field::Set(3) };
+        let p = Patch {
+            a: Field::Unset,
+            b: Field::Null,
+            c: Field::Set(3),
+        };
         assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"b":null,"c":3}"#);
     }
 }

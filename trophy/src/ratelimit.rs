@@ -24,7 +24,11 @@ struct Bucket {
 impl Bucket {
     fn new(rate: f64) -> Self {
         let burst = rate.max(1.0);
-        Bucket { rate, burst, state: Mutex::new((burst, None)) }
+        Bucket {
+            rate,
+            burst,
+            state: Mutex::new((burst, None)),
+        }
     }
 
     /// Reserves one token and returns how long to wait before using it.
@@ -58,12 +62,21 @@ pub(crate) struct RateLimiter {
 
 impl RateLimiter {
     pub(crate) fn new(limit: &RateLimit) -> Result<Self> {
-        for (name, rate) in [("tier1_per_second", limit.tier1_per_second), ("tier2_per_second", limit.tier2_per_second)] {
+        for (name, rate) in [
+            ("tier1_per_second", limit.tier1_per_second),
+            ("tier2_per_second", limit.tier2_per_second),
+        ] {
             if !(rate.is_finite() && rate > 0.0) {
-                return Err(Error::invalid(name, "must be a positive, finite number of requests per second"));
+                return Err(Error::invalid(
+                    name,
+                    "must be a positive, finite number of requests per second",
+                ));
             }
         }
-        Ok(RateLimiter { tier1: Bucket::new(limit.tier1_per_second), tier2: Bucket::new(limit.tier2_per_second) })
+        Ok(RateLimiter {
+            tier1: Bucket::new(limit.tier1_per_second),
+            tier2: Bucket::new(limit.tier2_per_second),
+        })
     }
 
     /// Waits until a request of `tier` may go out.
@@ -92,7 +105,10 @@ mod tests {
         }
         // 5 at once (burst), then 10 more at 5/s: 2 s.
         let elapsed = start.elapsed();
-        assert!(elapsed >= Duration::from_millis(1990) && elapsed <= Duration::from_millis(2010), "{elapsed:?}");
+        assert!(
+            elapsed >= Duration::from_millis(1990) && elapsed <= Duration::from_millis(2010),
+            "{elapsed:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

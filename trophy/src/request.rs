@@ -44,10 +44,30 @@ pub(crate) struct Call {
 
 impl Call {
     /// A call with the retry class and tier that follow from the API and the method.
-    pub(crate) fn new(api: Api, operation: &'static str, method: http::Method, template: &'static str, path: String) -> Self {
-        let class = if method == http::Method::POST { RetryClass::Unsafe } else { RetryClass::Safe };
+    pub(crate) fn new(
+        api: Api,
+        operation: &'static str,
+        method: http::Method,
+        template: &'static str,
+        path: String,
+    ) -> Self {
+        let class = if method == http::Method::POST {
+            RetryClass::Unsafe
+        } else {
+            RetryClass::Safe
+        };
         let tier = if api == Api::Admin { Tier::One } else { Tier::Two };
-        Call { api, operation, method, template, path, query: Vec::new(), body: None, class, tier }
+        Call {
+            api,
+            operation,
+            method,
+            template,
+            path,
+            query: Vec::new(),
+            body: None,
+            class,
+            tier,
+        }
     }
 
     pub(crate) fn query(mut self, name: &'static str, value: impl ToString) -> Self {
@@ -168,8 +188,14 @@ pub(crate) fn non_empty(field: &str, value: &str) -> Result<()> {
 /// Checks a key Trophy lets admins create: ASCII letters, digits, `-` and `_`.
 pub(crate) fn key_charset(field: &str, value: &str) -> Result<()> {
     non_empty(field, value)?;
-    if let Some(c) = value.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
-        return Err(Error::invalid(field, format!("{c:?} is not allowed: use ASCII letters, digits, `-` and `_`")));
+    if let Some(c) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        return Err(Error::invalid(
+            field,
+            format!("{c:?} is not allowed: use ASCII letters, digits, `-` and `_`"),
+        ));
     }
     Ok(())
 }
@@ -188,7 +214,10 @@ pub(crate) fn list_len(field: &str, len: usize, max: usize) -> Result<()> {
         return Err(Error::invalid(field, "must contain at least one item"));
     }
     if len > max {
-        return Err(Error::invalid(field, format!("has {len} items; at most {max} are allowed per call")));
+        return Err(Error::invalid(
+            field,
+            format!("has {len} items; at most {max} are allowed per call"),
+        ));
     }
     Ok(())
 }
@@ -290,7 +319,10 @@ mod tests {
     fn key_charset_names_the_bad_character() {
         assert!(key_charset("key", "words-written_2").is_ok());
         let e = key_charset("key", "words written").unwrap_err();
-        assert_eq!(e.to_string(), "invalid `key`: ' ' is not allowed: use ASCII letters, digits, `-` and `_`");
+        assert_eq!(
+            e.to_string(),
+            "invalid `key`: ' ' is not allowed: use ASCII letters, digits, `-` and `_`"
+        );
     }
 
     #[test]

@@ -3,9 +3,7 @@
 //! and tested once.
 
 use crate::client::{Client, API_VERSION};
-use crate::error::{
-    is_retryable_status, snippet, ApiError, ConnectionError, DecodeError, Error, Result, TimeoutError,
-};
+use crate::error::{is_retryable_status, snippet, ApiError, ConnectionError, DecodeError, Error, Result, TimeoutError};
 use crate::request::{header_value, Api, Call, RequestOptions, Response, RetryClass};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
@@ -27,7 +25,11 @@ enum Failure {
     /// A response with a non-success status.
     Status(ApiError),
     /// No response; `sent` tells whether the request may have reached Trophy.
-    Transport { message: String, sent: bool, source: Box<dyn std::error::Error + Send + Sync> },
+    Transport {
+        message: String,
+        sent: bool,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The attempt timed out.
     AttemptTimeout(Duration),
     /// Anything that must not be retried.
@@ -35,7 +37,11 @@ enum Failure {
 }
 
 /// Sends `call`, retrying as its class and the retry settings allow, and decodes the result.
-pub(crate) async fn execute<T: DeserializeOwned>(client: &Client, call: Call, options: RequestOptions) -> Result<Response<T>> {
+pub(crate) async fn execute<T: DeserializeOwned>(
+    client: &Client,
+    call: Call,
+    options: RequestOptions,
+) -> Result<Response<T>> {
     let inner = &client.inner;
     if call.api == Api::Admin && inner.api_key.is_application_key() {
         return Err(Error::invalid(
@@ -59,7 +65,8 @@ pub(crate) async fn execute<T: DeserializeOwned>(client: &Client, call: Call, op
     let mut url = reqwest::Url::parse(&format!("{base}{}", call.path))
         .map_err(|e| Error::invalid("path", format!("does not form a URL: {e}")))?;
     if !call.query.is_empty() {
-        url.query_pairs_mut().extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
+        url.query_pairs_mut()
+            .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
     }
     let per_call = options.timeout.unwrap_or(inner.timeouts.per_call);
     let per_attempt = options.attempt_timeout.unwrap_or(inner.timeouts.per_attempt);
@@ -84,7 +91,11 @@ pub(crate) async fn execute<T: DeserializeOwned>(client: &Client, call: Call, op
     }
 }
 
-fn request_headers(client: &Client, options: &RequestOptions, idempotency_key: Option<HeaderValue>) -> Result<HeaderMap> {
+fn request_headers(
+    client: &Client,
+    options: &RequestOptions,
+    idempotency_key: Option<HeaderValue>,
+) -> Result<HeaderMap> {
     let inner = &client.inner;
     let mut h = HeaderMap::with_capacity(8);
     h.insert(X_API_KEY, inner.api_key.0.clone());
@@ -108,9 +119,13 @@ fn request_headers(client: &Client, options: &RequestOptions, idempotency_key: O
         h.insert(name.clone(), value.clone());
     }
     for (name, value) in &options.headers {
-        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::invalid("header", format!("{name:?} is not a header name")))?;
+        let n = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::invalid("header", format!("{name:?} is not a header name")))?;
         if n == X_API_KEY {
-            return Err(Error::invalid("header", "set the API key on the client, not as a header"));
+            return Err(Error::invalid(
+                "header",
+                "set the API key on the client, not as a header",
+            ));
         }
         h.insert(n, header_value(name, value)?);
     }
@@ -181,10 +196,18 @@ fn into_error(failure: Failure, operation: &'static str, attempts: u32) -> Error
             e.attempts = attempts;
             Error::Api(e)
         }
-        Failure::Transport { message, source, .. } => {
-            Error::Connection(ConnectionError { operation, attempts, message, source: Some(source) })
-        }
-        Failure::AttemptTimeout(limit) => Error::Timeout(TimeoutError { operation, attempts, limit, whole_call: false }),
+        Failure::Transport { message, source, .. } => Error::Connection(ConnectionError {
+            operation,
+            attempts,
+            message,
+            source: Some(source),
+        }),
+        Failure::AttemptTimeout(limit) => Error::Timeout(TimeoutError {
+            operation,
+            attempts,
+            limit,
+            whole_call: false,
+        }),
         Failure::Final(e) => e,
     }
 }
@@ -196,9 +219,14 @@ async fn one_attempt(
     headers: &HeaderMap,
 ) -> std::result::Result<(u16, HeaderMap, Vec<u8>), Failure> {
     let inner = &client.inner;
-    let mut req = inner.http.request(call.method.clone(), url.clone()).headers(headers.clone());
+    let mut req = inner
+        .http
+        .request(call.method.clone(), url.clone())
+        .headers(headers.clone());
     if let Some(body) = &call.body {
-        req = req.header(http::header::CONTENT_TYPE, "application/json").body(body.clone());
+        req = req
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body.clone());
     }
     let mut resp = req.send().await.map_err(|e| transport_failure(e, false))?;
     let status = resp.status().as_u16();
@@ -258,7 +286,11 @@ fn transport_failure(e: reqwest::Error, mut sent: bool) -> Failure {
         sent = true;
     }
     let message = describe(&e);
-    Failure::Transport { message, sent, source: Box::new(e) }
+    Failure::Transport {
+        message,
+        sent,
+        source: Box::new(e),
+    }
 }
 
 /// A readable account of a transport error, without URLs (they carry no secret, but keep
@@ -304,7 +336,13 @@ fn error_message(body: &[u8]) -> Option<String> {
 
 pub(crate) fn decode<T: DeserializeOwned>(operation: &'static str, status: u16, body: &[u8]) -> Result<T> {
     let fail = |path: String, message: String| {
-        Error::Decode(DecodeError { operation, status, path, message, body_snippet: snippet(body) })
+        Error::Decode(DecodeError {
+            operation,
+            status,
+            path,
+            message,
+            body_snippet: snippet(body),
+        })
     };
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -327,7 +365,10 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         }
     }
     let when = httpdate::parse_http_date(v).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 #[cfg(test)]
@@ -340,7 +381,10 @@ mod tests {
         h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("2"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
         let later = std::time::SystemTime::now() + Duration::from_secs(120);
-        h.insert(http::header::RETRY_AFTER, HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap());
+        h.insert(
+            http::header::RETRY_AFTER,
+            HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),
+        );
         let d = retry_after(&h).unwrap();
         assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120), "{d:?}");
         h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("soon"));
@@ -349,7 +393,10 @@ mod tests {
 
     #[test]
     fn error_messages() {
-        assert_eq!(error_message(br#"{"error":"User not found"}"#).as_deref(), Some("User not found"));
+        assert_eq!(
+            error_message(br#"{"error":"User not found"}"#).as_deref(),
+            Some("User not found")
+        );
         assert_eq!(error_message(br#"{"message":"nope"}"#).as_deref(), Some("nope"));
         assert_eq!(error_message(b"<html>502</html>"), None);
         assert_eq!(error_message(b""), None);

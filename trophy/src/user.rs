@@ -33,7 +33,10 @@ pub struct UserInput {
 impl UserInput {
     /// A user with this id and nothing else set.
     pub fn new(id: impl Into<String>) -> Self {
-        UserInput { id: id.into(), fields: UserUpdate::default() }
+        UserInput {
+            id: id.into(),
+            fields: UserUpdate::default(),
+        }
     }
 
     /// Sets the email address.
@@ -204,7 +207,9 @@ impl UserUpdate {
     /// Sets one user attribute.
     #[must_use]
     pub fn attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.attributes.get_or_insert_with(BTreeMap::new).insert(key.into(), value.into());
+        self.attributes
+            .get_or_insert_with(BTreeMap::new)
+            .insert(key.into(), value.into());
         self
     }
 }
@@ -225,12 +230,18 @@ mod tests {
 
     #[test]
     fn clearing_sends_null_and_empty_lists_survive() {
-        let u = UserUpdate::new().clear_tz().device_tokens(Vec::<String>::new()).subscribe_to_emails(false);
+        let u = UserUpdate::new()
+            .clear_tz()
+            .device_tokens(Vec::<String>::new())
+            .subscribe_to_emails(false);
         assert_eq!(
             serde_json::to_value(&u).unwrap(),
             serde_json::json!({"tz": null, "deviceTokens": [], "subscribeToEmails": false})
         );
         let u = UserUpdate::new().clear_device_tokens().attribute("plan", "pro");
-        assert_eq!(serde_json::to_value(&u).unwrap(), serde_json::json!({"deviceTokens": null, "attributes": {"plan": "pro"}}));
+        assert_eq!(
+            serde_json::to_value(&u).unwrap(),
+            serde_json::json!({"deviceTokens": null, "attributes": {"plan": "pro"}})
+        );
     }
 }

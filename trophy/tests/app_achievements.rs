@@ -34,17 +34,35 @@ fn completion_body() -> serde_json::Value {
 #[tokio::test]
 async fn complete_sends_the_user_and_decodes_the_completion() {
     let h = Harness::new().await;
-    h.expect("POST", "/v1/achievements/finish-onboarding/complete", 201, completion_body()).await;
+    h.expect(
+        "POST",
+        "/v1/achievements/finish-onboarding/complete",
+        201,
+        completion_body(),
+    )
+    .await;
     let user = UserInput::new("user-id").email("user@example.com").tz("Europe/London");
-    let done = h.client.achievements().complete("finish-onboarding", user).send().await.unwrap();
+    let done = h
+        .client
+        .achievements()
+        .complete("finish-onboarding", user)
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(done.completion_id, "cmp_01J9Z6Q4");
     assert_eq!(done.achievement.id, "ach_5f2c");
     assert_eq!(done.achievement.trigger, AchievementTrigger::Api);
     assert_eq!(done.achievement.name, "Finish onboarding");
     assert_eq!(done.achievement.key.as_deref(), Some("finish-onboarding"));
-    assert_eq!(done.achievement.badge_url.as_deref(), Some("https://cdn.example.com/badges/onboarding.png"));
-    assert_eq!(done.achievement.achieved_at.unwrap().to_rfc3339(), "2026-11-27T09:30:00+00:00");
+    assert_eq!(
+        done.achievement.badge_url.as_deref(),
+        Some("https://cdn.example.com/badges/onboarding.png")
+    );
+    assert_eq!(
+        done.achievement.achieved_at.unwrap().to_rfc3339(),
+        "2026-11-27T09:30:00+00:00"
+    );
     assert_eq!(done.points["xp"].added, 50);
     assert_eq!(done.points["xp"].total, 60);
     insta::assert_snapshot!(h.single_request().await);
@@ -53,8 +71,14 @@ async fn complete_sends_the_user_and_decodes_the_completion() {
 #[tokio::test]
 async fn complete_encodes_the_key_as_one_segment() {
     let h = Harness::new().await;
-    h.expect("POST", "/v1/achievements/a%2Fb%20c/complete", 201, completion_body()).await;
-    h.client.achievements().complete("a/b c", "user-id").send().await.unwrap();
+    h.expect("POST", "/v1/achievements/a%2Fb%20c/complete", 201, completion_body())
+        .await;
+    h.client
+        .achievements()
+        .complete("a/b c", "user-id")
+        .send()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -75,7 +99,14 @@ async fn list_sends_attribute_filters_and_decodes_statistics() {
         }]),
     )
     .await;
-    let list = h.client.achievements().list().user_attribute("plan", "pro").send().await.unwrap();
+    let list = h
+        .client
+        .achievements()
+        .list()
+        .user_attribute("plan", "pro")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(list[0].completions, 42);
     assert_eq!(list[0].rarity, 12.5);

@@ -14,8 +14,14 @@ pub struct Api {
 }
 
 pub const APIS: &[Api] = &[
-    Api { module: "app", document: "application.yaml" },
-    Api { module: "admin", document: "admin.yaml" },
+    Api {
+        module: "app",
+        document: "application.yaml",
+    },
+    Api {
+        module: "admin",
+        document: "admin.yaml",
+    },
 ];
 
 /// Open string enums found in the normalized document: (name, description, values).
@@ -36,7 +42,10 @@ fn string_enums(doc: &Value) -> Vec<(String, Option<String>, Vec<String>)> {
 
 fn variant_name(value: &str) -> String {
     let mut out = String::new();
-    for part in value.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()) {
+    for part in value
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty())
+    {
         let mut chars = part.chars();
         let first = chars.next().expect("non-empty");
         out.push(first.to_ascii_uppercase());

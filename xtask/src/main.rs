@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 const USAGE: &str = "usage:
@@ -97,7 +100,11 @@ fn regen(check: bool) -> Result<ExitCode> {
 
 fn print_diff(path: &Path, old: &str, new: &str) {
     let diff = similar::TextDiff::from_lines(old, new);
-    println!("--- {} (checked in)\n+++ {} (regenerated)", path.display(), path.display());
+    println!(
+        "--- {} (checked in)\n+++ {} (regenerated)",
+        path.display(),
+        path.display()
+    );
     let mut shown = 0;
     for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
         if shown >= 400 {

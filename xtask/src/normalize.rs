@@ -37,7 +37,10 @@ pub fn load(path: &Path) -> Result<Value> {
     };
     let version = value.get("openapi").and_then(Value::as_str).unwrap_or_default();
     if !(version.starts_with("3.0") || version.starts_with("3.1")) {
-        bail!("{}: unsupported `openapi: {version}` (3.0.x or 3.1.x expected)", path.display());
+        bail!(
+            "{}: unsupported `openapi: {version}` (3.0.x or 3.1.x expected)",
+            path.display()
+        );
     }
     Ok(value)
 }
@@ -156,7 +159,10 @@ fn walk_schemas(doc: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
 }
 
 pub fn is_method(m: &str) -> bool {
-    matches!(m, "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace")
+    matches!(
+        m,
+        "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace"
+    )
 }
 
 fn is_null_schema(v: &Value) -> bool {
@@ -187,7 +193,9 @@ fn down_convert(s: &mut Map<String, Value>) {
     }
     // Rule 3: null branches of oneOf/anyOf.
     for key in ["oneOf", "anyOf"] {
-        let Some(Value::Array(list)) = s.get(key).cloned() else { continue };
+        let Some(Value::Array(list)) = s.get(key).cloned() else {
+            continue;
+        };
         let rest: Vec<Value> = list.iter().filter(|v| !is_null_schema(v)).cloned().collect();
         if rest.len() == list.len() {
             continue;
@@ -229,7 +237,9 @@ fn down_convert(s: &mut Map<String, Value>) {
 }
 
 fn drop_dangling_required(s: &mut Map<String, Value>) {
-    let Some(Value::Object(props)) = s.get("properties") else { return };
+    let Some(Value::Object(props)) = s.get("properties") else {
+        return;
+    };
     if SCHEMA_LISTS.iter().any(|k| s.contains_key(*k)) {
         return;
     }
@@ -342,7 +352,11 @@ fn hoist_enums(doc: &mut Value) -> Result<()> {
         for k in SCHEMA_LISTS {
             if let Some(Value::Array(list)) = obj.get_mut(*k) {
                 for (i, c) in list.iter_mut().enumerate() {
-                    let child = if *k == "allOf" { name.to_string() } else { format!("{name}Variant{i}") };
+                    let child = if *k == "allOf" {
+                        name.to_string()
+                    } else {
+                        format!("{name}Variant{i}")
+                    };
                     visit(c, &child, false, new, existing)?;
                 }
             }
@@ -485,26 +499,41 @@ mod tests {
 
     #[test]
     fn type_arrays_become_nullable() {
-        let d = to_v30(doc(json!({"A": {"type": "object", "properties": {"x": {"type": ["string", "null"]}}}})));
+        let d = to_v30(doc(
+            json!({"A": {"type": "object", "properties": {"x": {"type": ["string", "null"]}}}}),
+        ));
         assert_eq!(d["openapi"], "3.0.3");
-        assert_eq!(d["components"]["schemas"]["A"]["properties"]["x"], json!({"type": "string", "nullable": true}));
+        assert_eq!(
+            d["components"]["schemas"]["A"]["properties"]["x"],
+            json!({"type": "string", "nullable": true})
+        );
     }
 
     #[test]
     fn null_branch_of_one_of_becomes_nullable_all_of() {
-        let d = to_v30(doc(json!({"A": {"oneOf": [{"$ref": "#/components/schemas/B"}, {"type": "null"}]}, "B": {"type": "string"}})));
-        assert_eq!(d["components"]["schemas"]["A"], json!({"nullable": true, "allOf": [{"$ref": "#/components/schemas/B"}]}));
+        let d = to_v30(doc(
+            json!({"A": {"oneOf": [{"$ref": "#/components/schemas/B"}, {"type": "null"}]}, "B": {"type": "string"}}),
+        ));
+        assert_eq!(
+            d["components"]["schemas"]["A"],
+            json!({"nullable": true, "allOf": [{"$ref": "#/components/schemas/B"}]})
+        );
     }
 
     #[test]
     fn numeric_exclusive_bounds_become_booleans() {
         let d = to_v30(doc(json!({"A": {"type": "number", "exclusiveMinimum": 0}})));
-        assert_eq!(d["components"]["schemas"]["A"], json!({"type": "number", "exclusiveMinimum": true, "minimum": 0}));
+        assert_eq!(
+            d["components"]["schemas"]["A"],
+            json!({"type": "number", "exclusiveMinimum": true, "minimum": 0})
+        );
     }
 
     #[test]
     fn dangling_required_is_dropped() {
-        let d = to_v30(doc(json!({"A": {"type": "object", "required": ["a", "status"], "properties": {"a": {"type": "string"}}}})));
+        let d = to_v30(doc(
+            json!({"A": {"type": "object", "required": ["a", "status"], "properties": {"a": {"type": "string"}}}}),
+        ));
         assert_eq!(d["components"]["schemas"]["A"]["required"], json!(["a"]));
     }
 
@@ -516,7 +545,10 @@ mod tests {
         .unwrap();
         let s = &d["components"]["schemas"];
         assert_eq!(s["AKind"], json!({"type": "string", "enum": ["x", "y"]}));
-        assert_eq!(s["A"]["properties"]["kind"], json!({"nullable": true, "allOf": [{"$ref": "#/components/schemas/AKind"}]}));
+        assert_eq!(
+            s["A"]["properties"]["kind"],
+            json!({"nullable": true, "allOf": [{"$ref": "#/components/schemas/AKind"}]})
+        );
     }
 
     #[test]
@@ -529,7 +561,13 @@ mod tests {
             "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/In"}}}},
             "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Out"}}}}}}}});
         let d = to_progenitor(d).unwrap();
-        assert_eq!(d["components"]["schemas"]["In"]["properties"]["sub"], json!({"type": "boolean"}));
-        assert_eq!(d["components"]["schemas"]["Out"]["properties"]["sub"]["default"], json!(true));
+        assert_eq!(
+            d["components"]["schemas"]["In"]["properties"]["sub"],
+            json!({"type": "boolean"})
+        );
+        assert_eq!(
+            d["components"]["schemas"]["Out"]["properties"]["sub"]["default"],
+            json!(true)
+        );
     }
 }

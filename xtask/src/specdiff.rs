@@ -94,18 +94,28 @@ fn subject(fact: &str) -> String {
 
 /// Our document for the API the reference describes: by server URL, else by shared paths.
 fn pick_ours(reference: &Value, root: &Path) -> Result<PathBuf> {
-    let server = reference.pointer("/servers/0/url").and_then(Value::as_str).unwrap_or_default();
+    let server = reference
+        .pointer("/servers/0/url")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let name = if server.contains("admin.") {
         "admin.yaml"
     } else if server.contains("api.") {
         "application.yaml"
     } else {
-        let paths: BTreeSet<String> =
-            reference.get("paths").and_then(Value::as_object).map(|p| p.keys().cloned().collect()).unwrap_or_default();
+        let paths: BTreeSet<String> = reference
+            .get("paths")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
         let mut best = ("application.yaml", 0);
         for candidate in ["application.yaml", "admin.yaml"] {
             let doc = normalize::load(&root.join("openapi").join(candidate))?;
-            let n = doc.get("paths").and_then(Value::as_object).map(|p| p.keys().filter(|k| paths.contains(*k)).count()).unwrap_or(0);
+            let n = doc
+                .get("paths")
+                .and_then(Value::as_object)
+                .map(|p| p.keys().filter(|k| paths.contains(*k)).count())
+                .unwrap_or(0);
             if n > best.1 {
                 best = (candidate, n);
             }
@@ -124,7 +134,10 @@ pub struct Diff {
 
 pub fn diff(reference: &Value, ours: &Value) -> Diff {
     let names = |d: &Value| -> BTreeSet<String> {
-        d.pointer("/components/schemas").and_then(Value::as_object).map(|m| m.keys().cloned().collect()).unwrap_or_default()
+        d.pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
     };
     let shared: BTreeSet<String> = names(reference).intersection(&names(ours)).cloned().collect();
     let a = facts(reference, &shared);
@@ -151,7 +164,12 @@ pub fn facts(doc: &Value, shared: &BTreeSet<String>) -> BTreeSet<String> {
         .and_then(Value::as_object)
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
-    let mut w = Walker { schemas: &schemas, shared, out: BTreeSet::new(), stack: Vec::new() };
+    let mut w = Walker {
+        schemas: &schemas,
+        shared,
+        out: BTreeSet::new(),
+        stack: Vec::new(),
+    };
 
     // Every component is a fact by name; the shape of those both documents define is compared
     // here, the others where they are used.
@@ -163,7 +181,11 @@ pub fn facts(doc: &Value, shared: &BTreeSet<String>) -> BTreeSet<String> {
     }
     if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
         for (path, item) in paths {
-            let shared_params = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            let shared_params = item
+                .get("parameters")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let Some(item) = item.as_object() else { continue };
             for (method, op) in item {
                 if !normalize::is_method(method) {
@@ -174,7 +196,11 @@ pub fn facts(doc: &Value, shared: &BTreeSet<String>) -> BTreeSet<String> {
                 if let Some(id) = op.get("operationId").and_then(Value::as_str) {
                     w.out.insert(format!("operation {at}: operationId {id}"));
                 }
-                let own = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+                let own = op
+                    .get("parameters")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 for p in shared_params.iter().chain(own.iter()) {
                     let p = resolve_param(p, &params);
                     let loc = p.get("in").and_then(Value::as_str).unwrap_or("?");
@@ -227,7 +253,11 @@ pub fn facts(doc: &Value, shared: &BTreeSet<String>) -> BTreeSet<String> {
 }
 
 fn resolve_param<'a>(p: &'a Value, params: &'a BTreeMap<String, Value>) -> &'a Value {
-    match p.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/parameters/")) {
+    match p
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/components/parameters/"))
+    {
         Some(name) => params.get(name).unwrap_or(p),
         None => p,
     }
@@ -278,8 +308,11 @@ impl Walker<'_> {
                 self.out.insert(format!("{loc}: enum {}", v));
             }
         }
-        let required: BTreeSet<&str> =
-            obj.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let required: BTreeSet<&str> = obj
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         if let Some(Value::Object(props)) = obj.get("properties") {
             for (name, p) in props {
                 let ploc = format!("{loc}.{name}");
@@ -325,8 +358,10 @@ mod tests {
     #[test]
     fn hoisting_an_inline_enum_is_not_a_difference() {
         let a = doc(json!({"A": {"type": "object", "properties": {"k": {"type": "string", "enum": ["x", "y"]}}}}));
-        let b = doc(json!({"A": {"type": "object", "properties": {"k": {"$ref": "#/components/schemas/K"}}},
-                           "K": {"type": "string", "enum": ["x", "y"], "description": "ours"}}));
+        let b = doc(
+            json!({"A": {"type": "object", "properties": {"k": {"$ref": "#/components/schemas/K"}}},
+                           "K": {"type": "string", "enum": ["x", "y"], "description": "ours"}}),
+        );
         let d = diff(&a, &b);
         assert!(d.missing.is_empty(), "{:?}", d.missing);
         // The new component is named, its shape is not a difference.

@@ -22,13 +22,22 @@ pub struct Achievements {
 impl Achievements {
     /// `GET /achievements`: every achievement with its completion count and rarity.
     pub fn list(&self) -> ListAchievements {
-        ListAchievements { client: self.client.clone(), options: RequestOptions::default(), user_attributes: Vec::new() }
+        ListAchievements {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            user_attributes: Vec::new(),
+        }
     }
 
     /// `POST /achievements/{key}/complete`: completes an API-triggered achievement for a user
     /// (creating the user if Trophy does not know it).
     pub fn complete(&self, key: impl Into<String>, user: impl Into<UserInput>) -> CompleteAchievement {
-        CompleteAchievement { client: self.client.clone(), options: RequestOptions::default(), key: key.into(), user: user.into() }
+        CompleteAchievement {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            key: key.into(),
+            user: user.into(),
+        }
     }
 }
 
@@ -50,7 +59,13 @@ impl ListAchievements {
     }
 
     fn call(&self) -> Result<Call> {
-        let call = Call::new(Api::App, "achievements_all", Method::GET, "/achievements", "/achievements".into());
+        let call = Call::new(
+            Api::App,
+            "achievements_all",
+            Method::GET,
+            "/achievements",
+            "/achievements".into(),
+        );
         Ok(call.query_opt("userAttributes", join_attributes(&self.user_attributes)))
     }
 }
@@ -73,9 +88,15 @@ impl CompleteAchievement {
     fn call(&self) -> Result<Call> {
         self.user.check("user")?;
         let path = format!("/achievements/{}/complete", segment("key", &self.key)?);
-        Call::new(Api::App, "achievements_complete", Method::POST, "/achievements/{key}/complete", path)
-            .tier(crate::ratelimit::Tier::One)
-            .json(&serde_json::json!({ "user": &self.user }))
+        Call::new(
+            Api::App,
+            "achievements_complete",
+            Method::POST,
+            "/achievements/{key}/complete",
+            path,
+        )
+        .tier(crate::ratelimit::Tier::One)
+        .json(&serde_json::json!({ "user": &self.user }))
     }
 }
 operation!(CompleteAchievement => AchievementCompletionResponse);
@@ -85,5 +106,11 @@ pub(crate) fn join_attributes(pairs: &[(String, String)]) -> Option<String> {
     if pairs.is_empty() {
         return None;
     }
-    Some(pairs.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(","))
+    Some(
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}:{v}"))
+            .collect::<Vec<_>>()
+            .join(","),
+    )
 }

@@ -85,7 +85,11 @@ impl SendEvent {
         Call::new(Api::App, "metrics_event", Method::POST, "/metrics/{key}/event", path)
             .class(RetryClass::Keyed)
             .tier(Tier::One)
-            .json(&EventBody { user: &self.user, value: self.value, attributes: &self.attributes })
+            .json(&EventBody {
+                user: &self.user,
+                value: self.value,
+                attributes: &self.attributes,
+            })
     }
 }
 operation!(SendEvent => EventResponse; finish = mark_replay);

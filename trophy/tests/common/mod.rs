@@ -66,7 +66,15 @@ impl Harness {
 
 /// Headers the SDK sets, in a fixed order; anything else the SDK sends is listed too, so a
 /// stray header shows up in the snapshot.
-const KNOWN: &[&str] = &["x-api-key", "x-sdk-version", "user-agent", "accept", "content-type", "tenant-id", "idempotency-key"];
+const KNOWN: &[&str] = &[
+    "x-api-key",
+    "x-sdk-version",
+    "user-agent",
+    "accept",
+    "content-type",
+    "tenant-id",
+    "idempotency-key",
+];
 /// Added by the HTTP stack, not by us.
 const TRANSPORT: &[&str] = &["host", "content-length", "connection", "accept-encoding"];
 

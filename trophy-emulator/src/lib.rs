@@ -1,1 +1,504 @@
+//! # trophy-emulator
+//!
+//! A local, stateful, in-memory stand-in for [Trophy](https://trophy.so) that serves **both** the
+//! Application API and the Admin API (version 1.21.1, as described by `openapi/application.yaml`
+//! and `openapi/admin.yaml` of this repository) over HTTP on loopback, for offline development
+//! and tests. Request bodies are checked against the generated types of `trophy-generated`, and
+//! every response follows the response schemas of the documents (camelCase names, required
+//! fields always present, nullable ones as `null`).
+//!
+//! ## Starting it
+//!
+//! From the command line:
+//!
+//! ```text
+//! cargo run -p trophy-emulator -- --port 8787 [--seed FILE] [--now 2026-01-15T12:00:00Z]
+//!                                 [--fail-rate 0.1 --fail-status 503 --fail-seed 42]
+//!                                 [--api-key KEY]...
+//! ```
+//!
+//! It prints `Application API: http://127.0.0.1:8787/v1`, `Admin API:
+//! http://127.0.0.1:8787/admin/v1` and the admin key, and serves until interrupted.
+//!
+//! From Rust (the server runs on the current Tokio runtime and stops when the handle is dropped):
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), trophy_emulator::Error> {
+//! use trophy_emulator::{Emulator, Faults, Seed};
+//!
+//! let emu = Emulator::start().await?; // default seed, random port on 127.0.0.1
+//! let app = emu.app_url(); // "http://127.0.0.1:PORT/v1"
+//! let admin = emu.admin_url(); // "http://127.0.0.1:PORT/admin/v1"
+//! let key = emu.admin_key(); // "admin_emulator_key"
+//!
+//! let emu = Emulator::builder()
+//!     .seed(Seed::default_seed())
+//!     .clock("2026-01-15T12:00:00Z".parse().unwrap())
+//!     .faults(Faults::new(0.1, 503).with_seed(42))
+//!     .start()
+//!     .await?;
+//! emu.advance(chrono::Duration::days(1)); // streaks and leaderboards follow the emulator clock
+//! # Ok(()) }
+//! ```
+//!
+//! ## Layout
+//!
+//! One port. The Application API is under `/v1` (like `https://api.trophy.so/v1`), the Admin API
+//! under `/admin/v1` (like `https://admin.trophy.so/v1`); their paths overlap with different
+//! meanings (`/metrics`, `/points/{key}`, `/leaderboards`), hence the prefix. Emulator-only
+//! controls live under `/_emulator` and need no key:
+//!
+//! | Endpoint | Effect |
+//! | --- | --- |
+//! | `GET /_emulator/clock` | `{"now": "...", "frozen": true}` |
+//! | `POST /_emulator/clock` | `{"now": "2026-01-15T12:00:00Z"}` freezes the clock there, `{"advanceSeconds": 86400}` moves it, `{"system": true}` returns to the system time |
+//! | `GET`/`POST /_emulator/faults` | `{"rate": 0.1, "status": 503, "seed": 7, "failNext": 2}`; omitted fields are kept; the answer also counts `injected` faults |
+//! | `POST /_emulator/reset` | forgets all tenants' data, application keys and tenants (the clock and faults stay) |
+//!
+//! ## Authentication
+//!
+//! * Every API request needs an `X-API-KEY` header, else `401 {"error": "..."}`.
+//! * Organisation keys work on both APIs. By default **any key that does not start with `app_`**
+//!   is accepted as an organisation key ([`Emulator::admin_key`] returns `admin_emulator_key`, which
+//!   is always fine). When keys are configured (seed `apiKeys`, [`EmulatorBuilder::api_key`] or
+//!   `--api-key`), only those are accepted and others get 401.
+//! * Keys created through `POST /admin/v1/application-api-keys` (prefix `app_`) act for one user:
+//!   Application API requests about another user (user-scoped paths, the `user` of event and
+//!   completion bodies, `userIds` of `/streaks`) get 403; organisation-wide reads (achievements,
+//!   points systems, leaderboards) are allowed. They are refused on the Admin API with 403. Unknown
+//!   or deleted `app_` keys get 401. Application keys are global, valid in every tenant.
+//! * The `Tenant-ID` header selects an isolated state (metrics, attributes, points systems,
+//!   leaderboards, users, events, pauses, idempotency keys); no header is the default tenant. Any
+//!   value works, whether or not a tenant was created through `/admin/v1/tenants`, and each tenant
+//!   starts from the seed. Tenants themselves and application keys are organisation-wide.
+//!   Deleting a tenant drops its state; changing its `customerId` moves its state.
+//!
+//! ## Semantics (an approximation of Trophy)
+//!
+//! **Admin API.** Create, list (`limit` 1–100, default 10, `skip`), get, update (`PATCH` with
+//! an array; omitted fields kept, `null` clears nullable fields) and delete (`?ids=a&ids=b`,
+//! `?ids=a,b` and `?ids[]=a` are all accepted) for metrics, attributes, points systems (with
+//! nested levels, boosts and triggers at creation), boosts, levels, triggers, leaderboards and
+//! tenants. Bulk requests take 1–100 items (else 422); an invalid item becomes an `issues` entry
+//! (`index`, `severity: "error"`, `message`, and `id`/`userId`/`boostId` where relevant) and the
+//! others proceed; creates answer 201 when at least one item was created, else 200. A body that
+//! does not match the generated request type (missing required field, wrong type, non-UUID ID)
+//! answers 400. Keys must match `^[A-Za-z0-9_-]+$` and be unique (levels: within their system).
+//! Defaults follow the document: triggers and leaderboards are created `inactive` unless a
+//! `status` is given (inactive triggers award nothing; inactive leaderboards are invisible to the
+//! Application API), `maxParticipants` 1000, leaderboard `start` today, metric `unitType`
+//! `number`, boost `rounding` `down`. `POST /metrics/events` takes 1–1000 events, validates all
+//! of them first (unknown metric 404, bad user 400/422) and then applies each exactly like a
+//! single event (honouring its `idempotencyKey`), answering `202 {"accepted": n}`. Streak
+//! freezes grant one freeze per listed user (up to the seed's `maxFreezes`); pauses cover a date
+//! range during which missed periods do not break the streak; restore re-links a lost streak by
+//! filling the missed periods. Application keys are `app_` + 32 hex digits.
+//!
+//! **Users.** `POST /users` creates (422 if the ID exists), `PUT /users/{id}` upserts, `PATCH`
+//! updates (404 if unknown); `tz` and `deviceTokens` are cleared by `null`; attributes are
+//! merged. Events and completions create unknown users from their `user` object and apply its
+//! fields to known ones. Preferences default to the `email` channel for every notification;
+//! `PATCH` replaces only the notification kinds sent and merges `streak` settings.
+//!
+//! **Metric events** (`POST /v1/metrics/{key}/event`, unknown metric 422): the value is added to
+//! the user's total, and the answer (201) reports the new total, the achievements completed by
+//! this event, the current streak (`extended` is true when this event was the first of the
+//! current period), points awarded during the request keyed by points system key, and every
+//! active leaderboard whose ranking the event touched keyed by leaderboard key (`rank`,
+//! `previousRank`, `threshold` = the last ranked value when the board is full, else 0). With an
+//! `Idempotency-Key` already used by that user for that metric, the original body is answered
+//! again with 202 and `idempotentReplayed: true`, and nothing changes.
+//!
+//! **Achievements** come from the seed. `api` ones are completed by
+//! `POST /achievements/{key}/complete` (404 unknown, 422 not API-triggered; completing again
+//! answers 201 with the original completion and no points), `metric` ones when the user's total
+//! of `metricKey` reaches `metricValue`, `streak` ones when the streak reaches `streakLength`,
+//! `achievement` ones when all of `achievementKeys` are completed. `completions` counts users,
+//! `rarity` is the percentage of users (of those matching `userAttributes`) who completed it.
+//!
+//! **Streaks.** Any metric event counts as activity for the period (`daily`, `weekly` starting
+//! Monday, or `monthly`, from the seed) of its date in UTC. The length is the number of active
+//! periods in the current run; the run survives a missed period covered by a pause, a freeze or
+//! a restore. A streak whose last active period is the previous one is still alive (`expires` is
+//! the end of the current period); missed periods consume freezes, if the user holds enough,
+//! when the next event arrives (and are shown as consumed beforehand). `streakHistory` lists the
+//! last `historyPeriods` periods (default 7), oldest first.
+//!
+//! **Points.** Triggers with status `active` award points: `metric` triggers award `points` for
+//! every `metricThreshold` units (default 1) the user's cumulative total crosses (a total going
+//! from 3 to 12 with threshold 5 awards twice); `achievement` triggers on completion; `streak`
+//! triggers each time an extension brings the length to a multiple of `streakLength`;
+//! `user_creation` triggers when the user is created. User- and event-attribute filters are
+//! honoured. Active boosts of the system (matching `userId`/attributes) multiply each award,
+//! rounded per boost. Totals never go below 0 (`blockIfOutOfPoints` skips such an award
+//! instead) and never above `maxPoints`. Levels: the highest level whose `points` the total
+//! reaches. `/points/{key}/summary` splits 0..max into 10 equal ranges.
+//!
+//! **Leaderboards** rank users by the sum of their metric values (floored) or of their points
+//! awards within the current run (between `start`/`end`, or the run of `runUnit`×`runInterval`
+//! containing the date, selectable with `run`), or by current streak length. Only users with
+//! activity in the run take part; ties share a rank (1, 2, 2, 4), ordered by user ID, and at most
+//! `maxParticipants` are ranked. `userId` on `GET /leaderboards/{key}` makes `offset` count from
+//! that user's position. A user's history records each change of their own rank or value caused
+//! by their events.
+//!
+//! **Summaries and wrapped.** Event summaries bucket stored events (or awards) by day, week
+//! (Monday) or month between `startDate` and `endDate` (at most 1000 buckets), with the change in
+//! the bucket and the cumulative total at its end; a bucket's `date` is its first day within the
+//! range. Wrapped counts active days, weeks and months of the year, picks the busiest day, week
+//! and month (earliest on ties; January 1 when there is no activity), and reports metric and
+//! points totals and changes, achievements completed in each period, and the longest run of
+//! consecutive active streak periods in the year.
+//!
+//! ## Simplifications
+//!
+//! * All dates are UTC; a user's `tz` is stored and returned but not used for day boundaries.
+//! * `time` triggers, automatic freeze earning, webhooks and emails are not emulated
+//!   (`freezeAutoEarnInterval`/`Amount` are only reported).
+//! * Leaderboard `startTime`/`endTime` are stored but runs are whole days; breakdown attributes
+//!   are reported but `userAttributes` on `GET /leaderboards/{key}` simply filters users by
+//!   attribute (`key:value`) instead of selecting a split ranking. `breakdownAttributeValues`
+//!   is not reported on events.
+//! * Achievements cannot be created through the API (as in 1.21.1): define them in the seed.
+//!   Metric achievements refer to metrics by key, so the metric may be created later.
+//! * Streak preferences (`streak.metrics`, `evaluationMode`) are stored but every metric counts.
+//! * User attributes are not checked against defined attributes.
+//! * Wrapped `percentileThisPeriod` is omitted, `byAttribute` and `leaderboards` are empty.
+//! * Deleting a metric forgets users' totals for it; deleting a points system or metric leaves
+//!   triggers and leaderboards that refer to it in place (they stop matching).
+//! * Validation is reasonable rather than exhaustive, and error messages are the emulator's own.
+//!
+//! ## Fault injection
+//!
+//! With a rate (`--fail-rate`, [`EmulatorBuilder::faults`], or `POST /_emulator/faults`), that
+//! fraction of API requests is answered with the configured status (503 by default; 429 also
+//! carries `Retry-After: 1`) before authentication, using a seeded splitmix64 generator, so a
+//! given seed always fails the same requests. `failNext: n` fails exactly the next `n` requests.
+//!
+//! ## Seed file
+//!
+//! JSON, every field optional (`seed/default.json` is embedded and used by [`Emulator::start`]):
+//!
+//! ```json
+//! {
+//!   "now": "2026-01-15T12:00:00Z",
+//!   "apiKeys": ["admin_emulator_key"],
+//!   "streak": {"frequency": "daily", "maxFreezes": 3, "initialFreezes": 0},
+//!   "achievements": [
+//!     {"key": "finish-onboarding", "name": "Finish onboarding", "trigger": "api"},
+//!     {"key": "ten-lessons", "name": "Ten lessons", "trigger": "metric",
+//!      "metricKey": "lessons-completed", "metricValue": 10},
+//!     {"key": "three-day-streak", "name": "Three-day streak", "trigger": "streak", "streakLength": 3},
+//!     {"key": "all-star", "name": "All star", "trigger": "achievement",
+//!      "achievementKeys": ["finish-onboarding", "ten-lessons"]}
+//!   ],
+//!   "metrics": [{"key": "lessons-completed", "name": "Lessons completed", "unitType": "number"}],
+//!   "attributes": [{"key": "plan", "name": "Plan", "type": "user"}]
+//! }
+//! ```
+//!
+//! `now` freezes the clock at that instant (without it the clock follows the system time);
+//! `apiKeys` restricts the organisation keys; achievements may also carry `id`, `description`
+//! and `badgeUrl`, metrics and attributes an `id`. Points systems, triggers and leaderboards are
+//! created through the Admin API.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
+mod admin_api;
+mod app_api;
+mod http;
+mod model;
+mod render;
+mod seed;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use seed::{Seed, SeedAchievement, SeedAttribute, SeedMetric, SeedStreak, DEFAULT_SEED_JSON};
+
+use http::{Clock, FaultState, Inner, Shared};
+
+/// The admin key returned by [`Emulator::admin_key`] when no keys are configured.
+pub const DEFAULT_ADMIN_KEY: &str = "admin_emulator_key";
+
+/// Errors of starting an emulator.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The listener could not be bound.
+    Io(std::io::Error),
+    /// The seed is invalid.
+    Seed(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Io(e) => write!(f, "trophy-emulator: {e}"),
+            Error::Seed(m) => write!(f, "trophy-emulator: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e),
+            Error::Seed(_) => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+/// Fault injection settings: answer a fraction of API requests with an error status.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Faults {
+    /// Fraction of requests to fail, from 0 to 1.
+    pub rate: f64,
+    /// Status to answer with (for example 503, or 429 which adds `Retry-After: 1`).
+    pub status: u16,
+    /// Seed of the pseudo-random generator deciding which requests fail.
+    pub seed: u64,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults::none()
+    }
+}
+
+impl Faults {
+    /// No faults.
+    pub fn none() -> Faults {
+        Faults {
+            rate: 0.0,
+            status: 503,
+            seed: 0,
+        }
+    }
+
+    /// Fail `rate` (clamped to 0..=1) of requests with `status` (kept within 400..=599, else 503).
+    pub fn new(rate: f64, status: u16) -> Faults {
+        let rate = if rate.is_finite() { rate.clamp(0.0, 1.0) } else { 0.0 };
+        let status = if (400..=599).contains(&status) { status } else { 503 };
+        Faults { rate, status, seed: 0 }
+    }
+
+    /// Sets the generator seed.
+    pub fn with_seed(mut self, seed: u64) -> Faults {
+        self.seed = seed;
+        self
+    }
+}
+
+/// Configures and starts an [`Emulator`].
+#[derive(Debug)]
+pub struct EmulatorBuilder {
+    seed: Option<Seed>,
+    clock: Option<DateTime<Utc>>,
+    faults: Faults,
+    addr: SocketAddr,
+    api_keys: Vec<String>,
+}
+
+impl EmulatorBuilder {
+    /// Uses this seed instead of the default one.
+    pub fn seed(mut self, seed: Seed) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Freezes the clock at `now` (overrides the seed's `now`).
+    pub fn clock(mut self, now: DateTime<Utc>) -> Self {
+        self.clock = Some(now);
+        self
+    }
+
+    /// Enables fault injection.
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Listens on this port of 127.0.0.1 (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.addr.set_port(port);
+        self
+    }
+
+    /// Listens on this address (default `127.0.0.1:0`).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Accepts only the given organisation keys (call several times for several keys).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_keys.push(key.into());
+        self
+    }
+
+    /// Binds the listener and starts serving on the current Tokio runtime.
+    pub async fn start(self) -> Result<Emulator, Error> {
+        let seed = match self.seed {
+            Some(s) => {
+                s.validate()?;
+                s
+            }
+            None => Seed::from_json(DEFAULT_SEED_JSON)?,
+        };
+        let clock = match self.clock.or(seed.now) {
+            Some(t) => Clock::Fixed(t),
+            None => Clock::System {
+                offset: Duration::zero(),
+            },
+        };
+        let mut api_keys = seed.api_keys.clone();
+        api_keys.extend(self.api_keys);
+        let admin_key = api_keys
+            .first()
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_ADMIN_KEY.to_string());
+        let shared = Arc::new(Shared::new(Inner {
+            seed,
+            clock,
+            faults: FaultState::new(self.faults),
+            api_keys,
+            app_keys: Vec::new(),
+            tenants: Vec::new(),
+            states: Default::default(),
+        }));
+        let listener = tokio::net::TcpListener::bind(self.addr).await?;
+        let addr = listener.local_addr()?;
+        let app = http::router(shared.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Emulator {
+            addr,
+            shared,
+            admin_key,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    admin_key: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Shared")
+    }
+}
+
+impl Emulator {
+    /// Starts an emulator with the default seed on a free port of 127.0.0.1.
+    pub async fn start() -> Result<Emulator, Error> {
+        Emulator::builder().start().await
+    }
+
+    /// A builder for other settings.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder {
+            seed: None,
+            clock: None,
+            faults: Faults::none(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            api_keys: Vec::new(),
+        }
+    }
+
+    /// The socket address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The Application API base URL, ending in `/v1`.
+    pub fn app_url(&self) -> String {
+        format!("{}/v1", self.base_url())
+    }
+
+    /// The Admin API base URL, ending in `/admin/v1`.
+    pub fn admin_url(&self) -> String {
+        format!("{}/admin/v1", self.base_url())
+    }
+
+    /// An organisation API key accepted by both APIs.
+    pub fn admin_key(&self) -> String {
+        self.admin_key.clone()
+    }
+
+    /// The emulator's current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.lock().clock.now()
+    }
+
+    /// Freezes the clock at `now`.
+    pub fn set_time(&self, now: DateTime<Utc>) {
+        self.shared.lock().clock = Clock::Fixed(now);
+    }
+
+    /// Moves the clock by `by` (which may be negative).
+    pub fn advance(&self, by: Duration) {
+        self.shared.lock().clock.advance(by);
+    }
+
+    /// Replaces the fault injection settings (restarting the generator from its seed).
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.lock().faults = FaultState::new(faults);
+    }
+
+    /// How many faults were injected so far.
+    pub fn faults_injected(&self) -> u64 {
+        self.shared.lock().faults.injected
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

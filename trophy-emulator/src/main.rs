@@ -1,1 +1,140 @@
-fn main(){}
+//! `trophy-emulator`: serve the emulated Trophy Application and Admin APIs on loopback.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use trophy_emulator::{Emulator, Faults, Seed};
+
+const USAGE: &str = "\
+Usage: trophy-emulator [OPTIONS]
+
+Options:
+  --port PORT          port on 127.0.0.1 (default 8787; 0 picks a free one)
+  --seed FILE          seed file (JSON); default: the embedded seed/default.json
+  --now RFC3339        freeze the clock at this instant (overrides the seed's now)
+  --api-key KEY        accept only this organisation key (repeatable)
+  --fail-rate RATE     fraction of API requests to fail, 0..1 (default 0)
+  --fail-status CODE   status of injected failures (default 503; 429 adds Retry-After: 1)
+  --fail-seed N        seed of the failure generator (default 0)
+  -h, --help           show this help
+";
+
+struct Args {
+    port: u16,
+    seed: Option<String>,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+    api_keys: Vec<String>,
+    fail_rate: f64,
+    fail_status: u16,
+    fail_seed: u64,
+}
+
+fn parse_args() -> Result<Option<Args>, String> {
+    let mut args = Args {
+        port: 8787,
+        seed: None,
+        now: None,
+        api_keys: Vec::new(),
+        fail_rate: 0.0,
+        fail_status: 503,
+        fail_seed: 0,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        if flag == "-h" || flag == "--help" {
+            return Ok(None);
+        }
+        let (name, inline) = match flag.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (flag.clone(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match name.as_str() {
+            "--port" => args.port = value()?.parse().map_err(|_| "invalid --port".to_string())?,
+            "--seed" => args.seed = Some(value()?),
+            "--now" => {
+                args.now = Some(
+                    chrono::DateTime::parse_from_rfc3339(&value()?)
+                        .map_err(|_| "invalid --now (RFC 3339 expected)".to_string())?
+                        .with_timezone(&chrono::Utc),
+                )
+            }
+            "--api-key" => args.api_keys.push(value()?),
+            "--fail-rate" => {
+                args.fail_rate = value()?
+                    .parse()
+                    .ok()
+                    .filter(|r: &f64| (0.0..=1.0).contains(r))
+                    .ok_or_else(|| "--fail-rate must be a number from 0 to 1".to_string())?
+            }
+            "--fail-status" => {
+                args.fail_status = value()?
+                    .parse()
+                    .ok()
+                    .filter(|s: &u16| (400..=599).contains(s))
+                    .ok_or_else(|| "--fail-status must be from 400 to 599".to_string())?
+            }
+            "--fail-seed" => args.fail_seed = value()?.parse().map_err(|_| "invalid --fail-seed".to_string())?,
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok(Some(args))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let seed = match &args.seed {
+        Some(path) => match Seed::from_file(path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => Seed::default_seed(),
+    };
+    let mut builder = Emulator::builder()
+        .seed(seed)
+        .port(args.port)
+        .faults(Faults::new(args.fail_rate, args.fail_status).with_seed(args.fail_seed));
+    if let Some(now) = args.now {
+        builder = builder.clock(now);
+    }
+    for k in args.api_keys {
+        builder = builder.api_key(k);
+    }
+    let emu = match builder.start().await {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("trophy-emulator listening on {}", emu.base_url());
+    println!("Application API: {}", emu.app_url());
+    println!("Admin API: {}", emu.admin_url());
+    println!("Admin API key: {}", emu.admin_key());
+    println!(
+        "Controls: {}/_emulator/clock, /_emulator/faults, /_emulator/reset",
+        emu.base_url()
+    );
+    // Serve until the process is interrupted.
+    std::future::pending::<()>().await;
+    ExitCode::SUCCESS
+}

@@ -126,12 +126,7 @@ impl SeedAchievement {
     }
 
     /// An achievement completed when the user's total of `metric_key` reaches `value`.
-    pub fn metric(
-        key: impl Into<String>,
-        name: impl Into<String>,
-        metric_key: impl Into<String>,
-        value: f64,
-    ) -> Self {
+    pub fn metric(key: impl Into<String>, name: impl Into<String>, metric_key: impl Into<String>, value: f64) -> Self {
         SeedAchievement {
             key: key.into(),
             name: name.into(),
@@ -203,8 +198,7 @@ impl Seed {
 
     /// Parses and validates a seed from JSON text.
     pub fn from_json(text: &str) -> Result<Self, Error> {
-        let seed: Seed =
-            serde_json::from_str(text).map_err(|e| Error::Seed(format!("invalid seed: {e}")))?;
+        let seed: Seed = serde_json::from_str(text).map_err(|e| Error::Seed(format!("invalid seed: {e}")))?;
         seed.validate()?;
         Ok(seed)
     }
@@ -212,8 +206,8 @@ impl Seed {
     /// Reads, parses and validates a seed file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Seed(format!("cannot read {}: {e}", path.display())))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::Seed(format!("cannot read {}: {e}", path.display())))?;
         Seed::from_json(&text)
     }
 
@@ -267,16 +261,13 @@ impl Seed {
                     }
                 }
                 "streak" => {
-                    if !a.streak_length.is_some_and(|l| l >= 1) {
+                    if a.streak_length.is_none_or(|l| l < 1) {
                         return err(format!("streak achievement {:?} needs streakLength >= 1", a.key));
                     }
                 }
                 "achievement" => {
                     if a.achievement_keys.is_empty() {
-                        return err(format!(
-                            "achievement achievement {:?} needs achievementKeys",
-                            a.key
-                        ));
+                        return err(format!("achievement achievement {:?} needs achievementKeys", a.key));
                     }
                 }
                 other => return err(format!("achievement {:?} has unknown trigger {other:?}", a.key)),

@@ -109,7 +109,7 @@ pub mod types {
         ///The maximum number of users ranked, up to 1000.
         #[serde(
             rename = "maxParticipants",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_participants: ::std::option::Option<i64>,
         ///For metric leaderboards, the ID of the ranked metric.
@@ -161,7 +161,7 @@ pub mod types {
     #[non_exhaustive]
     pub struct AdminPointsBoost {
         ///The date the boost ends, or null for no end.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The ID of the boost.
         pub id: ::uuid::Uuid,
@@ -183,7 +183,7 @@ pub mod types {
         ///The ID of the single user the boost applies to, or null.
         #[serde(
             rename = "userId",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub user_id: ::std::option::Option<::std::string::String>,
     }
@@ -199,7 +199,7 @@ pub mod types {
     #[non_exhaustive]
     pub struct AdminPointsLevel {
         ///The level's badge image, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub badge: ::std::option::Option<Badge>,
         ///A description of the level.
         pub description: ::std::string::String,
@@ -224,7 +224,7 @@ pub mod types {
     #[non_exhaustive]
     pub struct AdminPointsSystem {
         ///The points system's badge image, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub badge: ::std::option::Option<Badge>,
         ///A description of the points system.
         pub description: ::std::string::String,
@@ -235,7 +235,7 @@ pub mod types {
         ///The most points a user can hold in the system, or null for no limit.
         #[serde(
             rename = "maxPoints",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_points: ::std::option::Option<i64>,
         ///The name of the points system.
@@ -1329,7 +1329,7 @@ pub mod types {
     #[non_exhaustive]
     pub struct CreatedAdminPointsSystem {
         ///The points system's badge image, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub badge: ::std::option::Option<Badge>,
         ///The boosts created with the system.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1346,7 +1346,7 @@ pub mod types {
         ///The most points a user can hold in the system, or null for no limit.
         #[serde(
             rename = "maxPoints",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_points: ::std::option::Option<i64>,
         ///The name of the points system.

@@ -67,11 +67,11 @@ pub mod types {
         ///The URL of the achievement's badge image, or null.
         #[serde(
             rename = "badgeUrl",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub badge_url: ::std::option::Option<::std::string::String>,
         ///A description of the achievement, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "eventAttribute",
@@ -142,13 +142,13 @@ pub mod types {
         ///The URL of the achievement's badge image, or null.
         #[serde(
             rename = "badgeUrl",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub badge_url: ::std::option::Option<::std::string::String>,
         ///The number of users who have completed the achievement.
         pub completions: i64,
         ///A description of the achievement, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "eventAttribute",
@@ -239,7 +239,7 @@ pub mod types {
     #[non_exhaustive]
     pub struct BaseStreakResponse {
         ///The date by which the user must act to avoid losing the streak, or null if there is none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///How many freezes the user earns each time freezes are granted automatically.
         #[serde(
@@ -268,17 +268,17 @@ pub mod types {
         ///The last date of the current streak period, or null if there is no streak.
         #[serde(
             rename = "periodEnd",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub period_end: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The first date of the current streak period, or null if there is no streak.
         #[serde(
             rename = "periodStart",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub period_start: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The date the current streak began, or null if there is none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub started: ::std::option::Option<::chrono::naive::NaiveDate>,
     }
     ///A list of per-user streak summaries returned when streaks are requested for many users at once.
@@ -322,7 +322,7 @@ pub mod types {
     )]
     #[non_exhaustive]
     pub struct BulkStreakResponseItem {
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub extended: ::std::option::Option<::std::string::String>,
         #[serde(rename = "streakLength")]
         pub streak_length: i64,
@@ -505,23 +505,23 @@ pub mod types {
         ///The URL of the points system's badge image, or null.
         #[serde(
             rename = "badgeUrl",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub badge_url: ::std::option::Option<::std::string::String>,
         ///A description of the points system, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///The ID of the points system.
         pub id: ::std::string::String,
         ///The key used to refer to the points system in the API.
         pub key: ::std::string::String,
         ///The user's current level, or null if they have not reached any level.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub level: ::std::option::Option<PointsLevel>,
         ///The most points a user can hold in this system, or null if there is no limit.
         #[serde(
             rename = "maxPoints",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_points: ::std::option::Option<f64>,
         ///The name of the points system.
@@ -560,22 +560,22 @@ pub mod types {
         ///The user's rank before the change, or null if they were not ranked.
         #[serde(
             rename = "previousRank",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub previous_rank: ::std::option::Option<i64>,
         ///The user's value before the change, or null.
         #[serde(
             rename = "previousValue",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub previous_value: ::std::option::Option<i64>,
         ///The user's rank after the change, or null if they are no longer ranked.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rank: ::std::option::Option<i64>,
         ///The exact time of the change.
         pub timestamp: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The user's value after the change, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<i64>,
     }
     ///Sent when a leaderboard or a run of a repeating leaderboard finishes; carries the leaderboard and its final rankings.
@@ -628,7 +628,7 @@ pub mod types {
         ///The name of the ranked user, or null.
         #[serde(
             rename = "userName",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub user_name: ::std::option::Option<::std::string::String>,
         ///The value the user is ranked by.
@@ -648,22 +648,22 @@ pub mod types {
         ///The key of the single user attribute the leaderboard is split by, or null (older form of breakdownAttributes).
         #[serde(
             rename = "breakdownAttribute",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub breakdown_attribute: ::std::option::Option<::std::string::String>,
         ///The keys of the user attributes used to split the leaderboard into separate rankings.
         #[serde(rename = "breakdownAttributes")]
         pub breakdown_attributes: ::std::vec::Vec<::std::string::String>,
         ///A description of the leaderboard, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///The date the leaderboard ends, or null if it runs indefinitely.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard ends, or null.
         #[serde(
             rename = "endTime",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub end_time: ::std::option::Option<::std::string::String>,
         ///The ID of the leaderboard.
@@ -673,7 +673,7 @@ pub mod types {
         ///The maximum number of users ranked, or null.
         #[serde(
             rename = "maxParticipants",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_participants: ::std::option::Option<i64>,
         ///For metric leaderboards, the key of the ranked metric.
@@ -707,13 +707,13 @@ pub mod types {
         ///The number of run units in each run of a repeating leaderboard, or null if it does not repeat.
         #[serde(
             rename = "runInterval",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub run_interval: ::std::option::Option<i64>,
         ///The unit of the repeat interval for a repeating leaderboard, or null if it does not repeat.
         #[serde(
             rename = "runUnit",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub run_unit: ::std::option::Option<crate::app::types::LeaderboardRunUnit>,
         ///The date the leaderboard starts.
@@ -721,7 +721,7 @@ pub mod types {
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard starts, or null.
         #[serde(
             rename = "startTime",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
     }
@@ -739,22 +739,22 @@ pub mod types {
         ///The key of the single user attribute the leaderboard is split by, or null (older form of breakdownAttributes).
         #[serde(
             rename = "breakdownAttribute",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub breakdown_attribute: ::std::option::Option<::std::string::String>,
         ///The keys of the user attributes used to split the leaderboard into separate rankings.
         #[serde(rename = "breakdownAttributes")]
         pub breakdown_attributes: ::std::vec::Vec<::std::string::String>,
         ///A description of the leaderboard, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///The date the leaderboard ends, or null if it runs indefinitely.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard ends, or null.
         #[serde(
             rename = "endTime",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub end_time: ::std::option::Option<::std::string::String>,
         ///The ID of the leaderboard.
@@ -764,7 +764,7 @@ pub mod types {
         ///The maximum number of users ranked, or null.
         #[serde(
             rename = "maxParticipants",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_participants: ::std::option::Option<i64>,
         ///For metric leaderboards, the key of the ranked metric.
@@ -800,13 +800,13 @@ pub mod types {
         ///The number of run units in each run of a repeating leaderboard, or null if it does not repeat.
         #[serde(
             rename = "runInterval",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub run_interval: ::std::option::Option<i64>,
         ///The unit of the repeat interval for a repeating leaderboard, or null if it does not repeat.
         #[serde(
             rename = "runUnit",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub run_unit: ::std::option::Option<crate::app::types::LeaderboardRunUnit>,
         ///The date the leaderboard starts.
@@ -814,7 +814,7 @@ pub mod types {
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard starts, or null.
         #[serde(
             rename = "startTime",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
         pub status: crate::app::types::LeaderboardStatus,
@@ -848,22 +848,22 @@ pub mod types {
         ///The key of the single user attribute the leaderboard is split by, or null (older form of breakdownAttributes).
         #[serde(
             rename = "breakdownAttribute",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub breakdown_attribute: ::std::option::Option<::std::string::String>,
         ///The keys of the user attributes used to split the leaderboard into separate rankings.
         #[serde(rename = "breakdownAttributes")]
         pub breakdown_attributes: ::std::vec::Vec<::std::string::String>,
         ///A description of the leaderboard, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///The date the leaderboard ends, or null if it runs indefinitely.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard ends, or null.
         #[serde(
             rename = "endTime",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub end_time: ::std::option::Option<::std::string::String>,
         ///The ID of the leaderboard.
@@ -873,7 +873,7 @@ pub mod types {
         ///The maximum number of users ranked, or null.
         #[serde(
             rename = "maxParticipants",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_participants: ::std::option::Option<i64>,
         ///For metric leaderboards, the key of the ranked metric.
@@ -907,13 +907,13 @@ pub mod types {
         ///The number of run units in each run of a repeating leaderboard, or null if it does not repeat.
         #[serde(
             rename = "runInterval",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub run_interval: ::std::option::Option<i64>,
         ///The unit of the repeat interval for a repeating leaderboard, or null if it does not repeat.
         #[serde(
             rename = "runUnit",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub run_unit: ::std::option::Option<crate::app::types::LeaderboardRunUnit>,
         ///The date the leaderboard starts.
@@ -921,7 +921,7 @@ pub mod types {
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard starts, or null.
         #[serde(
             rename = "startTime",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
         pub status: crate::app::types::LeaderboardStatus,
@@ -940,7 +940,7 @@ pub mod types {
         ///The key of the single user attribute the leaderboard is split by, or null (older form of breakdownAttributes).
         #[serde(
             rename = "breakdownAttribute",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub breakdown_attribute: ::std::option::Option<::std::string::String>,
         ///The user's value of the breakdown attribute, identifying which ranking they are in (older form).
@@ -960,14 +960,14 @@ pub mod types {
         #[serde(rename = "breakdownAttributes")]
         pub breakdown_attributes: ::std::vec::Vec<::std::string::String>,
         ///A description of the leaderboard, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard ends, or null.
         #[serde(
             rename = "endTime",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub end_time: ::std::option::Option<::std::string::String>,
         ///The ID of the leaderboard.
@@ -977,7 +977,7 @@ pub mod types {
         ///The maximum number of users ranked, or null.
         #[serde(
             rename = "maxParticipants",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_participants: ::std::option::Option<i64>,
         ///For metric leaderboards, the key of the ranked metric.
@@ -1009,31 +1009,31 @@ pub mod types {
         ///The user's rank before the event, or null if the user was not ranked.
         #[serde(
             rename = "previousRank",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub previous_rank: ::std::option::Option<i64>,
         ///The user's rank after the event, or null if the user is not ranked.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rank: ::std::option::Option<i64>,
         #[serde(rename = "rankBy")]
         pub rank_by: crate::app::types::LeaderboardRankBy,
         ///The number of run units in each run of a repeating leaderboard, or null if it does not repeat.
         #[serde(
             rename = "runInterval",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub run_interval: ::std::option::Option<i64>,
         ///The unit of the repeat interval for a repeating leaderboard, or null if it does not repeat.
         #[serde(
             rename = "runUnit",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub run_unit: ::std::option::Option<crate::app::types::LeaderboardRunUnit>,
         pub start: ::chrono::naive::NaiveDate,
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard starts, or null.
         #[serde(
             rename = "startTime",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
         ///The value currently needed to hold a ranked place on the leaderboard.
@@ -1057,11 +1057,11 @@ pub mod types {
         ///The URL of the points system's badge image, or null.
         #[serde(
             rename = "badgeUrl",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub badge_url: ::std::option::Option<::std::string::String>,
         ///A description of the points system, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///The ID of the points system.
         pub id: ::std::string::String,
@@ -1073,7 +1073,7 @@ pub mod types {
         ///The most points a user can hold in this system, or null if there is no limit.
         #[serde(
             rename = "maxPoints",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_points: ::std::option::Option<f64>,
         ///The name of the points system.
@@ -1093,7 +1093,7 @@ pub mod types {
     #[non_exhaustive]
     pub struct MetricEventStreakResponse {
         ///The date by which the user must act to avoid losing the streak, or null if there is none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///Whether this event extended the streak.
         pub extended: bool,
@@ -1124,17 +1124,17 @@ pub mod types {
         ///The last date of the current streak period, or null if there is no streak.
         #[serde(
             rename = "periodEnd",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub period_end: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The first date of the current streak period, or null if there is no streak.
         #[serde(
             rename = "periodStart",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub period_start: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The date the current streak began, or null if there is none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub started: ::std::option::Option<::chrono::naive::NaiveDate>,
     }
     ///A user's current total for one metric and the achievements linked to that metric.
@@ -1250,7 +1250,7 @@ pub mod types {
     #[non_exhaustive]
     pub struct PointsBoost {
         ///The date the boost ends, or null if it has no end.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end: ::std::option::Option<::std::string::String>,
         ///The ID of the boost.
         pub id: ::std::string::String,
@@ -1307,7 +1307,7 @@ pub mod types {
     #[non_exhaustive]
     pub struct PointsBoostWebhookPayload {
         ///The date the boost ends, or null if it has no end.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The ID of the boost.
         pub id: ::std::string::String,
@@ -1331,7 +1331,7 @@ pub mod types {
         ///The user the boost applies to, or null if it is not limited to one user.
         #[serde(
             rename = "userId",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub user_id: ::std::option::Option<::std::string::String>,
     }
@@ -1365,7 +1365,7 @@ pub mod types {
         ///The URL of the level's badge image, or null.
         #[serde(
             rename = "badgeUrl",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub badge_url: ::std::option::Option<::std::string::String>,
         ///A description of the level.
@@ -1392,13 +1392,13 @@ pub mod types {
     pub struct PointsLevelChangedEvent {
         #[serde(
             rename = "newLevel",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub new_level: ::std::option::Option<PointsLevel>,
         pub points: PointsLevelChangedEventPoints,
         #[serde(
             rename = "previousLevel",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub previous_level: ::std::option::Option<PointsLevel>,
         #[serde(rename = "type")]
@@ -1419,11 +1419,11 @@ pub mod types {
         ///The URL of the points system's badge image, or null.
         #[serde(
             rename = "badgeUrl",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub badge_url: ::std::option::Option<::std::string::String>,
         ///A description of the points system, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///The ID of the points system.
         pub id: ::std::string::String,
@@ -1432,7 +1432,7 @@ pub mod types {
         ///The most points a user can hold in this system, or null if there is no limit.
         #[serde(
             rename = "maxPoints",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_points: ::std::option::Option<f64>,
         ///The name of the points system.
@@ -1517,11 +1517,11 @@ pub mod types {
         ///The URL of the points system's badge image, or null.
         #[serde(
             rename = "badgeUrl",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub badge_url: ::std::option::Option<::std::string::String>,
         ///A description of the points system, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///The ID of the points system.
         pub id: ::std::string::String,
@@ -1530,7 +1530,7 @@ pub mod types {
         ///The most points a user can hold in this system, or null if there is no limit.
         #[serde(
             rename = "maxPoints",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_points: ::std::option::Option<f64>,
         ///The name of the points system.
@@ -1578,18 +1578,18 @@ pub mod types {
         ///The URL of the points system's badge image, or null.
         #[serde(
             rename = "badgeUrl",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub badge_url: ::std::option::Option<::std::string::String>,
         ///A description of the points system, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///The ID of the points system.
         pub id: ::std::string::String,
         ///The most points a user can hold in this system, or null if there is no limit.
         #[serde(
             rename = "maxPoints",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_points: ::std::option::Option<f64>,
         ///The name of the points system.
@@ -1802,10 +1802,10 @@ pub mod types {
     #[non_exhaustive]
     pub struct StreakResponse {
         ///The date by which the user must act to avoid losing the streak, or null if there is none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///When the streak was last extended, or null if it never was.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub extended: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///How many freezes the user earns each time freezes are granted automatically.
         #[serde(
@@ -1836,17 +1836,17 @@ pub mod types {
         ///The last date of the current streak period, or null if there is no streak.
         #[serde(
             rename = "periodEnd",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub period_end: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The first date of the current streak period, or null if there is no streak.
         #[serde(
             rename = "periodStart",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub period_start: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The date the current streak began, or null if there is none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub started: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///Recent streak periods, oldest first, with the streak length at the end of each.
         #[serde(rename = "streakHistory")]
@@ -2046,18 +2046,18 @@ pub mod types {
         )]
         pub device_tokens: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///The user's email address, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
         ///Your own ID for the user.
         pub id: ::std::string::String,
         ///The user's display name, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         ///Whether the user receives emails.
         #[serde(rename = "subscribeToEmails")]
         pub subscribe_to_emails: bool,
         ///The user's IANA time zone, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tz: ::std::option::Option<::std::string::String>,
         ///When the user was last updated.
         pub updated: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -2076,7 +2076,7 @@ pub mod types {
         ///When the user earned the achievement, or null if they have not.
         #[serde(
             rename = "achievedAt",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub achieved_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
@@ -2091,11 +2091,11 @@ pub mod types {
         ///The URL of the achievement's badge image, or null.
         #[serde(
             rename = "badgeUrl",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub badge_url: ::std::option::Option<::std::string::String>,
         ///A description of the achievement, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "eventAttribute",
@@ -2159,7 +2159,7 @@ pub mod types {
         ///When the user earned the achievement, or null if they have not.
         #[serde(
             rename = "achievedAt",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub achieved_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
@@ -2174,13 +2174,13 @@ pub mod types {
         ///The URL of the achievement's badge image, or null.
         #[serde(
             rename = "badgeUrl",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub badge_url: ::std::option::Option<::std::string::String>,
         ///The number of users who have completed the achievement.
         pub completions: i64,
         ///A description of the achievement, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "eventAttribute",
@@ -2246,22 +2246,22 @@ pub mod types {
         ///The key of the single user attribute the leaderboard is split by, or null (older form of breakdownAttributes).
         #[serde(
             rename = "breakdownAttribute",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub breakdown_attribute: ::std::option::Option<::std::string::String>,
         ///The keys of the user attributes used to split the leaderboard into separate rankings.
         #[serde(rename = "breakdownAttributes")]
         pub breakdown_attributes: ::std::vec::Vec<::std::string::String>,
         ///A description of the leaderboard, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///The date the leaderboard ends, or null if it runs indefinitely.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard ends, or null.
         #[serde(
             rename = "endTime",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub end_time: ::std::option::Option<::std::string::String>,
         ///The ID of the leaderboard.
@@ -2271,7 +2271,7 @@ pub mod types {
         ///The maximum number of users ranked, or null.
         #[serde(
             rename = "maxParticipants",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_participants: ::std::option::Option<i64>,
         ///For metric leaderboards, the key of the ranked metric.
@@ -2301,20 +2301,20 @@ pub mod types {
         )]
         pub points_system_name: ::std::option::Option<::std::string::String>,
         ///The user's current rank, or null if they are not ranked.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rank: ::std::option::Option<i64>,
         #[serde(rename = "rankBy")]
         pub rank_by: crate::app::types::LeaderboardRankBy,
         ///The number of run units in each run of a repeating leaderboard, or null if it does not repeat.
         #[serde(
             rename = "runInterval",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub run_interval: ::std::option::Option<i64>,
         ///The unit of the repeat interval for a repeating leaderboard, or null if it does not repeat.
         #[serde(
             rename = "runUnit",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub run_unit: ::std::option::Option<crate::app::types::LeaderboardRunUnit>,
         ///The date the leaderboard starts.
@@ -2322,11 +2322,11 @@ pub mod types {
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard starts, or null.
         #[serde(
             rename = "startTime",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
         ///The user's current value, or null if they are not ranked.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<i64>,
     }
     ///A leaderboard with one user's current rank and value and a history of their changes.
@@ -2343,22 +2343,22 @@ pub mod types {
         ///The key of the single user attribute the leaderboard is split by, or null (older form of breakdownAttributes).
         #[serde(
             rename = "breakdownAttribute",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub breakdown_attribute: ::std::option::Option<::std::string::String>,
         ///The keys of the user attributes used to split the leaderboard into separate rankings.
         #[serde(rename = "breakdownAttributes")]
         pub breakdown_attributes: ::std::vec::Vec<::std::string::String>,
         ///A description of the leaderboard, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///The date the leaderboard ends, or null if it runs indefinitely.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard ends, or null.
         #[serde(
             rename = "endTime",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub end_time: ::std::option::Option<::std::string::String>,
         ///Recent changes to the user's rank and value, up to the requested number.
@@ -2370,7 +2370,7 @@ pub mod types {
         ///The maximum number of users ranked, or null.
         #[serde(
             rename = "maxParticipants",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_participants: ::std::option::Option<i64>,
         ///For metric leaderboards, the key of the ranked metric.
@@ -2400,20 +2400,20 @@ pub mod types {
         )]
         pub points_system_name: ::std::option::Option<::std::string::String>,
         ///The user's current rank, or null if they are not ranked.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rank: ::std::option::Option<i64>,
         #[serde(rename = "rankBy")]
         pub rank_by: crate::app::types::LeaderboardRankBy,
         ///The number of run units in each run of a repeating leaderboard, or null if it does not repeat.
         #[serde(
             rename = "runInterval",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub run_interval: ::std::option::Option<i64>,
         ///The unit of the repeat interval for a repeating leaderboard, or null if it does not repeat.
         #[serde(
             rename = "runUnit",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub run_unit: ::std::option::Option<crate::app::types::LeaderboardRunUnit>,
         ///The date the leaderboard starts.
@@ -2421,11 +2421,11 @@ pub mod types {
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard starts, or null.
         #[serde(
             rename = "startTime",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
         ///The user's current value, or null if they are not ranked.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<i64>,
     }
     ///A user's stored notification and streak preferences.
@@ -2487,22 +2487,22 @@ pub mod types {
         ///The key of the single user attribute the leaderboard is split by, or null (older form of breakdownAttributes).
         #[serde(
             rename = "breakdownAttribute",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub breakdown_attribute: ::std::option::Option<::std::string::String>,
         ///The keys of the user attributes used to split the leaderboard into separate rankings.
         #[serde(rename = "breakdownAttributes")]
         pub breakdown_attributes: ::std::vec::Vec<::std::string::String>,
         ///A description of the leaderboard, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///The date the leaderboard ends, or null if it runs indefinitely.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard ends, or null.
         #[serde(
             rename = "endTime",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub end_time: ::std::option::Option<::std::string::String>,
         ///The ID of the leaderboard.
@@ -2512,7 +2512,7 @@ pub mod types {
         ///The maximum number of users ranked, or null.
         #[serde(
             rename = "maxParticipants",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_participants: ::std::option::Option<i64>,
         ///For metric leaderboards, the key of the ranked metric.
@@ -2544,30 +2544,30 @@ pub mod types {
         ///The user's rank before the change, or null if they were not ranked.
         #[serde(
             rename = "previousRank",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub previous_rank: ::std::option::Option<i64>,
         ///The user's value before the change, or null.
         #[serde(
             rename = "previousValue",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub previous_value: ::std::option::Option<i64>,
         ///The user's current rank, or null if they are not ranked.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rank: ::std::option::Option<i64>,
         #[serde(rename = "rankBy")]
         pub rank_by: crate::app::types::LeaderboardRankBy,
         ///The number of run units in each run of a repeating leaderboard, or null if it does not repeat.
         #[serde(
             rename = "runInterval",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub run_interval: ::std::option::Option<i64>,
         ///The unit of the repeat interval for a repeating leaderboard, or null if it does not repeat.
         #[serde(
             rename = "runUnit",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub run_unit: ::std::option::Option<crate::app::types::LeaderboardRunUnit>,
         ///The date the leaderboard starts.
@@ -2575,11 +2575,11 @@ pub mod types {
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard starts, or null.
         #[serde(
             rename = "startTime",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
         ///The user's current value, or null if they are not ranked.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<i64>,
     }
     ///How often the user was active during the year and their activity in their busiest periods and overall.
@@ -2877,17 +2877,17 @@ pub mod types {
         ///The last date of the streak's last period, or null.
         #[serde(
             rename = "periodEnd",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub period_end: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The first date of the streak's last period, or null.
         #[serde(
             rename = "periodStart",
-            deserialize_with = "::std::option::Option::deserialize"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub period_start: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The date the streak began, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub started: ::std::option::Option<::chrono::naive::NaiveDate>,
     }
     /// Error types.

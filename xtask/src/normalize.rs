@@ -14,6 +14,9 @@
 //!    types never serialize a value the caller did not set.
 //! 8. `required` entries that name no property of a plain object are removed (they would become
 //!    required `serde_json::Value` fields).
+//! 10. A property both required and nullable is made optional: typify would otherwise make it
+//!     required-but-nullable (`deserialize_with = Option::deserialize`), and a response that
+//!     omits it would fail to decode. The server may leave out what is null.
 //! 9. Validation keywords (`pattern`, `minLength`, `maxLength`, `minimum`, `maximum`,
 //!    `minItems`, `maxItems`, `uniqueItems`, `additionalProperties: false`) are removed from the
 //!    generation input: they would turn into constrained newtypes or closed structs that reject
@@ -70,6 +73,7 @@ pub fn to_progenitor(doc: Value) -> Result<Value> {
     hoist_enums(&mut doc)?;
     strip_request_defaults(&mut doc);
     walk_schemas(&mut doc, &mut |s| strip_validation(s));
+    walk_schemas(&mut doc, &mut |s| relax_nullable_required(s));
     Ok(doc)
 }
 
@@ -246,6 +250,20 @@ fn drop_dangling_required(s: &mut Map<String, Value>) {
     let defined: BTreeSet<String> = props.keys().cloned().collect();
     if let Some(Value::Array(req)) = s.get_mut("required") {
         req.retain(|r| r.as_str().is_some_and(|r| defined.contains(r)));
+    }
+}
+
+fn relax_nullable_required(s: &mut Map<String, Value>) {
+    let nullable: BTreeSet<String> = match s.get("properties") {
+        Some(Value::Object(props)) => props
+            .iter()
+            .filter(|(_, p)| p.get("nullable").and_then(Value::as_bool) == Some(true))
+            .map(|(k, _)| k.clone())
+            .collect(),
+        _ => return,
+    };
+    if let Some(Value::Array(req)) = s.get_mut("required") {
+        req.retain(|r| r.as_str().is_some_and(|r| !nullable.contains(r)));
     }
 }
 
@@ -527,6 +545,14 @@ mod tests {
             d["components"]["schemas"]["A"],
             json!({"type": "number", "exclusiveMinimum": true, "minimum": 0})
         );
+    }
+
+    #[test]
+    fn required_nullable_properties_become_optional() {
+        let d = to_progenitor(doc(json!({"A": {"type": "object", "required": ["a", "b"],
+            "properties": {"a": {"type": ["string", "null"]}, "b": {"type": "string"}}}})))
+        .unwrap();
+        assert_eq!(d["components"]["schemas"]["A"]["required"], json!(["b"]));
     }
 
     #[test]

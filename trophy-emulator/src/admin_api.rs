@@ -1,0 +1,1549 @@
+//! The Admin API (47 operations), mounted under `/admin/v1`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State as AxState};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{json, Map, Value};
+use trophy_generated::admin::types as ta;
+
+use crate::http::{parse_body, reply, AdminCtx, ApiError, ApiResult, AppKey, Params, SharedState, TenantRec};
+use crate::model::{
+    fmt_dt, new_id, parse_date, valid_key, validate_user_id, Attribute, Boost, Leaderboard, Level, Metric, Pause,
+    PointsSystem, State, Trigger, UserInput,
+};
+use crate::render;
+
+/// Routes of the Admin API.
+pub(crate) fn routes() -> Router<SharedState> {
+    Router::new()
+        .route(
+            "/attributes",
+            get(attributes_list)
+                .post(attributes_create)
+                .patch(attributes_update)
+                .delete(attributes_delete),
+        )
+        .route("/attributes/{id}", get(attributes_get))
+        .route(
+            "/metrics",
+            get(metrics_list)
+                .post(metrics_create)
+                .patch(metrics_update)
+                .delete(metrics_delete),
+        )
+        .route("/metrics/events", post(metrics_batch_events))
+        .route("/metrics/{id}", get(metrics_get))
+        .route(
+            "/points",
+            get(systems_list)
+                .post(systems_create)
+                .patch(systems_update)
+                .delete(systems_delete),
+        )
+        .route("/points/{id}", get(systems_get))
+        .route(
+            "/points/{id}/boosts",
+            get(boosts_list)
+                .post(boosts_create)
+                .patch(boosts_update)
+                .delete(boosts_delete),
+        )
+        .route("/points/{id}/boosts/{item}", get(boosts_get))
+        .route(
+            "/points/{id}/levels",
+            get(levels_list)
+                .post(levels_create)
+                .patch(levels_update)
+                .delete(levels_delete),
+        )
+        .route("/points/{id}/levels/{item}", get(levels_get))
+        .route(
+            "/points/{id}/triggers",
+            get(triggers_list)
+                .post(triggers_create)
+                .patch(triggers_update)
+                .delete(triggers_delete),
+        )
+        .route("/points/{id}/triggers/{item}", get(triggers_get))
+        .route(
+            "/leaderboards",
+            get(leaderboards_list)
+                .post(leaderboards_create)
+                .patch(leaderboards_update)
+                .delete(leaderboards_delete),
+        )
+        .route("/leaderboards/{id}", get(leaderboards_get))
+        .route("/streaks/freezes", post(freezes_create))
+        .route("/streaks/pauses", post(pauses_create).delete(pauses_delete))
+        .route("/streaks/restore", post(streaks_restore))
+        .route("/application-api-keys", post(app_keys_create).delete(app_keys_delete))
+        .route(
+            "/tenants",
+            get(tenants_list)
+                .post(tenants_create)
+                .patch(tenants_update)
+                .delete(tenants_delete),
+        )
+        .route("/tenants/{id}", get(tenants_get))
+}
+
+// ----- helpers ----------------------------------------------------------------------------------
+
+fn issue(index: usize, message: impl Into<String>) -> Value {
+    json!({"index": index, "severity": "error", "message": message.into()})
+}
+
+fn issue_id(index: Option<usize>, id: &str, message: impl Into<String>) -> Value {
+    let mut o = Map::new();
+    o.insert("id".into(), json!(id));
+    if let Some(i) = index {
+        o.insert("index".into(), json!(i));
+    }
+    o.insert("severity".into(), json!("error"));
+    o.insert("message".into(), json!(message.into()));
+    Value::Object(o)
+}
+
+/// The items of a bulk request body, checked for count.
+fn items(raw: &Value, max: usize) -> Result<Vec<Value>, ApiError> {
+    let items = raw.as_array().cloned().unwrap_or_default();
+    if items.is_empty() || items.len() > max {
+        return Err(ApiError::unprocessable(format!(
+            "the request must contain between 1 and {max} items"
+        )));
+    }
+    Ok(items)
+}
+
+/// 201 when something was created, else 200.
+fn created_reply(any: bool, body: Value) -> Response {
+    reply(if any { 201 } else { 200 }, body)
+}
+
+fn page<T: Clone>(list: &[T], params: &Params) -> Result<Vec<T>, ApiError> {
+    let limit = params.int("limit", 10, 1, 100)? as usize;
+    let skip = params.int("skip", 0, 0, i64::from(u32::MAX))? as usize;
+    Ok(list.iter().skip(skip).take(limit).cloned().collect())
+}
+
+fn delete_ids(params: &Params) -> Result<Vec<String>, ApiError> {
+    let ids = params.list("ids");
+    if ids.is_empty() || ids.len() > 100 {
+        return Err(ApiError::unprocessable("ids must list between 1 and 100 IDs"));
+    }
+    Ok(ids)
+}
+
+/// Deletes matching items; returns the `{deleted, issues}` body.
+fn delete_where<T>(list: &mut Vec<T>, ids: &[String], id_of: impl Fn(&T) -> &str, what: &str) -> Value {
+    let mut deleted = Vec::new();
+    let mut issues = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        match list.iter().position(|x| id_of(x) == id) {
+            Some(pos) => {
+                list.remove(pos);
+                deleted.push(json!({"id": id}));
+            }
+            None => issues.push(issue_id(Some(i), id, format!("{what} not found"))),
+        }
+    }
+    json!({"deleted": deleted, "issues": issues})
+}
+
+fn str_field<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(Value::as_str)
+}
+
+/// Copies the fields of `patch` over `base`; null values remove the field.
+fn overlay(mut base: Value, patch: &Value) -> Value {
+    if let (Some(b), Some(p)) = (base.as_object_mut(), patch.as_object()) {
+        for (k, v) in p {
+            if v.is_null() {
+                b.remove(k);
+            } else {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    base
+}
+
+fn check_name(v: &Value) -> Result<String, String> {
+    match str_field(v, "name") {
+        Some(n) if !n.trim().is_empty() && n.len() <= 255 => Ok(n.to_string()),
+        _ => Err("name must be a non-empty string of at most 255 characters".into()),
+    }
+}
+
+fn check_key(v: &Value, taken: impl Fn(&str) -> bool) -> Result<String, String> {
+    let key = str_field(v, "key").unwrap_or_default();
+    if !valid_key(key) {
+        return Err(format!("key {key:?} must match ^[A-Za-z0-9_-]+$"));
+    }
+    if taken(key) {
+        return Err(format!("key {key:?} is already in use"));
+    }
+    Ok(key.to_string())
+}
+
+fn opt_date(v: &Value, k: &str) -> Result<Option<NaiveDate>, String> {
+    match v.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(x) => x
+            .as_str()
+            .and_then(parse_date)
+            .map(Some)
+            .ok_or_else(|| format!("{k} must be a date (YYYY-MM-DD)")),
+    }
+}
+
+/// `[{attributeId, attributeValue}]` naming existing attributes of `kind`.
+fn attr_filters(st: &State, v: &Value, k: &str, kind: &str) -> Result<Vec<(String, String)>, String> {
+    let Some(list) = v.get(k).and_then(Value::as_array) else {
+        return Ok(Vec::new());
+    };
+    list.iter()
+        .map(|f| {
+            let id = str_field(f, "attributeId").unwrap_or_default();
+            let value = str_field(f, "attributeValue").unwrap_or_default();
+            match st.attributes.iter().find(|a| a.id == id) {
+                Some(a) if a.kind == kind => Ok((id.to_string(), value.to_string())),
+                Some(_) => Err(format!("{k}: attribute {id} is not a {kind} attribute")),
+                None => Err(format!("{k}: attribute {id} not found")),
+            }
+        })
+        .collect()
+}
+
+fn system_index(st: &State, id: &str) -> Result<usize, ApiError> {
+    st.systems
+        .iter()
+        .position(|s| s.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("points system {id} not found")))
+}
+
+// ----- builders (create, and update by overlaying the current JSON) -----------------------------------
+
+fn build_level(v: &Value, others: &[Level], id: Option<&str>) -> Result<Level, String> {
+    let name = check_name(v)?;
+    let key = check_key(v, |k| others.iter().any(|l| l.key == k && Some(l.id.as_str()) != id))?;
+    let points = v
+        .get("points")
+        .and_then(Value::as_i64)
+        .filter(|p| *p >= 0)
+        .ok_or("points must be an integer of at least 0")?;
+    Ok(Level {
+        id: id.map_or_else(new_id, str::to_string),
+        key,
+        name,
+        description: str_field(v, "description").unwrap_or_default().to_string(),
+        badge: v.get("badge").and_then(|b| str_field(b, "url")).map(str::to_string),
+        points,
+    })
+}
+
+fn build_boost(st: &State, v: &Value, id: Option<&str>) -> Result<Boost, String> {
+    let name = check_name(v)?;
+    let start = opt_date(v, "start")?.ok_or("start is required")?;
+    let end = opt_date(v, "end")?;
+    if end.is_some_and(|e| e < start) {
+        return Err("end must not be before start".into());
+    }
+    let multiplier = v
+        .get("multiplier")
+        .and_then(Value::as_f64)
+        .filter(|m| *m > 0.0 && *m < 100.0)
+        .ok_or("multiplier must be greater than 0 and less than 100")?;
+    let rounding = str_field(v, "rounding").unwrap_or("down");
+    if !["down", "up", "nearest"].contains(&rounding) {
+        return Err("rounding must be down, up or nearest".into());
+    }
+    let user_id = str_field(v, "userId").map(str::to_string);
+    Ok(Boost {
+        id: id.map_or_else(new_id, str::to_string),
+        name,
+        start,
+        end,
+        multiplier,
+        rounding: rounding.to_string(),
+        user_id,
+        user_attributes: attr_filters(st, v, "userAttributes", "user")?,
+    })
+}
+
+fn build_trigger(st: &State, v: &Value, old: Option<&Trigger>, now: DateTime<Utc>) -> Result<Trigger, String> {
+    let kind = str_field(v, "type").unwrap_or_default();
+    if !["metric", "achievement", "streak", "time", "user_creation"].contains(&kind) {
+        return Err(format!("unknown trigger type {kind:?}"));
+    }
+    let points = v
+        .get("points")
+        .and_then(Value::as_i64)
+        .ok_or("points must be an integer")?;
+    let status = str_field(v, "status").unwrap_or("inactive");
+    if !["active", "inactive"].contains(&status) {
+        return Err("status must be active or inactive".into());
+    }
+    let int = |k: &str| -> Result<Option<i64>, String> {
+        match v.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(x) => x
+                .as_i64()
+                .filter(|n| *n >= 1)
+                .map(Some)
+                .ok_or_else(|| format!("{k} must be an integer of at least 1")),
+        }
+    };
+    let mut t = Trigger {
+        id: old.map_or_else(new_id, |o| o.id.clone()),
+        kind: kind.to_string(),
+        points,
+        status: status.to_string(),
+        user_attributes: attr_filters(st, v, "userAttributes", "user")?,
+        metric_id: None,
+        metric_threshold: None,
+        event_attributes: Vec::new(),
+        achievement_id: None,
+        streak_length: None,
+        time_unit: None,
+        time_interval: None,
+        block_if_out_of_points: v.get("blockIfOutOfPoints").and_then(Value::as_bool).unwrap_or(false),
+        created: old.map_or(now, |o| o.created),
+        updated: now,
+    };
+    match kind {
+        "metric" => {
+            let m = str_field(v, "metricId").ok_or("metric triggers need metricId")?;
+            if st.metric_by_id(m).is_none() {
+                return Err(format!("metric {m} not found"));
+            }
+            t.metric_id = Some(m.to_string());
+            t.metric_threshold = Some(int("metricThreshold")?.unwrap_or(1));
+            t.event_attributes = attr_filters(st, v, "eventAttributes", "event")?;
+        }
+        "achievement" => {
+            let a = str_field(v, "achievementId").ok_or("achievement triggers need achievementId")?;
+            if st.achievement_by_id(a).is_none() {
+                return Err(format!("achievement {a} not found"));
+            }
+            t.achievement_id = Some(a.to_string());
+        }
+        "streak" => {
+            t.streak_length = Some(int("streakLength")?.ok_or("streak triggers need streakLength")?);
+        }
+        "time" => {
+            let unit = str_field(v, "timeUnit").unwrap_or_default();
+            if unit != "hours" && unit != "days" {
+                return Err("time triggers need timeUnit hours or days".into());
+            }
+            t.time_unit = Some(unit.to_string());
+            t.time_interval = Some(int("timeInterval")?.ok_or("time triggers need timeInterval")?);
+        }
+        _ => {}
+    }
+    Ok(t)
+}
+
+fn valid_time(s: &str) -> bool {
+    let parts: Vec<&str> = s.split(':').collect();
+    let num = |p: &str, max: u32| p.len() == 2 && p.parse::<u32>().is_ok_and(|n| n <= max);
+    match parts.as_slice() {
+        [h, m] => num(h, 23) && num(m, 59),
+        [h, m, sec] => num(h, 23) && num(m, 59) && num(sec, 59),
+        _ => false,
+    }
+}
+
+fn build_leaderboard(st: &State, v: &Value, id: Option<&str>, today: NaiveDate) -> Result<Leaderboard, String> {
+    let name = check_name(v)?;
+    let key = check_key(v, |k| {
+        st.leaderboards.iter().any(|l| l.key == k && Some(l.id.as_str()) != id)
+    })?;
+    let status = str_field(v, "status").unwrap_or("inactive");
+    if !["inactive", "active", "scheduled", "finished"].contains(&status) {
+        return Err("status must be inactive, active, scheduled or finished".into());
+    }
+    let rank_by = str_field(v, "rankBy").unwrap_or_default();
+    let mut metric_id = None;
+    let mut points_system_id = None;
+    match rank_by {
+        "metric" => {
+            let m = str_field(v, "metricId").ok_or("metric leaderboards need metricId")?;
+            if st.metric_by_id(m).is_none() {
+                return Err(format!("metric {m} not found"));
+            }
+            metric_id = Some(m.to_string());
+        }
+        "points" => {
+            let p = str_field(v, "pointsSystemId").ok_or("points leaderboards need pointsSystemId")?;
+            if st.system_by_id(p).is_none() {
+                return Err(format!("points system {p} not found"));
+            }
+            points_system_id = Some(p.to_string());
+        }
+        "streak" => {}
+        other => return Err(format!("rankBy must be metric, streak or points, not {other:?}")),
+    }
+    let max_participants = match v.get("maxParticipants") {
+        None => Some(1000),
+        Some(Value::Null) => None,
+        Some(x) => Some(
+            x.as_i64()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or("maxParticipants must be from 1 to 1000")?,
+        ),
+    };
+    let start = opt_date(v, "start")?.unwrap_or(today);
+    let end = opt_date(v, "end")?;
+    if end.is_some_and(|e| e < start) {
+        return Err("end must not be before start".into());
+    }
+    let time = |k: &str| -> Result<Option<String>, String> {
+        match str_field(v, k) {
+            None => Ok(None),
+            Some(s) if valid_time(s) => Ok(Some(s.to_string())),
+            Some(_) => Err(format!("{k} must be HH:MM or HH:MM:SS")),
+        }
+    };
+    let breakdown: Vec<String> = v
+        .get("breakdownAttributes")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    for b in &breakdown {
+        if !st.attributes.iter().any(|a| &a.id == b && a.kind == "user") {
+            return Err(format!("breakdown attribute {b} is not a user attribute"));
+        }
+    }
+    let run_unit = str_field(v, "runUnit").map(str::to_string);
+    if let Some(u) = &run_unit {
+        if !["day", "month", "year"].contains(&u.as_str()) {
+            return Err("runUnit must be day, month or year".into());
+        }
+    }
+    let run_interval = match v.get("runInterval") {
+        None | Some(Value::Null) => None,
+        Some(x) => Some(x.as_i64().filter(|n| *n >= 1).ok_or("runInterval must be at least 1")?),
+    };
+    Ok(Leaderboard {
+        id: id.map_or_else(new_id, str::to_string),
+        key,
+        name,
+        description: str_field(v, "description").map(str::to_string),
+        status: status.to_string(),
+        rank_by: rank_by.to_string(),
+        metric_id,
+        points_system_id,
+        max_participants,
+        start,
+        end,
+        start_time: time("startTime")?,
+        end_time: time("endTime")?,
+        breakdown_attributes: breakdown,
+        run_interval: run_unit.as_ref().map(|_| run_interval.unwrap_or(1)),
+        run_unit,
+    })
+}
+
+// ----- attributes ---------------------------------------------------------------------------------
+
+async fn attributes_list(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
+    let params = Params::parse(q.as_deref());
+    sh.with(&ctx.tenant, |st, _| {
+        let list: Vec<Value> = page(&st.attributes, &params)?
+            .iter()
+            .map(render::admin_attribute)
+            .collect();
+        Ok(reply(200, Value::Array(list)))
+    })
+}
+
+async fn attributes_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::CreateAttributesRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        let mut created = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            let built = (|| {
+                let name = check_name(v)?;
+                let key = check_key(v, |k| st.attributes.iter().any(|a| a.key == k))?;
+                let kind = str_field(v, "type").unwrap_or_default();
+                if kind != "user" && kind != "event" {
+                    return Err(format!("type must be user or event, not {kind:?}"));
+                }
+                Ok(Attribute {
+                    id: new_id(),
+                    key,
+                    name,
+                    kind: kind.to_string(),
+                })
+            })();
+            match built {
+                Ok(a) => {
+                    created.push(render::admin_attribute(&a));
+                    st.attributes.push(a);
+                }
+                Err(m) => issues.push(issue(i, m)),
+            }
+        }
+        created_reply(!created.is_empty(), json!({"created": created, "issues": issues}))
+    }))
+}
+
+async fn attributes_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::UpdateAttributesRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        let mut updated = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            let id = str_field(v, "id").unwrap_or_default();
+            let Some(a) = st.attributes.iter_mut().find(|a| a.id == id) else {
+                issues.push(issue_id(Some(i), id, "attribute not found"));
+                continue;
+            };
+            if v.get("name").is_some() {
+                match check_name(v) {
+                    Ok(n) => a.name = n,
+                    Err(m) => {
+                        issues.push(issue_id(Some(i), id, m));
+                        continue;
+                    }
+                }
+            }
+            updated.push(render::admin_attribute(a));
+        }
+        reply(200, json!({"updated": updated, "issues": issues}))
+    }))
+}
+
+async fn attributes_delete(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
+    let ids = delete_ids(&Params::parse(q.as_deref()))?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        reply(
+            200,
+            delete_where(&mut st.attributes, &ids, |a| a.id.as_str(), "attribute"),
+        )
+    }))
+}
+
+async fn attributes_get(AxState(sh): AxState<SharedState>, ctx: AdminCtx, Path(id): Path<String>) -> ApiResult {
+    sh.with(&ctx.tenant, |st, _| {
+        st.attributes
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| reply(200, render::admin_attribute(a)))
+            .ok_or_else(|| ApiError::not_found(format!("attribute {id} not found")))
+    })
+}
+
+// ----- metrics ----------------------------------------------------------------------------------
+
+async fn metrics_list(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
+    let params = Params::parse(q.as_deref());
+    sh.with(&ctx.tenant, |st, _| {
+        let list: Vec<Value> = page(&st.metrics, &params)?.iter().map(render::admin_metric).collect();
+        Ok(reply(200, Value::Array(list)))
+    })
+}
+
+fn unit_type(v: &Value) -> Result<Option<String>, String> {
+    match str_field(v, "unitType") {
+        None => Ok(None),
+        Some(u @ ("number" | "currency")) => Ok(Some(u.to_string())),
+        Some(u) => Err(format!("unitType must be number or currency, not {u:?}")),
+    }
+}
+
+async fn metrics_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::CreateMetricsRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        let mut created = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            let built = (|| {
+                let name = check_name(v)?;
+                let key = check_key(v, |k| st.metrics.iter().any(|m| m.key == k))?;
+                Ok::<_, String>(Metric {
+                    id: new_id(),
+                    key,
+                    name,
+                    unit_type: unit_type(v)?.unwrap_or_else(|| "number".into()),
+                    units: str_field(v, "units").unwrap_or_default().to_string(),
+                })
+            })();
+            match built {
+                Ok(m) => {
+                    created.push(render::admin_metric(&m));
+                    st.metrics.push(m);
+                }
+                Err(m) => issues.push(issue(i, m)),
+            }
+        }
+        created_reply(!created.is_empty(), json!({"created": created, "issues": issues}))
+    }))
+}
+
+async fn metrics_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::UpdateMetricsRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        let mut updated = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            let id = str_field(v, "id").unwrap_or_default();
+            let Some(m) = st.metrics.iter_mut().find(|m| m.id == id) else {
+                issues.push(issue_id(Some(i), id, "metric not found"));
+                continue;
+            };
+            let checked = (|| {
+                let name = if v.get("name").is_some() {
+                    Some(check_name(v)?)
+                } else {
+                    None
+                };
+                Ok::<_, String>((name, unit_type(v)?))
+            })();
+            match checked {
+                Ok((name, ut)) => {
+                    if let Some(n) = name {
+                        m.name = n;
+                    }
+                    if let Some(u) = ut {
+                        m.unit_type = u;
+                    }
+                    if let Some(u) = str_field(v, "units") {
+                        m.units = u.to_string();
+                    }
+                    updated.push(render::admin_metric(m));
+                }
+                Err(msg) => issues.push(issue_id(Some(i), id, msg)),
+            }
+        }
+        reply(200, json!({"updated": updated, "issues": issues}))
+    }))
+}
+
+async fn metrics_delete(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
+    let ids = delete_ids(&Params::parse(q.as_deref()))?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        let body = delete_where(&mut st.metrics, &ids, |m| m.id.as_str(), "metric");
+        for u in st.users.values_mut() {
+            u.totals.retain(|k, _| !ids.contains(k));
+        }
+        reply(200, body)
+    }))
+}
+
+async fn metrics_get(AxState(sh): AxState<SharedState>, ctx: AdminCtx, Path(id): Path<String>) -> ApiResult {
+    sh.with(&ctx.tenant, |st, _| {
+        st.metric_by_id(&id)
+            .map(|m| reply(200, render::admin_metric(m)))
+            .ok_or_else(|| ApiError::not_found(format!("metric {id} not found")))
+    })
+}
+
+async fn metrics_batch_events(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (typed, raw) = parse_body::<Vec<ta::BatchMetricEvent>>(&body)?;
+    let raws = items(&raw, 1000)?;
+    let mut inputs = Vec::with_capacity(typed.len());
+    for (i, (ev, r)) in typed.iter().zip(raws.iter()).enumerate() {
+        validate_user_id(&ev.user.id).map_err(|m| ApiError::bad_request(format!("events[{i}]: {m}")))?;
+        let input = UserInput::from_json(r.get("user").unwrap_or(&Value::Null));
+        input
+            .validate()
+            .map_err(|m| ApiError::unprocessable(format!("events[{i}]: {m}")))?;
+        if !ev.value.is_finite() {
+            return Err(ApiError::bad_request(format!("events[{i}]: value must be finite")));
+        }
+        inputs.push(input);
+    }
+    sh.with(&ctx.tenant, |st, now| {
+        for (i, ev) in typed.iter().enumerate() {
+            if st.metric_by_key(&ev.key).is_none() {
+                return Err(ApiError::not_found(format!(
+                    "events[{i}]: metric {:?} not found",
+                    ev.key
+                )));
+            }
+        }
+        for (ev, input) in typed.iter().zip(inputs.iter()) {
+            st.record_event(
+                &ev.key,
+                &ev.user.id,
+                input,
+                ev.value,
+                &ev.attributes,
+                ev.idempotency_key.as_deref(),
+                now,
+            )
+            .map_err(|(s, m)| ApiError::new(s, m))?;
+        }
+        Ok(reply(202, json!({"accepted": typed.len()})))
+    })
+}
+
+// ----- points systems ---------------------------------------------------------------------------
+
+fn created_system(ps: &PointsSystem, today: NaiveDate) -> Value {
+    let mut j = render::admin_system(ps);
+    if let Some(o) = j.as_object_mut() {
+        o.insert(
+            "levels".into(),
+            Value::Array(ps.levels.iter().map(render::admin_level).collect()),
+        );
+        o.insert(
+            "boosts".into(),
+            Value::Array(ps.boosts.iter().map(|b| render::admin_boost(b, today)).collect()),
+        );
+        o.insert(
+            "triggers".into(),
+            Value::Array(ps.triggers.iter().map(render::admin_trigger).collect()),
+        );
+    }
+    j
+}
+
+fn max_points(v: &Value) -> Result<Option<i64>, String> {
+    match v.get("maxPoints") {
+        None | Some(Value::Null) => Ok(None),
+        Some(x) => Ok(Some(
+            x.as_i64().filter(|n| *n >= 1).ok_or("maxPoints must be at least 1")?,
+        )),
+    }
+}
+
+async fn systems_list(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
+    let params = Params::parse(q.as_deref());
+    sh.with(&ctx.tenant, |st, _| {
+        let list: Vec<Value> = page(&st.systems, &params)?.iter().map(render::admin_system).collect();
+        Ok(reply(200, Value::Array(list)))
+    })
+}
+
+async fn systems_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::CreatePointsSystemsRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    Ok(sh.with(&ctx.tenant, |st, now| {
+        let today = now.date_naive();
+        let mut created = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            let built = (|| {
+                let name = check_name(v)?;
+                let key = check_key(v, |k| st.systems.iter().any(|s| s.key == k))?;
+                let mut ps = PointsSystem {
+                    id: new_id(),
+                    key,
+                    name,
+                    description: str_field(v, "description").unwrap_or_default().to_string(),
+                    badge: v.get("badge").and_then(|b| str_field(b, "url")).map(str::to_string),
+                    max_points: max_points(v)?,
+                    levels: Vec::new(),
+                    boosts: Vec::new(),
+                    triggers: Vec::new(),
+                };
+                let list = |k: &str| v.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
+                for (j, l) in list("levels").iter().enumerate() {
+                    let level = build_level(l, &ps.levels, None).map_err(|m| format!("levels[{j}]: {m}"))?;
+                    ps.levels.push(level);
+                }
+                for (j, b) in list("boosts").iter().enumerate() {
+                    ps.boosts
+                        .push(build_boost(st, b, None).map_err(|m| format!("boosts[{j}]: {m}"))?);
+                }
+                for (j, t) in list("triggers").iter().enumerate() {
+                    ps.triggers
+                        .push(build_trigger(st, t, None, now).map_err(|m| format!("triggers[{j}]: {m}"))?);
+                }
+                Ok::<_, String>(ps)
+            })();
+            match built {
+                Ok(ps) => {
+                    created.push(created_system(&ps, today));
+                    st.systems.push(ps);
+                }
+                Err(m) => issues.push(issue(i, m)),
+            }
+        }
+        created_reply(!created.is_empty(), json!({"created": created, "issues": issues}))
+    }))
+}
+
+async fn systems_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::UpdatePointsSystemsRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        let mut updated = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            let id = str_field(v, "id").unwrap_or_default();
+            let Some(ps) = st.systems.iter_mut().find(|s| s.id == id) else {
+                issues.push(issue_id(Some(i), id, "points system not found"));
+                continue;
+            };
+            let checked = (|| {
+                let name = if v.get("name").is_some() {
+                    Some(check_name(v)?)
+                } else {
+                    None
+                };
+                let mp = if v.get("maxPoints").is_some() {
+                    Some(max_points(v)?)
+                } else {
+                    None
+                };
+                Ok::<_, String>((name, mp))
+            })();
+            match checked {
+                Ok((name, mp)) => {
+                    if let Some(n) = name {
+                        ps.name = n;
+                    }
+                    if let Some(mp) = mp {
+                        ps.max_points = mp;
+                    }
+                    if let Some(d) = str_field(v, "description") {
+                        ps.description = d.to_string();
+                    }
+                    match v.get("badge") {
+                        None => {}
+                        Some(Value::Null) => ps.badge = None,
+                        Some(b) => ps.badge = str_field(b, "url").map(str::to_string),
+                    }
+                    updated.push(render::admin_system(ps));
+                }
+                Err(m) => issues.push(issue_id(Some(i), id, m)),
+            }
+        }
+        reply(200, json!({"updated": updated, "issues": issues}))
+    }))
+}
+
+async fn systems_delete(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
+    let ids = delete_ids(&Params::parse(q.as_deref()))?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        reply(
+            200,
+            delete_where(&mut st.systems, &ids, |s| s.id.as_str(), "points system"),
+        )
+    }))
+}
+
+async fn systems_get(AxState(sh): AxState<SharedState>, ctx: AdminCtx, Path(id): Path<String>) -> ApiResult {
+    sh.with(&ctx.tenant, |st, _| {
+        st.system_by_id(&id)
+            .map(|s| reply(200, render::admin_system(s)))
+            .ok_or_else(|| ApiError::not_found(format!("points system {id} not found")))
+    })
+}
+
+// ----- boosts -----------------------------------------------------------------------------------
+
+async fn boosts_list(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let params = Params::parse(q.as_deref());
+    sh.with(&ctx.tenant, |st, now| {
+        let si = system_index(st, &id)?;
+        let list: Vec<Value> = page(&st.systems[si].boosts, &params)?
+            .iter()
+            .map(|b| render::admin_boost(b, now.date_naive()))
+            .collect();
+        Ok(reply(200, Value::Array(list)))
+    })
+}
+
+async fn boosts_create(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::CreatePointsBoostsRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    sh.with(&ctx.tenant, |st, now| {
+        let si = system_index(st, &id)?;
+        let mut created = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            match build_boost(st, v, None) {
+                Ok(b) => {
+                    created.push(render::admin_boost(&b, now.date_naive()));
+                    st.systems[si].boosts.push(b);
+                }
+                Err(m) => issues.push(issue(i, m)),
+            }
+        }
+        Ok(created_reply(
+            !created.is_empty(),
+            json!({"created": created, "issues": issues}),
+        ))
+    })
+}
+
+async fn boosts_update(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::PatchPointsBoostsRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    sh.with(&ctx.tenant, |st, now| {
+        let today = now.date_naive();
+        let si = system_index(st, &id)?;
+        let mut updated = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            let bid = str_field(v, "id").unwrap_or_default();
+            let Some(pos) = st.systems[si].boosts.iter().position(|b| b.id == bid) else {
+                issues.push(json!({"boostId": bid, "index": i, "severity": "error", "message": "boost not found"}));
+                continue;
+            };
+            let merged = overlay(render::admin_boost(&st.systems[si].boosts[pos], today), v);
+            match build_boost(st, &merged, Some(bid)) {
+                Ok(b) => {
+                    updated.push(render::admin_boost(&b, today));
+                    st.systems[si].boosts[pos] = b;
+                }
+                Err(m) => issues.push(json!({"boostId": bid, "index": i, "severity": "error", "message": m})),
+            }
+        }
+        Ok(reply(200, json!({"updated": updated, "issues": issues})))
+    })
+}
+
+async fn boosts_delete(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let ids = delete_ids(&Params::parse(q.as_deref()))?;
+    sh.with(&ctx.tenant, |st, _| {
+        let si = system_index(st, &id)?;
+        Ok(reply(
+            200,
+            delete_where(&mut st.systems[si].boosts, &ids, |b| b.id.as_str(), "boost"),
+        ))
+    })
+}
+
+async fn boosts_get(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path((id, item)): Path<(String, String)>,
+) -> ApiResult {
+    sh.with(&ctx.tenant, |st, now| {
+        let si = system_index(st, &id)?;
+        st.systems[si]
+            .boosts
+            .iter()
+            .find(|b| b.id == item)
+            .map(|b| reply(200, render::admin_boost(b, now.date_naive())))
+            .ok_or_else(|| ApiError::not_found(format!("boost {item} not found")))
+    })
+}
+
+// ----- levels -----------------------------------------------------------------------------------
+
+async fn levels_list(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let params = Params::parse(q.as_deref());
+    sh.with(&ctx.tenant, |st, _| {
+        let si = system_index(st, &id)?;
+        let list: Vec<Value> = page(&st.systems[si].levels, &params)?
+            .iter()
+            .map(render::admin_level)
+            .collect();
+        Ok(reply(200, Value::Array(list)))
+    })
+}
+
+async fn levels_create(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::CreatePointsLevelsRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    sh.with(&ctx.tenant, |st, _| {
+        let si = system_index(st, &id)?;
+        let mut created = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            match build_level(v, &st.systems[si].levels, None) {
+                Ok(l) => {
+                    created.push(render::admin_level(&l));
+                    st.systems[si].levels.push(l);
+                }
+                Err(m) => issues.push(issue(i, m)),
+            }
+        }
+        Ok(created_reply(
+            !created.is_empty(),
+            json!({"created": created, "issues": issues}),
+        ))
+    })
+}
+
+async fn levels_update(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::PatchPointsLevelsRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    sh.with(&ctx.tenant, |st, _| {
+        let si = system_index(st, &id)?;
+        let mut updated = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            let lid = str_field(v, "id").unwrap_or_default();
+            let levels = &st.systems[si].levels;
+            let Some(pos) = levels.iter().position(|l| l.id == lid) else {
+                issues.push(issue_id(Some(i), lid, "level not found"));
+                continue;
+            };
+            let mut patch = v.clone();
+            if let Some(o) = patch.as_object_mut() {
+                o.remove("key");
+            }
+            let merged = overlay(render::admin_level(&levels[pos]), &patch);
+            match build_level(&merged, levels, Some(lid)) {
+                Ok(l) => {
+                    updated.push(render::admin_level(&l));
+                    st.systems[si].levels[pos] = l;
+                }
+                Err(m) => issues.push(issue_id(Some(i), lid, m)),
+            }
+        }
+        Ok(reply(200, json!({"updated": updated, "issues": issues})))
+    })
+}
+
+async fn levels_delete(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let ids = delete_ids(&Params::parse(q.as_deref()))?;
+    sh.with(&ctx.tenant, |st, _| {
+        let si = system_index(st, &id)?;
+        Ok(reply(
+            200,
+            delete_where(&mut st.systems[si].levels, &ids, |l| l.id.as_str(), "level"),
+        ))
+    })
+}
+
+async fn levels_get(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path((id, item)): Path<(String, String)>,
+) -> ApiResult {
+    sh.with(&ctx.tenant, |st, _| {
+        let si = system_index(st, &id)?;
+        st.systems[si]
+            .levels
+            .iter()
+            .find(|l| l.id == item)
+            .map(|l| reply(200, render::admin_level(l)))
+            .ok_or_else(|| ApiError::not_found(format!("level {item} not found")))
+    })
+}
+
+// ----- triggers ---------------------------------------------------------------------------------
+
+async fn triggers_list(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let params = Params::parse(q.as_deref());
+    sh.with(&ctx.tenant, |st, _| {
+        let si = system_index(st, &id)?;
+        let list: Vec<Value> = page(&st.systems[si].triggers, &params)?
+            .iter()
+            .map(render::admin_trigger)
+            .collect();
+        Ok(reply(200, Value::Array(list)))
+    })
+}
+
+async fn triggers_create(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::CreatePointsTriggersRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    sh.with(&ctx.tenant, |st, now| {
+        let si = system_index(st, &id)?;
+        let mut created = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            match build_trigger(st, v, None, now) {
+                Ok(t) => {
+                    created.push(render::admin_trigger(&t));
+                    st.systems[si].triggers.push(t);
+                }
+                Err(m) => issues.push(issue(i, m)),
+            }
+        }
+        Ok(created_reply(
+            !created.is_empty(),
+            json!({"created": created, "issues": issues}),
+        ))
+    })
+}
+
+async fn triggers_update(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::PatchPointsTriggersRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    sh.with(&ctx.tenant, |st, now| {
+        let si = system_index(st, &id)?;
+        let mut updated = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            let tid = str_field(v, "id").unwrap_or_default();
+            let Some(pos) = st.systems[si].triggers.iter().position(|t| t.id == tid) else {
+                issues.push(issue_id(Some(i), tid, "trigger not found"));
+                continue;
+            };
+            let old = st.systems[si].triggers[pos].clone();
+            let merged = overlay(render::admin_trigger(&old), v);
+            match build_trigger(st, &merged, Some(&old), now) {
+                Ok(t) => {
+                    updated.push(render::admin_trigger(&t));
+                    st.systems[si].triggers[pos] = t;
+                }
+                Err(m) => issues.push(issue_id(Some(i), tid, m)),
+            }
+        }
+        Ok(reply(200, json!({"updated": updated, "issues": issues})))
+    })
+}
+
+async fn triggers_delete(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let ids = delete_ids(&Params::parse(q.as_deref()))?;
+    sh.with(&ctx.tenant, |st, _| {
+        let si = system_index(st, &id)?;
+        Ok(reply(
+            200,
+            delete_where(&mut st.systems[si].triggers, &ids, |t| t.id.as_str(), "trigger"),
+        ))
+    })
+}
+
+async fn triggers_get(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path((id, item)): Path<(String, String)>,
+) -> ApiResult {
+    sh.with(&ctx.tenant, |st, _| {
+        let si = system_index(st, &id)?;
+        st.systems[si]
+            .triggers
+            .iter()
+            .find(|t| t.id == item)
+            .map(|t| reply(200, render::admin_trigger(t)))
+            .ok_or_else(|| ApiError::not_found(format!("trigger {item} not found")))
+    })
+}
+
+// ----- leaderboards -----------------------------------------------------------------------------
+
+async fn leaderboards_list(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
+    let params = Params::parse(q.as_deref());
+    sh.with(&ctx.tenant, |st, _| {
+        let list: Vec<Value> = page(&st.leaderboards, &params)?
+            .iter()
+            .map(render::admin_leaderboard)
+            .collect();
+        Ok(reply(200, Value::Array(list)))
+    })
+}
+
+async fn leaderboards_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::CreateLeaderboardsRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    Ok(sh.with(&ctx.tenant, |st, now| {
+        let mut created = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            match build_leaderboard(st, v, None, now.date_naive()) {
+                Ok(lb) => {
+                    created.push(render::admin_leaderboard(&lb));
+                    st.leaderboards.push(lb);
+                }
+                Err(m) => issues.push(issue(i, m)),
+            }
+        }
+        created_reply(!created.is_empty(), json!({"created": created, "issues": issues}))
+    }))
+}
+
+async fn leaderboards_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::UpdateLeaderboardsRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    Ok(sh.with(&ctx.tenant, |st, now| {
+        let mut updated = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            let id = str_field(v, "id").unwrap_or_default();
+            let Some(pos) = st.leaderboards.iter().position(|l| l.id == id) else {
+                issues.push(issue_id(Some(i), id, "leaderboard not found"));
+                continue;
+            };
+            let mut base = render::admin_leaderboard(&st.leaderboards[pos]);
+            // Switching what is ranked drops the previous reference.
+            if v.get("rankBy").is_some() {
+                if let Some(o) = base.as_object_mut() {
+                    o.remove("metricId");
+                    o.remove("pointsSystemId");
+                }
+            }
+            // maxParticipants null means unlimited, so keep it explicit through the overlay.
+            let mut patch = v.clone();
+            let mp_null = matches!(v.get("maxParticipants"), Some(Value::Null));
+            if let Some(o) = patch.as_object_mut() {
+                o.remove("maxParticipants");
+            }
+            let mut merged = overlay(base, &patch);
+            if let (Some(o), Some(mp)) = (merged.as_object_mut(), v.get("maxParticipants")) {
+                o.insert("maxParticipants".into(), if mp_null { Value::Null } else { mp.clone() });
+            }
+            match build_leaderboard(st, &merged, Some(id), now.date_naive()) {
+                Ok(lb) => {
+                    updated.push(render::admin_leaderboard(&lb));
+                    st.leaderboards[pos] = lb;
+                }
+                Err(m) => issues.push(issue_id(Some(i), id, m)),
+            }
+        }
+        reply(200, json!({"updated": updated, "issues": issues}))
+    }))
+}
+
+async fn leaderboards_delete(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
+    let ids = delete_ids(&Params::parse(q.as_deref()))?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        reply(
+            200,
+            delete_where(&mut st.leaderboards, &ids, |l| l.id.as_str(), "leaderboard"),
+        )
+    }))
+}
+
+async fn leaderboards_get(AxState(sh): AxState<SharedState>, ctx: AdminCtx, Path(id): Path<String>) -> ApiResult {
+    sh.with(&ctx.tenant, |st, _| {
+        st.leaderboards
+            .iter()
+            .find(|l| l.id == id)
+            .map(|l| reply(200, render::admin_leaderboard(l)))
+            .ok_or_else(|| ApiError::not_found(format!("leaderboard {id} not found")))
+    })
+}
+
+// ----- streaks ----------------------------------------------------------------------------------
+
+async fn freezes_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::CreateStreakFreezesRequest>(&body)?;
+    let items = items(raw.get("freezes").unwrap_or(&Value::Null), 100)?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        let max = st.streak.max_freezes;
+        let mut granted = 0;
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            let uid = str_field(v, "userId").unwrap_or_default();
+            match st.users.get_mut(uid) {
+                None => {
+                    issues.push(json!({"userId": uid, "index": i, "severity": "error", "message": "user not found"}))
+                }
+                Some(u) if u.freezes >= max => issues.push(json!({
+                    "userId": uid, "index": i, "severity": "error",
+                    "message": format!("the user already holds the maximum of {max} freezes"),
+                })),
+                Some(u) => {
+                    u.freezes += 1;
+                    granted += 1;
+                }
+            }
+        }
+        created_reply(granted > 0, json!({"issues": issues}))
+    }))
+}
+
+async fn pauses_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::CreateStreakPausesRequest>(&body)?;
+    let items = items(raw.get("pauses").unwrap_or(&Value::Null), 100)?;
+    Ok(sh.with(&ctx.tenant, |st, now| {
+        let mut created = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            let uid = str_field(v, "userId").unwrap_or_default();
+            let built = (|| {
+                if !st.users.contains_key(uid) {
+                    return Err("user not found".to_string());
+                }
+                let start = opt_date(v, "start")?.ok_or("start is required")?;
+                let end = opt_date(v, "end")?.ok_or("end is required")?;
+                if end < start {
+                    return Err("end must not be before start".into());
+                }
+                Ok(Pause {
+                    id: new_id(),
+                    user_id: uid.to_string(),
+                    start,
+                    end,
+                })
+            })();
+            match built {
+                Ok(p) => {
+                    created.push(render::admin_pause(&p, now.date_naive()));
+                    st.pauses.push(p);
+                }
+                Err(m) => issues.push(json!({"userId": uid, "index": i, "severity": "error", "message": m})),
+            }
+        }
+        created_reply(!created.is_empty(), json!({"created": created, "issues": issues}))
+    }))
+}
+
+async fn pauses_delete(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
+    let ids = delete_ids(&Params::parse(q.as_deref()))?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        reply(
+            200,
+            delete_where(&mut st.pauses, &ids, |p| p.id.as_str(), "streak pause"),
+        )
+    }))
+}
+
+async fn streaks_restore(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::RestoreStreaksRequest>(&body)?;
+    let items = items(raw.get("users").unwrap_or(&Value::Null), 100)?;
+    Ok(sh.with(&ctx.tenant, |st, now| {
+        let mut restored = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            let uid = str_field(v, "id").unwrap_or_default();
+            match st.restore_streak(uid, now.date_naive()) {
+                Ok(()) => restored.push(json!(uid)),
+                Err(m) => issues.push(json!({"userId": uid, "index": i, "severity": "error", "message": m})),
+            }
+        }
+        created_reply(
+            !restored.is_empty(),
+            json!({"restoredUsers": restored, "issues": issues}),
+        )
+    }))
+}
+
+// ----- application API keys -------------------------------------------------------------------------
+
+async fn app_keys_create(AxState(sh): AxState<SharedState>, _ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::CreateApplicationKeysRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    let mut g = sh.lock();
+    let mut created = Vec::new();
+    let mut issues = Vec::new();
+    for (i, v) in items.iter().enumerate() {
+        let uid = str_field(v, "userId").unwrap_or_default();
+        if let Err(m) = validate_user_id(uid) {
+            issues.push(json!({"userId": uid, "index": i, "severity": "error", "message": m}));
+            continue;
+        }
+        let key = format!("app_{}", uuid::Uuid::new_v4().simple());
+        let k = AppKey {
+            id: new_id(),
+            user_id: uid.to_string(),
+            key,
+        };
+        created.push(
+            json!({"id": k.id, "userId": k.user_id, "key": k.key, "prefix": k.key.chars().take(8).collect::<String>()}),
+        );
+        g.app_keys.push(k);
+    }
+    Ok(created_reply(
+        !created.is_empty(),
+        json!({"created": created, "issues": issues}),
+    ))
+}
+
+async fn app_keys_delete(AxState(sh): AxState<SharedState>, _ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
+    let ids = delete_ids(&Params::parse(q.as_deref()))?;
+    let mut g = sh.lock();
+    Ok(reply(
+        200,
+        delete_where(&mut g.app_keys, &ids, |k| k.id.as_str(), "application API key"),
+    ))
+}
+
+// ----- tenants ----------------------------------------------------------------------------------
+
+fn tenant_json(t: &TenantRec) -> Value {
+    json!({
+        "id": t.id,
+        "customerId": t.customer_id,
+        "name": t.name,
+        "status": "active",
+        "created": fmt_dt(t.created),
+        "updated": fmt_dt(t.updated),
+    })
+}
+
+fn check_customer_id(v: &Value, taken: impl Fn(&str) -> bool) -> Result<String, String> {
+    match str_field(v, "customerId") {
+        Some(c) if !c.trim().is_empty() && c.len() <= 255 => {
+            if taken(c) {
+                Err(format!("customerId {c:?} is already in use"))
+            } else {
+                Ok(c.to_string())
+            }
+        }
+        _ => Err("customerId must be a non-empty string of at most 255 characters".into()),
+    }
+}
+
+async fn tenants_list(AxState(sh): AxState<SharedState>, _ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
+    let params = Params::parse(q.as_deref());
+    let g = sh.lock();
+    let list: Vec<Value> = page(&g.tenants, &params)?.iter().map(tenant_json).collect();
+    Ok(reply(200, Value::Array(list)))
+}
+
+async fn tenants_create(AxState(sh): AxState<SharedState>, _ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::CreateTenantsRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    let mut g = sh.lock();
+    let now = g.clock.now();
+    let mut created = Vec::new();
+    let mut issues = Vec::new();
+    for (i, v) in items.iter().enumerate() {
+        let built = (|| {
+            let customer_id = check_customer_id(v, |c| g.tenants.iter().any(|t| t.customer_id == c))?;
+            let name = check_name(v)?;
+            Ok::<_, String>(TenantRec {
+                id: new_id(),
+                customer_id,
+                name,
+                created: now,
+                updated: now,
+            })
+        })();
+        match built {
+            Ok(t) => {
+                created.push(tenant_json(&t));
+                g.tenants.push(t);
+            }
+            Err(m) => issues.push(issue(i, m)),
+        }
+    }
+    Ok(created_reply(
+        !created.is_empty(),
+        json!({"created": created, "issues": issues}),
+    ))
+}
+
+async fn tenants_update(AxState(sh): AxState<SharedState>, _ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::UpdateTenantsRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    let mut g = sh.lock();
+    let now = g.clock.now();
+    let mut updated = Vec::new();
+    let mut issues = Vec::new();
+    for (i, v) in items.iter().enumerate() {
+        let id = str_field(v, "id").unwrap_or_default();
+        let Some(pos) = g.tenants.iter().position(|t| t.id == id) else {
+            issues.push(issue_id(Some(i), id, "tenant not found"));
+            continue;
+        };
+        let checked = (|| {
+            let cid = if v.get("customerId").is_some() {
+                Some(check_customer_id(v, |c| {
+                    g.tenants.iter().any(|t| t.customer_id == c && t.id != id)
+                })?)
+            } else {
+                None
+            };
+            let name = if v.get("name").is_some() {
+                Some(check_name(v)?)
+            } else {
+                None
+            };
+            Ok::<_, String>((cid, name))
+        })();
+        match checked {
+            Ok((cid, name)) => {
+                if let Some(c) = cid {
+                    let old = std::mem::replace(&mut g.tenants[pos].customer_id, c.clone());
+                    if let Some(state) = g.states.remove(&old) {
+                        g.states.insert(c, state);
+                    }
+                }
+                if let Some(n) = name {
+                    g.tenants[pos].name = n;
+                }
+                g.tenants[pos].updated = now;
+                updated.push(tenant_json(&g.tenants[pos]));
+            }
+            Err(m) => issues.push(issue_id(Some(i), id, m)),
+        }
+    }
+    Ok(reply(200, json!({"updated": updated, "issues": issues})))
+}
+
+async fn tenants_delete(AxState(sh): AxState<SharedState>, _ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
+    let ids = delete_ids(&Params::parse(q.as_deref()))?;
+    let mut g = sh.lock();
+    let removed: Vec<String> = g
+        .tenants
+        .iter()
+        .filter(|t| ids.contains(&t.id))
+        .map(|t| t.customer_id.clone())
+        .collect();
+    let body = delete_where(&mut g.tenants, &ids, |t| t.id.as_str(), "tenant");
+    for c in removed {
+        g.states.remove(&c);
+    }
+    Ok(reply(200, body))
+}
+
+async fn tenants_get(AxState(sh): AxState<SharedState>, _ctx: AdminCtx, Path(id): Path<String>) -> ApiResult {
+    let g = sh.lock();
+    g.tenants
+        .iter()
+        .find(|t| t.id == id)
+        .map(|t| reply(200, tenant_json(t)))
+        .ok_or_else(|| ApiError::not_found(format!("tenant {id} not found")))
+}

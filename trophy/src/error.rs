@@ -25,13 +25,13 @@ pub(crate) const SNIPPET_LIMIT: usize = 512;
 #[non_exhaustive]
 pub enum Error {
     /// Trophy answered with a non-success status.
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// The call or one attempt ran out of time.
     Timeout(TimeoutError),
     /// No response was received: the connection failed, was refused or was reset.
-    Connection(ConnectionError),
+    Connection(Box<ConnectionError>),
     /// A response arrived but its body is not what the operation returns.
-    Decode(DecodeError),
+    Decode(Box<DecodeError>),
     /// A value was rejected before anything was sent.
     InvalidInput(InvalidInput),
     /// The client could not be configured (bad base URL, header value, TLS setup, ...).
@@ -269,14 +269,14 @@ mod tests {
     use super::*;
 
     fn api(status: u16, message: Option<&str>) -> Error {
-        Error::Api(ApiError {
+        Error::Api(Box::new(ApiError {
             status,
             message: message.map(str::to_string),
             body_snippet: None,
             headers: http::HeaderMap::new(),
             operation: "users_get",
             attempts: 1,
-        })
+        }))
     }
 
     #[test]

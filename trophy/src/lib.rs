@@ -1,7 +1,97 @@
 //! Rust SDK for [Trophy](https://trophy.so), the gamification API: metric events, achievements,
 //! streaks, points, leaderboards, users and webhooks.
 //!
-//! (Crate guide being written.)
+//! # Getting started
+//!
+//! ```no_run
+//! use trophy::{Client, UserInput};
+//!
+//! # async fn run() -> Result<(), trophy::Error> {
+//! let client = Client::from_env()?; // TROPHY_API_KEY
+//!
+//! // Record what a user did. Trophy answers with everything the event changed.
+//! let user = UserInput::new("user-id").email("user@example.com").tz("Europe/London");
+//! let event = client.metrics().event("words-written", user, 750.0).send().await?;
+//! println!("total {}, streak {}", event.total, event.current_streak.length);
+//! for achievement in &event.achievements {
+//!     println!("unlocked {}", achievement.name);
+//! }
+//!
+//! // Complete an achievement your code decides on.
+//! let done = client.achievements().complete("finish-onboarding", "user-id").send().await?;
+//! println!("{:?}", done.achievement.achieved_at);
+//! # Ok(()) }
+//! ```
+//!
+//! # How calls look
+//!
+//! A [`Client`] hands out one handle per resource, mirroring the API: [`Client::achievements`],
+//! [`Client::metrics`], [`Client::users`], [`Client::streaks`], [`Client::points`],
+//! [`Client::leaderboards`], and [`Client::admin`] for the Admin API. Each handle method returns
+//! a builder: required values are its arguments, optional ones are setters, and `.send().await`
+//! (or just `.await`) performs the call. Every builder also takes per-call overrides:
+//! `.tenant_id(..)`, `.timeout(..)`, `.attempt_timeout(..)`, `.header(..)`, `.retry(..)`.
+//! `.send_with_response()` returns the typed body with its status and headers ([`Response`]).
+//!
+//! ```no_run
+//! # async fn run(client: trophy::Client) -> Result<(), trophy::Error> {
+//! use std::time::Duration;
+//!
+//! let streak = client.users().streak("user-id").history_periods(14).send().await?;
+//! let same = client
+//!     .users()
+//!     .streak("user-id")
+//!     .tenant_id("customer-42")
+//!     .timeout(Duration::from_secs(2))
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Requests only send what you set
+//!
+//! Users in requests are [`UserInput`] (with an id) and [`UserUpdate`] (changes only): a field
+//! you do not set is not sent, so Trophy keeps its value. Fields Trophy lets you clear have a
+//! `clear_*` setter that sends `null`; the three states are a [`Field`].
+//!
+//! # Errors
+//!
+//! Every failure is a [`Error`]: API errors with status, Trophy's message and headers; timeouts;
+//! connection failures; decode failures naming the field; input refused before sending. See
+//! [`Error::is_retryable`], [`Error::is_not_found`], [`Error::is_rate_limited`].
+//!
+//! # Reliability
+//!
+//! Failed calls are retried per [`RetryConfig`] (3 attempts by default) only where a repeat
+//! cannot count twice: metric events always travel with an idempotency key, reused on every
+//! attempt, and a replay answered `202` comes back with `idempotent_replayed == Some(true)`.
+//! Completions and Admin creates are retried only when Trophy cannot have processed them.
+//! [`Timeouts`] bound each attempt and the whole call; [`RateLimit`] keeps bulk jobs under
+//! Trophy's limits. The repository's `RELIABILITY.md` has the full table.
+//!
+//! # Forward compatibility
+//!
+//! Response types live in [`types`] (Application API) and [`admin_types`] (Admin API). Unknown
+//! fields are ignored, nullable fields may be missing, and every enum is open: a value added by
+//! Trophy later arrives as `Unknown(String)` and serializes back unchanged. Structs and enums are
+//! `#[non_exhaustive]`.
+//!
+//! # Webhooks
+//!
+//! [`webhooks`] verifies the `X-Trophy-Signature` of a delivery in constant time and parses it
+//! into a [`webhooks::WebhookEvent`]; the `axum` feature adds an extractor.
+//!
+//! # Testing without Trophy
+//!
+//! The `trophy-emulator` crate serves both APIs from memory on loopback:
+//!
+//! ```ignore
+//! let emulator = trophy_emulator::Emulator::start().await?;
+//! let client = trophy::Client::builder()
+//!     .api_key(emulator.admin_key())
+//!     .api_url(emulator.app_url())
+//!     .admin_url(emulator.admin_url())
+//!     .build()?;
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -10,12 +100,15 @@ mod client;
 mod config;
 mod error;
 mod field;
+mod pagination;
 mod ratelimit;
 mod request;
 mod transport;
 mod user;
 pub mod webhooks;
 
+/// Dates and times in requests and responses are `chrono` types; re-exported for convenience.
+pub use chrono;
 pub use client::{Client, ClientBuilder, API_VERSION, DEFAULT_ADMIN_URL, DEFAULT_API_URL, USER_AGENT};
 pub use config::{RateLimit, RetryConfig, Timeouts};
 pub use error::{ApiError, ConnectionError, DecodeError, Error, InvalidInput, Result, TimeoutError};
@@ -71,4 +164,18 @@ impl Client {
 /// The data types of the Admin API: responses, and the open enums they use.
 pub mod admin_types {
     pub use trophy_generated::admin::types::*;
+}
+
+/// The README's Rust examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
+/// Not public API: hooks for the fuzz tests.
+#[doc(hidden)]
+pub mod __private {
+    /// Decodes a response body exactly as every call does.
+    pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> crate::Result<T> {
+        crate::transport::decode("fuzz", 200, body)
+    }
 }

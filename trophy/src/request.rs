@@ -21,8 +21,12 @@ pub(crate) enum Api {
 pub(crate) enum RetryClass {
     /// Reads and idempotent writes (GET, PUT, PATCH, DELETE): retried on every retryable fault.
     Safe,
-    /// Metric events: retried on every retryable fault, always under one idempotency key.
+    /// Metric events: retried on every retryable fault, always under one idempotency key
+    /// (the `Idempotency-Key` header, generated when the caller set none).
     Keyed,
+    /// Batch events: retried on every retryable fault; the keys travel in the body, written
+    /// by the builder before the first attempt, so no header is added.
+    KeyedInBody,
     /// Writes that could count twice: retried only when Trophy cannot have processed the
     /// request (connection not established, or 429).
     Unsafe,
@@ -240,35 +244,30 @@ macro_rules! operation {
     ($builder:ident => $output:ty; finish = $finish:expr) => {
         impl $builder {
             /// Overrides the `Tenant-ID` of this call.
-            #[must_use]
             pub fn tenant_id(mut self, tenant: impl Into<String>) -> Self {
                 self.options.tenant_id = Some(tenant.into());
                 self
             }
 
             /// Overrides the time limit of the whole call, retries included.
-            #[must_use]
             pub fn timeout(mut self, limit: std::time::Duration) -> Self {
                 self.options.timeout = Some(limit);
                 self
             }
 
             /// Overrides the time limit of each attempt.
-            #[must_use]
             pub fn attempt_timeout(mut self, limit: std::time::Duration) -> Self {
                 self.options.attempt_timeout = Some(limit);
                 self
             }
 
             /// Adds a header to this call.
-            #[must_use]
             pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
                 self.options.headers.push((name.into(), value.into()));
                 self
             }
 
             /// Overrides the retry settings of this call.
-            #[must_use]
             pub fn retry(mut self, retry: $crate::RetryConfig) -> Self {
                 self.options.retry = Some(retry);
                 self

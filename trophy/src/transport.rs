@@ -194,14 +194,14 @@ fn into_error(failure: Failure, operation: &'static str, attempts: u32) -> Error
     match failure {
         Failure::Status(mut e) => {
             e.attempts = attempts;
-            Error::Api(e)
+            Error::Api(Box::new(e))
         }
-        Failure::Transport { message, source, .. } => Error::Connection(ConnectionError {
+        Failure::Transport { message, source, .. } => Error::Connection(Box::new(ConnectionError {
             operation,
             attempts,
             message,
             source: Some(source),
-        }),
+        })),
         Failure::AttemptTimeout(limit) => Error::Timeout(TimeoutError {
             operation,
             attempts,
@@ -257,13 +257,13 @@ async fn one_attempt(
     }
     if success {
         if truncated {
-            return Err(Failure::Final(Error::Decode(DecodeError {
+            return Err(Failure::Final(Error::Decode(Box::new(DecodeError {
                 operation: call.operation,
                 status,
                 path: ".".into(),
                 message: format!("response body larger than {} MiB", MAX_BODY / (1024 * 1024)),
                 body_snippet: snippet(&body),
-            })));
+            }))));
         }
         return Ok((status, resp_headers, body));
     }
@@ -336,13 +336,13 @@ fn error_message(body: &[u8]) -> Option<String> {
 
 pub(crate) fn decode<T: DeserializeOwned>(operation: &'static str, status: u16, body: &[u8]) -> Result<T> {
     let fail = |path: String, message: String| {
-        Error::Decode(DecodeError {
+        Error::Decode(Box::new(DecodeError {
             operation,
             status,
             path,
             message,
             body_snippet: snippet(body),
-        })
+        }))
     };
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {

@@ -48,7 +48,7 @@
 //!             eprintln!("bad webhook payload: {message}");
 //!             400
 //!         }
-//!         // Misconfiguration on our side: let Trophy retry once it is fixed.
+//!         // Misconfiguration on our side, not a bad delivery.
 //!         Err(WebhookError::EmptySecret) => 500,
 //!         // Missing, malformed or wrong signature: not from Trophy, or not with this secret.
 //!         Err(_) => 401,
@@ -95,11 +95,12 @@
 //!
 //! # Delivery is at least once: deduplicate
 //!
-//! Trophy retries a delivery that was not answered with a `2xx` in time, so the same event can
-//! reach you more than once (for example when your answer was lost, or came after the timeout,
-//! although you had processed the event). Payloads carry **no event id**, so a receiver that
-//! must not act twice (grant a reward, send an email) derives a key for each delivery and
-//! remembers the keys it has processed for a while (a TTL of a few days covers Trophy's retries):
+//! Trophy delivers webhooks *at least once*: the same event can reach you more than once, for
+//! example when a delivery is retried because your answer was lost or came too late, although
+//! you had processed the event. Payloads carry **no event id**, so a receiver that must not act
+//! twice (grant a reward, send an email) derives a key for each delivery and remembers the keys
+//! it has processed for a while (a TTL comfortably longer than any retry window, say a few
+//! days):
 //!
 //! - a *natural key* built from the event's own fields, e.g. `(type, user id, achievement id,
 //!   achievedAt)` for `achievement.completed`, `(type, user id, timestamp)` for the `emails.*`
@@ -409,8 +410,8 @@ impl WebhookEvent {
 /// No variant ever holds or displays the webhook secret, and [`InvalidPayload`]'s message is
 /// short (a bounded excerpt, never the whole body). When answering the sender, the usual
 /// mapping is `401` for the signature variants, `400` for [`InvalidPayload`] and `500` for
-/// [`EmptySecret`] (a configuration problem on the receiving side: a `5xx` makes Trophy retry
-/// the delivery later).
+/// [`EmptySecret`] (a configuration problem on the receiving side, which a `5xx` reports as
+/// such rather than blaming the delivery).
 ///
 /// [`InvalidPayload`]: WebhookError::InvalidPayload
 /// [`EmptySecret`]: WebhookError::EmptySecret

@@ -1,9 +1,875 @@
 //! Users: create, identify, update, preferences, and everything Trophy knows about one user.
 
-use crate::Client;
+use crate::request::{finite, non_empty, operation, segment, Api, Call, RequestOptions};
+use crate::types::{
+    EventSummaryAggregation, GetUserPointsResponse, MetricResponse, NotificationChannel, PointsBoost,
+    StreakEvaluationModePreference, StreakResponse, User, UserAchievementWithStatsResponse,
+    UserLeaderboardResponseWithHistory, UserPreferencesResponse, UsersMetricEventSummaryResponseItem,
+    UsersPointsEventSummaryResponseItem, WrappedResponse,
+};
+use crate::{Client, Error, Result, UserInput, UserUpdate};
+use chrono::NaiveDate;
+use http::Method;
+use serde::Serialize;
 
-/// Users: create, identify, update, preferences, and everything Trophy knows about one user. Get it with [`Client::users`].
+/// Users: create, identify, update, preferences, and everything Trophy knows about one user.
+/// Get it with [`Client::users`].
+///
+/// ```no_run
+/// # async fn run(client: trophy::Client) -> Result<(), trophy::Error> {
+/// use trophy::types::EventSummaryAggregation;
+/// use trophy::{UserInput, UserUpdate};
+///
+/// client.users().create(UserInput::new("user-id").email("user@example.com")).send().await?;
+/// let user = client.users().update("user-id", UserUpdate::new().name("Ada").clear_tz()).send().await?;
+/// println!("{} {:?}", user.id, user.name);
+///
+/// let streak = client.users().streak("user-id").history_periods(14).send().await?;
+/// println!("streak {} ({} periods of history)", streak.length, streak.streak_history.len());
+///
+/// let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+/// let end = chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
+/// let days = client
+///     .users()
+///     .metric_event_summary("user-id", "words-written", EventSummaryAggregation::Daily, start, end)
+///     .send()
+///     .await?;
+/// for day in days {
+///     println!("{}: {} (+{})", day.date, day.total, day.change);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Users {
     pub(crate) client: Client,
 }
+
+impl Users {
+    /// `POST /users`: creates a user with the id and the fields set on `user`.
+    pub fn create(&self, user: impl Into<UserInput>) -> CreateUser {
+        CreateUser {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            user: user.into(),
+        }
+    }
+
+    /// `GET /users/{id}`: one user.
+    pub fn get(&self, id: impl Into<String>) -> GetUser {
+        GetUser {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+        }
+    }
+
+    /// `PUT /users/{id}`: creates the user if Trophy does not know it, otherwise applies
+    /// `changes`; returns the resulting user.
+    pub fn identify(&self, id: impl Into<String>, changes: UserUpdate) -> IdentifyUser {
+        IdentifyUser {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+            changes,
+        }
+    }
+
+    /// `PATCH /users/{id}`: applies `changes` to an existing user (404 if there is none).
+    pub fn update(&self, id: impl Into<String>, changes: UserUpdate) -> UpdateUser {
+        UpdateUser {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+            changes,
+        }
+    }
+
+    /// `GET /users/{id}/preferences`: the user's notification channels and streak settings.
+    pub fn preferences(&self, id: impl Into<String>) -> GetUserPreferences {
+        GetUserPreferences {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+        }
+    }
+
+    /// `PATCH /users/{id}/preferences`: changes the notification channels and streak settings
+    /// set on the builder; the rest is left as it is.
+    pub fn update_preferences(&self, id: impl Into<String>) -> UpdateUserPreferences {
+        UpdateUserPreferences {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+            body: PreferencesBody::default(),
+        }
+    }
+
+    /// `GET /users/{id}/metrics`: every metric with the user's total and linked achievements.
+    pub fn metrics(&self, id: impl Into<String>) -> ListUserMetrics {
+        ListUserMetrics {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+        }
+    }
+
+    /// `GET /users/{id}/metrics/{key}`: the user's total of one metric and its achievements.
+    pub fn metric(&self, id: impl Into<String>, key: impl Into<String>) -> GetUserMetric {
+        GetUserMetric {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+            key: key.into(),
+        }
+    }
+
+    /// `GET /users/{id}/metrics/{key}/event-summary`: the user's total and change of a metric
+    /// per day, week or month from `start_date` to `end_date` (both included).
+    pub fn metric_event_summary(
+        &self,
+        id: impl Into<String>,
+        key: impl Into<String>,
+        aggregation: impl Into<EventSummaryAggregation>,
+        start_date: NaiveDate,
+        end_date: NaiveDate,
+    ) -> UserMetricEventSummary {
+        UserMetricEventSummary {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+            key: key.into(),
+            range: SummaryRange {
+                aggregation: aggregation.into(),
+                start_date,
+                end_date,
+            },
+        }
+    }
+
+    /// `GET /users/{id}/achievements`: the achievements the user completed, with statistics.
+    pub fn achievements(&self, id: impl Into<String>) -> ListUserAchievements {
+        ListUserAchievements {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+            include_incomplete: false,
+        }
+    }
+
+    /// `GET /users/{id}/streak`: the user's streak, freezes, pauses and recent history.
+    pub fn streak(&self, id: impl Into<String>) -> GetUserStreak {
+        GetUserStreak {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+            history_periods: None,
+        }
+    }
+
+    /// `GET /users/{id}/points/{key}`: the user's total, level and recent awards in a points
+    /// system.
+    pub fn points(&self, id: impl Into<String>, key: impl Into<String>) -> GetUserPoints {
+        GetUserPoints {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+            key: key.into(),
+            awards: None,
+        }
+    }
+
+    /// `GET /users/{id}/points/{key}/boosts`: the boosts that apply to the user in a points
+    /// system.
+    pub fn points_boosts(&self, id: impl Into<String>, key: impl Into<String>) -> ListUserPointsBoosts {
+        ListUserPointsBoosts {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+            key: key.into(),
+        }
+    }
+
+    /// `GET /users/{id}/points/{key}/event-summary`: the user's points total and change per
+    /// day, week or month from `start_date` to `end_date` (both included).
+    pub fn points_event_summary(
+        &self,
+        id: impl Into<String>,
+        key: impl Into<String>,
+        aggregation: impl Into<EventSummaryAggregation>,
+        start_date: NaiveDate,
+        end_date: NaiveDate,
+    ) -> UserPointsEventSummary {
+        UserPointsEventSummary {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+            key: key.into(),
+            range: SummaryRange {
+                aggregation: aggregation.into(),
+                start_date,
+                end_date,
+            },
+        }
+    }
+
+    /// `GET /users/{id}/leaderboards/{key}`: the user's rank and value on a leaderboard, with
+    /// the history of their rank changes.
+    pub fn leaderboard(&self, id: impl Into<String>, key: impl Into<String>) -> GetUserLeaderboard {
+        GetUserLeaderboard {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+            key: key.into(),
+            run: None,
+            num_events: None,
+        }
+    }
+
+    /// `GET /users/{id}/wrapped`: the user's yearly recap.
+    pub fn wrapped(&self, id: impl Into<String>) -> GetUserWrapped {
+        GetUserWrapped {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+            year: None,
+        }
+    }
+}
+
+/// `/users/{id}` followed by `rest`, the id encoded as one segment.
+fn user_path(id: &str, rest: &str) -> Result<String> {
+    Ok(format!("/users/{}{rest}", segment("id", id)?))
+}
+
+/// `/users/{id}/{section}/{key}` followed by `rest`, id and key encoded as one segment each.
+fn user_key_path(id: &str, section: &str, key: &str, rest: &str) -> Result<String> {
+    user_path(id, &format!("/{section}/{}{rest}", segment("key", key)?))
+}
+
+/// Builder of `POST /users` (operation `users_create`).
+///
+/// Not retried once the request may have reached Trophy; see `RELIABILITY.md`.
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct CreateUser {
+    client: Client,
+    options: RequestOptions,
+    user: UserInput,
+}
+
+impl CreateUser {
+    fn call(&self) -> Result<Call> {
+        self.user.check("user")?;
+        Call::new(Api::App, "users_create", Method::POST, "/users", "/users".into()).json(&self.user)
+    }
+}
+operation!(CreateUser => User);
+
+/// Builder of `GET /users/{id}` (operation `users_get`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct GetUser {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+}
+
+impl GetUser {
+    fn call(&self) -> Result<Call> {
+        Ok(Call::new(
+            Api::App,
+            "users_get",
+            Method::GET,
+            "/users/{id}",
+            user_path(&self.id, "")?,
+        ))
+    }
+}
+operation!(GetUser => User);
+
+/// Builder of `PUT /users/{id}` (operation `users_identify`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct IdentifyUser {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+    changes: UserUpdate,
+}
+
+impl IdentifyUser {
+    fn call(&self) -> Result<Call> {
+        Call::new(
+            Api::App,
+            "users_identify",
+            Method::PUT,
+            "/users/{id}",
+            user_path(&self.id, "")?,
+        )
+        .json(&self.changes)
+    }
+}
+operation!(IdentifyUser => User);
+
+/// Builder of `PATCH /users/{id}` (operation `users_update`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct UpdateUser {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+    changes: UserUpdate,
+}
+
+impl UpdateUser {
+    fn call(&self) -> Result<Call> {
+        Call::new(
+            Api::App,
+            "users_update",
+            Method::PATCH,
+            "/users/{id}",
+            user_path(&self.id, "")?,
+        )
+        .json(&self.changes)
+    }
+}
+operation!(UpdateUser => User);
+
+/// Builder of `GET /users/{id}/preferences` (operation `users_get_preferences`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct GetUserPreferences {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+}
+
+impl GetUserPreferences {
+    fn call(&self) -> Result<Call> {
+        let path = user_path(&self.id, "/preferences")?;
+        Ok(Call::new(
+            Api::App,
+            "users_get_preferences",
+            Method::GET,
+            "/users/{id}/preferences",
+            path,
+        ))
+    }
+}
+operation!(GetUserPreferences => UserPreferencesResponse);
+
+/// One metric threshold of a user's personal streak settings: the amount of the metric
+/// needed in a period for the period to count towards the streak.
+///
+/// ```no_run
+/// let metric = trophy::api::users::StreakMetric::new("words-written", 500.0);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct StreakMetric {
+    /// The key of the metric.
+    pub key: String,
+    /// The amount of the metric needed in a period.
+    pub threshold: f64,
+}
+
+impl StreakMetric {
+    /// The metric `key` with its `threshold`.
+    pub fn new(key: impl Into<String>, threshold: f64) -> Self {
+        StreakMetric {
+            key: key.into(),
+            threshold,
+        }
+    }
+}
+
+/// The body of `PATCH /users/{id}/preferences`: only what was set is sent.
+#[derive(Debug, Clone, Default, Serialize)]
+struct PreferencesBody {
+    #[serde(skip_serializing_if = "NotificationsBody::is_empty")]
+    notifications: NotificationsBody,
+    #[serde(skip_serializing_if = "StreakBody::is_empty")]
+    streak: StreakBody,
+}
+
+/// Channels per kind of notification. Trophy names these keys in snake_case.
+#[derive(Debug, Clone, Default, Serialize)]
+struct NotificationsBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    achievement_completed: Option<Vec<NotificationChannel>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recap: Option<Vec<NotificationChannel>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reactivation: Option<Vec<NotificationChannel>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    streak_reminder: Option<Vec<NotificationChannel>>,
+}
+
+impl NotificationsBody {
+    fn is_empty(&self) -> bool {
+        self.achievement_completed.is_none()
+            && self.recap.is_none()
+            && self.reactivation.is_none()
+            && self.streak_reminder.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StreakBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evaluation_mode: Option<StreakEvaluationModePreference>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metrics: Option<Vec<StreakMetric>>,
+}
+
+impl StreakBody {
+    fn is_empty(&self) -> bool {
+        self.enabled.is_none() && self.evaluation_mode.is_none() && self.metrics.is_none()
+    }
+}
+
+fn collect_channels<I>(channels: I) -> Option<Vec<NotificationChannel>>
+where
+    I: IntoIterator,
+    I::Item: Into<NotificationChannel>,
+{
+    Some(channels.into_iter().map(Into::into).collect())
+}
+
+/// Builder of `PATCH /users/{id}/preferences` (operation `users_update_preferences`).
+///
+/// Only what you set is sent; an empty channel list turns a kind of notification off.
+///
+/// ```no_run
+/// # async fn run(client: trophy::Client) -> Result<(), trophy::Error> {
+/// use trophy::types::{NotificationChannel, StreakEvaluationModePreference};
+/// let prefs = client
+///     .users()
+///     .update_preferences("user-id")
+///     .recap_channels([NotificationChannel::Email])
+///     .streak_reminder_channels([NotificationChannel::Email, NotificationChannel::Push])
+///     .streak_evaluation_mode(StreakEvaluationModePreference::Or)
+///     .streak_metric("words-written", 500.0)
+///     .send()
+///     .await?;
+/// println!("{:?}", prefs.notifications.recap);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct UpdateUserPreferences {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+    body: PreferencesBody,
+}
+
+impl UpdateUserPreferences {
+    /// Sets the channels of notifications about completed achievements (`[]` for none).
+    pub fn achievement_completed_channels<I>(mut self, channels: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<NotificationChannel>,
+    {
+        self.body.notifications.achievement_completed = collect_channels(channels);
+        self
+    }
+
+    /// Sets the channels of periodic recaps (`[]` for none).
+    pub fn recap_channels<I>(mut self, channels: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<NotificationChannel>,
+    {
+        self.body.notifications.recap = collect_channels(channels);
+        self
+    }
+
+    /// Sets the channels of notifications that bring inactive users back (`[]` for none).
+    pub fn reactivation_channels<I>(mut self, channels: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<NotificationChannel>,
+    {
+        self.body.notifications.reactivation = collect_channels(channels);
+        self
+    }
+
+    /// Sets the channels of reminders that a streak is about to be lost (`[]` for none).
+    pub fn streak_reminder_channels<I>(mut self, channels: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<NotificationChannel>,
+    {
+        self.body.notifications.streak_reminder = collect_channels(channels);
+        self
+    }
+
+    /// Turns streaks on or off for the user.
+    pub fn streak_enabled(mut self, enabled: bool) -> Self {
+        self.body.streak.enabled = Some(enabled);
+        self
+    }
+
+    /// Sets whether any one (`Or`) or all (`And`) metric thresholds must be met in a period.
+    pub fn streak_evaluation_mode(mut self, mode: impl Into<StreakEvaluationModePreference>) -> Self {
+        self.body.streak.evaluation_mode = Some(mode.into());
+        self
+    }
+
+    /// Adds a metric threshold to the user's streak settings; repeat for several. The
+    /// thresholds sent replace the user's current ones.
+    pub fn streak_metric(mut self, key: impl Into<String>, threshold: f64) -> Self {
+        self.body
+            .streak
+            .metrics
+            .get_or_insert_with(Vec::new)
+            .push(StreakMetric::new(key, threshold));
+        self
+    }
+
+    /// Sets the whole list of metric thresholds of the user's streak settings (an empty list
+    /// is sent as `[]`).
+    pub fn streak_metrics(mut self, metrics: impl IntoIterator<Item = StreakMetric>) -> Self {
+        self.body.streak.metrics = Some(metrics.into_iter().collect());
+        self
+    }
+
+    fn call(&self) -> Result<Call> {
+        let path = user_path(&self.id, "/preferences")?;
+        for (i, m) in self.body.streak.metrics.iter().flatten().enumerate() {
+            non_empty(&format!("streak.metrics[{i}].key"), &m.key)?;
+            finite(&format!("streak.metrics[{i}].threshold"), m.threshold)?;
+        }
+        Call::new(
+            Api::App,
+            "users_update_preferences",
+            Method::PATCH,
+            "/users/{id}/preferences",
+            path,
+        )
+        .json(&self.body)
+    }
+}
+operation!(UpdateUserPreferences => UserPreferencesResponse);
+
+/// Builder of `GET /users/{id}/metrics` (operation `users_all_metrics`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct ListUserMetrics {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+}
+
+impl ListUserMetrics {
+    fn call(&self) -> Result<Call> {
+        let path = user_path(&self.id, "/metrics")?;
+        Ok(Call::new(
+            Api::App,
+            "users_all_metrics",
+            Method::GET,
+            "/users/{id}/metrics",
+            path,
+        ))
+    }
+}
+operation!(ListUserMetrics => Vec<MetricResponse>);
+
+/// Builder of `GET /users/{id}/metrics/{key}` (operation `users_single_metric`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct GetUserMetric {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+    key: String,
+}
+
+impl GetUserMetric {
+    fn call(&self) -> Result<Call> {
+        let path = user_key_path(&self.id, "metrics", &self.key, "")?;
+        Ok(Call::new(
+            Api::App,
+            "users_single_metric",
+            Method::GET,
+            "/users/{id}/metrics/{key}",
+            path,
+        ))
+    }
+}
+operation!(GetUserMetric => MetricResponse);
+
+/// The aggregation and date range of an event summary.
+#[derive(Debug, Clone)]
+struct SummaryRange {
+    aggregation: EventSummaryAggregation,
+    start_date: NaiveDate,
+    end_date: NaiveDate,
+}
+
+impl SummaryRange {
+    fn apply(&self, call: Call) -> Result<Call> {
+        if self.end_date < self.start_date {
+            return Err(Error::invalid(
+                "end_date",
+                format!("{} is before start_date {}", self.end_date, self.start_date),
+            ));
+        }
+        Ok(call
+            .query("aggregation", &self.aggregation)
+            .query("startDate", self.start_date.format("%Y-%m-%d"))
+            .query("endDate", self.end_date.format("%Y-%m-%d")))
+    }
+}
+
+/// Builder of `GET /users/{id}/metrics/{key}/event-summary` (operation
+/// `users_metric_event_summary`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct UserMetricEventSummary {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+    key: String,
+    range: SummaryRange,
+}
+
+impl UserMetricEventSummary {
+    fn call(&self) -> Result<Call> {
+        let path = user_key_path(&self.id, "metrics", &self.key, "/event-summary")?;
+        let template = "/users/{id}/metrics/{key}/event-summary";
+        self.range.apply(Call::new(
+            Api::App,
+            "users_metric_event_summary",
+            Method::GET,
+            template,
+            path,
+        ))
+    }
+}
+operation!(UserMetricEventSummary => Vec<UsersMetricEventSummaryResponseItem>);
+
+/// Builder of `GET /users/{id}/achievements` (operation `users_achievements`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct ListUserAchievements {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+    include_incomplete: bool,
+}
+
+impl ListUserAchievements {
+    /// Also returns the achievements the user has not completed yet (their `achieved_at` is
+    /// `None`).
+    pub fn include_incomplete(mut self, include: bool) -> Self {
+        self.include_incomplete = include;
+        self
+    }
+
+    fn call(&self) -> Result<Call> {
+        let path = user_path(&self.id, "/achievements")?;
+        let call = Call::new(
+            Api::App,
+            "users_achievements",
+            Method::GET,
+            "/users/{id}/achievements",
+            path,
+        );
+        Ok(call.query_opt("includeIncomplete", self.include_incomplete.then_some("true")))
+    }
+}
+operation!(ListUserAchievements => Vec<UserAchievementWithStatsResponse>);
+
+/// Builder of `GET /users/{id}/streak` (operation `users_streak`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct GetUserStreak {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+    history_periods: Option<u32>,
+}
+
+impl GetUserStreak {
+    /// How many past streak periods to include in the history (Trophy's default: 7).
+    pub fn history_periods(mut self, periods: u32) -> Self {
+        self.history_periods = Some(periods);
+        self
+    }
+
+    fn call(&self) -> Result<Call> {
+        let path = user_path(&self.id, "/streak")?;
+        let call = Call::new(Api::App, "users_streak", Method::GET, "/users/{id}/streak", path);
+        Ok(call.query_opt("historyPeriods", self.history_periods))
+    }
+}
+operation!(GetUserStreak => StreakResponse);
+
+/// Builder of `GET /users/{id}/points/{key}` (operation `users_points`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct GetUserPoints {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+    key: String,
+    awards: Option<u32>,
+}
+
+impl GetUserPoints {
+    /// How many recent awards to return, from 1 to 100 (Trophy's default: 10).
+    pub fn awards(mut self, awards: u32) -> Self {
+        self.awards = Some(awards);
+        self
+    }
+
+    fn call(&self) -> Result<Call> {
+        let path = user_key_path(&self.id, "points", &self.key, "")?;
+        if let Some(n) = self.awards {
+            in_range("awards", n, 1, 100)?;
+        }
+        let call = Call::new(Api::App, "users_points", Method::GET, "/users/{id}/points/{key}", path);
+        Ok(call.query_opt("awards", self.awards))
+    }
+}
+operation!(GetUserPoints => GetUserPointsResponse);
+
+/// Checks `min <= value <= max`.
+fn in_range(field: &str, value: u32, min: u32, max: u32) -> Result<()> {
+    if !(min..=max).contains(&value) {
+        return Err(Error::invalid(
+            field,
+            format!("is {value}; must be from {min} to {max}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Builder of `GET /users/{id}/points/{key}/boosts` (operation `users_points_boosts`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct ListUserPointsBoosts {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+    key: String,
+}
+
+impl ListUserPointsBoosts {
+    fn call(&self) -> Result<Call> {
+        let path = user_key_path(&self.id, "points", &self.key, "/boosts")?;
+        Ok(Call::new(
+            Api::App,
+            "users_points_boosts",
+            Method::GET,
+            "/users/{id}/points/{key}/boosts",
+            path,
+        ))
+    }
+}
+operation!(ListUserPointsBoosts => Vec<PointsBoost>);
+
+/// Builder of `GET /users/{id}/points/{key}/event-summary` (operation
+/// `users_points_event_summary`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct UserPointsEventSummary {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+    key: String,
+    range: SummaryRange,
+}
+
+impl UserPointsEventSummary {
+    fn call(&self) -> Result<Call> {
+        let path = user_key_path(&self.id, "points", &self.key, "/event-summary")?;
+        let template = "/users/{id}/points/{key}/event-summary";
+        self.range.apply(Call::new(
+            Api::App,
+            "users_points_event_summary",
+            Method::GET,
+            template,
+            path,
+        ))
+    }
+}
+operation!(UserPointsEventSummary => Vec<UsersPointsEventSummaryResponseItem>);
+
+/// Builder of `GET /users/{id}/leaderboards/{key}` (operation `users_leaderboard`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct GetUserLeaderboard {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+    key: String,
+    run: Option<NaiveDate>,
+    num_events: Option<u32>,
+}
+
+impl GetUserLeaderboard {
+    /// Selects the run of a repeating leaderboard that starts on `start` (default: the
+    /// current run).
+    pub fn run(mut self, start: NaiveDate) -> Self {
+        self.run = Some(start);
+        self
+    }
+
+    /// How many history entries to return, from 0 to 100 (Trophy's default: 10).
+    pub fn num_events(mut self, events: u32) -> Self {
+        self.num_events = Some(events);
+        self
+    }
+
+    fn call(&self) -> Result<Call> {
+        let path = user_key_path(&self.id, "leaderboards", &self.key, "")?;
+        if let Some(n) = self.num_events {
+            in_range("num_events", n, 0, 100)?;
+        }
+        let call = Call::new(
+            Api::App,
+            "users_leaderboard",
+            Method::GET,
+            "/users/{id}/leaderboards/{key}",
+            path,
+        );
+        Ok(call
+            .query_opt("run", self.run.map(|d| d.format("%Y-%m-%d")))
+            .query_opt("numEvents", self.num_events))
+    }
+}
+operation!(GetUserLeaderboard => UserLeaderboardResponseWithHistory);
+
+/// Builder of `GET /users/{id}/wrapped` (operation `users_wrapped`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct GetUserWrapped {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+    year: Option<i32>,
+}
+
+impl GetUserWrapped {
+    /// The year to summarise, at least 1 (default: the current year).
+    pub fn year(mut self, year: i32) -> Self {
+        self.year = Some(year);
+        self
+    }
+
+    fn call(&self) -> Result<Call> {
+        let path = user_path(&self.id, "/wrapped")?;
+        if let Some(year) = self.year.filter(|y| *y < 1) {
+            return Err(Error::invalid("year", format!("is {year}; must be at least 1")));
+        }
+        Ok(Call::new(Api::App, "users_wrapped", Method::GET, "/users/{id}/wrapped", path).query_opt("year", self.year))
+    }
+}
+operation!(GetUserWrapped => WrappedResponse);

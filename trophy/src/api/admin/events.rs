@@ -1,9 +1,145 @@
 //! Admin API: Batch metric events.
 
-use crate::Client;
+use crate::admin_types::BatchEventsResponse;
+use crate::request::{finite, list_len, non_empty, operation, Api, Call, RequestOptions, RetryClass};
+use crate::{Client, Result, UserInput};
+use http::Method;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The most events one batch may carry.
+const MAX_EVENTS: usize = 1000;
 
 /// Admin API: Batch metric events. Get it with [`Admin::events`](super::Admin::events).
+///
+/// ```no_run
+/// # async fn run(client: trophy::Client) -> Result<(), trophy::Error> {
+/// use trophy::api::admin::events::BatchEvent;
+/// use trophy::UserInput;
+///
+/// let events = vec![
+///     BatchEvent::new("words-written", UserInput::new("user-1").tz("Europe/London"), 750.0).attribute("category", "fiction"),
+///     BatchEvent::new("words-written", "user-2", 120.0).idempotency_key("import-2026-11-27-user-2"),
+/// ];
+/// let result = client.admin().events().batch(events).send().await?;
+/// println!("{} events accepted", result.accepted);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct AdminEvents {
     pub(crate) client: Client,
 }
+
+impl AdminEvents {
+    /// `POST /metrics/events`: sends 1 to 1000 metric events, possibly for different metrics
+    /// and users, for asynchronous processing; Trophy answers 202 with the number accepted.
+    ///
+    /// No event is counted twice: with retries on (the default), every event you gave no
+    /// idempotency key gets a generated one before the first attempt, and every attempt sends
+    /// the same keys. With retries off, events are sent as you built them.
+    pub fn batch(&self, events: impl IntoIterator<Item = BatchEvent>) -> BatchEvents {
+        BatchEvents {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            events: events.into_iter().collect(),
+        }
+    }
+}
+
+/// One metric event of a batch: see [`AdminEvents::batch`].
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct BatchEvent {
+    /// The key of the metric.
+    pub key: String,
+    /// The user, created if Trophy does not know it and updated with the fields set otherwise.
+    pub user: UserInput,
+    /// The amount added to the user's total.
+    pub value: f64,
+    /// Event attributes by key.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+    /// Trophy applies an event once per key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+}
+
+impl BatchEvent {
+    /// `value` recorded for the user on the metric `key`.
+    pub fn new(key: impl Into<String>, user: impl Into<UserInput>, value: f64) -> Self {
+        BatchEvent {
+            key: key.into(),
+            user: user.into(),
+            value,
+            attributes: BTreeMap::new(),
+            idempotency_key: None,
+        }
+    }
+
+    /// Sets an event attribute (its key must exist in Trophy).
+    #[must_use]
+    pub fn attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.attributes.insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets the idempotency key: Trophy applies the event once per key, however often it is
+    /// sent.
+    #[must_use]
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+}
+
+/// Builder of `POST /metrics/events` (operation `admin_metrics_batch_events`).
+///
+/// Retried on every retryable fault, as each event carries an idempotency key whenever retries
+/// are on; see [`AdminEvents::batch`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct BatchEvents {
+    client: Client,
+    options: RequestOptions,
+    events: Vec<BatchEvent>,
+}
+
+impl BatchEvents {
+    fn call(&self) -> Result<Call> {
+        list_len("events", self.events.len(), MAX_EVENTS)?;
+        for (i, event) in self.events.iter().enumerate() {
+            non_empty(&format!("events[{i}].key"), &event.key)?;
+            event.user.check(&format!("events[{i}].user"))?;
+            finite(&format!("events[{i}].value"), event.value)?;
+            if let Some(key) = &event.idempotency_key {
+                non_empty(&format!("events[{i}].idempotency_key"), key)?;
+            }
+        }
+        let retry = self.options.retry.as_ref().unwrap_or(&self.client.inner.retry);
+        let call = Call::new(
+            Api::Admin,
+            "admin_metrics_batch_events",
+            Method::POST,
+            "/metrics/events",
+            "/metrics/events".into(),
+        );
+        if retry.max_attempts <= 1 {
+            return call.json(&self.events);
+        }
+        // Keys are fixed here, once: the body, and so the keys, are the same on every attempt.
+        let keyed: Vec<BatchEvent> = self
+            .events
+            .iter()
+            .cloned()
+            .map(|mut event| {
+                event
+                    .idempotency_key
+                    .get_or_insert_with(|| uuid::Uuid::new_v4().to_string());
+                event
+            })
+            .collect();
+        call.class(RetryClass::KeyedInBody).json(&keyed)
+    }
+}
+operation!(BatchEvents => BatchEventsResponse);

@@ -1,9 +1,702 @@
 //! Admin API: Leaderboards.
 
-use crate::Client;
+use super::metrics::{each, paged, strings, with_ids};
+use crate::admin_types::{
+    AdminLeaderboard, AdminLeaderboardStatus, CreateLeaderboardsResponse, DeleteLeaderboardsResponse,
+    LeaderboardRankBy, LeaderboardRunUnit, UpdateLeaderboardsResponse,
+};
+use crate::pagination::{paginate, MAX_PAGE};
+use crate::request::{key_charset, non_empty, operation, segment, Api, Call, RequestOptions};
+use crate::{Client, Error, Field, Result};
+use chrono::NaiveDate;
+use http::Method;
+use serde::Serialize;
 
 /// Admin API: Leaderboards. Get it with [`Admin::leaderboards`](super::Admin::leaderboards).
+///
+/// ```no_run
+/// # async fn run(client: trophy::Client) -> Result<(), trophy::Error> {
+/// use chrono::NaiveDate;
+/// use trophy::admin_types::{AdminLeaderboardStatus, LeaderboardRankBy, LeaderboardRunUnit};
+/// use trophy::api::admin::leaderboards::{LeaderboardUpdate, NewLeaderboard};
+///
+/// let leaderboards = client.admin().leaderboards();
+/// let monthly = NewLeaderboard::new("Monthly distance", "monthly-distance", LeaderboardRankBy::Metric)
+///     .metric_id("5b0e3c1a-8f3d-4f43-9a59-0c0b3f1f6a10")
+///     .status(AdminLeaderboardStatus::Active)
+///     .start(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap())
+///     .start_time("08:00")
+///     .run_unit(LeaderboardRunUnit::Month)
+///     .run_interval(1);
+/// let created = leaderboards.create([monthly]).send().await?;
+/// let id = created.created[0].id.to_string();
+/// // Stop it repeating and remove any end date; leave everything else as it is.
+/// leaderboards.update([LeaderboardUpdate::new(&id).clear_run_unit().clear_end()]).send().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct AdminLeaderboards {
     pub(crate) client: Client,
+}
+
+impl AdminLeaderboards {
+    /// `GET /leaderboards`: a page of leaderboards (set [`limit`](ListLeaderboards::limit) and
+    /// [`skip`](ListLeaderboards::skip)), or all of them with
+    /// [`into_stream`](ListLeaderboards::into_stream).
+    pub fn list(&self) -> ListLeaderboards {
+        ListLeaderboards {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            limit: None,
+            skip: None,
+        }
+    }
+
+    /// `POST /leaderboards`: creates 1 to 100 leaderboards.
+    pub fn create(&self, items: impl IntoIterator<Item = NewLeaderboard>) -> CreateLeaderboards {
+        CreateLeaderboards {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            items: items.into_iter().collect(),
+        }
+    }
+
+    /// `GET /leaderboards/{id}`: one leaderboard's configuration.
+    pub fn get(&self, id: impl Into<String>) -> GetLeaderboard {
+        GetLeaderboard {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            id: id.into(),
+        }
+    }
+
+    /// `PATCH /leaderboards`: updates 1 to 100 leaderboards; each field is set, cleared (where
+    /// Trophy allows) or left unchanged.
+    pub fn update(&self, items: impl IntoIterator<Item = LeaderboardUpdate>) -> UpdateLeaderboards {
+        UpdateLeaderboards {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            items: items.into_iter().collect(),
+        }
+    }
+
+    /// `DELETE /leaderboards`: deletes 1 to 100 leaderboards by id.
+    pub fn delete<I>(&self, ids: I) -> DeleteLeaderboards
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        DeleteLeaderboards {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            ids: strings(ids),
+        }
+    }
+}
+
+/// One leaderboard to create: see [`AdminLeaderboards::create`].
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct NewLeaderboard {
+    /// The display name.
+    pub name: String,
+    /// The key used in the API: ASCII letters, digits, `-` and `_`.
+    pub key: String,
+    /// A description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The initial status; Trophy's default is `inactive`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<AdminLeaderboardStatus>,
+    /// What users are ranked by: a metric total, streak length or points.
+    pub rank_by: LeaderboardRankBy,
+    /// For metric leaderboards, the id of the ranked metric.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric_id: Option<String>,
+    /// For points leaderboards, the id of the ranked points system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points_system_id: Option<String>,
+    /// How many users are ranked, 1 to 1000; Trophy's default is 1000.
+    #[serde(skip_serializing_if = "Field::is_unset")]
+    pub max_participants: Field<u32>,
+    /// The first day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<NaiveDate>,
+    /// The last day; none for a leaderboard without an end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<NaiveDate>,
+    /// The time of day it starts, `HH:MM` or `HH:MM:SS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    /// The time of day it ends, `HH:MM` or `HH:MM:SS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    /// The ids of the user attributes that split it into separate rankings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breakdown_attributes: Option<Vec<String>>,
+    /// For repeating leaderboards, the unit of the repeat interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_unit: Option<LeaderboardRunUnit>,
+    /// For repeating leaderboards, how many run units each run lasts (at least 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_interval: Option<u32>,
+}
+
+impl NewLeaderboard {
+    /// A leaderboard with this name and key, ranking users by `rank_by`.
+    pub fn new(name: impl Into<String>, key: impl Into<String>, rank_by: impl Into<LeaderboardRankBy>) -> Self {
+        NewLeaderboard {
+            name: name.into(),
+            key: key.into(),
+            description: None,
+            status: None,
+            rank_by: rank_by.into(),
+            metric_id: None,
+            points_system_id: None,
+            max_participants: Field::Unset,
+            start: None,
+            end: None,
+            start_time: None,
+            end_time: None,
+            breakdown_attributes: None,
+            run_unit: None,
+            run_interval: None,
+        }
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the initial status.
+    #[must_use]
+    pub fn status(mut self, status: impl Into<AdminLeaderboardStatus>) -> Self {
+        self.status = Some(status.into());
+        self
+    }
+
+    /// Sets the ranked metric (metric leaderboards).
+    #[must_use]
+    pub fn metric_id(mut self, metric_id: impl Into<String>) -> Self {
+        self.metric_id = Some(metric_id.into());
+        self
+    }
+
+    /// Sets the ranked points system (points leaderboards).
+    #[must_use]
+    pub fn points_system_id(mut self, points_system_id: impl Into<String>) -> Self {
+        self.points_system_id = Some(points_system_id.into());
+        self
+    }
+
+    /// Sets how many users are ranked, 1 to 1000.
+    #[must_use]
+    pub fn max_participants(mut self, max: u32) -> Self {
+        self.max_participants = Field::Set(max);
+        self
+    }
+
+    /// Sends `maxParticipants: null` explicitly, which the API accepts on create too.
+    #[must_use]
+    pub fn clear_max_participants(mut self) -> Self {
+        self.max_participants = Field::Null;
+        self
+    }
+
+    /// Sets the first day.
+    #[must_use]
+    pub fn start(mut self, start: NaiveDate) -> Self {
+        self.start = Some(start);
+        self
+    }
+
+    /// Sets the last day.
+    #[must_use]
+    pub fn end(mut self, end: NaiveDate) -> Self {
+        self.end = Some(end);
+        self
+    }
+
+    /// Sets the time of day it starts, `HH:MM` or `HH:MM:SS` (checked before sending).
+    #[must_use]
+    pub fn start_time(mut self, time: impl Into<String>) -> Self {
+        self.start_time = Some(time.into());
+        self
+    }
+
+    /// Sets the time of day it ends, `HH:MM` or `HH:MM:SS` (checked before sending).
+    #[must_use]
+    pub fn end_time(mut self, time: impl Into<String>) -> Self {
+        self.end_time = Some(time.into());
+        self
+    }
+
+    /// Sets the ids of the user attributes that split it into separate rankings.
+    #[must_use]
+    pub fn breakdown_attributes<I>(mut self, attribute_ids: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.breakdown_attributes = Some(strings(attribute_ids));
+        self
+    }
+
+    /// Makes it repeat every [`run_interval`](Self::run_interval) of this unit.
+    #[must_use]
+    pub fn run_unit(mut self, unit: impl Into<LeaderboardRunUnit>) -> Self {
+        self.run_unit = Some(unit.into());
+        self
+    }
+
+    /// Sets how many run units each run lasts.
+    #[must_use]
+    pub fn run_interval(mut self, interval: u32) -> Self {
+        self.run_interval = Some(interval);
+        self
+    }
+
+    fn check(&self, field: &str) -> Result<()> {
+        key_charset(&format!("{field}.key"), &self.key)?;
+        opt_non_empty(&format!("{field}.metric_id"), self.metric_id.as_deref())?;
+        opt_non_empty(&format!("{field}.points_system_id"), self.points_system_id.as_deref())?;
+        opt_time_of_day(&format!("{field}.start_time"), self.start_time.as_deref())?;
+        opt_time_of_day(&format!("{field}.end_time"), self.end_time.as_deref())
+    }
+}
+
+/// Changes to one leaderboard: see [`AdminLeaderboards::update`]. Fields you do not set are
+/// left unchanged; `end`, `start_time`, `end_time`, `run_unit` and `max_participants` can also
+/// be cleared.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct LeaderboardUpdate {
+    /// The id of the leaderboard.
+    pub id: String,
+    /// The new name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The new key: ASCII letters, digits, `-` and `_`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The new description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The new status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<AdminLeaderboardStatus>,
+    /// What users are now ranked by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rank_by: Option<LeaderboardRankBy>,
+    /// The new ranked metric.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric_id: Option<String>,
+    /// The new ranked points system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points_system_id: Option<String>,
+    /// How many users are ranked, 1 to 1000; can be cleared.
+    #[serde(skip_serializing_if = "Field::is_unset")]
+    pub max_participants: Field<u32>,
+    /// The new first day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<NaiveDate>,
+    /// The new last day; clear it for no end.
+    #[serde(skip_serializing_if = "Field::is_unset")]
+    pub end: Field<NaiveDate>,
+    /// The new start time of day; can be cleared.
+    #[serde(skip_serializing_if = "Field::is_unset")]
+    pub start_time: Field<String>,
+    /// The new end time of day; can be cleared.
+    #[serde(skip_serializing_if = "Field::is_unset")]
+    pub end_time: Field<String>,
+    /// The new ids of the user attributes that split it into separate rankings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breakdown_attributes: Option<Vec<String>>,
+    /// The new repeat unit; clear it to stop the leaderboard repeating.
+    #[serde(skip_serializing_if = "Field::is_unset")]
+    pub run_unit: Field<LeaderboardRunUnit>,
+    /// The new number of run units each run lasts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_interval: Option<u32>,
+}
+
+impl LeaderboardUpdate {
+    /// No changes yet to the leaderboard `id`.
+    pub fn new(id: impl Into<String>) -> Self {
+        LeaderboardUpdate {
+            id: id.into(),
+            name: None,
+            key: None,
+            description: None,
+            status: None,
+            rank_by: None,
+            metric_id: None,
+            points_system_id: None,
+            max_participants: Field::Unset,
+            start: None,
+            end: Field::Unset,
+            start_time: Field::Unset,
+            end_time: Field::Unset,
+            breakdown_attributes: None,
+            run_unit: Field::Unset,
+            run_interval: None,
+        }
+    }
+
+    /// Sets the name.
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the key (ASCII letters, digits, `-` and `_`).
+    #[must_use]
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the status.
+    #[must_use]
+    pub fn status(mut self, status: impl Into<AdminLeaderboardStatus>) -> Self {
+        self.status = Some(status.into());
+        self
+    }
+
+    /// Sets what users are ranked by.
+    #[must_use]
+    pub fn rank_by(mut self, rank_by: impl Into<LeaderboardRankBy>) -> Self {
+        self.rank_by = Some(rank_by.into());
+        self
+    }
+
+    /// Sets the ranked metric.
+    #[must_use]
+    pub fn metric_id(mut self, metric_id: impl Into<String>) -> Self {
+        self.metric_id = Some(metric_id.into());
+        self
+    }
+
+    /// Sets the ranked points system.
+    #[must_use]
+    pub fn points_system_id(mut self, points_system_id: impl Into<String>) -> Self {
+        self.points_system_id = Some(points_system_id.into());
+        self
+    }
+
+    /// Sets how many users are ranked, 1 to 1000.
+    #[must_use]
+    pub fn max_participants(mut self, max: u32) -> Self {
+        self.max_participants = Field::Set(max);
+        self
+    }
+
+    /// Clears the maximum number of participants (sends `null`).
+    #[must_use]
+    pub fn clear_max_participants(mut self) -> Self {
+        self.max_participants = Field::Null;
+        self
+    }
+
+    /// Sets the first day.
+    #[must_use]
+    pub fn start(mut self, start: NaiveDate) -> Self {
+        self.start = Some(start);
+        self
+    }
+
+    /// Sets the last day.
+    #[must_use]
+    pub fn end(mut self, end: NaiveDate) -> Self {
+        self.end = Field::Set(end);
+        self
+    }
+
+    /// Removes the end date (sends `null`).
+    #[must_use]
+    pub fn clear_end(mut self) -> Self {
+        self.end = Field::Null;
+        self
+    }
+
+    /// Sets the start time of day, `HH:MM` or `HH:MM:SS` (checked before sending).
+    #[must_use]
+    pub fn start_time(mut self, time: impl Into<String>) -> Self {
+        self.start_time = Field::Set(time.into());
+        self
+    }
+
+    /// Clears the start time of day (sends `null`).
+    #[must_use]
+    pub fn clear_start_time(mut self) -> Self {
+        self.start_time = Field::Null;
+        self
+    }
+
+    /// Sets the end time of day, `HH:MM` or `HH:MM:SS` (checked before sending).
+    #[must_use]
+    pub fn end_time(mut self, time: impl Into<String>) -> Self {
+        self.end_time = Field::Set(time.into());
+        self
+    }
+
+    /// Clears the end time of day (sends `null`).
+    #[must_use]
+    pub fn clear_end_time(mut self) -> Self {
+        self.end_time = Field::Null;
+        self
+    }
+
+    /// Sets the ids of the user attributes that split it into separate rankings.
+    #[must_use]
+    pub fn breakdown_attributes<I>(mut self, attribute_ids: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.breakdown_attributes = Some(strings(attribute_ids));
+        self
+    }
+
+    /// Sets the repeat unit.
+    #[must_use]
+    pub fn run_unit(mut self, unit: impl Into<LeaderboardRunUnit>) -> Self {
+        self.run_unit = Field::Set(unit.into());
+        self
+    }
+
+    /// Stops the leaderboard repeating (sends `runUnit: null`).
+    #[must_use]
+    pub fn clear_run_unit(mut self) -> Self {
+        self.run_unit = Field::Null;
+        self
+    }
+
+    /// Sets how many run units each run lasts.
+    #[must_use]
+    pub fn run_interval(mut self, interval: u32) -> Self {
+        self.run_interval = Some(interval);
+        self
+    }
+
+    fn check(&self, field: &str) -> Result<()> {
+        non_empty(&format!("{field}.id"), &self.id)?;
+        if let Some(key) = &self.key {
+            key_charset(&format!("{field}.key"), key)?;
+        }
+        opt_non_empty(&format!("{field}.metric_id"), self.metric_id.as_deref())?;
+        opt_non_empty(&format!("{field}.points_system_id"), self.points_system_id.as_deref())?;
+        opt_time_of_day(
+            &format!("{field}.start_time"),
+            self.start_time.as_set().map(String::as_str),
+        )?;
+        opt_time_of_day(&format!("{field}.end_time"), self.end_time.as_set().map(String::as_str))
+    }
+}
+
+fn opt_non_empty(field: &str, value: Option<&str>) -> Result<()> {
+    value.map_or(Ok(()), |v| non_empty(field, v))
+}
+
+/// Checks a time of day is `HH:MM` or `HH:MM:SS` (24-hour clock, two digits each).
+fn opt_time_of_day(field: &str, value: Option<&str>) -> Result<()> {
+    let Some(value) = value else { return Ok(()) };
+    let digits = |a: u8, b: u8| (a.is_ascii_digit() && b.is_ascii_digit()).then(|| (a - b'0') * 10 + (b - b'0'));
+    let below = |a: u8, b: u8, limit: u8| digits(a, b).is_some_and(|n| n < limit);
+    let ok = match *value.as_bytes() {
+        [h1, h2, b':', m1, m2] => below(h1, h2, 24) && below(m1, m2, 60),
+        [h1, h2, b':', m1, m2, b':', s1, s2] => below(h1, h2, 24) && below(m1, m2, 60) && below(s1, s2, 60),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("{value:?} is not a time of day as HH:MM or HH:MM:SS (00:00 to 23:59:59)"),
+        ))
+    }
+}
+
+/// Builder of `GET /leaderboards` (operation `admin_leaderboards_list`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct ListLeaderboards {
+    client: Client,
+    options: RequestOptions,
+    limit: Option<u32>,
+    skip: Option<u32>,
+}
+
+impl ListLeaderboards {
+    /// The page size, 1 to 100 (Trophy's default is 10).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// How many leaderboards to skip before the page.
+    pub fn skip(mut self, skip: u32) -> Self {
+        self.skip = Some(skip);
+        self
+    }
+
+    /// Every leaderboard from [`skip`](Self::skip) on, fetched lazily a page at a time (pages
+    /// of [`limit`](Self::limit), or 100). Stops after the first error, which it yields.
+    pub fn into_stream(self) -> impl futures_core::Stream<Item = Result<AdminLeaderboard>> + Send {
+        let (limit, skip) = (self.limit.unwrap_or(MAX_PAGE), self.skip.unwrap_or(0));
+        paginate(limit, skip, move |skip, limit| {
+            self.clone().skip(skip).limit(limit).send()
+        })
+    }
+
+    fn call(&self) -> Result<Call> {
+        let call = Call::new(
+            Api::Admin,
+            "admin_leaderboards_list",
+            Method::GET,
+            "/leaderboards",
+            "/leaderboards".into(),
+        );
+        paged(call, self.limit, self.skip)
+    }
+}
+operation!(ListLeaderboards => Vec<AdminLeaderboard>);
+
+/// Builder of `POST /leaderboards` (operation `admin_leaderboards_create`).
+///
+/// Trophy answers 201 when at least one leaderboard was created and 200 when none was; both
+/// are successes, and [`issues`](CreateLeaderboardsResponse::issues) says what was skipped and
+/// why. The status is available through `send_with_response`.
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct CreateLeaderboards {
+    client: Client,
+    options: RequestOptions,
+    items: Vec<NewLeaderboard>,
+}
+
+impl CreateLeaderboards {
+    fn call(&self) -> Result<Call> {
+        each("items", &self.items, |field, item| item.check(field))?;
+        Call::new(
+            Api::Admin,
+            "admin_leaderboards_create",
+            Method::POST,
+            "/leaderboards",
+            "/leaderboards".into(),
+        )
+        .json(&self.items)
+    }
+}
+operation!(CreateLeaderboards => CreateLeaderboardsResponse);
+
+/// Builder of `GET /leaderboards/{id}` (operation `admin_leaderboards_get`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct GetLeaderboard {
+    client: Client,
+    options: RequestOptions,
+    id: String,
+}
+
+impl GetLeaderboard {
+    fn call(&self) -> Result<Call> {
+        let path = format!("/leaderboards/{}", segment("id", &self.id)?);
+        Ok(Call::new(
+            Api::Admin,
+            "admin_leaderboards_get",
+            Method::GET,
+            "/leaderboards/{id}",
+            path,
+        ))
+    }
+}
+operation!(GetLeaderboard => AdminLeaderboard);
+
+/// Builder of `PATCH /leaderboards` (operation `admin_leaderboards_update`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct UpdateLeaderboards {
+    client: Client,
+    options: RequestOptions,
+    items: Vec<LeaderboardUpdate>,
+}
+
+impl UpdateLeaderboards {
+    fn call(&self) -> Result<Call> {
+        each("items", &self.items, |field, item| item.check(field))?;
+        Call::new(
+            Api::Admin,
+            "admin_leaderboards_update",
+            Method::PATCH,
+            "/leaderboards",
+            "/leaderboards".into(),
+        )
+        .json(&self.items)
+    }
+}
+operation!(UpdateLeaderboards => UpdateLeaderboardsResponse);
+
+/// Builder of `DELETE /leaderboards` (operation `admin_leaderboards_delete`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct DeleteLeaderboards {
+    client: Client,
+    options: RequestOptions,
+    ids: Vec<String>,
+}
+
+impl DeleteLeaderboards {
+    fn call(&self) -> Result<Call> {
+        let call = Call::new(
+            Api::Admin,
+            "admin_leaderboards_delete",
+            Method::DELETE,
+            "/leaderboards",
+            "/leaderboards".into(),
+        );
+        with_ids(call, &self.ids)
+    }
+}
+operation!(DeleteLeaderboards => DeleteLeaderboardsResponse);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_of_day() {
+        for ok in ["00:00", "23:59", "08:30:15", "19:05:59"] {
+            assert!(opt_time_of_day("t", Some(ok)).is_ok(), "{ok}");
+        }
+        for bad in [
+            "24:00",
+            "8:30",
+            "08:60",
+            "08:30:60",
+            "08:30:",
+            "0830",
+            "",
+            "08-30",
+            "+1:30",
+            "08:30:00Z",
+        ] {
+            assert!(opt_time_of_day("t", Some(bad)).is_err(), "{bad}");
+        }
+        assert!(opt_time_of_day("t", None).is_ok());
+    }
 }

@@ -1,0 +1,174 @@
+//! Wire tests of the Admin API streak operations: freezes, pauses and restores.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::Harness;
+use serde_json::json;
+use trophy::admin_types::{AdminIssueSeverity, AdminStreakPauseStatus};
+use trophy::api::admin::streaks::StreakPause;
+
+const PAUSE_1: &str = "5c4b3a29-1807-4f6e-9d5c-4b3a29180716";
+const PAUSE_2: &str = "e0f1a2b3-c4d5-4e6f-8a9b-0c1d2e3f4a5b";
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn invalid_field(result: Result<impl std::fmt::Debug, trophy::Error>) -> String {
+    match result {
+        Err(trophy::Error::InvalidInput(e)) => e.field,
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn freeze_wraps_the_users_and_keeps_the_status() {
+    let h = Harness::new().await;
+    h.expect(
+        "POST",
+        "/admin/v1/streaks/freezes",
+        201,
+        json!({"issues": [{"userId": "user-3", "index": 2, "severity": "warning", "message": "User already holds the maximum number of freezes"}]}),
+    )
+    .await;
+    let response = h
+        .client
+        .admin()
+        .streaks()
+        .freeze(["user-1", "user-2", "user-3"])
+        .tenant_id("acme")
+        .send_with_response()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let issues = &response.body().issues;
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].user_id.as_deref(), Some("user-3"));
+    assert_eq!(issues[0].index, Some(2));
+    assert_eq!(issues[0].severity, AdminIssueSeverity::Warning);
+    insta::assert_snapshot!(h.single_request().await);
+}
+
+#[tokio::test]
+async fn pause_sends_dates_and_decodes_the_pauses() {
+    let h = Harness::new().await;
+    h.expect(
+        "POST",
+        "/admin/v1/streaks/pauses",
+        201,
+        json!({
+            "created": [
+                {"id": PAUSE_1, "userId": "user-1", "start": "2026-12-24", "end": "2026-12-26", "status": "active"},
+                {"id": PAUSE_2, "userId": "user-2", "start": "2027-01-01", "end": "2027-01-01", "status": "archived"}
+            ],
+            "issues": []
+        }),
+    )
+    .await;
+    let result = h
+        .client
+        .admin()
+        .streaks()
+        .pause([
+            StreakPause::new("user-1", day(2026, 12, 24), day(2026, 12, 26)),
+            StreakPause::new("user-2", day(2027, 1, 1), day(2027, 1, 1)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(result.created.len(), 2);
+    assert_eq!(result.created[0].id.to_string(), PAUSE_1);
+    assert_eq!(result.created[0].user_id, "user-1");
+    assert_eq!(result.created[0].start, day(2026, 12, 24));
+    assert_eq!(result.created[0].end, day(2026, 12, 26));
+    assert_eq!(result.created[0].status, AdminStreakPauseStatus::Active);
+    assert_eq!(result.created[1].status, AdminStreakPauseStatus::Archived);
+    insta::assert_snapshot!(h.single_request().await);
+}
+
+#[tokio::test]
+async fn delete_pauses_repeats_the_ids_key() {
+    let h = Harness::new().await;
+    h.expect(
+        "DELETE",
+        "/admin/v1/streaks/pauses",
+        200,
+        json!({"deleted": [{"id": PAUSE_1}], "issues": [{"id": PAUSE_2, "severity": "error", "message": "Pause not found"}]}),
+    )
+    .await;
+    let result = h
+        .client
+        .admin()
+        .streaks()
+        .delete_pauses([PAUSE_1, PAUSE_2])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(result.deleted[0].id.to_string(), PAUSE_1);
+    assert_eq!(result.issues[0].id.as_deref(), Some(PAUSE_2));
+    assert_eq!(result.issues[0].message, "Pause not found");
+    insta::assert_snapshot!(h.single_request().await);
+}
+
+#[tokio::test]
+async fn restore_wraps_the_users_and_decodes_who_was_restored() {
+    let h = Harness::new().await;
+    h.expect(
+        "POST",
+        "/admin/v1/streaks/restore",
+        201,
+        json!({
+            "restoredUsers": ["user-1"],
+            "issues": [{"userId": "user-2", "index": 1, "severity": "error", "message": "No lost streak to restore"}]
+        }),
+    )
+    .await;
+    let response = h
+        .client
+        .admin()
+        .streaks()
+        .restore(["user-1", "user-2"])
+        .send_with_response()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let body = response.into_body();
+    assert_eq!(body.restored_users, ["user-1"]);
+    assert_eq!(body.issues[0].user_id.as_deref(), Some("user-2"));
+    assert_eq!(body.issues[0].message, "No lost streak to restore");
+    insta::assert_snapshot!(h.single_request().await);
+}
+
+#[tokio::test]
+async fn inputs_are_checked_before_sending() {
+    let h = Harness::new().await;
+    let streaks = h.client.admin().streaks();
+    assert_eq!(
+        invalid_field(streaks.freeze(["user-1", " "]).send().await),
+        "user_ids[1]"
+    );
+    assert_eq!(
+        invalid_field(streaks.freeze(Vec::<String>::new()).send().await),
+        "user_ids"
+    );
+    assert_eq!(invalid_field(streaks.restore([""]).send().await), "user_ids[0]");
+    assert_eq!(
+        invalid_field(streaks.restore((0..101).map(|i| i.to_string())).send().await),
+        "user_ids"
+    );
+    let backwards = StreakPause::new("user-2", day(2026, 12, 26), day(2026, 12, 24));
+    let fine = StreakPause::new("user-1", day(2026, 12, 24), day(2026, 12, 24));
+    assert_eq!(
+        invalid_field(streaks.pause([fine.clone(), backwards]).send().await),
+        "pauses[1].end"
+    );
+    let nobody = StreakPause::new("", day(2026, 12, 24), day(2026, 12, 26));
+    assert_eq!(invalid_field(streaks.pause([nobody]).send().await), "pauses[0].user_id");
+    assert_eq!(invalid_field(streaks.pause(Vec::new()).send().await), "pauses");
+    assert_eq!(
+        invalid_field(streaks.delete_pauses([PAUSE_1, ""]).send().await),
+        "ids[1]"
+    );
+    assert!(h.server.received_requests().await.unwrap().is_empty());
+}

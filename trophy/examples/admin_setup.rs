@@ -27,7 +27,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Bulk creates answer 201 when something was created, 200 when nothing was; problems with
     // single items come back as issues, not as errors.
-    let metrics = admin.metrics().create([NewMetric::new("Lessons finished", "lessons-finished")]).send().await?;
+    let metrics = admin
+        .metrics()
+        .create([NewMetric::new("Lessons finished", "lessons-finished")])
+        .send()
+        .await?;
     for issue in &metrics.issues {
         println!("issue: {} ({:?})", issue.message, issue.severity);
     }
@@ -42,7 +46,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .triggers([NewPointsTrigger::metric(metric.id.to_string(), 1, 5).status("active")]);
     let systems = admin.points().create([system]).send().await?;
     for s in &systems.created {
-        println!("points system {} = {} with {} trigger(s)", s.key, s.id, s.triggers.len());
+        println!(
+            "points system {} = {} with {} trigger(s)",
+            s.key,
+            s.id,
+            s.triggers.len()
+        );
     }
 
     // Every metric, fetched page by page as the stream is read.

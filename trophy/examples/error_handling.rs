@@ -32,16 +32,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // 2. Bad input is refused before anything is sent, naming the field.
-    match client.metrics().event("words-written", UserInput::new("user-id"), f64::NAN).send().await {
+    match client
+        .metrics()
+        .event("words-written", UserInput::new("user-id"), f64::NAN)
+        .send()
+        .await
+    {
         Err(Error::InvalidInput(i)) => println!("refused before sending: {} ({})", i.field, i.reason),
         other => println!("unexpected: {other:?}"),
     }
 
     // 3. Everything else: decide by kind.
-    let result = client.achievements().list().timeout(Duration::from_secs(5)).send().await;
+    let result = client
+        .achievements()
+        .list()
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await;
     match result {
         Ok(list) => println!("{} achievements", list.len()),
-        Err(e) if e.is_rate_limited() => println!("rate limited; retry after {:?}", e.headers().and_then(|h| h.get("retry-after"))),
+        Err(e) if e.is_rate_limited() => println!(
+            "rate limited; retry after {:?}",
+            e.headers().and_then(|h| h.get("retry-after"))
+        ),
         Err(e) if e.is_timeout() => println!("timed out after {} attempt(s)", e.attempts()),
         Err(e) if e.is_retryable() => println!("temporary failure, try again later: {e}"),
         Err(e) => println!("failed: {e}"),

@@ -38,7 +38,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(_) => {
             let emulator = trophy_emulator::Emulator::start().await?;
-            println!("TROPHY_API_KEY is not set: using the built-in emulator at {}", emulator.base_url());
+            println!(
+                "TROPHY_API_KEY is not set: using the built-in emulator at {}",
+                emulator.base_url()
+            );
             let client = Client::builder()
                 .api_key(emulator.admin_key())
                 .api_url(emulator.app_url())
@@ -59,19 +62,39 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("\n== A user writes ==");
     let user = client
         .users()
-        .identify("user-id", UserUpdate::new().name("Ada").email("user@example.com").tz("Europe/London"))
+        .identify(
+            "user-id",
+            UserUpdate::new()
+                .name("Ada")
+                .email("user@example.com")
+                .tz("Europe/London"),
+        )
         .send()
         .await?;
     println!("identified  {} ({})", user.id, user.name.as_deref().unwrap_or("-"));
 
-    for (who, words) in [("user-id", 750.0), ("user-id", 400.0), ("grace", 900.0), ("alan", 300.0)] {
-        let event = client.metrics().event(METRIC, UserInput::new(who), words).send().await?;
+    for (who, words) in [
+        ("user-id", 750.0),
+        ("user-id", 400.0),
+        ("grace", 900.0),
+        ("alan", 300.0),
+    ] {
+        let event = client
+            .metrics()
+            .event(METRIC, UserInput::new(who), words)
+            .send()
+            .await?;
         let points: i64 = event.points.values().map(|p| p.added).sum();
         println!(
             "event       {who:<8} +{words:<5} total {:<6} streak {} points +{points} {}",
             event.total,
             event.current_streak.length,
-            event.achievements.iter().map(|a| format!("unlocked {:?}", a.name)).collect::<Vec<_>>().join(", ")
+            event
+                .achievements
+                .iter()
+                .map(|a| format!("unlocked {:?}", a.name))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
 
@@ -80,7 +103,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "achievement {} completed at {} (completion {})",
         completion.achievement.name,
-        completion.achievement.achieved_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        completion
+            .achievement
+            .achieved_at
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default(),
         completion.completion_id
     );
 
@@ -115,12 +142,21 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The metric's id, creating the metric unless it exists.
 async fn ensure_metric(client: &Client) -> trophy::Result<String> {
-    let created = client.admin().metrics().create([NewMetric::new("Words written", METRIC).units("words")]).send().await?;
+    let created = client
+        .admin()
+        .metrics()
+        .create([NewMetric::new("Words written", METRIC).units("words")])
+        .send()
+        .await?;
     if let Some(m) = created.created.first() {
         return Ok(m.id.to_string());
     }
     let all = client.admin().metrics().list().limit(100).send().await?;
-    find(all.iter().map(|m| (m.key.as_str(), m.id.to_string())), METRIC, &created.issues)
+    find(
+        all.iter().map(|m| (m.key.as_str(), m.id.to_string())),
+        METRIC,
+        &created.issues,
+    )
 }
 
 /// The points system's id, creating it (with a metric trigger) unless it exists.
@@ -132,7 +168,11 @@ async fn ensure_points_system(client: &Client, metric_id: &str) -> trophy::Resul
         return Ok(s.id.to_string());
     }
     let all = client.admin().points().list().limit(100).send().await?;
-    find(all.iter().map(|s| (s.key.as_str(), s.id.to_string())), POINTS, &created.issues)
+    find(
+        all.iter().map(|s| (s.key.as_str(), s.id.to_string())),
+        POINTS,
+        &created.issues,
+    )
 }
 
 /// The leaderboard's id, creating it unless it exists.
@@ -146,7 +186,11 @@ async fn ensure_leaderboard(client: &Client, metric_id: &str) -> trophy::Result<
         return Ok(b.id.to_string());
     }
     let all = client.admin().leaderboards().list().limit(100).send().await?;
-    find(all.iter().map(|b| (b.key.as_str(), b.id.to_string())), LEADERBOARD, &created.issues)
+    find(
+        all.iter().map(|b| (b.key.as_str(), b.id.to_string())),
+        LEADERBOARD,
+        &created.issues,
+    )
 }
 
 fn find<'a>(

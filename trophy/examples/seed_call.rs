@@ -27,7 +27,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let a = &completion.achievement;
     println!("completion {}", completion.completion_id);
-    println!("achievement {} ({}) key {:?} trigger {}", a.name, a.id, a.key, a.trigger);
+    println!(
+        "achievement {} ({}) key {:?} trigger {}",
+        a.name, a.id, a.key, a.trigger
+    );
     println!("description {:?}, badge {:?}", a.description, a.badge_url);
     println!("achieved at {:?}", a.achieved_at);
     for (system, points) in &completion.points {

@@ -92,10 +92,7 @@ async fn serve(secret: String) -> ExitCode {
             std::future::pending::<()>().await;
         }
     };
-    match axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
+    match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: server failed: {error}");

@@ -233,12 +233,11 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 pub use trophy_generated::app::types::{
-    AchievementCompletedEvent, EmailsAchievementDueEvent, EmailsReactivationDueEvent,
-    EmailsRecapDueEvent, EmailsStreakReminderDueEvent, LeaderboardChangedEvent,
-    LeaderboardFinishedEvent, LeaderboardRankChangedEvent, LeaderboardStartedEvent,
-    PointsBoostFinishedEvent, PointsBoostStartedEvent, PointsChangedEvent,
-    PointsLevelChangedEvent, StreakExtendedEvent, StreakFreezeConsumedEvent,
-    StreakFreezeEarnedEvent, StreakLostEvent, StreakStartedEvent, WebhookEventType,
+    AchievementCompletedEvent, EmailsAchievementDueEvent, EmailsReactivationDueEvent, EmailsRecapDueEvent,
+    EmailsStreakReminderDueEvent, LeaderboardChangedEvent, LeaderboardFinishedEvent, LeaderboardRankChangedEvent,
+    LeaderboardStartedEvent, PointsBoostFinishedEvent, PointsBoostStartedEvent, PointsChangedEvent,
+    PointsLevelChangedEvent, StreakExtendedEvent, StreakFreezeConsumedEvent, StreakFreezeEarnedEvent, StreakLostEvent,
+    StreakStartedEvent, WebhookEventType,
 };
 
 use trophy_generated::app::types::User;
@@ -444,11 +443,12 @@ impl fmt::Display for WebhookError {
             Self::EmptySecret => f.write_str("the webhook secret is empty; configure the endpoint's signing secret"),
             Self::MissingSignature => write!(f, "missing {SIGNATURE_HEADER} header"),
             Self::MalformedSignature => {
-                write!(f, "malformed {SIGNATURE_HEADER} header: expected the base64 of an HMAC-SHA256")
+                write!(
+                    f,
+                    "malformed {SIGNATURE_HEADER} header: expected the base64 of an HMAC-SHA256"
+                )
             }
-            Self::InvalidSignature => {
-                f.write_str("webhook signature does not match the body and secret")
-            }
+            Self::InvalidSignature => f.write_str("webhook signature does not match the body and secret"),
             Self::InvalidPayload { message } => write!(f, "invalid webhook payload: {message}"),
         }
     }
@@ -511,8 +511,7 @@ pub fn verify(secret: &str, body: &[u8], signature: &str) -> Result<(), WebhookE
     };
     mac.update(body);
     // `verify_slice` compares in constant time (it uses `subtle`).
-    mac.verify_slice(&tag)
-        .map_err(|_| WebhookError::InvalidSignature)
+    mac.verify_slice(&tag).map_err(|_| WebhookError::InvalidSignature)
 }
 
 /// Verifies a delivery's signature, then parses its body: what a webhook receiver calls.
@@ -537,11 +536,7 @@ pub fn verify(secret: &str, body: &[u8], signature: &str) -> Result<(), WebhookE
 /// # Ok(())
 /// # }
 /// ```
-pub fn construct_event(
-    body: &[u8],
-    signature: Option<&str>,
-    secret: &str,
-) -> Result<WebhookEvent, WebhookError> {
+pub fn construct_event(body: &[u8], signature: Option<&str>, secret: &str) -> Result<WebhookEvent, WebhookError> {
     if secret.is_empty() {
         return Err(WebhookError::EmptySecret);
     }
@@ -573,8 +568,8 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(invalid_payload("the body is empty"));
     }
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| invalid_payload(format!("the body is not valid JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| invalid_payload(format!("the body is not valid JSON: {e}")))?;
     let event_type = match &value {
         serde_json::Value::Object(object) => match object.get("type") {
             Some(serde_json::Value::String(event_type)) => event_type.clone(),
@@ -653,10 +648,7 @@ fn decode_signature(signature: &str) -> Result<Vec<u8>, WebhookError> {
 }
 
 /// Deserializes the payload of a known `event_type`, reporting the path of a bad field.
-fn deserialize_payload<T: DeserializeOwned>(
-    event_type: &str,
-    value: serde_json::Value,
-) -> Result<T, WebhookError> {
+fn deserialize_payload<T: DeserializeOwned>(event_type: &str, value: serde_json::Value) -> Result<T, WebhookError> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();

@@ -115,3 +115,33 @@ async fn list_sends_attribute_filters_and_decodes_statistics() {
     assert_eq!(list[1].trigger, AchievementTrigger::Unknown("seasonal".into()));
     insta::assert_snapshot!(h.single_request().await);
 }
+
+#[tokio::test]
+async fn list_refuses_filters_that_would_not_survive_encoding() {
+    let h = Harness::new().await;
+    let e = h
+        .client
+        .achievements()
+        .list()
+        .user_attribute("plan", "a,b")
+        .send()
+        .await
+        .unwrap_err();
+    let trophy::Error::InvalidInput(i) = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(i.field, "user_attributes[0].value");
+    let e = h
+        .client
+        .achievements()
+        .list()
+        .user_attribute("pl:an", "a")
+        .send()
+        .await
+        .unwrap_err();
+    let trophy::Error::InvalidInput(i) = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(i.field, "user_attributes[0].key");
+    assert!(h.server.received_requests().await.unwrap().is_empty());
+}

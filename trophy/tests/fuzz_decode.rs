@@ -47,29 +47,76 @@ fn all_targets() -> Vec<Target> {
     use trophy::admin_types as a;
     use trophy::types as t;
     let mut v = targets![
-        t::AchievementCompletionResponse, t::BulkStreakResponse, t::EventResponse, t::GetUserPointsResponse,
-        Vec<t::LeaderboardsAllResponseItem>, Vec<t::UsersMetricEventSummaryResponseItem>,
-        Vec<t::UsersPointsEventSummaryResponseItem>, t::LeaderboardResponseWithRankings, t::MetricResponse,
-        t::PointsLevelSummaryResponse, t::PointsSummaryResponse, t::PointsSystemResponse, t::StreakResponse,
-        t::User, t::UserLeaderboardResponseWithHistory, t::UserPreferencesResponse,
-        Vec<t::AchievementWithStatsResponse>, Vec<t::MetricResponse>, Vec<t::PointsBoost>, Vec<t::PointsLevel>,
-        Vec<t::UserAchievementWithStatsResponse>, t::WrappedResponse,
+        t::AchievementCompletionResponse,
+        t::BulkStreakResponse,
+        t::EventResponse,
+        t::GetUserPointsResponse,
+        Vec<t::LeaderboardsAllResponseItem>,
+        Vec<t::UsersMetricEventSummaryResponseItem>,
+        Vec<t::UsersPointsEventSummaryResponseItem>,
+        t::LeaderboardResponseWithRankings,
+        t::MetricResponse,
+        t::PointsLevelSummaryResponse,
+        t::PointsSummaryResponse,
+        t::PointsSystemResponse,
+        t::StreakResponse,
+        t::User,
+        t::UserLeaderboardResponseWithHistory,
+        t::UserPreferencesResponse,
+        Vec<t::AchievementWithStatsResponse>,
+        Vec<t::MetricResponse>,
+        Vec<t::PointsBoost>,
+        Vec<t::PointsLevel>,
+        Vec<t::UserAchievementWithStatsResponse>,
+        t::WrappedResponse,
     ];
     v.extend(targets![
-        a::AdminAttribute, a::AdminLeaderboard, a::AdminPointsBoost, a::AdminPointsLevel, a::AdminPointsSystem,
-        a::AdminPointsTrigger, a::AdminTenant, a::BatchEventsResponse, a::CreateApplicationKeysResponse,
-        a::CreateAttributesResponse, a::CreateLeaderboardsResponse, a::CreateMetricsResponse,
-        a::CreatePointsBoostsResponse, a::CreatePointsLevelsResponse, a::CreatePointsSystemsResponse,
-        a::CreatePointsTriggersResponse, a::CreateStreakFreezesResponse, a::CreateStreakPausesResponse,
-        a::CreateTenantsResponse, a::CreatedMetric, a::DeleteApplicationKeysResponse, a::DeleteAttributesResponse,
-        a::DeleteLeaderboardsResponse, a::DeleteMetricsResponse, a::DeletePointsBoostsResponse,
-        a::DeletePointsLevelsResponse, a::DeletePointsSystemsResponse, a::DeletePointsTriggersResponse,
-        a::DeleteStreakPausesResponse, a::DeleteTenantsResponse, a::ListAttributesResponse,
-        a::ListLeaderboardsResponse, a::ListMetricsResponse, a::ListPointsBoostsResponse,
-        a::ListPointsLevelsResponse, a::ListPointsSystemsResponse, a::ListPointsTriggersResponse,
-        a::ListTenantsResponse, a::PatchPointsBoostsResponse, a::PatchPointsLevelsResponse,
-        a::PatchPointsTriggersResponse, a::RestoreStreaksResponse, a::UpdateAttributesResponse,
-        a::UpdateLeaderboardsResponse, a::UpdateMetricsResponse, a::UpdatePointsSystemsResponse,
+        a::AdminAttribute,
+        a::AdminLeaderboard,
+        a::AdminPointsBoost,
+        a::AdminPointsLevel,
+        a::AdminPointsSystem,
+        a::AdminPointsTrigger,
+        a::AdminTenant,
+        a::BatchEventsResponse,
+        a::CreateApplicationKeysResponse,
+        a::CreateAttributesResponse,
+        a::CreateLeaderboardsResponse,
+        a::CreateMetricsResponse,
+        a::CreatePointsBoostsResponse,
+        a::CreatePointsLevelsResponse,
+        a::CreatePointsSystemsResponse,
+        a::CreatePointsTriggersResponse,
+        a::CreateStreakFreezesResponse,
+        a::CreateStreakPausesResponse,
+        a::CreateTenantsResponse,
+        a::CreatedMetric,
+        a::DeleteApplicationKeysResponse,
+        a::DeleteAttributesResponse,
+        a::DeleteLeaderboardsResponse,
+        a::DeleteMetricsResponse,
+        a::DeletePointsBoostsResponse,
+        a::DeletePointsLevelsResponse,
+        a::DeletePointsSystemsResponse,
+        a::DeletePointsTriggersResponse,
+        a::DeleteStreakPausesResponse,
+        a::DeleteTenantsResponse,
+        a::ListAttributesResponse,
+        a::ListLeaderboardsResponse,
+        a::ListMetricsResponse,
+        a::ListPointsBoostsResponse,
+        a::ListPointsLevelsResponse,
+        a::ListPointsSystemsResponse,
+        a::ListPointsTriggersResponse,
+        a::ListTenantsResponse,
+        a::PatchPointsBoostsResponse,
+        a::PatchPointsLevelsResponse,
+        a::PatchPointsTriggersResponse,
+        a::RestoreStreaksResponse,
+        a::UpdateAttributesResponse,
+        a::UpdateLeaderboardsResponse,
+        a::UpdateMetricsResponse,
+        a::UpdatePointsSystemsResponse,
         a::UpdateTenantsResponse,
     ]);
     v
@@ -128,7 +175,10 @@ fn generate(root: &RootSchema, schema: &SchemaObject, rng: &mut Rng, depth: usiz
         InstanceType::String => match schema.format.as_deref() {
             Some("date") => json!(format!("2026-{:02}-{:02}", 1 + rng.below(12), 1 + rng.below(28))),
             Some("date-time") => json!(format!("2026-11-{:02}T{:02}:30:00Z", 1 + rng.below(28), rng.below(24))),
-            Some("uuid") => json!(format!("00000000-0000-4000-8000-{:012x}", rng.next() & 0xffff_ffff_ffff)),
+            Some("uuid") => json!(format!(
+                "00000000-0000-4000-8000-{:012x}",
+                rng.next() & 0xffff_ffff_ffff
+            )),
             _ => match schema.metadata.as_ref().map(|m| &m.examples) {
                 Some(ex) if !ex.is_empty() && rng.chance(80) => ex[rng.below(ex.len())].clone(),
                 _ => json!(["ada", "zoë", "a/b", "", "日本", "x\"y"][rng.below(6)]),
@@ -174,7 +224,16 @@ fn generate(root: &RootSchema, schema: &SchemaObject, rng: &mut Rng, depth: usiz
 
 /// Replaces a random node of the tree by a value of another kind.
 fn mutate_tree(v: &mut Value, rng: &mut Rng) {
-    let replacement = [json!(null), json!(-1), json!(1e308), json!("text"), json!([]), json!({}), json!(true), json!(3.5)];
+    let replacement = [
+        json!(null),
+        json!(-1),
+        json!(1e308),
+        json!("text"),
+        json!([]),
+        json!({}),
+        json!(true),
+        json!(3.5),
+    ];
     match v {
         Value::Object(m) if !m.is_empty() && rng.chance(75) => {
             let k = m.keys().nth(rng.below(m.len())).cloned().unwrap_or_default();
@@ -206,7 +265,17 @@ fn mutate_bytes(b: &mut Vec<u8>, rng: &mut Rng) {
         1 => b.truncate(rng.below(b.len())),
         2 => {
             let i = rng.below(b.len());
-            let tok: &[u8] = [&b"\xff\xfe"[..], b"\"", b"]", b"}", b",", b"\\u00", b"1e999", b"-", b"nul"][rng.below(9)];
+            let tok: &[u8] = [
+                &b"\xff\xfe"[..],
+                b"\"",
+                b"]",
+                b"}",
+                b",",
+                b"\\u00",
+                b"1e999",
+                b"-",
+                b"nul",
+            ][rng.below(9)];
             b.splice(i..i, tok.iter().copied());
         }
         3 => {
@@ -243,7 +312,11 @@ fn run(iterations: u64, seed: u64) -> (u64, u64) {
         if let Err(e) = (t.decode)(&bytes) {
             valid_failures += 1;
             if valid_failures < 5 {
-                eprintln!("{} rejected a generated instance ({e}): {}", t.name, String::from_utf8_lossy(&bytes));
+                eprintln!(
+                    "{} rejected a generated instance ({e}): {}",
+                    t.name,
+                    String::from_utf8_lossy(&bytes)
+                );
             }
         }
         for _ in 0..4 {
@@ -265,13 +338,19 @@ fn run(iterations: u64, seed: u64) -> (u64, u64) {
 fn decoding_survives_mutated_responses_quick() {
     let (executions, valid_failures) = run(3_000, 0x5eed_1234);
     assert!(executions >= 3_000);
-    assert_eq!(valid_failures, 0, "generated instances that follow the schemas must decode");
+    assert_eq!(
+        valid_failures, 0,
+        "generated instances that follow the schemas must decode"
+    );
 }
 
 #[test]
 #[ignore = "long run: TROPHY_FUZZ_ITERS=1000000 cargo test --release -p trophy --test fuzz_decode -- --ignored"]
 fn decoding_survives_mutated_responses_long() {
-    let iterations = std::env::var("TROPHY_FUZZ_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let iterations = std::env::var("TROPHY_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let start = std::time::Instant::now();
     let (executions, valid_failures) = run(iterations, 0xfeed_f00d);
     println!("{executions} decode executions in {:.1?}, no panic", start.elapsed());

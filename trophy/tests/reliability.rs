@@ -14,7 +14,10 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// Retries without jitter and with tiny backoffs, so tests are quick and exact.
 fn fast_retry(attempts: u32) -> RetryConfig {
-    RetryConfig::standard().max_attempts(attempts).jitter(false).initial_backoff(Duration::from_millis(5))
+    RetryConfig::standard()
+        .max_attempts(attempts)
+        .jitter(false)
+        .initial_backoff(Duration::from_millis(5))
 }
 
 fn client(server: &MockServer, retry: RetryConfig) -> Client {
@@ -68,7 +71,12 @@ async fn two_500s_then_200_succeeds_in_three_attempts() {
         ]))
         .mount(&server)
         .await;
-    let list = client(&server, fast_retry(3)).achievements().list().send().await.unwrap();
+    let list = client(&server, fast_retry(3))
+        .achievements()
+        .list()
+        .send()
+        .await
+        .unwrap();
     assert!(list.is_empty());
     assert_eq!(requests(&server).await.len(), 3);
 }
@@ -78,14 +86,25 @@ async fn retry_after_two_seconds_is_honoured() {
     let server = MockServer::start().await;
     Mock::given(any())
         .respond_with(Sequence::new(vec![
-            ResponseTemplate::new(429).insert_header("Retry-After", "2").set_body_json(json!({"error": "slow down"})),
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "2")
+                .set_body_json(json!({"error": "slow down"})),
             ResponseTemplate::new(200).set_body_json(json!([])),
         ]))
         .mount(&server)
         .await;
     let start = Instant::now();
-    client(&server, fast_retry(3)).achievements().list().send().await.unwrap();
-    assert!(start.elapsed() >= Duration::from_secs(2), "waited only {:?}", start.elapsed());
+    client(&server, fast_retry(3))
+        .achievements()
+        .list()
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "waited only {:?}",
+        start.elapsed()
+    );
     assert_eq!(requests(&server).await.len(), 2);
 }
 
@@ -96,7 +115,12 @@ async fn retry_after_beyond_the_cap_ends_the_retries() {
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3600"))
         .mount(&server)
         .await;
-    let e = client(&server, fast_retry(3)).achievements().list().send().await.unwrap_err();
+    let e = client(&server, fast_retry(3))
+        .achievements()
+        .list()
+        .send()
+        .await
+        .unwrap_err();
     assert!(e.is_rate_limited());
     assert_eq!(e.attempts(), 1);
     assert_eq!(requests(&server).await.len(), 1);
@@ -109,11 +133,19 @@ async fn endless_503_fails_after_max_attempts_and_says_how_many() {
         .respond_with(ResponseTemplate::new(503).set_body_json(json!({"error": "Service unavailable"})))
         .mount(&server)
         .await;
-    let e = client(&server, fast_retry(3)).achievements().list().send().await.unwrap_err();
+    let e = client(&server, fast_retry(3))
+        .achievements()
+        .list()
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(503));
     assert_eq!(e.attempts(), 3);
     assert_eq!(e.message(), Some("Service unavailable"));
-    assert_eq!(e.to_string(), "achievements_all failed with HTTP 503: Service unavailable after 3 attempts");
+    assert_eq!(
+        e.to_string(),
+        "achievements_all failed with HTTP 503: Service unavailable after 3 attempts"
+    );
     assert_eq!(requests(&server).await.len(), 3);
 }
 
@@ -125,7 +157,12 @@ async fn other_4xx_are_never_retried() {
             .respond_with(ResponseTemplate::new(status).set_body_json(json!({"error": "no"})))
             .mount(&server)
             .await;
-        let e = client(&server, fast_retry(3)).achievements().list().send().await.unwrap_err();
+        let e = client(&server, fast_retry(3))
+            .achievements()
+            .list()
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(e.status(), Some(status));
         assert!(!e.is_retryable());
         assert_eq!(requests(&server).await.len(), 1, "status {status}");
@@ -136,12 +173,22 @@ async fn other_4xx_are_never_retried() {
 async fn slow_response_hits_the_attempt_timeout() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])).set_delay(Duration::from_secs(5)))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([]))
+                .set_delay(Duration::from_secs(5)),
+        )
         .mount(&server)
         .await;
     let c = client(&server, RetryConfig::disabled());
     let start = Instant::now();
-    let e = c.achievements().list().attempt_timeout(Duration::from_millis(200)).send().await.unwrap_err();
+    let e = c
+        .achievements()
+        .list()
+        .attempt_timeout(Duration::from_millis(200))
+        .send()
+        .await
+        .unwrap_err();
     assert!(start.elapsed() < Duration::from_secs(3));
     let Error::Timeout(t) = &e else { panic!("{e:?}") };
     assert!(!t.whole_call);
@@ -153,14 +200,20 @@ async fn slow_response_hits_the_attempt_timeout() {
 async fn the_call_budget_covers_retries() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])).set_delay(Duration::from_secs(5)))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([]))
+                .set_delay(Duration::from_secs(5)),
+        )
         .mount(&server)
         .await;
     let c = Harness::client_for(
         &server,
-        Client::builder()
-            .retry(fast_retry(10))
-            .timeouts(Timeouts::default().per_attempt(Duration::from_millis(100)).per_call(Duration::from_millis(350))),
+        Client::builder().retry(fast_retry(10)).timeouts(
+            Timeouts::default()
+                .per_attempt(Duration::from_millis(100))
+                .per_call(Duration::from_millis(350)),
+        ),
     );
     let e = c.achievements().list().send().await.unwrap_err();
     let Error::Timeout(t) = &e else { panic!("{e:?}") };
@@ -198,7 +251,9 @@ async fn raw_server(answers: Vec<Option<String>>) -> (String, Arc<Mutex<Vec<Stri
     let seen2 = seen.clone();
     tokio::spawn(async move {
         for answer in answers {
-            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
             let mut buf = vec![0u8; 64 * 1024];
             let mut got = Vec::new();
             // Read headers and the announced body.
@@ -212,7 +267,11 @@ async fn raw_server(answers: Vec<Option<String>>) -> (String, Arc<Mutex<Vec<Stri
                 if let Some(end) = text.find("\r\n\r\n") {
                     let len = text
                         .lines()
-                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
                         .unwrap_or(0);
                     if got.len() >= end + 4 + len {
                         break;
@@ -245,21 +304,48 @@ fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
 #[tokio::test]
 async fn an_event_whose_201_is_lost_is_retried_with_the_same_idempotency_key() {
     let (url, seen) = raw_server(vec![None, None, Some(event_body(750.0).to_string())]).await;
-    let c = Client::builder().api_key("k").api_url(url).retry(fast_retry(3)).build().unwrap();
-    let r = c.metrics().event("words", UserInput::new("u1"), 750.0).send().await.unwrap();
+    let c = Client::builder()
+        .api_key("k")
+        .api_url(url)
+        .retry(fast_retry(3))
+        .build()
+        .unwrap();
+    let r = c
+        .metrics()
+        .event("words", UserInput::new("u1"), 750.0)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.total, 750.0);
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 3);
-    let keys: Vec<&str> = seen.iter().map(|r| header(r, "idempotency-key").expect("key on every attempt")).collect();
-    assert!(uuid::Uuid::parse_str(keys[0]).is_ok_and(|u| u.get_version_num() == 4), "{}", keys[0]);
+    let keys: Vec<&str> = seen
+        .iter()
+        .map(|r| header(r, "idempotency-key").expect("key on every attempt"))
+        .collect();
+    assert!(
+        uuid::Uuid::parse_str(keys[0]).is_ok_and(|u| u.get_version_num() == 4),
+        "{}",
+        keys[0]
+    );
     assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
 }
 
 #[tokio::test]
 async fn a_completion_whose_response_is_lost_is_not_repeated() {
     let (url, seen) = raw_server(vec![None, Some("{}".into())]).await;
-    let c = Client::builder().api_key("k").api_url(url).retry(fast_retry(3)).build().unwrap();
-    let e = c.achievements().complete("finish-onboarding", "u1").send().await.unwrap_err();
+    let c = Client::builder()
+        .api_key("k")
+        .api_url(url)
+        .retry(fast_retry(3))
+        .build()
+        .unwrap();
+    let e = c
+        .achievements()
+        .complete("finish-onboarding", "u1")
+        .send()
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Connection(_)), "{e:?}");
     assert_eq!(e.attempts(), 1);
     assert_eq!(seen.lock().unwrap().len(), 1);
@@ -275,7 +361,13 @@ async fn event_retries_on_5xx_reuse_the_callers_key() {
         ]))
         .mount(&server)
         .await;
-    client(&server, fast_retry(3)).metrics().event("m", "u", 3.0).idempotency_key("order-42").send().await.unwrap();
+    client(&server, fast_retry(3))
+        .metrics()
+        .event("m", "u", 3.0)
+        .idempotency_key("order-42")
+        .send()
+        .await
+        .unwrap();
     let reqs = requests(&server).await;
     assert_eq!(reqs.len(), 2);
     for r in &reqs {
@@ -286,8 +378,16 @@ async fn event_retries_on_5xx_reuse_the_callers_key() {
 #[tokio::test]
 async fn without_retries_no_key_is_invented() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(201).set_body_json(event_body(1.0))).mount(&server).await;
-    client(&server, RetryConfig::disabled()).metrics().event("m", "u", 1.0).send().await.unwrap();
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(event_body(1.0)))
+        .mount(&server)
+        .await;
+    client(&server, RetryConfig::disabled())
+        .metrics()
+        .event("m", "u", 1.0)
+        .send()
+        .await
+        .unwrap();
     assert!(requests(&server).await[0].headers.get("idempotency-key").is_none());
 }
 
@@ -296,7 +396,10 @@ async fn a_202_replay_is_a_success_marked_replayed() {
     let server = MockServer::start().await;
     let mut body = event_body(10.0);
     body["idempotencyKey"] = json!("order-42");
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(202).set_body_json(body)).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(body))
+        .mount(&server)
+        .await;
     let r = client(&server, RetryConfig::disabled())
         .metrics()
         .event("m", "u", 10.0)
@@ -313,10 +416,18 @@ async fn a_202_replay_is_a_success_marked_replayed() {
 async fn completions_are_retried_after_429_only() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(Sequence::new(vec![ResponseTemplate::new(429), ResponseTemplate::new(500)]))
+        .respond_with(Sequence::new(vec![
+            ResponseTemplate::new(429),
+            ResponseTemplate::new(500),
+        ]))
         .mount(&server)
         .await;
-    let e = client(&server, fast_retry(5)).achievements().complete("a", "u").send().await.unwrap_err();
+    let e = client(&server, fast_retry(5))
+        .achievements()
+        .complete("a", "u")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(500));
     assert_eq!(requests(&server).await.len(), 2);
 }
@@ -344,7 +455,17 @@ async fn path_parameters_reach_the_server_intact() {
         .mount(&server)
         .await;
     let c = client(&server, RetryConfig::disabled());
-    let keys = ["a/b", "q?x=1", "frag#ment", "100%", "../../admin", "..x", "with space", "zoë-日本", "a+b&c=d;e"];
+    let keys = [
+        "a/b",
+        "q?x=1",
+        "frag#ment",
+        "100%",
+        "../../admin",
+        "..x",
+        "with space",
+        "zoë-日本",
+        "a+b&c=d;e",
+    ];
     for k in keys {
         c.metrics().event(k, "u", 1.0).send().await.unwrap();
     }
@@ -375,12 +496,44 @@ async fn invalid_input_is_caught_before_sending() {
         Error::InvalidInput(i) => i.field,
         other => panic!("{other:?}"),
     };
-    assert_eq!(field(c.metrics().event("m", "", 1.0).send().await.unwrap_err()), "user.id");
-    assert_eq!(field(c.metrics().event("m", "u", f64::NAN).send().await.unwrap_err()), "value");
-    assert_eq!(field(c.metrics().event("m", "u", f64::INFINITY).send().await.unwrap_err()), "value");
-    assert_eq!(field(c.achievements().complete("", "u").send().await.unwrap_err()), "key");
-    assert_eq!(field(c.achievements().list().tenant_id("bad\ntenant").send().await.unwrap_err()), "tenant_id");
-    assert_eq!(field(c.metrics().event("m", "u", 1.0).idempotency_key("").send().await.unwrap_err()), "idempotency_key");
+    assert_eq!(
+        field(c.metrics().event("m", "", 1.0).send().await.unwrap_err()),
+        "user.id"
+    );
+    assert_eq!(
+        field(c.metrics().event("m", "u", f64::NAN).send().await.unwrap_err()),
+        "value"
+    );
+    assert_eq!(
+        field(c.metrics().event("m", "u", f64::INFINITY).send().await.unwrap_err()),
+        "value"
+    );
+    assert_eq!(
+        field(c.achievements().complete("", "u").send().await.unwrap_err()),
+        "key"
+    );
+    assert_eq!(
+        field(
+            c.achievements()
+                .list()
+                .tenant_id("bad\ntenant")
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        "tenant_id"
+    );
+    assert_eq!(
+        field(
+            c.metrics()
+                .event("m", "u", 1.0)
+                .idempotency_key("")
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        "idempotency_key"
+    );
     assert!(requests(&h.server).await.is_empty());
 }
 
@@ -405,13 +558,23 @@ async fn hostile(status: u16, body: Vec<u8>, content_type: &str) -> Error {
         .respond_with(ResponseTemplate::new(status).set_body_raw(body, content_type))
         .mount(&server)
         .await;
-    client(&server, RetryConfig::disabled()).achievements().list().send().await.unwrap_err()
+    client(&server, RetryConfig::disabled())
+        .achievements()
+        .list()
+        .send()
+        .await
+        .unwrap_err()
 }
 
 #[tokio::test]
 async fn hostile_responses_give_typed_errors_with_the_status() {
     // An HTML error page.
-    let e = hostile(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>".to_vec(), "text/html").await;
+    let e = hostile(
+        502,
+        b"<html><body><h1>502 Bad Gateway</h1></body></html>".to_vec(),
+        "text/html",
+    )
+    .await;
     let Error::Api(a) = &e else { panic!("{e:?}") };
     assert_eq!(a.status, 502);
     assert_eq!(a.message, None);
@@ -462,7 +625,12 @@ async fn undeclared_statuses_still_carry_trophys_message() {
         .respond_with(ResponseTemplate::new(418).set_body_json(json!({"error": "I am a teapot"})))
         .mount(&server)
         .await;
-    let e = client(&server, RetryConfig::disabled()).achievements().list().send().await.unwrap_err();
+    let e = client(&server, RetryConfig::disabled())
+        .achievements()
+        .list()
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(418));
     assert_eq!(e.message(), Some("I am a teapot"));
     assert!(e.headers().unwrap().contains_key("content-type"));
@@ -478,8 +646,16 @@ async fn unknown_fields_and_enum_values_never_fail_a_call() {
         }])))
         .mount(&server)
         .await;
-    let list = client(&server, RetryConfig::disabled()).achievements().list().send().await.unwrap();
-    assert_eq!(list[0].trigger, trophy::types::AchievementTrigger::Unknown("holiday".into()));
+    let list = client(&server, RetryConfig::disabled())
+        .achievements()
+        .list()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        list[0].trigger,
+        trophy::types::AchievementTrigger::Unknown("holiday".into())
+    );
     assert_eq!(serde_json::to_value(&list[0].trigger).unwrap(), json!("holiday"));
 }
 
@@ -523,11 +699,23 @@ async fn the_key_never_appears_in_debug_display_errors_or_traces() {
         .build()
         .unwrap();
     let e = c.achievements().list().send().await.unwrap_err();
-    let refused = Client::builder().api_key(SECRET).api_url("http://127.0.0.1:1/v1").retry(fast_retry(1)).build().unwrap();
+    let refused = Client::builder()
+        .api_key(SECRET)
+        .api_url("http://127.0.0.1:1/v1")
+        .retry(fast_retry(1))
+        .build()
+        .unwrap();
     let e2 = refused.achievements().list().send().await.unwrap_err();
 
     let traces = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    for text in [format!("{c:?}"), format!("{e}"), format!("{e:?}"), format!("{e2}"), format!("{e2:?}"), traces.clone()] {
+    for text in [
+        format!("{c:?}"),
+        format!("{e}"),
+        format!("{e:?}"),
+        format!("{e2}"),
+        format!("{e2:?}"),
+        traces.clone(),
+    ] {
         assert!(!text.contains(SECRET), "key leaked in: {text}");
     }
     // The server did receive it: the check above is not vacuous.
@@ -540,16 +728,23 @@ async fn the_key_never_appears_in_debug_display_errors_or_traces() {
 #[tokio::test]
 async fn rate_limit_is_shared_by_clones() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(201).set_body_json(event_body(1.0))).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(201).set_body_json(event_body(1.0)))
+        .mount(&server)
+        .await;
     let c = Harness::client_for(
         &server,
-        Client::builder().retry(RetryConfig::disabled()).rate_limit(trophy::RateLimit::per_second(5.0, 50.0)),
+        Client::builder()
+            .retry(RetryConfig::disabled())
+            .rate_limit(trophy::RateLimit::per_second(5.0, 50.0)),
     );
     let start = Instant::now();
     let mut tasks = Vec::new();
     for i in 0..10 {
         let c = c.clone();
-        tasks.push(tokio::spawn(async move { c.metrics().event("m", format!("u{i}"), 1.0).send().await }));
+        tasks.push(tokio::spawn(async move {
+            c.metrics().event("m", format!("u{i}"), 1.0).send().await
+        }));
     }
     for t in tasks {
         t.await.unwrap().unwrap();

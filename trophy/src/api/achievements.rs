@@ -1,8 +1,8 @@
 //! Achievements: list them with statistics, complete API-triggered ones.
 
-use crate::request::{operation, segment, Api, Call, RequestOptions};
+use crate::request::{non_empty, operation, segment, Api, Call, RequestOptions};
 use crate::types::{AchievementCompletionResponse, AchievementWithStatsResponse};
-use crate::{Client, Result, UserInput};
+use crate::{Client, Error, Result, UserInput};
 use http::Method;
 
 /// The achievements of the Application API: get it with [`Client::achievements`].
@@ -66,7 +66,7 @@ impl ListAchievements {
             "/achievements",
             "/achievements".into(),
         );
-        Ok(call.query_opt("userAttributes", join_attributes(&self.user_attributes)))
+        Ok(call.query_opt("userAttributes", attribute_filter(&self.user_attributes)?))
     }
 }
 operation!(ListAchievements => Vec<AchievementWithStatsResponse>);
@@ -101,8 +101,30 @@ impl CompleteAchievement {
 }
 operation!(CompleteAchievement => AchievementCompletionResponse);
 
+/// The `userAttributes` filter, after checking each pair survives the `key:value,...`
+/// encoding: keys must be non-empty and free of `:` and `,`, values free of `,`.
+pub(crate) fn attribute_filter(pairs: &[(String, String)]) -> Result<Option<String>> {
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        let field = format!("user_attributes[{i}].key");
+        non_empty(&field, k)?;
+        if k.contains([':', ',']) {
+            return Err(Error::invalid(
+                field,
+                "must not contain `:` or `,` (pairs are sent as `key:value,...`)",
+            ));
+        }
+        if v.contains(',') {
+            return Err(Error::invalid(
+                format!("user_attributes[{i}].value"),
+                "must not contain `,` (pairs are sent as `key:value,...`)",
+            ));
+        }
+    }
+    Ok(join_attributes(pairs))
+}
+
 /// `key:value` pairs joined by commas, or nothing.
-pub(crate) fn join_attributes(pairs: &[(String, String)]) -> Option<String> {
+fn join_attributes(pairs: &[(String, String)]) -> Option<String> {
     if pairs.is_empty() {
         return None;
     }

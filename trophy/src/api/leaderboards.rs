@@ -1,6 +1,6 @@
 //! Leaderboards and their rankings.
 
-use crate::api::points::attribute_filter;
+use crate::api::achievements::attribute_filter;
 use crate::pagination::{paginate, MAX_PAGE};
 use crate::request::{non_empty, operation, segment, Api, Call, RequestOptions};
 use crate::types::{LeaderboardRanking, LeaderboardResponseWithRankings, LeaderboardsAllResponseItem};

@@ -1,9 +1,9 @@
 //! Points systems: definitions, levels, boosts and summaries.
 
-use crate::api::achievements::join_attributes;
-use crate::request::{non_empty, operation, segment, Api, Call, RequestOptions};
+use crate::api::achievements::attribute_filter;
+use crate::request::{operation, segment, Api, Call, RequestOptions};
 use crate::types::{PointsBoost, PointsLevel, PointsLevelSummaryResponse, PointsSummaryResponse, PointsSystemResponse};
-use crate::{Client, Error, Result};
+use crate::{Client, Result};
 use http::Method;
 
 /// Points systems: definitions, levels, boosts and summaries. Get it with [`Client::points`].
@@ -78,28 +78,6 @@ impl Points {
 /// `/points/{key}` followed by `rest`, the key encoded as one segment.
 fn points_path(key: &str, rest: &str) -> Result<String> {
     Ok(format!("/points/{}{rest}", segment("key", key)?))
-}
-
-/// The `userAttributes` filter, after checking each pair survives the `key:value,...`
-/// encoding: keys must be non-empty and free of `:` and `,`, values free of `,`.
-pub(crate) fn attribute_filter(pairs: &[(String, String)]) -> Result<Option<String>> {
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        let field = format!("user_attributes[{i}].key");
-        non_empty(&field, k)?;
-        if k.contains([':', ',']) {
-            return Err(Error::invalid(
-                field,
-                "must not contain `:` or `,` (pairs are sent as `key:value,...`)",
-            ));
-        }
-        if v.contains(',') {
-            return Err(Error::invalid(
-                format!("user_attributes[{i}].value"),
-                "must not contain `,` (pairs are sent as `key:value,...`)",
-            ));
-        }
-    }
-    Ok(join_attributes(pairs))
 }
 
 /// Builder of `GET /points/{key}/summary` (operation `points_summary`).

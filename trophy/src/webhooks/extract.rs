@@ -81,9 +81,7 @@ impl WebhookRejection {
     /// The HTTP status the rejection is answered with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Webhook(WebhookError::InvalidPayload { .. }) | Self::BodyRead => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::Webhook(WebhookError::InvalidPayload { .. }) | Self::BodyRead => StatusCode::BAD_REQUEST,
             Self::Webhook(WebhookError::EmptySecret) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Webhook(_) => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -160,10 +158,7 @@ async fn verified_event(req: Request, secret: &str) -> Result<WebhookEvent, Webh
     let (parts, body) = req.into_parts();
     let signature = match parts.headers.get(SIGNATURE_HEADER) {
         None => return Err(WebhookError::MissingSignature.into()),
-        Some(value) => value
-            .to_str()
-            .map_err(|_| WebhookError::MalformedSignature)?
-            .to_owned(),
+        Some(value) => value.to_str().map_err(|_| WebhookError::MalformedSignature)?.to_owned(),
     };
     let body = read_body(body, &parts.headers, MAX_BODY_BYTES).await?;
     Ok(construct_event(&body, Some(&signature), secret)?)

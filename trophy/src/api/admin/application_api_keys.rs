@@ -1,6 +1,6 @@
 //! Admin API: Application API keys.
 
-use super::metrics::{check_ids, strings, with_ids};
+use super::{check_ids, strings, with_ids};
 use crate::admin_types::{CreateApplicationKeysResponse, DeleteApplicationKeysResponse};
 use crate::request::{operation, Api, Call, RequestOptions};
 use crate::{Client, Result};

@@ -1,6 +1,6 @@
 //! Admin API: Attributes.
 
-use super::metrics::{each, paged, strings, with_ids};
+use super::{each, paged, strings, with_ids};
 use crate::admin_types::{
     AdminAttribute, AttributeType, CreateAttributesResponse, DeleteAttributesResponse, UpdateAttributesResponse,
 };

@@ -1,6 +1,6 @@
 //! Admin API: Leaderboards.
 
-use super::metrics::{each, paged, strings, with_ids};
+use super::{each, paged, strings, with_ids};
 use crate::admin_types::{
     AdminLeaderboard, AdminLeaderboardStatus, CreateLeaderboardsResponse, DeleteLeaderboardsResponse,
     LeaderboardRankBy, LeaderboardRunUnit, UpdateLeaderboardsResponse,

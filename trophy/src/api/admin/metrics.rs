@@ -1,62 +1,14 @@
 //! Admin API: Metrics.
-//!
-//! Also home of the small helpers the bulk Admin resources share (paging, `ids` lists, item
-//! checks).
 
+use super::{each, paged, strings, with_ids};
 use crate::admin_types::{
     CreateMetricsResponse, CreatedMetric, DeleteMetricsResponse, MetricUnitType, UpdateMetricsResponse,
 };
 use crate::pagination::{paginate, MAX_PAGE};
-use crate::request::{key_charset, list_len, non_empty, operation, segment, Api, Call, RequestOptions};
-use crate::{Client, Error, Result};
+use crate::request::{key_charset, non_empty, operation, segment, Api, Call, RequestOptions};
+use crate::{Client, Result};
 use http::Method;
 use serde::Serialize;
-
-/// The most items of a bulk create, update or delete, and of an `ids` list.
-pub(crate) const MAX_ITEMS: usize = 100;
-
-/// Adds `limit` (checked: 1 to 100) and `skip` to a list call, each only when set.
-pub(crate) fn paged(call: Call, limit: Option<u32>, skip: Option<u32>) -> Result<Call> {
-    if let Some(limit) = limit {
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(Error::invalid(
-                "limit",
-                format!("must be from 1 to {MAX_PAGE}, not {limit}"),
-            ));
-        }
-    }
-    Ok(call.query_opt("limit", limit).query_opt("skip", skip))
-}
-
-/// Checks a list of 1 to 100 items, then each item with `check`, which gets the item's field
-/// name (`items[3]`).
-pub(crate) fn each<T>(field: &str, items: &[T], check: impl Fn(&str, &T) -> Result<()>) -> Result<()> {
-    list_len(field, items.len(), MAX_ITEMS)?;
-    items
-        .iter()
-        .enumerate()
-        .try_for_each(|(i, item)| check(&format!("{field}[{i}]"), item))
-}
-
-/// Checks 1 to 100 non-empty ids.
-pub(crate) fn check_ids(field: &str, ids: &[String]) -> Result<()> {
-    each(field, ids, |name, id| non_empty(name, id))
-}
-
-/// Adds `ids=a&ids=b...` (repeated keys) to a bulk delete, after checking 1 to 100 non-empty ids.
-pub(crate) fn with_ids(call: Call, ids: &[String]) -> Result<Call> {
-    check_ids("ids", ids)?;
-    Ok(ids.iter().fold(call, |call, id| call.query("ids", id)))
-}
-
-/// Collects string-like arguments.
-pub(crate) fn strings<I>(values: I) -> Vec<String>
-where
-    I: IntoIterator,
-    I::Item: Into<String>,
-{
-    values.into_iter().map(Into::into).collect()
-}
 
 /// Admin API: Metrics. Get it with [`Admin::metrics`](super::Admin::metrics).
 ///

@@ -13,7 +13,9 @@ pub mod points;
 pub mod streaks;
 pub mod tenants;
 
-use crate::Client;
+use crate::pagination::MAX_PAGE;
+use crate::request::{list_len, non_empty, Call};
+use crate::{Client, Error, Result};
 
 /// The Admin API's resources.
 #[derive(Debug, Clone)]
@@ -24,41 +26,105 @@ pub struct Admin {
 impl Admin {
     /// Metrics: create, list, get, update, delete.
     pub fn metrics(&self) -> metrics::AdminMetrics {
-        metrics::AdminMetrics { client: self.client.clone() }
+        metrics::AdminMetrics {
+            client: self.client.clone(),
+        }
     }
 
     /// User and event attributes.
     pub fn attributes(&self) -> attributes::AdminAttributes {
-        attributes::AdminAttributes { client: self.client.clone() }
+        attributes::AdminAttributes {
+            client: self.client.clone(),
+        }
     }
 
     /// Points systems, and their boosts, levels and triggers.
     pub fn points(&self) -> points::AdminPoints {
-        points::AdminPoints { client: self.client.clone() }
+        points::AdminPoints {
+            client: self.client.clone(),
+        }
     }
 
     /// Leaderboards.
     pub fn leaderboards(&self) -> leaderboards::AdminLeaderboards {
-        leaderboards::AdminLeaderboards { client: self.client.clone() }
+        leaderboards::AdminLeaderboards {
+            client: self.client.clone(),
+        }
     }
 
     /// Streak freezes, pauses and restores.
     pub fn streaks(&self) -> streaks::AdminStreaks {
-        streaks::AdminStreaks { client: self.client.clone() }
+        streaks::AdminStreaks {
+            client: self.client.clone(),
+        }
     }
 
     /// Batch metric events.
     pub fn events(&self) -> events::AdminEvents {
-        events::AdminEvents { client: self.client.clone() }
+        events::AdminEvents {
+            client: self.client.clone(),
+        }
     }
 
     /// Application API keys (keys that act for one user).
     pub fn application_api_keys(&self) -> application_api_keys::AdminApplicationApiKeys {
-        application_api_keys::AdminApplicationApiKeys { client: self.client.clone() }
+        application_api_keys::AdminApplicationApiKeys {
+            client: self.client.clone(),
+        }
     }
 
     /// Tenants of a multi-tenant organisation.
     pub fn tenants(&self) -> tenants::AdminTenants {
-        tenants::AdminTenants { client: self.client.clone() }
+        tenants::AdminTenants {
+            client: self.client.clone(),
+        }
     }
+}
+
+// Helpers the bulk Admin resources share: paging, `ids` lists, item checks.
+
+/// The most items of a bulk create, update or delete, and of an `ids` list.
+pub(crate) const MAX_ITEMS: usize = 100;
+
+/// Adds `limit` (checked: 1 to 100) and `skip` to a list call, each only when set.
+pub(crate) fn paged(call: Call, limit: Option<u32>, skip: Option<u32>) -> Result<Call> {
+    if let Some(limit) = limit {
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(Error::invalid(
+                "limit",
+                format!("must be from 1 to {MAX_PAGE}, not {limit}"),
+            ));
+        }
+    }
+    Ok(call.query_opt("limit", limit).query_opt("skip", skip))
+}
+
+/// Checks a list of 1 to 100 items, then each item with `check`, which gets the item's field
+/// name (`items[3]`).
+pub(crate) fn each<T>(field: &str, items: &[T], check: impl Fn(&str, &T) -> Result<()>) -> Result<()> {
+    list_len(field, items.len(), MAX_ITEMS)?;
+    items
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, item)| check(&format!("{field}[{i}]"), item))
+}
+
+/// Checks 1 to 100 non-empty ids.
+pub(crate) fn check_ids(field: &str, ids: &[String]) -> Result<()> {
+    each(field, ids, |name, id| non_empty(name, id))
+}
+
+/// Adds `ids=a&ids=b...` (repeated keys) to a bulk delete, after checking 1 to 100 non-empty ids.
+pub(crate) fn with_ids(call: Call, ids: &[String]) -> Result<Call> {
+    check_ids("ids", ids)?;
+    Ok(ids.iter().fold(call, |call, id| call.query("ids", id)))
+}
+
+/// Collects string-like arguments.
+pub(crate) fn strings<I>(values: I) -> Vec<String>
+where
+    I: IntoIterator,
+    I::Item: Into<String>,
+{
+    values.into_iter().map(Into::into).collect()
 }

@@ -28,7 +28,7 @@ pub use triggers::{
     NewPointsTrigger, PointsTriggerUpdate, UpdatePointsTriggers,
 };
 
-use super::metrics::{each, paged, strings, with_ids};
+use super::{each, paged, strings, with_ids};
 use crate::error::{Error, Result};
 use crate::field::Field;
 use crate::request::{non_empty, segment, Api, Call};

@@ -1,6 +1,6 @@
 //! Admin API: Streak freezes, pauses and restores.
 
-use super::metrics::{check_ids, each, strings, with_ids};
+use super::{check_ids, each, strings, with_ids};
 use crate::admin_types::{
     CreateStreakFreezesResponse, CreateStreakPausesResponse, DeleteStreakPausesResponse, RestoreStreaksResponse,
 };

@@ -1,6 +1,6 @@
 //! Admin API: Tenants.
 
-use super::metrics::{each, paged, strings, with_ids};
+use super::{each, paged, strings, with_ids};
 use crate::admin_types::{AdminTenant, CreateTenantsResponse, DeleteTenantsResponse, UpdateTenantsResponse};
 use crate::pagination::{paginate, MAX_PAGE};
 use crate::request::{non_empty, operation, segment, Api, Call, RequestOptions};

@@ -279,9 +279,6 @@ macro_rules! webhook_events {
         /// `#[non_exhaustive]`: later versions of the SDK add variants as Trophy adds event
         /// types, so keep a `_` arm when matching. Until then, those events arrive as
         /// [`WebhookEvent::Unknown`].
-        // The payloads are a few hundred bytes; an event is handled once per delivery, so
-        // boxing them would cost an allocation and make matching clumsier for nothing.
-        #[allow(clippy::large_enum_variant)]
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
         pub enum WebhookEvent {

@@ -4,8 +4,8 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::json;
 use trophy::webhooks::{
-    self, construct_event, parse_event, sign, verify, WebhookError, WebhookEvent,
-    WebhookEventType, WebhookSecret, SIGNATURE_HEADER,
+    self, construct_event, parse_event, sign, verify, WebhookError, WebhookEvent, WebhookEventType, WebhookSecret,
+    SIGNATURE_HEADER,
 };
 
 const SECRET: &str = "whsec_test_3f9c1b7e0a5d48e2b6c4f19a7d2e8c05";
@@ -145,8 +145,7 @@ fn streak_lost() {
 
 #[test]
 fn streak_freeze_consumed() {
-    let WebhookEvent::StreakFreezeConsumed(e) = deliver(fixture!("streak.freeze_consumed")).unwrap()
-    else {
+    let WebhookEvent::StreakFreezeConsumed(e) = deliver(fixture!("streak.freeze_consumed")).unwrap() else {
         panic!("wrong variant");
     };
     assert_eq!((e.consumed, e.freezes), (1, 2));
@@ -155,8 +154,7 @@ fn streak_freeze_consumed() {
 
 #[test]
 fn streak_freeze_earned() {
-    let WebhookEvent::StreakFreezeEarned(e) = deliver(fixture!("streak.freeze_earned")).unwrap()
-    else {
+    let WebhookEvent::StreakFreezeEarned(e) = deliver(fixture!("streak.freeze_earned")).unwrap() else {
         panic!("wrong variant");
     };
     assert_eq!((e.earned, e.freezes), (1, 3));
@@ -180,8 +178,7 @@ fn points_changed() {
 
 #[test]
 fn points_level_changed() {
-    let WebhookEvent::PointsLevelChanged(e) = deliver(fixture!("points.level_changed")).unwrap()
-    else {
+    let WebhookEvent::PointsLevelChanged(e) = deliver(fixture!("points.level_changed")).unwrap() else {
         panic!("wrong variant");
     };
     assert_eq!(e.points.total, 5020);
@@ -208,8 +205,7 @@ fn points_boost_started() {
 
 #[test]
 fn points_boost_finished() {
-    let WebhookEvent::PointsBoostFinished(e) = deliver(fixture!("points.boost_finished")).unwrap()
-    else {
+    let WebhookEvent::PointsBoostFinished(e) = deliver(fixture!("points.boost_finished")).unwrap() else {
         panic!("wrong variant");
     };
     assert_eq!(e.boost.user_id.as_deref(), Some("user-1027"));
@@ -220,8 +216,7 @@ fn points_boost_finished() {
 
 #[test]
 fn leaderboard_started() {
-    let WebhookEvent::LeaderboardStarted(e) = deliver(fixture!("leaderboard.started")).unwrap()
-    else {
+    let WebhookEvent::LeaderboardStarted(e) = deliver(fixture!("leaderboard.started")).unwrap() else {
         panic!("wrong variant");
     };
     assert_eq!(e.leaderboard.key, "weekly-xp");
@@ -233,8 +228,7 @@ fn leaderboard_started() {
 
 #[test]
 fn leaderboard_changed() {
-    let WebhookEvent::LeaderboardChanged(e) = deliver(fixture!("leaderboard.changed")).unwrap()
-    else {
+    let WebhookEvent::LeaderboardChanged(e) = deliver(fixture!("leaderboard.changed")).unwrap() else {
         panic!("wrong variant");
     };
     let ranks: Vec<(&str, i64, i64)> = e
@@ -252,8 +246,7 @@ fn leaderboard_changed() {
 
 #[test]
 fn leaderboard_finished() {
-    let WebhookEvent::LeaderboardFinished(e) = deliver(fixture!("leaderboard.finished")).unwrap()
-    else {
+    let WebhookEvent::LeaderboardFinished(e) = deliver(fixture!("leaderboard.finished")).unwrap() else {
         panic!("wrong variant");
     };
     assert_eq!(e.leaderboard.status.as_str(), "finished");
@@ -265,9 +258,7 @@ fn leaderboard_finished() {
 
 #[test]
 fn leaderboard_rank_changed() {
-    let WebhookEvent::LeaderboardRankChanged(e) =
-        deliver(fixture!("leaderboard.rank_changed")).unwrap()
-    else {
+    let WebhookEvent::LeaderboardRankChanged(e) = deliver(fixture!("leaderboard.rank_changed")).unwrap() else {
         panic!("wrong variant");
     };
     assert_eq!(e.user.id, "user-7781");
@@ -290,9 +281,7 @@ fn emails_recap_due() {
 
 #[test]
 fn emails_reactivation_due() {
-    let WebhookEvent::EmailsReactivationDue(e) =
-        deliver(fixture!("emails.reactivation_due")).unwrap()
-    else {
+    let WebhookEvent::EmailsReactivationDue(e) = deliver(fixture!("emails.reactivation_due")).unwrap() else {
         panic!("wrong variant");
     };
     assert_eq!(e.reactivation.message_number, 2);
@@ -302,9 +291,7 @@ fn emails_reactivation_due() {
 
 #[test]
 fn emails_streak_reminder_due() {
-    let WebhookEvent::EmailsStreakReminderDue(e) =
-        deliver(fixture!("emails.streak_reminder_due")).unwrap()
-    else {
+    let WebhookEvent::EmailsStreakReminderDue(e) = deliver(fixture!("emails.streak_reminder_due")).unwrap() else {
         panic!("wrong variant");
     };
     assert_eq!(e.streak.length, 9);
@@ -319,9 +306,7 @@ fn emails_streak_reminder_due() {
 
 #[test]
 fn emails_achievement_due() {
-    let WebhookEvent::EmailsAchievementDue(e) =
-        deliver(fixture!("emails.achievement_due")).unwrap()
-    else {
+    let WebhookEvent::EmailsAchievementDue(e) = deliver(fixture!("emails.achievement_due")).unwrap() else {
         panic!("wrong variant");
     };
     assert_eq!(e.achievement.key.as_deref(), Some("streak-30"));
@@ -332,8 +317,7 @@ fn emails_achievement_due() {
 
 #[test]
 fn fields_added_later_are_ignored() {
-    let mut value: serde_json::Value =
-        serde_json::from_slice(fixture!("streak.lost")).unwrap();
+    let mut value: serde_json::Value = serde_json::from_slice(fixture!("streak.lost")).unwrap();
     value["lostAt"] = json!("2025-06-18T00:00:00Z");
     value["user"]["loyaltyTier"] = json!("gold");
     let body = serde_json::to_vec(&value).unwrap();
@@ -358,11 +342,7 @@ fn sign_matches_an_independent_hmac_sha256() {
         "EUdLx5PqJW+v6EYYU56VcoxPiwA4b23tDxZUKmxxnPg="
     );
     assert_eq!(
-        verify(
-            "whsec_test",
-            b"{}",
-            "Rr3Coug5ZL0mlazGoflxYti6/BNaBxqlzVyZquVIFEA="
-        ),
+        verify("whsec_test", b"{}", "Rr3Coug5ZL0mlazGoflxYti6/BNaBxqlzVyZquVIFEA="),
         Ok(())
     );
 }
@@ -479,10 +459,7 @@ fn an_empty_secret_is_rejected_whatever_the_signature() {
     // HMAC itself allows an empty key; we never accept one.
     let signed_with_empty_key = sign("", body);
     assert_eq!(signed_with_empty_key.len(), 44);
-    assert_eq!(
-        verify("", body, &signed_with_empty_key),
-        Err(WebhookError::EmptySecret)
-    );
+    assert_eq!(verify("", body, &signed_with_empty_key), Err(WebhookError::EmptySecret));
     assert_eq!(
         construct_event(body, Some(&signed_with_empty_key), ""),
         Err(WebhookError::EmptySecret)
@@ -528,8 +505,7 @@ fn bodies_that_are_not_a_json_object_with_a_string_type_are_bad_payloads() {
 #[test]
 fn known_type_with_the_wrong_shape_is_a_bad_payload() {
     // A field of the wrong type.
-    let mut value: serde_json::Value =
-        serde_json::from_slice(fixture!("streak.lost")).unwrap();
+    let mut value: serde_json::Value = serde_json::from_slice(fixture!("streak.lost")).unwrap();
     value["length"] = json!("twenty-three");
     let message = payload_message(deliver(&serde_json::to_vec(&value).unwrap()));
     assert_eq!(
@@ -538,8 +514,7 @@ fn known_type_with_the_wrong_shape_is_a_bad_payload() {
     );
 
     // A nested field that does not parse.
-    let mut value: serde_json::Value =
-        serde_json::from_slice(fixture!("achievement.completed")).unwrap();
+    let mut value: serde_json::Value = serde_json::from_slice(fixture!("achievement.completed")).unwrap();
     value["user"]["created"] = json!("yesterday");
     let message = payload_message(deliver(&serde_json::to_vec(&value).unwrap()));
     assert!(
@@ -556,8 +531,7 @@ fn known_type_with_the_wrong_shape_is_a_bad_payload() {
     );
 
     // Only the type of another event's payload.
-    let mut value: serde_json::Value =
-        serde_json::from_slice(fixture!("streak.lost")).unwrap();
+    let mut value: serde_json::Value = serde_json::from_slice(fixture!("streak.lost")).unwrap();
     value["type"] = json!("points.boost_started");
     let message = payload_message(deliver(&serde_json::to_vec(&value).unwrap()));
     assert!(
@@ -596,7 +570,11 @@ fn unknown_type_is_kept_with_its_raw_json() {
     assert_eq!(event.kind(), WebhookEventType::Unknown("quest.completed".into()));
     assert_eq!(event.kind().as_str(), "quest.completed");
     assert_eq!(event.user(), None);
-    let WebhookEvent::Unknown { event_type, payload: raw } = &event else {
+    let WebhookEvent::Unknown {
+        event_type,
+        payload: raw,
+    } = &event
+    else {
         panic!("{event:?}");
     };
     assert_eq!(event_type, "quest.completed");

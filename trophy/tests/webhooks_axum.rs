@@ -10,14 +10,13 @@ use axum::routing::post;
 use axum::Router;
 use tower::ServiceExt as _;
 use trophy::webhooks::{
-    sign, VerifiedWebhook, WebhookError, WebhookEvent, WebhookRejection, WebhookSecret,
-    MAX_BODY_BYTES, SIGNATURE_HEADER,
+    sign, VerifiedWebhook, WebhookError, WebhookEvent, WebhookRejection, WebhookSecret, MAX_BODY_BYTES,
+    SIGNATURE_HEADER,
 };
 
 const SECRET: &str = "whsec_axum_6b1f0e9d2c7a4853b0e1f2a3c4d5e6f7";
 const PATH: &str = "/webhooks/trophy";
-const ACHIEVEMENT_COMPLETED: &[u8] =
-    include_bytes!("fixtures/webhooks/achievement.completed.json");
+const ACHIEVEMENT_COMPLETED: &[u8] = include_bytes!("fixtures/webhooks/achievement.completed.json");
 
 /// Application state holding the secret next to other things, as a real app would.
 #[derive(Clone)]
@@ -32,10 +31,7 @@ impl FromRef<AppState> for WebhookSecret {
     }
 }
 
-async fn handler(
-    State(state): State<AppState>,
-    VerifiedWebhook(event): VerifiedWebhook,
-) -> StatusCode {
+async fn handler(State(state): State<AppState>, VerifiedWebhook(event): VerifiedWebhook) -> StatusCode {
     let user = event.user().map(|u| u.id.clone()).unwrap_or_default();
     if let Ok(mut received) = state.received.lock() {
         received.push(format!("{} {user}", event.event_type()));
@@ -49,10 +45,7 @@ fn app(secret: &str) -> (Router, Arc<Mutex<Vec<String>>>) {
         secret: WebhookSecret::new(secret),
         received: received.clone(),
     };
-    (
-        Router::new().route(PATH, post(handler)).with_state(state),
-        received,
-    )
+    (Router::new().route(PATH, post(handler)).with_state(state), received)
 }
 
 fn request(body: impl Into<Body>, signature: Option<&str>) -> Request<Body> {
@@ -68,9 +61,7 @@ async fn send(secret: &str, request: Request<Body>) -> (StatusCode, String, Vec<
     let (app, received) = app(secret);
     let response = app.oneshot(request).await.unwrap();
     let status = response.status();
-    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
-        .await
-        .unwrap();
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap();
     let received = received.lock().unwrap().clone();
     (status, String::from_utf8(body.to_vec()).unwrap(), received)
 }
@@ -78,8 +69,7 @@ async fn send(secret: &str, request: Request<Body>) -> (StatusCode, String, Vec<
 #[tokio::test]
 async fn valid_delivery_reaches_the_handler_and_gets_204() {
     let signature = sign(SECRET, ACHIEVEMENT_COMPLETED);
-    let (status, body, received) =
-        send(SECRET, request(ACHIEVEMENT_COMPLETED, Some(&signature))).await;
+    let (status, body, received) = send(SECRET, request(ACHIEVEMENT_COMPLETED, Some(&signature))).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(body, "");
     assert_eq!(received, ["achievement.completed user-8412"]);
@@ -100,8 +90,7 @@ async fn header_name_is_case_insensitive() {
 #[tokio::test]
 async fn wrong_signature_gets_401() {
     let signature = sign("whsec_not_ours", ACHIEVEMENT_COMPLETED);
-    let (status, body, received) =
-        send(SECRET, request(ACHIEVEMENT_COMPLETED, Some(&signature))).await;
+    let (status, body, received) = send(SECRET, request(ACHIEVEMENT_COMPLETED, Some(&signature))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body, "webhook signature does not match the body and secret");
     assert!(received.is_empty());
@@ -184,8 +173,7 @@ async fn bodies_over_the_limit_get_413() {
     assert!(received.is_empty());
 
     // Streamed without a length: cut off once the limit is passed.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-        (0..3).map(|_| Ok(vec![b' '; MAX_BODY_BYTES / 2])).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..3).map(|_| Ok(vec![b' '; MAX_BODY_BYTES / 2])).collect();
     let body = Body::from_stream(futures::stream::iter(chunks));
     let (status, _, _) = send(SECRET, request(body, Some(&sign(SECRET, b"")))).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -246,10 +234,7 @@ fn rejection_statuses_and_messages() {
         assert!(!rejection.to_string().is_empty());
         let response = axum::response::IntoResponse::into_response(rejection);
         assert_eq!(response.status().as_u16(), status);
-        assert_eq!(
-            response.headers()[header::CONTENT_TYPE],
-            "text/plain; charset=utf-8"
-        );
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/plain; charset=utf-8");
     }
 }
 
@@ -303,9 +288,6 @@ async fn over_a_real_tcp_connection() {
         bad.text().await.unwrap(),
         "webhook signature does not match the body and secret"
     );
-    assert_eq!(
-        received.lock().unwrap().clone(),
-        ["achievement.completed user-8412"]
-    );
+    assert_eq!(received.lock().unwrap().clone(), ["achievement.completed user-8412"]);
     server.abort();
 }

@@ -19,9 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use trophy::webhooks::{
-    construct_event, parse_event, sign, WebhookError, WebhookEvent, WebhookEventType,
-};
+use trophy::webhooks::{construct_event, parse_event, sign, WebhookError, WebhookEvent, WebhookEventType};
 
 const SECRET: &str = "whsec_fuzz_0c8a7f3e5b2d4916a8e7c6b5d4f3e2a1";
 
@@ -73,10 +71,38 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
 }
 
 const TOKENS: &[&str] = &[
-    "{", "}", "[", "]", ":", ",", "\"", "\\", "null", "true", "false", "0", "-1", "1e309",
-    "-0.0", "18446744073709551616", "\"\\u0000\"", "\"\\ud800\"", "\"type\"",
-    "\"achievement.completed\"", "\"user\"", "{}", "[]", "\"\"", "\u{feff}", "\u{1F3C6}", " ",
-    "\n", "\"2025-13-45\"", "\"2025-06-18T07:41:02Z\"", "\"\\\"\"", "\u{0}",
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ",",
+    "\"",
+    "\\",
+    "null",
+    "true",
+    "false",
+    "0",
+    "-1",
+    "1e309",
+    "-0.0",
+    "18446744073709551616",
+    "\"\\u0000\"",
+    "\"\\ud800\"",
+    "\"type\"",
+    "\"achievement.completed\"",
+    "\"user\"",
+    "{}",
+    "[]",
+    "\"\"",
+    "\u{feff}",
+    "\u{1F3C6}",
+    " ",
+    "\n",
+    "\"2025-13-45\"",
+    "\"2025-06-18T07:41:02Z\"",
+    "\"\\\"\"",
+    "\u{0}",
 ];
 
 /// A random JSON value, at most `depth` levels deep.
@@ -86,13 +112,34 @@ fn random_value(rng: &mut Rng, depth: usize) -> Value {
         1 => json!(rng.chance(2)),
         2 => json!(rng.next() as i64),
         3 => json!((rng.next() as f64) / 1e6 - 9e12),
-        4 => json!(rng.pick(&["", "2025-06-18", "2025-06-18T07:41:02Z", "user-8412", "daily", "x\u{0}y", "🏆", "9999-99-99"])),
+        4 => json!(rng.pick(&[
+            "",
+            "2025-06-18",
+            "2025-06-18T07:41:02Z",
+            "user-8412",
+            "daily",
+            "x\u{0}y",
+            "🏆",
+            "9999-99-99"
+        ])),
         5 => json!(rng.pick(WebhookEventType::KNOWN)),
         6 => Value::Array((0..rng.below(4)).map(|_| random_value(rng, depth - 1)).collect()),
         _ => {
             let mut object = serde_json::Map::new();
             for _ in 0..rng.below(4) {
-                let key = rng.pick(&["id", "type", "user", "length", "points", "streak", "achievement", "leaderboard", "timestamp", "boost", "k"]);
+                let key = rng.pick(&[
+                    "id",
+                    "type",
+                    "user",
+                    "length",
+                    "points",
+                    "streak",
+                    "achievement",
+                    "leaderboard",
+                    "timestamp",
+                    "boost",
+                    "k",
+                ]);
                 object.insert((*key).to_owned(), random_value(rng, depth - 1));
             }
             Value::Object(object)

@@ -383,6 +383,12 @@ fn summary_query(params: &Params) -> Result<SummaryQuery, ApiError> {
     Ok(SummaryQuery { agg, start, end })
 }
 
+/// The sum of `values`, `0.0` when there are none. (`Iterator::sum` of `f64` starts from
+/// `-0.0`, so an empty sum would be answered as `-0.0`, which Trophy never sends.)
+fn sum(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(0.0, |acc, v| acc + v)
+}
+
 /// Buckets of (date, cumulative total, change) from dated amounts.
 fn summarise(q: &SummaryQuery, items: &[(NaiveDate, f64)]) -> Result<Value, ApiError> {
     let mut out = Vec::new();
@@ -395,8 +401,8 @@ fn summarise(q: &SummaryQuery, items: &[(NaiveDate, f64)]) -> Result<Value, ApiE
         }
         let bs = b.max(q.start);
         let be = q.agg.end(b).min(q.end);
-        let change: f64 = items.iter().filter(|(d, _)| *d >= bs && *d <= be).map(|(_, v)| v).sum();
-        let total: f64 = items.iter().filter(|(d, _)| *d <= be).map(|(_, v)| v).sum();
+        let change = sum(items.iter().filter(|(d, _)| *d >= bs && *d <= be).map(|(_, v)| *v));
+        let total = sum(items.iter().filter(|(d, _)| *d <= be).map(|(_, v)| *v));
         out.push(json!({"date": fmt_date(bs), "total": total, "change": change}));
         let n = q.agg.next(b);
         if n == b {
@@ -721,11 +727,10 @@ fn wrapped_period(st: &State, u: &User, from: NaiveDate, to: NaiveDate) -> Map<S
     let mut metrics = Map::new();
     for m in &st.metrics {
         let evs = u.events.iter().filter(|e| e.metric_id == m.id);
-        let total: f64 = evs.clone().filter(|e| e.at.date_naive() <= to).map(|e| e.value).sum();
-        let change: f64 = evs
+        let total = sum(evs.clone().filter(|e| e.at.date_naive() <= to).map(|e| e.value));
+        let change = sum(evs
             .filter(|e| (from..=to).contains(&e.at.date_naive()))
-            .map(|e| e.value)
-            .sum();
+            .map(|e| e.value));
         metrics.insert(
             m.key.clone(),
             json!({

@@ -70,6 +70,15 @@ impl FaultState {
         (z >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// The status to fail this request with, if any, when faults are injected in this phase
+    /// (`after_processing` false: before authentication; true: once the handler has run).
+    fn roll_in(&mut self, after_processing: bool) -> Option<u16> {
+        if self.cfg.after_processing != after_processing {
+            return None;
+        }
+        self.roll()
+    }
+
     /// The status to fail this request with, if any.
     fn roll(&mut self) -> Option<u16> {
         let fail = if self.fail_next > 0 {
@@ -327,7 +336,7 @@ fn header_str<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 /// Fault injection, then key lookup. Returns the caller.
 fn authenticate(shared: &Shared, parts: &Parts, admin: bool) -> Result<Caller, ApiError> {
     let mut g = shared.lock();
-    if let Some(status) = g.faults.roll() {
+    if let Some(status) = g.faults.roll_in(false) {
         return Err(ApiError::new(status, "fault injected by trophy-emulator"));
     }
     let Some(key) = header_str(parts, "x-api-key").filter(|k| !k.is_empty()) else {
@@ -382,15 +391,35 @@ impl FromRequestParts<SharedState> for AdminCtx {
 /// The whole router: Application API under `/v1`, Admin API under `/admin/v1`, controls under
 /// `/_emulator`.
 pub(crate) fn router(shared: SharedState) -> Router {
+    let lost = || axum::middleware::from_fn_with_state(shared.clone(), lose_response);
     Router::new()
-        .nest("/v1", crate::app_api::routes())
-        .nest("/admin/v1", crate::admin_api::routes())
+        .nest("/v1", crate::app_api::routes().layer(lost()))
+        .nest("/admin/v1", crate::admin_api::routes().layer(lost()))
         .route("/_emulator/clock", get(clock_get).post(clock_post))
         .route("/_emulator/faults", get(faults_get).post(faults_post))
         .route("/_emulator/reset", post(reset))
         .route("/", get(info))
         .fallback(fallback)
         .with_state(shared)
+}
+
+/// Fault injection after processing: the request has had its effect, and its answer is
+/// replaced by the fault (a lost response).
+async fn lose_response(
+    AxState(sh): AxState<SharedState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let fault = sh.lock().faults.roll_in(true);
+    match fault {
+        Some(status) => ApiError::new(
+            status,
+            "fault injected by trophy-emulator after the request was processed",
+        )
+        .into_response(),
+        None => response,
+    }
 }
 
 async fn fallback() -> ApiError {
@@ -454,6 +483,7 @@ fn faults_body(g: &Inner) -> Value {
         "status": g.faults.cfg.status,
         "seed": g.faults.cfg.seed,
         "failNext": g.faults.fail_next,
+        "afterProcessing": g.faults.cfg.after_processing,
         "injected": g.faults.injected,
     })
 }
@@ -463,7 +493,8 @@ async fn faults_get(AxState(sh): AxState<SharedState>) -> Response {
     reply(200, faults_body(&g))
 }
 
-/// `{"rate": 0.1, "status": 503, "seed": 7, "failNext": 2}`; omitted fields keep their value.
+/// `{"rate": 0.1, "status": 503, "seed": 7, "failNext": 2, "afterProcessing": true}`; omitted
+/// fields keep their value.
 async fn faults_post(AxState(sh): AxState<SharedState>, body: Bytes) -> ApiResult {
     let (v, _) = parse_body::<Value>(&body)?;
     let mut g = sh.lock();
@@ -485,6 +516,11 @@ async fn faults_post(AxState(sh): AxState<SharedState>, body: Bytes) -> ApiResul
         cfg.seed = s
             .as_u64()
             .ok_or_else(|| ApiError::bad_request("seed must be a non-negative integer"))?;
+    }
+    if let Some(a) = v.get("afterProcessing") {
+        cfg.after_processing = a
+            .as_bool()
+            .ok_or_else(|| ApiError::bad_request("afterProcessing must be true or false"))?;
     }
     let fail_next = match v.get("failNext") {
         Some(n) => n

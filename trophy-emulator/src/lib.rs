@@ -14,6 +14,7 @@
 //! ```text
 //! cargo run -p trophy-emulator -- --port 8787 [--seed FILE] [--now 2026-01-15T12:00:00Z]
 //!                                 [--fail-rate 0.1 --fail-status 503 --fail-seed 42]
+//!                                 [--fail-after-processing]
 //!                                 [--api-key KEY]...
 //! ```
 //!
@@ -52,7 +53,7 @@
 //! | --- | --- |
 //! | `GET /_emulator/clock` | `{"now": "...", "frozen": true}` |
 //! | `POST /_emulator/clock` | `{"now": "2026-01-15T12:00:00Z"}` freezes the clock there, `{"advanceSeconds": 86400}` moves it, `{"system": true}` returns to the system time |
-//! | `GET`/`POST /_emulator/faults` | `{"rate": 0.1, "status": 503, "seed": 7, "failNext": 2}`; omitted fields are kept; the answer also counts `injected` faults |
+//! | `GET`/`POST /_emulator/faults` | `{"rate": 0.1, "status": 503, "seed": 7, "failNext": 2, "afterProcessing": false}`; omitted fields are kept; the answer also counts `injected` faults |
 //! | `POST /_emulator/reset` | forgets all tenants' data, application keys and tenants (the clock and faults stay) |
 //!
 //! ## Authentication
@@ -175,6 +176,11 @@
 //! carries `Retry-After: 1`) before authentication, using a seeded splitmix64 generator, so a
 //! given seed always fails the same requests. `failNext: n` fails exactly the next `n` requests.
 //!
+//! With [`Faults::after_processing`] (`--fail-after-processing`, `"afterProcessing": true`) the
+//! chosen requests are processed first and only their answers are replaced by the fault: a lost
+//! response. A metric event retried without an idempotency key then counts twice; with one, the
+//! retry is answered `202` with `idempotentReplayed: true`.
+//!
 //! ## Seed file
 //!
 //! JSON, every field optional (`seed/default.json` is embedded and used by [`Emulator::start`]):
@@ -268,6 +274,10 @@ pub struct Faults {
     pub status: u16,
     /// Seed of the pseudo-random generator deciding which requests fail.
     pub seed: u64,
+    /// When `true`, a failed request is processed first and only its answer is replaced by
+    /// the fault (a lost response: the change happened, the client cannot know it). When
+    /// `false` (the default), it is refused before anything happens.
+    pub after_processing: bool,
 }
 
 impl Default for Faults {
@@ -283,6 +293,7 @@ impl Faults {
             rate: 0.0,
             status: 503,
             seed: 0,
+            after_processing: false,
         }
     }
 
@@ -290,12 +301,25 @@ impl Faults {
     pub fn new(rate: f64, status: u16) -> Faults {
         let rate = if rate.is_finite() { rate.clamp(0.0, 1.0) } else { 0.0 };
         let status = if (400..=599).contains(&status) { status } else { 503 };
-        Faults { rate, status, seed: 0 }
+        Faults {
+            rate,
+            status,
+            seed: 0,
+            after_processing: false,
+        }
     }
 
     /// Sets the generator seed.
     pub fn with_seed(mut self, seed: u64) -> Faults {
         self.seed = seed;
+        self
+    }
+
+    /// Fails requests after processing them: the change is made and its answer replaced by
+    /// the fault, as when a response is lost on its way back. This is the case idempotency
+    /// keys exist for: a client retrying without one counts twice.
+    pub fn after_processing(mut self) -> Faults {
+        self.after_processing = true;
         self
     }
 }

@@ -16,6 +16,8 @@ Options:
   --fail-rate RATE     fraction of API requests to fail, 0..1 (default 0)
   --fail-status CODE   status of injected failures (default 503; 429 adds Retry-After: 1)
   --fail-seed N        seed of the failure generator (default 0)
+  --fail-after-processing
+                       process the failed requests, then replace their answers (lost responses)
   -h, --help           show this help
 ";
 
@@ -27,6 +29,7 @@ struct Args {
     fail_rate: f64,
     fail_status: u16,
     fail_seed: u64,
+    fail_after_processing: bool,
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
@@ -38,11 +41,16 @@ fn parse_args() -> Result<Option<Args>, String> {
         fail_rate: 0.0,
         fail_status: 503,
         fail_seed: 0,
+        fail_after_processing: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "-h" || flag == "--help" {
             return Ok(None);
+        }
+        if flag == "--fail-after-processing" {
+            args.fail_after_processing = true;
+            continue;
         }
         let (name, inline) = match flag.split_once('=') {
             Some((n, v)) => (n.to_string(), Some(v.to_string())),
@@ -109,10 +117,11 @@ async fn main() -> ExitCode {
         },
         None => Seed::default_seed(),
     };
-    let mut builder = Emulator::builder()
-        .seed(seed)
-        .port(args.port)
-        .faults(Faults::new(args.fail_rate, args.fail_status).with_seed(args.fail_seed));
+    let mut faults = Faults::new(args.fail_rate, args.fail_status).with_seed(args.fail_seed);
+    if args.fail_after_processing {
+        faults = faults.after_processing();
+    }
+    let mut builder = Emulator::builder().seed(seed).port(args.port).faults(faults);
     if let Some(now) = args.now {
         builder = builder.clock(now);
     }

@@ -161,9 +161,15 @@ impl Error {
         self.status() == Some(404)
     }
 
-    /// A 401 from Trophy: the API key is missing, wrong, or not allowed here.
+    /// A 401 from Trophy: the API key is missing or wrong.
     pub fn is_unauthorized(&self) -> bool {
         self.status() == Some(401)
+    }
+
+    /// A 403 from Trophy: the key is valid but may not do this (e.g. an application key acting
+    /// for another user).
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == Some(403)
     }
 
     /// A 429 from Trophy.
@@ -283,6 +289,8 @@ mod tests {
     fn helpers_classify_statuses() {
         assert!(api(404, None).is_not_found());
         assert!(api(401, None).is_unauthorized());
+        assert!(api(403, None).is_forbidden());
+        assert!(!api(401, None).is_forbidden());
         assert!(api(429, None).is_rate_limited());
         for s in [408, 429, 500, 502, 503, 504] {
             assert!(api(s, None).is_retryable(), "{s}");

@@ -71,7 +71,7 @@ impl SendEvent {
         self
     }
 
-    /// Sets the idempotency key: Trophy records the event once per key and user; a repeat
+    /// Sets the idempotency key: Trophy records the event once per key, user and metric; a repeat
     /// answers 202 with `idempotent_replayed: Some(true)` and changes nothing.
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options.idempotency_key = Some(key.into());

@@ -1,13 +1,11 @@
 //! Admin API: Attributes.
 
-use super::{each, paged, strings, with_ids};
+use super::crud::{crud, Check, Scope};
 use crate::admin_types::{
     AdminAttribute, AttributeType, CreateAttributesResponse, DeleteAttributesResponse, UpdateAttributesResponse,
 };
-use crate::pagination::{paginate, MAX_PAGE};
-use crate::request::{key_charset, non_empty, operation, segment, Api, Call, RequestOptions};
+use crate::request::{key_charset, non_empty};
 use crate::{Client, Result};
-use http::Method;
 use serde::Serialize;
 
 /// Admin API: Attributes. Get it with [`Admin::attributes`](super::Admin::attributes).
@@ -34,57 +32,22 @@ pub struct AdminAttributes {
 }
 
 impl AdminAttributes {
-    /// `GET /attributes`: a page of user and event attributes (set
-    /// [`limit`](ListAttributes::limit) and [`skip`](ListAttributes::skip)), or all of them with
-    /// [`into_stream`](ListAttributes::into_stream).
-    pub fn list(&self) -> ListAttributes {
-        ListAttributes {
-            client: self.client.clone(),
-            options: RequestOptions::default(),
-            limit: None,
-            skip: None,
-        }
+    fn scope(&self) -> Scope {
+        Scope::fixed("/attributes")
     }
+}
 
-    /// `POST /attributes`: creates 1 to 100 attributes.
-    pub fn create(&self, items: impl IntoIterator<Item = NewAttribute>) -> CreateAttributes {
-        CreateAttributes {
-            client: self.client.clone(),
-            options: RequestOptions::default(),
-            items: items.into_iter().collect(),
-        }
-    }
-
-    /// `GET /attributes/{id}`: one attribute.
-    pub fn get(&self, id: impl Into<String>) -> GetAttribute {
-        GetAttribute {
-            client: self.client.clone(),
-            options: RequestOptions::default(),
-            id: id.into(),
-        }
-    }
-
-    /// `PATCH /attributes`: renames 1 to 100 attributes (the name is all that can change).
-    pub fn update(&self, items: impl IntoIterator<Item = AttributeUpdate>) -> UpdateAttributes {
-        UpdateAttributes {
-            client: self.client.clone(),
-            options: RequestOptions::default(),
-            items: items.into_iter().collect(),
-        }
-    }
-
-    /// `DELETE /attributes`: deletes 1 to 100 attributes by id.
-    pub fn delete<I>(&self, ids: I) -> DeleteAttributes
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-    {
-        DeleteAttributes {
-            client: self.client.clone(),
-            options: RequestOptions::default(),
-            ids: strings(ids),
-        }
-    }
+crud! {
+    handle: AdminAttributes,
+    what: "attributes",
+    ops: "admin_attributes",
+    path: "/attributes",
+    list: ListAttributes => AdminAttribute,
+    create: CreateAttributes(NewAttribute) => CreateAttributesResponse,
+    get: GetAttribute => AdminAttribute,
+    /// The name is all that can change.
+    update: UpdateAttributes(AttributeUpdate) => UpdateAttributesResponse,
+    delete: DeleteAttributes => DeleteAttributesResponse,
 }
 
 /// One attribute to create: see [`AdminAttributes::create`].
@@ -109,6 +72,12 @@ impl NewAttribute {
             key: key.into(),
             attribute_type: attribute_type.into(),
         }
+    }
+}
+
+impl Check for NewAttribute {
+    fn check(&self, at: &str) -> Result<()> {
+        key_charset(&format!("{at}.key"), &self.key)
     }
 }
 
@@ -141,149 +110,8 @@ impl AttributeUpdate {
     }
 }
 
-/// Builder of `GET /attributes` (operation `admin_attributes_list`).
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until sent"]
-pub struct ListAttributes {
-    client: Client,
-    options: RequestOptions,
-    limit: Option<u32>,
-    skip: Option<u32>,
-}
-
-impl ListAttributes {
-    /// The page size, 1 to 100 (Trophy's default is 10).
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// How many attributes to skip before the page.
-    pub fn skip(mut self, skip: u32) -> Self {
-        self.skip = Some(skip);
-        self
-    }
-
-    /// Every attribute from [`skip`](Self::skip) on, fetched lazily a page at a time (pages of
-    /// [`limit`](Self::limit), or 100). Stops after the first error, which it yields.
-    pub fn into_stream(self) -> impl futures_core::Stream<Item = Result<AdminAttribute>> + Send {
-        let (limit, skip) = (self.limit.unwrap_or(MAX_PAGE), self.skip.unwrap_or(0));
-        paginate(limit, skip, move |skip, limit| {
-            self.clone().skip(skip).limit(limit).send()
-        })
-    }
-
-    fn call(&self) -> Result<Call> {
-        let call = Call::new(
-            Api::Admin,
-            "admin_attributes_list",
-            Method::GET,
-            "/attributes",
-            "/attributes".into(),
-        );
-        paged(call, self.limit, self.skip)
+impl Check for AttributeUpdate {
+    fn check(&self, at: &str) -> Result<()> {
+        non_empty(&format!("{at}.id"), &self.id)
     }
 }
-operation!(ListAttributes => Vec<AdminAttribute>);
-
-/// Builder of `POST /attributes` (operation `admin_attributes_create`).
-///
-/// Trophy answers 201 when at least one attribute was created and 200 when none was; both are
-/// successes, and [`issues`](CreateAttributesResponse::issues) says what was skipped and why.
-/// The status is available through `send_with_response`.
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until sent"]
-pub struct CreateAttributes {
-    client: Client,
-    options: RequestOptions,
-    items: Vec<NewAttribute>,
-}
-
-impl CreateAttributes {
-    fn call(&self) -> Result<Call> {
-        each("items", &self.items, |field, item| {
-            key_charset(&format!("{field}.key"), &item.key)
-        })?;
-        Call::new(
-            Api::Admin,
-            "admin_attributes_create",
-            Method::POST,
-            "/attributes",
-            "/attributes".into(),
-        )
-        .json(&self.items)
-    }
-}
-operation!(CreateAttributes => CreateAttributesResponse);
-
-/// Builder of `GET /attributes/{id}` (operation `admin_attributes_get`).
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until sent"]
-pub struct GetAttribute {
-    client: Client,
-    options: RequestOptions,
-    id: String,
-}
-
-impl GetAttribute {
-    fn call(&self) -> Result<Call> {
-        let path = format!("/attributes/{}", segment("id", &self.id)?);
-        Ok(Call::new(
-            Api::Admin,
-            "admin_attributes_get",
-            Method::GET,
-            "/attributes/{id}",
-            path,
-        ))
-    }
-}
-operation!(GetAttribute => AdminAttribute);
-
-/// Builder of `PATCH /attributes` (operation `admin_attributes_update`).
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until sent"]
-pub struct UpdateAttributes {
-    client: Client,
-    options: RequestOptions,
-    items: Vec<AttributeUpdate>,
-}
-
-impl UpdateAttributes {
-    fn call(&self) -> Result<Call> {
-        each("items", &self.items, |field, item| {
-            non_empty(&format!("{field}.id"), &item.id)
-        })?;
-        Call::new(
-            Api::Admin,
-            "admin_attributes_update",
-            Method::PATCH,
-            "/attributes",
-            "/attributes".into(),
-        )
-        .json(&self.items)
-    }
-}
-operation!(UpdateAttributes => UpdateAttributesResponse);
-
-/// Builder of `DELETE /attributes` (operation `admin_attributes_delete`).
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until sent"]
-pub struct DeleteAttributes {
-    client: Client,
-    options: RequestOptions,
-    ids: Vec<String>,
-}
-
-impl DeleteAttributes {
-    fn call(&self) -> Result<Call> {
-        let call = Call::new(
-            Api::Admin,
-            "admin_attributes_delete",
-            Method::DELETE,
-            "/attributes",
-            "/attributes".into(),
-        );
-        with_ids(call, &self.ids)
-    }
-}
-operation!(DeleteAttributes => DeleteAttributesResponse);

@@ -1,15 +1,14 @@
 //! Admin API: Leaderboards.
 
-use super::{each, paged, strings, with_ids};
+use super::crud::{crud, Check, Scope};
+use super::strings;
 use crate::admin_types::{
     AdminLeaderboard, AdminLeaderboardStatus, CreateLeaderboardsResponse, DeleteLeaderboardsResponse,
     LeaderboardRankBy, LeaderboardRunUnit, UpdateLeaderboardsResponse,
 };
-use crate::pagination::{paginate, MAX_PAGE};
-use crate::request::{key_charset, non_empty, operation, segment, Api, Call, RequestOptions};
+use crate::request::{key_charset, non_empty};
 use crate::{Client, Error, Field, Result};
 use chrono::NaiveDate;
-use http::Method;
 use serde::Serialize;
 
 /// Admin API: Leaderboards. Get it with [`Admin::leaderboards`](super::Admin::leaderboards).
@@ -40,58 +39,22 @@ pub struct AdminLeaderboards {
 }
 
 impl AdminLeaderboards {
-    /// `GET /leaderboards`: a page of leaderboards (set [`limit`](ListLeaderboards::limit) and
-    /// [`skip`](ListLeaderboards::skip)), or all of them with
-    /// [`into_stream`](ListLeaderboards::into_stream).
-    pub fn list(&self) -> ListLeaderboards {
-        ListLeaderboards {
-            client: self.client.clone(),
-            options: RequestOptions::default(),
-            limit: None,
-            skip: None,
-        }
+    fn scope(&self) -> Scope {
+        Scope::fixed("/leaderboards")
     }
+}
 
-    /// `POST /leaderboards`: creates 1 to 100 leaderboards.
-    pub fn create(&self, items: impl IntoIterator<Item = NewLeaderboard>) -> CreateLeaderboards {
-        CreateLeaderboards {
-            client: self.client.clone(),
-            options: RequestOptions::default(),
-            items: items.into_iter().collect(),
-        }
-    }
-
-    /// `GET /leaderboards/{id}`: one leaderboard's configuration.
-    pub fn get(&self, id: impl Into<String>) -> GetLeaderboard {
-        GetLeaderboard {
-            client: self.client.clone(),
-            options: RequestOptions::default(),
-            id: id.into(),
-        }
-    }
-
-    /// `PATCH /leaderboards`: updates 1 to 100 leaderboards; each field is set, cleared (where
-    /// Trophy allows) or left unchanged.
-    pub fn update(&self, items: impl IntoIterator<Item = LeaderboardUpdate>) -> UpdateLeaderboards {
-        UpdateLeaderboards {
-            client: self.client.clone(),
-            options: RequestOptions::default(),
-            items: items.into_iter().collect(),
-        }
-    }
-
-    /// `DELETE /leaderboards`: deletes 1 to 100 leaderboards by id.
-    pub fn delete<I>(&self, ids: I) -> DeleteLeaderboards
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-    {
-        DeleteLeaderboards {
-            client: self.client.clone(),
-            options: RequestOptions::default(),
-            ids: strings(ids),
-        }
-    }
+crud! {
+    handle: AdminLeaderboards,
+    what: "leaderboards",
+    ops: "admin_leaderboards",
+    path: "/leaderboards",
+    list: ListLeaderboards => AdminLeaderboard,
+    create: CreateLeaderboards(NewLeaderboard) => CreateLeaderboardsResponse,
+    get: GetLeaderboard => AdminLeaderboard,
+    /// Where Trophy allows, a field can also be cleared (see [`LeaderboardUpdate`]).
+    update: UpdateLeaderboards(LeaderboardUpdate) => UpdateLeaderboardsResponse,
+    delete: DeleteLeaderboards => DeleteLeaderboardsResponse,
 }
 
 /// One leaderboard to create: see [`AdminLeaderboards::create`].
@@ -259,13 +222,15 @@ impl NewLeaderboard {
         self.run_interval = Some(interval);
         self
     }
+}
 
-    fn check(&self, field: &str) -> Result<()> {
-        key_charset(&format!("{field}.key"), &self.key)?;
-        opt_non_empty(&format!("{field}.metric_id"), self.metric_id.as_deref())?;
-        opt_non_empty(&format!("{field}.points_system_id"), self.points_system_id.as_deref())?;
-        opt_time_of_day(&format!("{field}.start_time"), self.start_time.as_deref())?;
-        opt_time_of_day(&format!("{field}.end_time"), self.end_time.as_deref())
+impl Check for NewLeaderboard {
+    fn check(&self, at: &str) -> Result<()> {
+        key_charset(&format!("{at}.key"), &self.key)?;
+        opt_non_empty(&format!("{at}.metric_id"), self.metric_id.as_deref())?;
+        opt_non_empty(&format!("{at}.points_system_id"), self.points_system_id.as_deref())?;
+        opt_time_of_day(&format!("{at}.start_time"), self.start_time.as_deref())?;
+        opt_time_of_day(&format!("{at}.end_time"), self.end_time.as_deref())
     }
 }
 
@@ -491,19 +456,21 @@ impl LeaderboardUpdate {
         self.run_interval = Some(interval);
         self
     }
+}
 
-    fn check(&self, field: &str) -> Result<()> {
-        non_empty(&format!("{field}.id"), &self.id)?;
+impl Check for LeaderboardUpdate {
+    fn check(&self, at: &str) -> Result<()> {
+        non_empty(&format!("{at}.id"), &self.id)?;
         if let Some(key) = &self.key {
-            key_charset(&format!("{field}.key"), key)?;
+            key_charset(&format!("{at}.key"), key)?;
         }
-        opt_non_empty(&format!("{field}.metric_id"), self.metric_id.as_deref())?;
-        opt_non_empty(&format!("{field}.points_system_id"), self.points_system_id.as_deref())?;
+        opt_non_empty(&format!("{at}.metric_id"), self.metric_id.as_deref())?;
+        opt_non_empty(&format!("{at}.points_system_id"), self.points_system_id.as_deref())?;
         opt_time_of_day(
-            &format!("{field}.start_time"),
+            &format!("{at}.start_time"),
             self.start_time.as_set().map(String::as_str),
         )?;
-        opt_time_of_day(&format!("{field}.end_time"), self.end_time.as_set().map(String::as_str))
+        opt_time_of_day(&format!("{at}.end_time"), self.end_time.as_set().map(String::as_str))
     }
 }
 
@@ -530,149 +497,6 @@ fn opt_time_of_day(field: &str, value: Option<&str>) -> Result<()> {
         ))
     }
 }
-
-/// Builder of `GET /leaderboards` (operation `admin_leaderboards_list`).
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until sent"]
-pub struct ListLeaderboards {
-    client: Client,
-    options: RequestOptions,
-    limit: Option<u32>,
-    skip: Option<u32>,
-}
-
-impl ListLeaderboards {
-    /// The page size, 1 to 100 (Trophy's default is 10).
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// How many leaderboards to skip before the page.
-    pub fn skip(mut self, skip: u32) -> Self {
-        self.skip = Some(skip);
-        self
-    }
-
-    /// Every leaderboard from [`skip`](Self::skip) on, fetched lazily a page at a time (pages
-    /// of [`limit`](Self::limit), or 100). Stops after the first error, which it yields.
-    pub fn into_stream(self) -> impl futures_core::Stream<Item = Result<AdminLeaderboard>> + Send {
-        let (limit, skip) = (self.limit.unwrap_or(MAX_PAGE), self.skip.unwrap_or(0));
-        paginate(limit, skip, move |skip, limit| {
-            self.clone().skip(skip).limit(limit).send()
-        })
-    }
-
-    fn call(&self) -> Result<Call> {
-        let call = Call::new(
-            Api::Admin,
-            "admin_leaderboards_list",
-            Method::GET,
-            "/leaderboards",
-            "/leaderboards".into(),
-        );
-        paged(call, self.limit, self.skip)
-    }
-}
-operation!(ListLeaderboards => Vec<AdminLeaderboard>);
-
-/// Builder of `POST /leaderboards` (operation `admin_leaderboards_create`).
-///
-/// Trophy answers 201 when at least one leaderboard was created and 200 when none was; both
-/// are successes, and [`issues`](CreateLeaderboardsResponse::issues) says what was skipped and
-/// why. The status is available through `send_with_response`.
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until sent"]
-pub struct CreateLeaderboards {
-    client: Client,
-    options: RequestOptions,
-    items: Vec<NewLeaderboard>,
-}
-
-impl CreateLeaderboards {
-    fn call(&self) -> Result<Call> {
-        each("items", &self.items, |field, item| item.check(field))?;
-        Call::new(
-            Api::Admin,
-            "admin_leaderboards_create",
-            Method::POST,
-            "/leaderboards",
-            "/leaderboards".into(),
-        )
-        .json(&self.items)
-    }
-}
-operation!(CreateLeaderboards => CreateLeaderboardsResponse);
-
-/// Builder of `GET /leaderboards/{id}` (operation `admin_leaderboards_get`).
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until sent"]
-pub struct GetLeaderboard {
-    client: Client,
-    options: RequestOptions,
-    id: String,
-}
-
-impl GetLeaderboard {
-    fn call(&self) -> Result<Call> {
-        let path = format!("/leaderboards/{}", segment("id", &self.id)?);
-        Ok(Call::new(
-            Api::Admin,
-            "admin_leaderboards_get",
-            Method::GET,
-            "/leaderboards/{id}",
-            path,
-        ))
-    }
-}
-operation!(GetLeaderboard => AdminLeaderboard);
-
-/// Builder of `PATCH /leaderboards` (operation `admin_leaderboards_update`).
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until sent"]
-pub struct UpdateLeaderboards {
-    client: Client,
-    options: RequestOptions,
-    items: Vec<LeaderboardUpdate>,
-}
-
-impl UpdateLeaderboards {
-    fn call(&self) -> Result<Call> {
-        each("items", &self.items, |field, item| item.check(field))?;
-        Call::new(
-            Api::Admin,
-            "admin_leaderboards_update",
-            Method::PATCH,
-            "/leaderboards",
-            "/leaderboards".into(),
-        )
-        .json(&self.items)
-    }
-}
-operation!(UpdateLeaderboards => UpdateLeaderboardsResponse);
-
-/// Builder of `DELETE /leaderboards` (operation `admin_leaderboards_delete`).
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until sent"]
-pub struct DeleteLeaderboards {
-    client: Client,
-    options: RequestOptions,
-    ids: Vec<String>,
-}
-
-impl DeleteLeaderboards {
-    fn call(&self) -> Result<Call> {
-        let call = Call::new(
-            Api::Admin,
-            "admin_leaderboards_delete",
-            Method::DELETE,
-            "/leaderboards",
-            "/leaderboards".into(),
-        );
-        with_ids(call, &self.ids)
-    }
-}
-operation!(DeleteLeaderboards => DeleteLeaderboardsResponse);
 
 #[cfg(test)]
 mod tests {

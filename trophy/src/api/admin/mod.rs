@@ -6,6 +6,7 @@
 
 pub mod application_api_keys;
 pub mod attributes;
+mod crud;
 pub mod events;
 pub mod leaderboards;
 pub mod metrics;

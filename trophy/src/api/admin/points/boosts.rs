@@ -1,6 +1,6 @@
 //! Boosts of a points system: `/points/{systemId}/boosts`.
 
-use super::{check_conditions, crud, push_condition, AttributeCondition, Check, Scope};
+use super::{check_conditions, crud, push_condition, AdminPoints, AttributeCondition, Check, Scope};
 use crate::admin_types::{
     AdminPointsBoost, CreatePointsBoostsResponse, DeletePointsBoostsResponse, PatchPointsBoostsResponse,
     PointsBoostRounding,
@@ -39,7 +39,7 @@ pub struct AdminPointsBoosts {
 
 impl AdminPointsBoosts {
     fn scope(&self) -> Scope {
-        Scope::under(&self.system_id, "boosts")
+        AdminPoints::under(&self.system_id, "boosts")
     }
 }
 

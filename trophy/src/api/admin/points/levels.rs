@@ -1,6 +1,6 @@
 //! Levels of a points system: `/points/{systemId}/levels`.
 
-use super::{crud, BadgeUrl, Check, Scope};
+use super::{crud, AdminPoints, BadgeUrl, Check, Scope};
 use crate::admin_types::{
     AdminPointsLevel, CreatePointsLevelsResponse, DeletePointsLevelsResponse, PatchPointsLevelsResponse,
 };
@@ -37,7 +37,7 @@ pub struct AdminPointsLevels {
 
 impl AdminPointsLevels {
     fn scope(&self) -> Scope {
-        Scope::under(&self.system_id, "levels")
+        AdminPoints::under(&self.system_id, "levels")
     }
 }
 

@@ -1,6 +1,6 @@
 //! Triggers of a points system: `/points/{systemId}/triggers`.
 
-use super::{at_least_one, check_conditions, crud, push_condition, AttributeCondition, Check, Scope};
+use super::{at_least_one, check_conditions, crud, push_condition, AdminPoints, AttributeCondition, Check, Scope};
 use crate::admin_types::{
     AdminPointsTrigger, AdminPointsTriggerStatus, AdminPointsTriggerTimeUnit, CreatePointsTriggersResponse,
     DeletePointsTriggersResponse, PatchPointsTriggersResponse, PointsTriggerType,
@@ -44,7 +44,7 @@ pub struct AdminPointsTriggers {
 
 impl AdminPointsTriggers {
     fn scope(&self) -> Scope {
-        Scope::under(&self.system_id, "triggers")
+        AdminPoints::under(&self.system_id, "triggers")
     }
 }
 

@@ -108,9 +108,27 @@ pub fn render(req: &Request) -> String {
     }
     if !req.body.is_empty() {
         let v: Value = serde_json::from_slice(&req.body).expect("request body is JSON");
-        writeln!(out, "\n{}", serde_json::to_string_pretty(&v).unwrap()).unwrap();
+        writeln!(out, "\n{}", serde_json::to_string_pretty(&Sorted(&v)).unwrap()).unwrap();
     }
     out
+}
+
+/// A JSON value serialized with object keys in sorted order, whatever `serde_json`'s map type
+/// (its `preserve_order` feature depends on which workspace crates are built together).
+struct Sorted<'a>(&'a Value);
+
+impl serde::Serialize for Sorted<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(map) => {
+                let sorted: std::collections::BTreeMap<&str, Sorted<'_>> =
+                    map.iter().map(|(k, v)| (k.as_str(), Sorted(v))).collect();
+                sorted.serialize(serializer)
+            }
+            Value::Array(items) => serializer.collect_seq(items.iter().map(Sorted)),
+            other => other.serialize(serializer),
+        }
+    }
 }
 
 fn uuid_like(v: &str) -> bool {

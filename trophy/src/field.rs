@@ -1,6 +1,6 @@
 //! A request field that can be set, left alone, or cleared.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The state of one optional field in a request: left alone (not sent), cleared (sent as
 /// `null`), or set to a value.
@@ -62,6 +62,14 @@ impl<T: Serialize> Serialize for Field<T> {
     }
 }
 
+/// `null` reads as [`Field::Null`] and a value as [`Field::Set`]; a missing field is
+/// [`Field::Unset`] when the container marks it `#[serde(default)]`.
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Option::<T>::deserialize(deserializer)?.map_or(Field::Null, Field::Set))
+    }
+}
+
 impl<T: schemars::JsonSchema> schemars::JsonSchema for Field<T> {
     fn schema_name() -> String {
         format!("Nullable_{}", T::schema_name())
@@ -76,13 +84,13 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for Field<T> {
 mod tests {
     use super::*;
 
-    #[derive(Serialize)]
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
     struct Patch {
-        #[serde(skip_serializing_if = "Field::is_unset")]
+        #[serde(default, skip_serializing_if = "Field::is_unset")]
         a: Field<u32>,
-        #[serde(skip_serializing_if = "Field::is_unset")]
+        #[serde(default, skip_serializing_if = "Field::is_unset")]
         b: Field<u32>,
-        #[serde(skip_serializing_if = "Field::is_unset")]
+        #[serde(default, skip_serializing_if = "Field::is_unset")]
         c: Field<u32>,
     }
 
@@ -94,5 +102,7 @@ mod tests {
             c: Field::Set(3),
         };
         assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"b":null,"c":3}"#);
+        let back: Patch = serde_json::from_str(r#"{"b":null,"c":3}"#).unwrap();
+        assert_eq!(back, p);
     }
 }

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 ///     .tz("Europe/London")
 ///     .attribute("plan", "pro");
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct UserInput {
@@ -121,27 +121,27 @@ impl From<String> for UserInput {
 /// ```no_run
 /// let changes = trophy::UserUpdate::new().name("Ada").clear_tz();
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct UserUpdate {
     /// Email address.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Display name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// IANA time zone; can be cleared.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub tz: Field<String>,
     /// Push device tokens; can be cleared.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub device_tokens: Field<Vec<String>>,
     /// Whether Trophy may email the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscribe_to_emails: Option<bool>,
     /// User attributes by key.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<BTreeMap<String, String>>,
 }
 
@@ -226,6 +226,16 @@ mod tests {
             serde_json::json!({"id": "user-id", "email": "user@example.com", "tz": "Europe/London"})
         );
         assert_eq!(serde_json::to_string(&UserInput::new("u")).unwrap(), r#"{"id":"u"}"#);
+    }
+
+    #[test]
+    fn request_users_round_trip_through_serde() {
+        let u = UserInput::new("u").email("e@x.io").clear_tz().attribute("plan", "pro");
+        let json = serde_json::to_string(&u).unwrap();
+        let back: UserInput = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, u);
+        assert_eq!(back.fields.tz, Field::Null);
+        assert_eq!(back.fields.device_tokens, Field::Unset);
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub struct SendEvent {
 struct EventBody<'a> {
     user: &'a UserInput,
     value: f64,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     attributes: &'a BTreeMap<String, String>,
 }
 

@@ -364,7 +364,7 @@ operation!(GetUserPreferences => UserPreferencesResponse);
 /// ```no_run
 /// let metric = trophy::api::users::StreakMetric::new("words-written", 500.0);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct StreakMetric {
@@ -387,22 +387,22 @@ impl StreakMetric {
 /// The body of `PATCH /users/{id}/preferences`: only what was set is sent.
 #[derive(Debug, Clone, Default, Serialize)]
 struct PreferencesBody {
-    #[serde(skip_serializing_if = "NotificationsBody::is_empty")]
+    #[serde(default, skip_serializing_if = "NotificationsBody::is_empty")]
     notifications: NotificationsBody,
-    #[serde(skip_serializing_if = "StreakBody::is_empty")]
+    #[serde(default, skip_serializing_if = "StreakBody::is_empty")]
     streak: StreakBody,
 }
 
 /// Channels per kind of notification. Trophy names these keys in snake_case.
 #[derive(Debug, Clone, Default, Serialize)]
 struct NotificationsBody {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     achievement_completed: Option<Vec<NotificationChannel>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     recap: Option<Vec<NotificationChannel>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     reactivation: Option<Vec<NotificationChannel>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     streak_reminder: Option<Vec<NotificationChannel>>,
 }
 
@@ -418,11 +418,11 @@ impl NotificationsBody {
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct StreakBody {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     enabled: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     evaluation_mode: Option<StreakEvaluationModePreference>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     metrics: Option<Vec<StreakMetric>>,
 }
 

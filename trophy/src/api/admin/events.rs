@@ -47,7 +47,7 @@ impl AdminEvents {
 }
 
 /// One metric event of a batch: see [`AdminEvents::batch`].
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct BatchEvent {
@@ -58,10 +58,10 @@ pub struct BatchEvent {
     /// The amount added to the user's total.
     pub value: f64,
     /// Event attributes by key.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
     /// Trophy applies an event once per key.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
 }
 

@@ -58,7 +58,7 @@ crud! {
 }
 
 /// One leaderboard to create: see [`AdminLeaderboards::create`].
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct NewLeaderboard {
@@ -67,42 +67,42 @@ pub struct NewLeaderboard {
     /// The key used in the API: ASCII letters, digits, `-` and `_`.
     pub key: String,
     /// A description.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The initial status; Trophy's default is `inactive`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<AdminLeaderboardStatus>,
     /// What users are ranked by: a metric total, streak length or points.
     pub rank_by: LeaderboardRankBy,
     /// For metric leaderboards, the id of the ranked metric.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric_id: Option<String>,
     /// For points leaderboards, the id of the ranked points system.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points_system_id: Option<String>,
     /// How many users are ranked, 1 to 1000; Trophy's default is 1000.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub max_participants: Field<u32>,
     /// The first day.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<NaiveDate>,
     /// The last day; none for a leaderboard without an end.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<NaiveDate>,
     /// The time of day it starts, `HH:MM` or `HH:MM:SS`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// The time of day it ends, `HH:MM` or `HH:MM:SS`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// The ids of the user attributes that split it into separate rankings.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breakdown_attributes: Option<Vec<String>>,
     /// For repeating leaderboards, the unit of the repeat interval.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_unit: Option<LeaderboardRunUnit>,
     /// For repeating leaderboards, how many run units each run lasts (at least 1).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_interval: Option<u32>,
 }
 
@@ -237,56 +237,56 @@ impl Check for NewLeaderboard {
 /// Changes to one leaderboard: see [`AdminLeaderboards::update`]. Fields you do not set are
 /// left unchanged; `end`, `start_time`, `end_time`, `run_unit` and `max_participants` can also
 /// be cleared.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct LeaderboardUpdate {
     /// The id of the leaderboard.
     pub id: String,
     /// The new name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The new key: ASCII letters, digits, `-` and `_`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// The new description.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The new status.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<AdminLeaderboardStatus>,
     /// What users are now ranked by.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rank_by: Option<LeaderboardRankBy>,
     /// The new ranked metric.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric_id: Option<String>,
     /// The new ranked points system.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points_system_id: Option<String>,
     /// How many users are ranked, 1 to 1000; can be cleared.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub max_participants: Field<u32>,
     /// The new first day.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<NaiveDate>,
     /// The new last day; clear it for no end.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub end: Field<NaiveDate>,
     /// The new start time of day; can be cleared.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub start_time: Field<String>,
     /// The new end time of day; can be cleared.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub end_time: Field<String>,
     /// The new ids of the user attributes that split it into separate rankings.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breakdown_attributes: Option<Vec<String>>,
     /// The new repeat unit; clear it to stop the leaderboard repeating.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub run_unit: Field<LeaderboardRunUnit>,
     /// The new number of run units each run lasts.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_interval: Option<u32>,
 }
 

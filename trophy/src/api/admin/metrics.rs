@@ -54,7 +54,7 @@ crud! {
 }
 
 /// One metric to create: see [`AdminMetrics::create`].
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct NewMetric {
@@ -63,10 +63,10 @@ pub struct NewMetric {
     /// The key used in the API: ASCII letters, digits, `-` and `_`.
     pub key: String,
     /// Plain numbers or currency; Trophy's default is `number`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_type: Option<MetricUnitType>,
     /// The unit label shown with values, e.g. `km`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units: Option<String>,
 }
 
@@ -103,20 +103,20 @@ impl Check for NewMetric {
 }
 
 /// Changes to one metric: see [`AdminMetrics::update`]. The key cannot be changed.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct MetricUpdate {
     /// The id of the metric.
     pub id: String,
     /// The new name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The new unit type.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_type: Option<MetricUnitType>,
     /// The new unit label.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units: Option<String>,
 }
 

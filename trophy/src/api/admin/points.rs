@@ -102,7 +102,7 @@ impl AdminPoints {
 }
 
 /// A badge image given by its URL, sent as `{"url": ...}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct BadgeUrl {
@@ -123,7 +123,7 @@ impl BadgeUrl {
 
 /// A condition on one user or event attribute: the attribute (by its id) must have this value.
 /// Sent as `{"attributeId": ..., "attributeValue": ...}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct AttributeCondition {

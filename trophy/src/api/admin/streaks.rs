@@ -89,7 +89,7 @@ impl AdminStreaks {
 }
 
 /// One streak pause to schedule: see [`AdminStreaks::pause`].
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct StreakPause {

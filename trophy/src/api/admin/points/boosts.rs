@@ -86,7 +86,7 @@ fn check_dates(at: &str, start: Option<NaiveDate>, end: &Field<NaiveDate>) -> Re
 ///
 /// A boost applies to everyone, to one user ([`user_id`](Self::user_id)) or to the users whose
 /// attributes match ([`user_attribute`](Self::user_attribute)); not both.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct NewPointsBoost {
@@ -95,19 +95,19 @@ pub struct NewPointsBoost {
     /// The first day of the boost.
     pub start: NaiveDate,
     /// The last day of the boost; `null` means no end, Trophy's default.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub end: Field<NaiveDate>,
     /// The factor awarded points are multiplied by: greater than 0, less than 100, not 1.
     pub multiplier: f64,
     /// How fractional boosted points are rounded (Trophy's default: down).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rounding: Option<PointsBoostRounding>,
     /// The one user the boost applies to.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// The user attribute conditions that select the users the boost applies to; `null` means
     /// no restriction.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub user_attributes: Field<Vec<AttributeCondition>>,
 }
 
@@ -193,29 +193,29 @@ impl Check for NewPointsBoost {
 /// use trophy::api::admin::points::PointsBoostUpdate;
 /// let change = PointsBoostUpdate::new("3f1d2c4b-8e7a-4b6c-9d5e-1a2b3c4d5e6f").multiplier(1.5).clear_user_attributes();
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct PointsBoostUpdate {
     /// The id of the boost to change.
     pub id: String,
     /// The new name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The new first day.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<NaiveDate>,
     /// The new last day; `null` removes the end.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub end: Field<NaiveDate>,
     /// The new multiplier: greater than 0, less than 100, not 1.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multiplier: Option<f64>,
     /// The new rounding.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rounding: Option<PointsBoostRounding>,
     /// The new user attribute conditions, replacing the old ones; `null` removes them.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub user_attributes: Field<Vec<AttributeCondition>>,
 }
 

@@ -54,7 +54,7 @@ crud! {
 }
 
 /// A level to create: reached at `points` points.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct NewPointsLevel {
@@ -65,10 +65,10 @@ pub struct NewPointsLevel {
     /// The points needed to reach the level.
     pub points: u64,
     /// A description.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The badge image.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub badge: Option<BadgeUrl>,
 }
 
@@ -110,23 +110,23 @@ impl Check for NewPointsLevel {
 }
 
 /// Changes to one level: each field set, cleared (badge) or left alone.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct PointsLevelUpdate {
     /// The id of the level to change.
     pub id: String,
     /// The new name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The new points threshold.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points: Option<u64>,
     /// The new description.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The new badge image; `null` removes it.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub badge: Field<BadgeUrl>,
 }
 

@@ -33,7 +33,7 @@ crud! {
 ///     .levels([NewPointsLevel::new("Novice", "novice", 0)])
 ///     .triggers([NewPointsTrigger::streak(7, 50)]);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct NewPointsSystem {
@@ -42,22 +42,22 @@ pub struct NewPointsSystem {
     /// The key used to refer to the system in the API: ASCII letters, digits, `-` and `_`.
     pub key: String,
     /// A description.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The badge image.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub badge: Option<BadgeUrl>,
     /// The most points a user can hold (at least 1); `null` means no limit, Trophy's default.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub max_points: Field<u64>,
     /// Levels to create in the new system.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub levels: Vec<NewPointsLevel>,
     /// Boosts to create in the new system.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub boosts: Vec<NewPointsBoost>,
     /// Triggers to create in the new system.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<NewPointsTrigger>,
 }
 
@@ -145,23 +145,23 @@ impl Check for NewPointsSystem {
 /// use trophy::api::admin::points::PointsSystemUpdate;
 /// let change = PointsSystemUpdate::new("0b6f3c1e-5d7a-4f1e-9c2b-8a4d6e0f1a23").name("XP").clear_max_points();
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct PointsSystemUpdate {
     /// The id of the system to change.
     pub id: String,
     /// The new name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The new description.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The new badge image; `null` removes it.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub badge: Field<BadgeUrl>,
     /// The new points limit (at least 1); `null` removes the limit.
-    #[serde(skip_serializing_if = "Field::is_unset")]
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
     pub max_points: Field<u64>,
 }
 

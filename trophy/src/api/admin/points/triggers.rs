@@ -69,34 +69,34 @@ macro_rules! trigger_details {
         pub struct $Name {
             $($(#[$fmeta])* pub $field: $type,)*
             /// Whether the trigger is active.
-            #[serde(skip_serializing_if = "Option::is_none")]
+            #[serde(default, skip_serializing_if = "Option::is_none")]
             pub status: Option<AdminPointsTriggerStatus>,
             /// For metric triggers: the id of the metric watched.
-            #[serde(skip_serializing_if = "Option::is_none")]
+            #[serde(default, skip_serializing_if = "Option::is_none")]
             pub metric_id: Option<String>,
             /// For metric triggers: how much the metric must increase to award points (at least 1).
-            #[serde(skip_serializing_if = "Option::is_none")]
+            #[serde(default, skip_serializing_if = "Option::is_none")]
             pub metric_threshold: Option<u64>,
             /// For achievement triggers: the id of the achievement.
-            #[serde(skip_serializing_if = "Option::is_none")]
+            #[serde(default, skip_serializing_if = "Option::is_none")]
             pub achievement_id: Option<String>,
             /// For streak triggers: the streak length that awards points (at least 1).
-            #[serde(skip_serializing_if = "Option::is_none")]
+            #[serde(default, skip_serializing_if = "Option::is_none")]
             pub streak_length: Option<u64>,
             /// For time triggers: the unit of the interval.
-            #[serde(skip_serializing_if = "Option::is_none")]
+            #[serde(default, skip_serializing_if = "Option::is_none")]
             pub time_unit: Option<AdminPointsTriggerTimeUnit>,
             /// For time triggers: how many units pass between awards (at least 1).
-            #[serde(skip_serializing_if = "Option::is_none")]
+            #[serde(default, skip_serializing_if = "Option::is_none")]
             pub time_interval: Option<u64>,
             /// User attribute conditions a user must match; `null` means none.
-            #[serde(skip_serializing_if = "Field::is_unset")]
+            #[serde(default, skip_serializing_if = "Field::is_unset")]
             pub user_attributes: Field<Vec<AttributeCondition>>,
             /// For metric triggers: event attribute conditions an event must match; `null` means none.
-            #[serde(skip_serializing_if = "Field::is_unset")]
+            #[serde(default, skip_serializing_if = "Field::is_unset")]
             pub event_attributes: Field<Vec<AttributeCondition>>,
             /// Whether the trigger is blocked when the user has too few points to cover a deduction.
-            #[serde(skip_serializing_if = "Option::is_none")]
+            #[serde(default, skip_serializing_if = "Option::is_none")]
             pub block_if_out_of_points: Option<bool>,
         }
 
@@ -237,7 +237,7 @@ trigger_details! {
     /// let plan = "a1b2c3d4-0000-4000-8000-000000000002";
     /// let week_streak = NewPointsTrigger::streak(7, 100).user_attribute(plan, "pro");
     /// ```
-    #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+    #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
     #[serde(rename_all = "camelCase")]
     #[non_exhaustive]
     pub struct NewPointsTrigger {
@@ -300,7 +300,7 @@ trigger_details! {
     /// let pause = PointsTriggerUpdate::new("5e8f0a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b")
     ///     .status(AdminPointsTriggerStatus::Inactive);
     /// ```
-    #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+    #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
     #[serde(rename_all = "camelCase")]
     #[non_exhaustive]
     pub struct PointsTriggerUpdate {
@@ -310,7 +310,7 @@ trigger_details! {
         #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub trigger_type: Option<PointsTriggerType>,
         /// The new points per firing.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub points: Option<i64>,
     }
 }

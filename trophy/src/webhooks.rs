@@ -309,9 +309,9 @@ macro_rules! webhook_events {
             }
 
             /// Parses a payload that is known to be a JSON object whose `type` is `event_type`.
-            fn from_object(event_type: &str, value: serde_json::Value) -> Result<Self, WebhookError> {
+            fn from_object(event_type: &str, value: serde_json::Value, body: &[u8]) -> Result<Self, WebhookError> {
                 match event_type {
-                    $($type => deserialize_payload::<$payload>($type, value).map(Self::$variant),)+
+                    $($type => deserialize_payload::<$payload>($type, body).map(Self::$variant),)+
                     _ => Ok(Self::Unknown { event_type: event_type.to_owned(), payload: value }),
                 }
             }
@@ -575,7 +575,7 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
         },
         _ => return Err(invalid_payload("the body is not a JSON object")),
     };
-    WebhookEvent::from_object(&event_type, value)
+    WebhookEvent::from_object(&event_type, value, body)
 }
 
 /// Computes the signature of `body` with `secret`: the value Trophy sends in the
@@ -645,10 +645,19 @@ fn decode_signature(signature: &str) -> Result<Vec<u8>, WebhookError> {
 }
 
 /// Deserializes the payload of a known `event_type`, reporting the path of a bad field.
-fn deserialize_payload<T: DeserializeOwned>(event_type: &str, value: serde_json::Value) -> Result<T, WebhookError> {
-    serde_path_to_error::deserialize(value).map_err(|error| {
+/// Decodes a known payload from the raw body (not from the parsed `Value`), so the first error
+/// reported is the first in the body, whatever the map type of `serde_json`.
+fn deserialize_payload<T: DeserializeOwned>(event_type: &str, body: &[u8]) -> Result<T, WebhookError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
+        // The position is the same information as the path, and depends on formatting.
+        let text = inner.to_string();
+        let inner = match (inner.line(), text.rsplit_once(" at line ")) {
+            (line, Some((message, _))) if line > 0 => message.to_owned(),
+            _ => text,
+        };
         if path == "." {
             invalid_payload(format!("bad `{event_type}` payload: {inner}"))
         } else {

@@ -135,7 +135,8 @@ async fn malformed_signature_gets_401() {
 
 #[tokio::test]
 async fn signed_bad_payload_gets_400() {
-    let body = br#"{"type":"streak.lost","user":{"id":"user-8412"},"length":"long"}"#;
+    // Errors are reported in body order: the first bad field is `length`.
+    let body = br#"{"type":"streak.lost","length":"long","user":{"id":"user-8412"}}"#;
     let signature = sign(SECRET, body);
     let (status, message, received) = send(SECRET, request(&body[..], Some(&signature))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

@@ -41,7 +41,8 @@ pub(crate) struct Call {
     pub(crate) template: &'static str,
     pub(crate) path: String,
     pub(crate) query: Vec<(&'static str, String)>,
-    pub(crate) body: Option<Vec<u8>>,
+    /// `Bytes`: each attempt sends it without copying.
+    pub(crate) body: Option<bytes::Bytes>,
     pub(crate) class: RetryClass,
     pub(crate) tier: Tier,
 }
@@ -88,7 +89,7 @@ impl Call {
 
     pub(crate) fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Result<Self> {
         let bytes = serde_json::to_vec(body).map_err(|e| Error::invalid("body", e.to_string()))?;
-        self.body = Some(bytes);
+        self.body = Some(bytes::Bytes::from(bytes));
         Ok(self)
     }
 

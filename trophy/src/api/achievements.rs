@@ -96,8 +96,14 @@ impl CompleteAchievement {
             path,
         )
         .tier(crate::ratelimit::Tier::One)
-        .json(&serde_json::json!({ "user": &self.user }))
+        .json(&CompleteBody { user: &self.user })
     }
+}
+
+/// The body of `POST /achievements/{key}/complete`.
+#[derive(serde::Serialize)]
+struct CompleteBody<'a> {
+    user: &'a UserInput,
 }
 operation!(CompleteAchievement => AchievementCompletionResponse);
 

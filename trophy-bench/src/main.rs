@@ -1,0 +1,516 @@
+//! `trophy-bench`: the trophy SDK against raw `reqwest` calls that send the same bytes, on a
+//! loopback server with canned Trophy responses. See BENCHMARKS.md.
+//!
+//! ```text
+//! trophy-bench all [--repeats N] [--no-build] [--build-repeats N]   everything, markdown report
+//! trophy-bench smoke                                                 every benchmark, tiny counts
+//! trophy-bench cpu|throughput|rss|decode|verify [--repeats N]         one part
+//! trophy-bench build-cost [--build-repeats N]                         clean builds, regen
+//! trophy-bench serve --port N [--exit-on-eof]                         the canned server
+//! trophy-bench child cpu|throughput|rss ...                          one measurement (internal)
+//! ```
+#![forbid(unsafe_code)]
+
+mod buildcost;
+mod canned;
+mod measure;
+mod ops;
+mod report;
+mod server;
+mod verify;
+mod workload;
+
+use ops::{BoxError, Mode, Op};
+use report::{Goal, Report, Row, Unit};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use workload::{DecodeCase, Outcome};
+
+/// How much of everything to run.
+#[derive(Debug, Clone)]
+struct Plan {
+    repeats: usize,
+    cpu_batches: usize,
+    cpu_batch_calls: usize,
+    cpu_warmup: usize,
+    concurrencies: Vec<usize>,
+    throughput_rounds: usize,
+    throughput_round_calls: usize,
+    rss_calls: usize,
+    rss_concurrency: usize,
+    decode_rounds: usize,
+    decode_budget_ns: u64,
+    build_repeats: usize,
+    regen_repeats: usize,
+}
+
+impl Plan {
+    fn full() -> Plan {
+        Plan {
+            repeats: 5,
+            cpu_batches: 40,
+            cpu_batch_calls: 200,
+            cpu_warmup: 200,
+            concurrencies: vec![1, 16, 64],
+            throughput_rounds: 6,
+            throughput_round_calls: 4_000,
+            rss_calls: 100_000,
+            rss_concurrency: 64,
+            decode_rounds: 6,
+            decode_budget_ns: 30_000_000,
+            build_repeats: 1,
+            regen_repeats: 5,
+        }
+    }
+
+    /// Every benchmark with tiny counts: a few seconds, in debug or release.
+    fn smoke() -> Plan {
+        Plan {
+            repeats: 1,
+            cpu_batches: 2,
+            cpu_batch_calls: 5,
+            cpu_warmup: 2,
+            concurrencies: vec![1, 16, 64],
+            throughput_rounds: 2,
+            throughput_round_calls: 20,
+            rss_calls: 200,
+            rss_concurrency: 64,
+            decode_rounds: 2,
+            decode_budget_ns: 500_000,
+            build_repeats: 0,
+            regen_repeats: 0,
+        }
+    }
+}
+
+const USAGE: &str = "usage: trophy-bench all [--repeats N] [--no-build] [--build-repeats N]
+       trophy-bench smoke
+       trophy-bench cpu|throughput|rss|decode|verify [--repeats N]
+       trophy-bench build-cost [--build-repeats N]
+       trophy-bench serve --port N [--exit-on-eof]";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Err(e) = run(&args) {
+        eprintln!("trophy-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// The value after `--name`, parsed.
+fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<T>, BoxError> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(None),
+        Some(i) => {
+            let v = args.get(i + 1).ok_or_else(|| format!("{name} needs a value"))?;
+            Ok(Some(v.parse().map_err(|_| format!("bad value for {name}: {v}"))?))
+        }
+    }
+}
+
+fn required<T: std::str::FromStr>(args: &[String], name: &str) -> Result<T, BoxError> {
+    flag(args, name)?.ok_or_else(|| format!("missing {name}").into())
+}
+
+fn run(args: &[String]) -> Result<(), BoxError> {
+    let Some(cmd) = args.first() else {
+        return Err(USAGE.into());
+    };
+    let rest = &args[1..];
+    let mut plan = Plan::full();
+    if let Some(r) = flag::<usize>(rest, "--repeats")? {
+        plan.repeats = r.max(1);
+    }
+    if let Some(r) = flag::<usize>(rest, "--build-repeats")? {
+        plan.build_repeats = r;
+    }
+    let no_build = rest.iter().any(|a| a == "--no-build");
+    match cmd.as_str() {
+        "serve" => serve(required(rest, "--port")?, rest.iter().any(|a| a == "--exit-on-eof")),
+        "child" => child(rest),
+        "smoke" => {
+            let plan = Plan::smoke();
+            let report = suite(&plan, &Parts::all())?;
+            report.check_complete()?;
+            print!("{}", report.markdown(&plan_summary(&plan)));
+            Ok(())
+        }
+        "all" => {
+            let mut parts = Parts::all();
+            if no_build || plan.build_repeats == 0 {
+                parts.0.retain(|p| *p != Part::Build);
+            }
+            let report = suite(&plan, &parts)?;
+            print!("{}", report::machine());
+            print!("{}", report.markdown(&plan_summary(&plan)));
+            Ok(())
+        }
+        "build-cost" => {
+            plan.build_repeats = plan.build_repeats.max(1);
+            let report = suite(&plan, &Parts::only(Part::Build))?;
+            print!("{}", report.markdown(&plan_summary(&plan)));
+            Ok(())
+        }
+        other => {
+            let part = match other {
+                "cpu" => Part::Cpu,
+                "throughput" => Part::Throughput,
+                "rss" => Part::Rss,
+                "decode" => Part::Decode,
+                "verify" => Part::Verify,
+                _ => return Err(USAGE.into()),
+            };
+            let report = suite(&plan, &Parts::only(part))?;
+            print!("{}", report.markdown(&plan_summary(&plan)));
+            Ok(())
+        }
+    }
+}
+
+fn plan_summary(plan: &Plan) -> String {
+    format!(
+        "{} repeats, each in fresh processes. CPU: per op, {} alternating batches of {} sequential \
+         calls per mode in one process (median batch). Throughput: per concurrency, {} alternating \
+         rounds of {} calls per mode in one process (median round), event, get-user and complete in \
+         rotation. RSS: {} calls at C={}, one process per mode. Decode: {} alternating rounds of at \
+         least {} ms of thread CPU per mode (median round)",
+        plan.repeats,
+        plan.cpu_batches,
+        plan.cpu_batch_calls,
+        plan.throughput_rounds,
+        plan.throughput_round_calls,
+        plan.rss_calls,
+        plan.rss_concurrency,
+        plan.decode_rounds,
+        plan.decode_budget_ns as f64 / 1e6
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Verify,
+    Cpu,
+    Throughput,
+    Rss,
+    Decode,
+    Build,
+}
+
+struct Parts(Vec<Part>);
+
+impl Parts {
+    fn all() -> Parts {
+        Parts(vec![
+            Part::Verify,
+            Part::Cpu,
+            Part::Throughput,
+            Part::Rss,
+            Part::Decode,
+            Part::Build,
+        ])
+    }
+
+    fn only(part: Part) -> Parts {
+        Parts(vec![part])
+    }
+
+    fn has(&self, part: Part) -> bool {
+        self.0.contains(&part)
+    }
+}
+
+fn progress(msg: &str) {
+    eprintln!("[trophy-bench] {msg}");
+}
+
+fn suite(plan: &Plan, parts: &Parts) -> Result<Report, BoxError> {
+    let mut report = Report::default();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let layout = rt.block_on(verify::detect_layout())?;
+    let layout_name = layout.name();
+    report.layout = Some(layout_name);
+    if parts.has(Part::Verify) {
+        progress("checking that SDK and raw requests are byte-identical");
+        let captured = rt.block_on(verify::check_identical(layout))?;
+        report.verified = captured
+            .iter()
+            .map(|c| String::from_utf8_lossy(&c.sdk).into_owned())
+            .collect();
+    }
+    drop(rt);
+    let needs_server = parts.has(Part::Cpu) || parts.has(Part::Throughput) || parts.has(Part::Rss);
+    let server = if needs_server { Some(Server::spawn()?) } else { None };
+    let base = server.as_ref().map(|s| s.base.clone()).unwrap_or_default();
+
+    if parts.has(Part::Cpu) {
+        for op in Op::ALL {
+            let mut row = Row::new(
+                format!("CPU per call, {} (C=1, current-thread runtime)", op.label()),
+                Unit::Micros,
+                Some(Goal::AtMost(1.2)),
+            );
+            for r in 0..plan.repeats {
+                progress(&format!("cpu {} (repeat {})", op.name(), r + 1));
+                let o = run_child(&[
+                    "cpu",
+                    "--op",
+                    op.name(),
+                    "--base",
+                    &base,
+                    "--user-layout",
+                    layout_name,
+                    "--batches",
+                    &plan.cpu_batches.to_string(),
+                    "--batch-calls",
+                    &plan.cpu_batch_calls.to_string(),
+                    "--warmup",
+                    &plan.cpu_warmup.to_string(),
+                ])?;
+                row.push(Mode::Sdk, r, o.get("sdk_cpu_ns")? / 1e3);
+                row.push(Mode::Raw, r, o.get("raw_cpu_ns")? / 1e3);
+            }
+            report.rows.push(row);
+        }
+    }
+
+    if parts.has(Part::Throughput) {
+        let mut tput: Vec<Row> = Vec::new();
+        let mut cpu: Vec<Row> = Vec::new();
+        for &c in &plan.concurrencies {
+            let goal = (c == 64).then_some(Goal::AtLeast(0.9));
+            let mut t = Row::new(format!("Throughput, C={c} (calls/s)"), Unit::PerSec, goal);
+            let mut u = Row::new(
+                format!("CPU per call under load, C={c} (multi-thread runtime)"),
+                Unit::Micros,
+                None,
+            );
+            for r in 0..plan.repeats {
+                progress(&format!("throughput C={c} (repeat {})", r + 1));
+                let o = run_child(&[
+                    "throughput",
+                    "--base",
+                    &base,
+                    "--user-layout",
+                    layout_name,
+                    "--concurrency",
+                    &c.to_string(),
+                    "--rounds",
+                    &plan.throughput_rounds.to_string(),
+                    "--round-calls",
+                    &plan.throughput_round_calls.to_string(),
+                ])?;
+                t.push(Mode::Sdk, r, o.get("sdk_per_sec")?);
+                t.push(Mode::Raw, r, o.get("raw_per_sec")?);
+                u.push(Mode::Sdk, r, o.get("sdk_cpu_ns")? / 1e3);
+                u.push(Mode::Raw, r, o.get("raw_cpu_ns")? / 1e3);
+            }
+            tput.push(t);
+            cpu.push(u);
+        }
+        report.rows.extend(tput);
+        report.rows.extend(cpu);
+    }
+
+    if parts.has(Part::Rss) {
+        let c = plan.rss_concurrency;
+        let mut rss = Row::new(
+            format!("Peak RSS (VmHWM), {} calls at C={c} (MiB)", plan.rss_calls),
+            Unit::MiB,
+            Some(Goal::AtMost(1.5)),
+        );
+        let mut growth = Row::new(
+            "Peak RSS growth during the calls (VmHWM end - start, MiB)".to_string(),
+            Unit::MiB,
+            None,
+        );
+        let mut tput = Row::new(
+            format!("Throughput over those {} calls (calls/s)", plan.rss_calls),
+            Unit::PerSec,
+            None,
+        );
+        for r in 0..plan.repeats {
+            for mode in workload::order(r) {
+                progress(&format!(
+                    "rss {} calls {} (repeat {})",
+                    plan.rss_calls,
+                    mode.name(),
+                    r + 1
+                ));
+                let o = run_child(&[
+                    "rss",
+                    "--mode",
+                    mode.name(),
+                    "--base",
+                    &base,
+                    "--user-layout",
+                    layout_name,
+                    "--calls",
+                    &plan.rss_calls.to_string(),
+                    "--concurrency",
+                    &c.to_string(),
+                ])?;
+                let (end, start) = (o.get("hwm_kib")?, o.get("hwm_start_kib")?);
+                rss.push(mode, r, end / 1024.0);
+                growth.push(mode, r, (end - start).max(0.0) / 1024.0);
+                tput.push(mode, r, o.get("per_sec")?);
+            }
+        }
+        report.rows.extend([rss, growth, tput]);
+    }
+    drop(server);
+
+    if parts.has(Part::Decode) {
+        let cases = DecodeCase::all();
+        let mut rows: Vec<Row> = cases
+            .iter()
+            .map(|c| {
+                Row::new(
+                    format!(
+                        "Decode {} ({} KiB): `__private::decode` vs `serde_json::from_slice`",
+                        c.name,
+                        c.body.len() / 1024
+                    ),
+                    Unit::Micros,
+                    None,
+                )
+            })
+            .collect();
+        for r in 0..plan.repeats {
+            progress(&format!("decode (repeat {})", r + 1));
+            for (i, case) in cases.iter().enumerate() {
+                let (sdk, raw) = case.compare(plan.decode_rounds, plan.decode_budget_ns)?;
+                rows[i].push(Mode::Sdk, r, sdk / 1e3);
+                rows[i].push(Mode::Raw, r, raw / 1e3);
+            }
+        }
+        report.rows.extend(rows);
+    }
+
+    if parts.has(Part::Build) {
+        let scratch = std::env::temp_dir().join(format!("trophy-bench-build-{}", std::process::id()));
+        if plan.build_repeats == 0 {
+            // Smoke: the cargo runner only (a clean build takes minutes).
+            report
+                .builds
+                .push(buildcost::timed("`cargo --version`", &scratch, &["--version"])?);
+        }
+        for r in 0..plan.build_repeats {
+            progress(&format!("clean builds in {} (repeat {})", scratch.display(), r + 1));
+            report.builds.extend(buildcost::run(&scratch, plan.regen_repeats)?);
+        }
+    }
+    Ok(report)
+}
+
+/// The canned server, in its own process.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn spawn() -> Result<Server, BoxError> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(["serve", "--port", "0", "--exit-on-eof"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("no server stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .ok_or_else(|| format!("unexpected server output {line:?}"))?;
+        Ok(Server {
+            base: format!("http://{addr}/v1"),
+            child,
+        })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Closing its stdin ends the server (`--exit-on-eof`); kill it by its id if it lingers.
+        drop(self.child.stdin.take());
+        for _ in 0..50 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `trophy-bench child <args>` and parses its result line.
+fn run_child(args: &[&str]) -> Result<Outcome, BoxError> {
+    let out = Command::new(std::env::current_exe()?)
+        .arg("child")
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!("child {args:?} failed ({}): {stdout}", out.status).into());
+    }
+    Outcome::parse(&stdout).ok_or_else(|| format!("child {args:?} printed no result: {stdout}").into())
+}
+
+fn child(args: &[String]) -> Result<(), BoxError> {
+    let kind = args.first().map(String::as_str).unwrap_or("");
+    let base: String = required(args, "--base")?;
+    let layout = ops::UserLayout::parse(&required::<String>(args, "--user-layout")?)
+        .ok_or("--user-layout is declared or sorted")?;
+    let outcome = match kind {
+        "cpu" => {
+            let op = Op::parse(&required::<String>(args, "--op")?).ok_or("--op is event, get-user or complete")?;
+            workload::cpu(
+                op,
+                &base,
+                layout,
+                required(args, "--batches")?,
+                required(args, "--batch-calls")?,
+                flag(args, "--warmup")?.unwrap_or(0),
+            )?
+        }
+        "throughput" => workload::throughput(
+            &base,
+            layout,
+            required(args, "--concurrency")?,
+            required(args, "--rounds")?,
+            required(args, "--round-calls")?,
+        )?,
+        "rss" => {
+            let mode = Mode::parse(&required::<String>(args, "--mode")?).ok_or("--mode is sdk or raw")?;
+            workload::rss(
+                mode,
+                &base,
+                layout,
+                required(args, "--calls")?,
+                required(args, "--concurrency")?,
+            )?
+        }
+        _ => return Err("child cpu|throughput|rss ...".into()),
+    };
+    println!("{}", outcome.to_line());
+    Ok(())
+}
+
+fn serve(port: u16, exit_on_eof: bool) -> Result<(), BoxError> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        println!("listening on {}", listener.local_addr()?);
+        std::io::stdout().flush()?;
+        if exit_on_eof {
+            std::thread::spawn(|| {
+                let _ = std::io::stdin().read_to_end(&mut Vec::new());
+                std::process::exit(0);
+            });
+        }
+        server::serve(listener).await?;
+        Ok(())
+    })
+}

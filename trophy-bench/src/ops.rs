@@ -151,11 +151,12 @@ struct CompleteBody<U> {
     user: U,
 }
 
-/// How the user is laid out in the SDK's completion body. The SDK builds that body with
-/// `serde_json::json!`, whose maps sort their keys unless serde_json's `preserve_order` feature
-/// is on, and feature unification decides that (`cargo test --workspace` turns it on through
-/// `xtask`). [`crate::verify::detect_layout`] reads it off the SDK's own request, so that the raw
-/// path sends the same bytes whichever way the SDK builds the body.
+/// How the user is laid out in the SDK's completion body. Since `4629da5` the SDK serializes a
+/// struct (`Declared` in every build). Before, it used `serde_json::json!`, whose maps sort their
+/// keys unless serde_json's `preserve_order` feature is on, and feature unification decided that
+/// (`cargo test --workspace` turns it on through `xtask`). [`crate::verify::detect_layout`] reads
+/// the layout off the SDK's own request, so that the raw path sends the same bytes whichever way
+/// the SDK builds the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserLayout {
     /// `id`, `email`, `tz`: a derived `Serialize`, or `json!` with `preserve_order`.

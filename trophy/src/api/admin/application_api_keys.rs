@@ -1,11 +1,10 @@
 //! Admin API: Application API keys.
 
-use super::{check_ids, strings, with_ids};
+use super::{check_ids, strings, user_id_items, with_ids};
 use crate::admin_types::{CreateApplicationKeysResponse, DeleteApplicationKeysResponse};
 use crate::request::{operation, Api, Call, RequestOptions};
 use crate::{Client, Result};
 use http::Method;
-use serde_json::json;
 
 /// Admin API: Application API keys. Get it with [`Admin::application_api_keys`](super::Admin::application_api_keys).
 ///
@@ -70,7 +69,6 @@ pub struct CreateApplicationApiKeys {
 impl CreateApplicationApiKeys {
     fn call(&self) -> Result<Call> {
         check_ids("user_ids", &self.user_ids)?;
-        let items: Vec<_> = self.user_ids.iter().map(|id| json!({ "userId": id })).collect();
         Call::new(
             Api::Admin,
             "admin_application_api_keys_create",
@@ -78,7 +76,7 @@ impl CreateApplicationApiKeys {
             "/application-api-keys",
             "/application-api-keys".into(),
         )
-        .json(&items)
+        .json(&user_id_items(&self.user_ids))
     }
 }
 operation!(CreateApplicationApiKeys => CreateApplicationKeysResponse);

@@ -17,6 +17,7 @@ pub mod tenants;
 use crate::pagination::MAX_PAGE;
 use crate::request::{list_len, non_empty, Call};
 use crate::{Client, Error, Result};
+use serde::Serialize;
 
 /// The Admin API's resources.
 #[derive(Debug, Clone)]
@@ -119,6 +120,18 @@ pub(crate) fn check_ids(field: &str, ids: &[String]) -> Result<()> {
 pub(crate) fn with_ids(call: Call, ids: &[String]) -> Result<Call> {
     check_ids("ids", ids)?;
     Ok(ids.iter().fold(call, |call, id| call.query("ids", id)))
+}
+
+/// `{"userId": ..}`: an item of the bodies that list users (application keys, streak freezes).
+#[derive(Serialize)]
+pub(crate) struct UserIdItem<'a> {
+    #[serde(rename = "userId")]
+    user_id: &'a str,
+}
+
+/// One `{"userId": ..}` item per id, in order.
+pub(crate) fn user_id_items(ids: &[String]) -> Vec<UserIdItem<'_>> {
+    ids.iter().map(|id| UserIdItem { user_id: id }).collect()
 }
 
 /// Collects string-like arguments.

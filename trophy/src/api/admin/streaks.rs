@@ -1,6 +1,6 @@
 //! Admin API: Streak freezes, pauses and restores.
 
-use super::{check_ids, each, strings, with_ids};
+use super::{check_ids, each, strings, user_id_items, with_ids, UserIdItem};
 use crate::admin_types::{
     CreateStreakFreezesResponse, CreateStreakPausesResponse, DeleteStreakPausesResponse, RestoreStreaksResponse,
 };
@@ -9,7 +9,6 @@ use crate::{Client, Error, Result};
 use chrono::NaiveDate;
 use http::Method;
 use serde::Serialize;
-use serde_json::json;
 
 /// Admin API: Streak freezes, pauses and restores. Get it with [`Admin::streaks`](super::Admin::streaks).
 ///
@@ -128,7 +127,6 @@ pub struct FreezeStreaks {
 impl FreezeStreaks {
     fn call(&self) -> Result<Call> {
         check_ids("user_ids", &self.user_ids)?;
-        let freezes: Vec<_> = self.user_ids.iter().map(|id| json!({ "userId": id })).collect();
         Call::new(
             Api::Admin,
             "admin_streaks_freezes_create",
@@ -136,7 +134,9 @@ impl FreezeStreaks {
             "/streaks/freezes",
             "/streaks/freezes".into(),
         )
-        .json(&json!({ "freezes": freezes }))
+        .json(&FreezeBody {
+            freezes: user_id_items(&self.user_ids),
+        })
     }
 }
 operation!(FreezeStreaks => CreateStreakFreezesResponse);
@@ -173,7 +173,7 @@ impl PauseStreaks {
             "/streaks/pauses",
             "/streaks/pauses".into(),
         )
-        .json(&json!({ "pauses": &self.pauses }))
+        .json(&PauseBody { pauses: &self.pauses })
     }
 }
 operation!(PauseStreaks => CreateStreakPausesResponse);
@@ -217,7 +217,6 @@ pub struct RestoreStreaks {
 impl RestoreStreaks {
     fn call(&self) -> Result<Call> {
         check_ids("user_ids", &self.user_ids)?;
-        let users: Vec<_> = self.user_ids.iter().map(|id| json!({ "id": id })).collect();
         Call::new(
             Api::Admin,
             "admin_streaks_restore",
@@ -225,7 +224,31 @@ impl RestoreStreaks {
             "/streaks/restore",
             "/streaks/restore".into(),
         )
-        .json(&json!({ "users": users }))
+        .json(&RestoreBody {
+            users: self.user_ids.iter().map(|id| RestoreItem { id }).collect(),
+        })
     }
 }
 operation!(RestoreStreaks => RestoreStreaksResponse);
+
+// The request bodies, serialized in the documents' field order.
+
+#[derive(Serialize)]
+struct FreezeBody<'a> {
+    freezes: Vec<UserIdItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct PauseBody<'a> {
+    pauses: &'a [StreakPause],
+}
+
+#[derive(Serialize)]
+struct RestoreBody<'a> {
+    users: Vec<RestoreItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct RestoreItem<'a> {
+    id: &'a str,
+}

@@ -26,8 +26,9 @@ pub fn surface(source: &str) -> Result<String, syn::Error> {
             }
             syn::Item::Mod(m) if m.ident == "types" => {
                 if let Some((_, items)) = &m.content {
+                    let redacted = redacted_fields(items);
                     for it in items {
-                        if let Some(t) = type_surface(it) {
+                        if let Some(t) = type_surface(it, &redacted) {
                             types.push(t);
                         }
                     }
@@ -179,7 +180,38 @@ fn serde_name(attrs: &[syn::Attribute]) -> Option<String> {
     None
 }
 
-fn type_surface(item: &syn::Item) -> Option<String> {
+/// `(type, field)` pairs that a hand-made `Debug` impl prints as `"<redacted>"`.
+fn redacted_fields(items: &[syn::Item]) -> Vec<(String, String)> {
+    fn scan(ty: &str, stream: proc_macro2::TokenStream, out: &mut Vec<(String, String)>) {
+        for tt in stream {
+            if let proc_macro2::TokenTree::Group(g) = tt {
+                let inner: Vec<String> = g.stream().into_iter().map(|t| t.to_string()).collect();
+                if let [field, comma, amp, value] = inner.as_slice() {
+                    if comma == "," && amp == "&" && value == "\"<redacted>\"" {
+                        out.push((ty.to_string(), field.trim_matches('"').to_string()));
+                    }
+                }
+                scan(ty, g.stream(), out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for item in items {
+        if let syn::Item::Impl(imp) = item {
+            let is_debug = imp
+                .trait_
+                .as_ref()
+                .is_some_and(|(_, path, _)| path.segments.last().is_some_and(|s| s.ident == "Debug"));
+            if is_debug {
+                let ty = tidy(&imp.self_ty.to_token_stream().to_string());
+                scan(&ty, imp.to_token_stream(), &mut out);
+            }
+        }
+    }
+    out
+}
+
+fn type_surface(item: &syn::Item, redacted: &[(String, String)]) -> Option<String> {
     let mut out = String::new();
     match item {
         syn::Item::Struct(s) => match &s.fields {
@@ -188,7 +220,14 @@ fn type_surface(item: &syn::Item) -> Option<String> {
                 for f in &named.named {
                     let rust = f.ident.as_ref().map(|i| i.to_string()).unwrap_or_default();
                     let wire = serde_name(&f.attrs).unwrap_or_else(|| rust.clone());
-                    writeln!(out, "  {wire}: {}", tidy(&f.ty.to_token_stream().to_string())).unwrap();
+                    let ty = tidy(&f.ty.to_token_stream().to_string());
+                    let secret = redacted.iter().any(|(t, field)| s.ident == t && *field == rust);
+                    let note = if secret {
+                        " (secret: Debug prints <redacted>)"
+                    } else {
+                        ""
+                    };
+                    writeln!(out, "  {wire}: {ty}{note}").unwrap();
                 }
             }
             syn::Fields::Unnamed(u) => {

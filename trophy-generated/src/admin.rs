@@ -1361,7 +1361,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Debug,
         PartialEq,
         schemars::JsonSchema
     )]
@@ -2556,6 +2555,16 @@ pub mod types {
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    impl ::std::fmt::Debug for CreatedApplicationKey {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("CreatedApplicationKey")
+                .field("id", &self.id)
+                .field("key", &"<redacted>")
+                .field("prefix", &self.prefix)
+                .field("user_id", &self.user_id)
+                .finish()
         }
     }
     crate::open_enum! {

@@ -43,6 +43,11 @@ async fn create_sends_one_item_per_user_and_decodes_the_keys() {
     assert_eq!(body.created[0].user_id, "user-1");
     assert_eq!(body.created[0].key, "app_live_Zq81kP0sW3");
     assert_eq!(body.created[0].prefix, "app_live_Zq8");
+    // The new key is a secret: `format: password` in the document gives it a redacting Debug.
+    let logged = format!("{body:?}");
+    assert!(!logged.contains("app_live_Zq81kP0sW3"), "{logged}");
+    assert!(logged.contains(r#"key: "<redacted>""#), "{logged}");
+    assert!(logged.contains(r#"prefix: "app_live_Zq8""#), "{logged}");
     assert_eq!(body.issues[0].user_id.as_deref(), Some("ghost"));
     assert_eq!(body.issues[0].severity, AdminIssueSeverity::Error);
     insta::assert_snapshot!(h.single_request().await);

@@ -40,6 +40,85 @@ fn string_enums(doc: &Value) -> Vec<(String, Option<String>, Vec<String>)> {
     out
 }
 
+/// Properties marked `format: password` (OpenAPI's hint that a value is secret), by schema:
+/// (schema name, property names).
+fn secret_fields(doc: &Value) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    if let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object) {
+        for (name, s) in schemas {
+            let secrets: Vec<String> = s
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(_, p)| p.get("format").and_then(Value::as_str) == Some("password"))
+                .map(|(prop, _)| prop.clone())
+                .collect();
+            if !secrets.is_empty() {
+                out.push((name.clone(), secrets));
+            }
+        }
+    }
+    out
+}
+
+/// The wire name of a generated field: its `#[serde(rename = "..")]`, else its identifier.
+fn wire_name(field: &syn::Field) -> String {
+    let mut name = field.ident.as_ref().map(|i| i.to_string()).unwrap_or_default();
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                name = meta.value()?.parse::<syn::LitStr>()?.value();
+            } else if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<syn::Expr>()?;
+            }
+            Ok(())
+        });
+    }
+    name
+}
+
+/// Replaces the derived `Debug` of a struct that holds secrets with one that prints
+/// `"<redacted>"` in their place, so logging a response never logs a key.
+fn redact_debug(s: &mut syn::ItemStruct, secrets: &[String]) -> Result<syn::Item> {
+    let syn::Fields::Named(named) = &s.fields else {
+        return Err(anyhow!("{} holds secrets but has no named fields", s.ident));
+    };
+    for secret in secrets {
+        if !named.named.iter().any(|f| wire_name(f) == *secret) {
+            return Err(anyhow!("{} has no field `{secret}`", s.ident));
+        }
+    }
+    let mut removed = false;
+    for attr in s.attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+        let paths = attr.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)?;
+        let kept: Vec<&syn::Path> = paths.iter().filter(|p| !p.is_ident("Debug")).collect();
+        removed |= kept.len() < paths.len();
+        *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+    }
+    if !removed {
+        return Err(anyhow!("{} does not derive Debug", s.ident));
+    }
+    let ident = &s.ident;
+    let name = ident.to_string();
+    let fields = named.named.iter().map(|f| {
+        let fi = f.ident.as_ref().expect("named field");
+        let label = fi.to_string();
+        if secrets.contains(&wire_name(f)) {
+            quote! { .field(#label, &"<redacted>") }
+        } else {
+            quote! { .field(#label, &self.#fi) }
+        }
+    });
+    Ok(syn::parse_quote! {
+        impl ::std::fmt::Debug for #ident {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(#name) #(#fields)* .finish()
+            }
+        }
+    })
+}
+
 fn variant_name(value: &str) -> String {
     let mut out = String::new();
     for part in value
@@ -66,6 +145,7 @@ pub fn generate(api: &Api, normalized: &Value) -> Result<String> {
     let spec: openapiv3::OpenAPI =
         serde_json::from_value(normalized.clone()).context("normalized document is not OpenAPI 3.0")?;
     let enums = string_enums(normalized);
+    let secrets = secret_fields(normalized);
 
     let mut settings = GenerationSettings::default();
     settings
@@ -109,13 +189,23 @@ pub fn generate(api: &Api, normalized: &Value) -> Result<String> {
         if let syn::Item::Mod(m) = item {
             if m.ident == "types" {
                 let content = &mut m.content.as_mut().context("types module has a body")?.1;
+                let mut debug_impls = Vec::new();
                 for it in content.iter_mut() {
                     match it {
-                        syn::Item::Struct(s) => s.attrs.push(syn::parse_quote!(#[non_exhaustive])),
+                        syn::Item::Struct(s) => {
+                            s.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+                            if let Some((_, fields)) = secrets.iter().find(|(name, _)| s.ident == name) {
+                                debug_impls.push(redact_debug(s, fields)?);
+                            }
+                        }
                         syn::Item::Enum(e) => e.attrs.push(syn::parse_quote!(#[non_exhaustive])),
                         _ => {}
                     }
                 }
+                if debug_impls.len() != secrets.len() {
+                    return Err(anyhow!("not every schema with a secret became a struct: {secrets:?}"));
+                }
+                content.extend(debug_impls);
                 content.extend(enum_items.iter().cloned());
             }
         }

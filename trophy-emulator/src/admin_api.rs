@@ -6,7 +6,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use trophy_generated::admin::types as ta;
 
 use crate::http::{parse_body, reply, AdminCtx, ApiError, ApiResult, AppKey, Params, SharedState, TenantRec};
@@ -18,7 +18,11 @@ use crate::render;
 
 /// Routes of the Admin API.
 pub(crate) fn routes() -> Router<SharedState> {
-    Router::new()
+    let router = Router::new();
+    let router = system_items::<Boost>(router, "boosts");
+    let router = system_items::<Level>(router, "levels");
+    let router = system_items::<Trigger>(router, "triggers");
+    router
         .route(
             "/attributes",
             get(attributes_list)
@@ -44,30 +48,6 @@ pub(crate) fn routes() -> Router<SharedState> {
                 .delete(systems_delete),
         )
         .route("/points/{id}", get(systems_get))
-        .route(
-            "/points/{id}/boosts",
-            get(boosts_list)
-                .post(boosts_create)
-                .patch(boosts_update)
-                .delete(boosts_delete),
-        )
-        .route("/points/{id}/boosts/{item}", get(boosts_get))
-        .route(
-            "/points/{id}/levels",
-            get(levels_list)
-                .post(levels_create)
-                .patch(levels_update)
-                .delete(levels_delete),
-        )
-        .route("/points/{id}/levels/{item}", get(levels_get))
-        .route(
-            "/points/{id}/triggers",
-            get(triggers_list)
-                .post(triggers_create)
-                .patch(triggers_update)
-                .delete(triggers_delete),
-        )
-        .route("/points/{id}/triggers/{item}", get(triggers_get))
         .route(
             "/leaderboards",
             get(leaderboards_list)
@@ -96,17 +76,6 @@ fn issue(index: usize, message: impl Into<String>) -> Value {
     json!({"index": index, "severity": "error", "message": message.into()})
 }
 
-fn issue_id(index: Option<usize>, id: &str, message: impl Into<String>) -> Value {
-    let mut o = Map::new();
-    o.insert("id".into(), json!(id));
-    if let Some(i) = index {
-        o.insert("index".into(), json!(i));
-    }
-    o.insert("severity".into(), json!("error"));
-    o.insert("message".into(), json!(message.into()));
-    Value::Object(o)
-}
-
 /// The items of a bulk request body, checked for count.
 fn items(raw: &Value, max: usize) -> Result<Vec<Value>, ApiError> {
     let items = raw.as_array().cloned().unwrap_or_default();
@@ -121,6 +90,25 @@ fn items(raw: &Value, max: usize) -> Result<Vec<Value>, ApiError> {
 /// 201 when something was created, else 200.
 fn created_reply(any: bool, body: Value) -> Response {
     reply(if any { 201 } else { 200 }, body)
+}
+
+/// A bulk create: `build` checks each item against the state; `add` stores a good one and returns
+/// its JSON; a bad one becomes an issue. `{created, issues}`, 201 when anything was created.
+fn bulk_create<S: ?Sized, T>(
+    st: &mut S,
+    items: &[Value],
+    build: impl Fn(&S, &Value) -> Result<T, String>,
+    add: impl Fn(&mut S, T) -> Value,
+) -> Response {
+    let mut created = Vec::new();
+    let mut issues = Vec::new();
+    for (i, v) in items.iter().enumerate() {
+        match build(st, v) {
+            Ok(item) => created.push(add(st, item)),
+            Err(m) => issues.push(issue(i, m)),
+        }
+    }
+    created_reply(!created.is_empty(), json!({"created": created, "issues": issues}))
 }
 
 fn page<T: Clone>(list: &[T], params: &Params) -> Result<Vec<T>, ApiError> {
@@ -147,7 +135,9 @@ fn delete_where<T>(list: &mut Vec<T>, ids: &[String], id_of: impl Fn(&T) -> &str
                 list.remove(pos);
                 deleted.push(json!({"id": id}));
             }
-            None => issues.push(issue_id(Some(i), id, format!("{what} not found"))),
+            None => {
+                issues.push(json!({"id": id, "index": i, "severity": "error", "message": format!("{what} not found")}))
+            }
         }
     }
     json!({"deleted": deleted, "issues": issues})
@@ -155,6 +145,33 @@ fn delete_where<T>(list: &mut Vec<T>, ids: &[String], id_of: impl Fn(&T) -> &str
 
 fn str_field<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(Value::as_str)
+}
+
+/// A bulk update: each item names an existing one by `id` (`position` finds it), else it gets the
+/// issue "<what> not found"; `apply` checks and stores the update and returns the item's new JSON,
+/// or the message of an issue (under `id_field`). `{updated, issues}`, 200.
+fn bulk_update<S: ?Sized>(
+    st: &mut S,
+    items: &[Value],
+    what: &str,
+    id_field: &str,
+    position: impl Fn(&S, &str) -> Option<usize>,
+    apply: impl Fn(&mut S, usize, &Value) -> Result<Value, String>,
+) -> Response {
+    let mut updated = Vec::new();
+    let mut issues = Vec::new();
+    for (i, v) in items.iter().enumerate() {
+        let id = str_field(v, "id").unwrap_or_default();
+        let result = match position(st, id) {
+            Some(pos) => apply(st, pos, v),
+            None => Err(format!("{what} not found")),
+        };
+        match result {
+            Ok(json) => updated.push(json),
+            Err(message) => issues.push(json!({(id_field): id, "index": i, "severity": "error", "message": message})),
+        }
+    }
+    reply(200, json!({"updated": updated, "issues": issues}))
 }
 
 /// Copies the fields of `patch` over `base`; null values remove the field.
@@ -465,10 +482,10 @@ async fn attributes_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, bod
     let (_t, raw) = parse_body::<ta::CreateAttributesRequest>(&body)?;
     let items = items(&raw, 100)?;
     Ok(sh.with(&ctx.tenant, |st, _| {
-        let mut created = Vec::new();
-        let mut issues = Vec::new();
-        for (i, v) in items.iter().enumerate() {
-            let built = (|| {
+        bulk_create(
+            st,
+            &items,
+            |st, v| {
                 let name = check_name(v)?;
                 let key = check_key(v, |k| st.attributes.iter().any(|a| a.key == k))?;
                 let kind = str_field(v, "type").unwrap_or_default();
@@ -481,16 +498,13 @@ async fn attributes_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, bod
                     name,
                     kind: kind.to_string(),
                 })
-            })();
-            match built {
-                Ok(a) => {
-                    created.push(render::admin_attribute(&a));
-                    st.attributes.push(a);
-                }
-                Err(m) => issues.push(issue(i, m)),
-            }
-        }
-        created_reply(!created.is_empty(), json!({"created": created, "issues": issues}))
+            },
+            |st, a| {
+                let json = render::admin_attribute(&a);
+                st.attributes.push(a);
+                json
+            },
+        )
     }))
 }
 
@@ -498,26 +512,20 @@ async fn attributes_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, bod
     let (_t, raw) = parse_body::<ta::UpdateAttributesRequest>(&body)?;
     let items = items(&raw, 100)?;
     Ok(sh.with(&ctx.tenant, |st, _| {
-        let mut updated = Vec::new();
-        let mut issues = Vec::new();
-        for (i, v) in items.iter().enumerate() {
-            let id = str_field(v, "id").unwrap_or_default();
-            let Some(a) = st.attributes.iter_mut().find(|a| a.id == id) else {
-                issues.push(issue_id(Some(i), id, "attribute not found"));
-                continue;
-            };
-            if v.get("name").is_some() {
-                match check_name(v) {
-                    Ok(n) => a.name = n,
-                    Err(m) => {
-                        issues.push(issue_id(Some(i), id, m));
-                        continue;
-                    }
+        bulk_update(
+            st,
+            &items,
+            "attribute",
+            "id",
+            |st, id| st.attributes.iter().position(|a| a.id == id),
+            |st, pos, v| {
+                let a = &mut st.attributes[pos];
+                if v.get("name").is_some() {
+                    a.name = check_name(v)?;
                 }
-            }
-            updated.push(render::admin_attribute(a));
-        }
-        reply(200, json!({"updated": updated, "issues": issues}))
+                Ok(render::admin_attribute(a))
+            },
+        )
     }))
 }
 
@@ -563,29 +571,26 @@ async fn metrics_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: 
     let (_t, raw) = parse_body::<ta::CreateMetricsRequest>(&body)?;
     let items = items(&raw, 100)?;
     Ok(sh.with(&ctx.tenant, |st, _| {
-        let mut created = Vec::new();
-        let mut issues = Vec::new();
-        for (i, v) in items.iter().enumerate() {
-            let built = (|| {
+        bulk_create(
+            st,
+            &items,
+            |st, v| {
                 let name = check_name(v)?;
                 let key = check_key(v, |k| st.metrics.iter().any(|m| m.key == k))?;
-                Ok::<_, String>(Metric {
+                Ok(Metric {
                     id: new_id(),
                     key,
                     name,
                     unit_type: unit_type(v)?.unwrap_or_else(|| "number".into()),
                     units: str_field(v, "units").unwrap_or_default().to_string(),
                 })
-            })();
-            match built {
-                Ok(m) => {
-                    created.push(render::admin_metric(&m));
-                    st.metrics.push(m);
-                }
-                Err(m) => issues.push(issue(i, m)),
-            }
-        }
-        created_reply(!created.is_empty(), json!({"created": created, "issues": issues}))
+            },
+            |st, m| {
+                let json = render::admin_metric(&m);
+                st.metrics.push(m);
+                json
+            },
+        )
     }))
 }
 
@@ -593,39 +598,29 @@ async fn metrics_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: 
     let (_t, raw) = parse_body::<ta::UpdateMetricsRequest>(&body)?;
     let items = items(&raw, 100)?;
     Ok(sh.with(&ctx.tenant, |st, _| {
-        let mut updated = Vec::new();
-        let mut issues = Vec::new();
-        for (i, v) in items.iter().enumerate() {
-            let id = str_field(v, "id").unwrap_or_default();
-            let Some(m) = st.metrics.iter_mut().find(|m| m.id == id) else {
-                issues.push(issue_id(Some(i), id, "metric not found"));
-                continue;
-            };
-            let checked = (|| {
-                let name = if v.get("name").is_some() {
-                    Some(check_name(v)?)
-                } else {
-                    None
-                };
-                Ok::<_, String>((name, unit_type(v)?))
-            })();
-            match checked {
-                Ok((name, ut)) => {
-                    if let Some(n) = name {
-                        m.name = n;
-                    }
-                    if let Some(u) = ut {
-                        m.unit_type = u;
-                    }
-                    if let Some(u) = str_field(v, "units") {
-                        m.units = u.to_string();
-                    }
-                    updated.push(render::admin_metric(m));
+        bulk_update(
+            st,
+            &items,
+            "metric",
+            "id",
+            |st, id| st.metrics.iter().position(|m| m.id == id),
+            |st, pos, v| {
+                // Check everything before changing anything.
+                let name = v.get("name").map(|_| check_name(v)).transpose()?;
+                let unit = unit_type(v)?;
+                let m = &mut st.metrics[pos];
+                if let Some(n) = name {
+                    m.name = n;
                 }
-                Err(msg) => issues.push(issue_id(Some(i), id, msg)),
-            }
-        }
-        reply(200, json!({"updated": updated, "issues": issues}))
+                if let Some(u) = unit {
+                    m.unit_type = u;
+                }
+                if let Some(u) = str_field(v, "units") {
+                    m.units = u.to_string();
+                }
+                Ok(render::admin_metric(m))
+            },
+        )
     }))
 }
 
@@ -691,20 +686,14 @@ async fn metrics_batch_events(AxState(sh): AxState<SharedState>, ctx: AdminCtx, 
 // ----- points systems ---------------------------------------------------------------------------
 
 fn created_system(ps: &PointsSystem, today: NaiveDate) -> Value {
+    fn rendered<T: SystemItem>(ps: &PointsSystem, today: NaiveDate) -> Value {
+        Value::Array(T::items(ps).iter().map(|x| x.render(today)).collect())
+    }
     let mut j = render::admin_system(ps);
     if let Some(o) = j.as_object_mut() {
-        o.insert(
-            "levels".into(),
-            Value::Array(ps.levels.iter().map(render::admin_level).collect()),
-        );
-        o.insert(
-            "boosts".into(),
-            Value::Array(ps.boosts.iter().map(|b| render::admin_boost(b, today)).collect()),
-        );
-        o.insert(
-            "triggers".into(),
-            Value::Array(ps.triggers.iter().map(render::admin_trigger).collect()),
-        );
+        o.insert("levels".into(), rendered::<Level>(ps, today));
+        o.insert("boosts".into(), rendered::<Boost>(ps, today));
+        o.insert("triggers".into(), rendered::<Trigger>(ps, today));
     }
     j
 }
@@ -730,11 +719,10 @@ async fn systems_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: 
     let (_t, raw) = parse_body::<ta::CreatePointsSystemsRequest>(&body)?;
     let items = items(&raw, 100)?;
     Ok(sh.with(&ctx.tenant, |st, now| {
-        let today = now.date_naive();
-        let mut created = Vec::new();
-        let mut issues = Vec::new();
-        for (i, v) in items.iter().enumerate() {
-            let built = (|| {
+        bulk_create(
+            st,
+            &items,
+            |st, v| {
                 let name = check_name(v)?;
                 let key = check_key(v, |k| st.systems.iter().any(|s| s.key == k))?;
                 let mut ps = PointsSystem {
@@ -761,17 +749,14 @@ async fn systems_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: 
                     ps.triggers
                         .push(build_trigger(st, t, None, now).map_err(|m| format!("triggers[{j}]: {m}"))?);
                 }
-                Ok::<_, String>(ps)
-            })();
-            match built {
-                Ok(ps) => {
-                    created.push(created_system(&ps, today));
-                    st.systems.push(ps);
-                }
-                Err(m) => issues.push(issue(i, m)),
-            }
-        }
-        created_reply(!created.is_empty(), json!({"created": created, "issues": issues}))
+                Ok(ps)
+            },
+            |st, ps| {
+                let json = created_system(&ps, now.date_naive());
+                st.systems.push(ps);
+                json
+            },
+        )
     }))
 }
 
@@ -779,49 +764,34 @@ async fn systems_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: 
     let (_t, raw) = parse_body::<ta::UpdatePointsSystemsRequest>(&body)?;
     let items = items(&raw, 100)?;
     Ok(sh.with(&ctx.tenant, |st, _| {
-        let mut updated = Vec::new();
-        let mut issues = Vec::new();
-        for (i, v) in items.iter().enumerate() {
-            let id = str_field(v, "id").unwrap_or_default();
-            let Some(ps) = st.systems.iter_mut().find(|s| s.id == id) else {
-                issues.push(issue_id(Some(i), id, "points system not found"));
-                continue;
-            };
-            let checked = (|| {
-                let name = if v.get("name").is_some() {
-                    Some(check_name(v)?)
-                } else {
-                    None
-                };
-                let mp = if v.get("maxPoints").is_some() {
-                    Some(max_points(v)?)
-                } else {
-                    None
-                };
-                Ok::<_, String>((name, mp))
-            })();
-            match checked {
-                Ok((name, mp)) => {
-                    if let Some(n) = name {
-                        ps.name = n;
-                    }
-                    if let Some(mp) = mp {
-                        ps.max_points = mp;
-                    }
-                    if let Some(d) = str_field(v, "description") {
-                        ps.description = d.to_string();
-                    }
-                    match v.get("badge") {
-                        None => {}
-                        Some(Value::Null) => ps.badge = None,
-                        Some(b) => ps.badge = str_field(b, "url").map(str::to_string),
-                    }
-                    updated.push(render::admin_system(ps));
+        bulk_update(
+            st,
+            &items,
+            "points system",
+            "id",
+            |st, id| st.systems.iter().position(|s| s.id == id),
+            |st, pos, v| {
+                // Check everything before changing anything.
+                let name = v.get("name").map(|_| check_name(v)).transpose()?;
+                let mp = v.get("maxPoints").map(|_| max_points(v)).transpose()?;
+                let ps = &mut st.systems[pos];
+                if let Some(n) = name {
+                    ps.name = n;
                 }
-                Err(m) => issues.push(issue_id(Some(i), id, m)),
-            }
-        }
-        reply(200, json!({"updated": updated, "issues": issues}))
+                if let Some(mp) = mp {
+                    ps.max_points = mp;
+                }
+                if let Some(d) = str_field(v, "description") {
+                    ps.description = d.to_string();
+                }
+                match v.get("badge") {
+                    None => {}
+                    Some(Value::Null) => ps.badge = None,
+                    Some(b) => ps.badge = str_field(b, "url").map(str::to_string),
+                }
+                Ok(render::admin_system(ps))
+            },
+        )
     }))
 }
 
@@ -843,9 +813,115 @@ async fn systems_get(AxState(sh): AxState<SharedState>, ctx: AdminCtx, Path(id):
     })
 }
 
-// ----- boosts -----------------------------------------------------------------------------------
+// ----- boosts, levels and triggers of a points system ------------------------------------------
 
-async fn boosts_list(
+/// What differs between the three collections inside a points system; their five handlers each
+/// are written once below.
+trait SystemItem: Clone + Send + 'static {
+    /// The singular name used in messages ("boost").
+    const WHAT: &'static str;
+    /// The field of an `AdminIssue` that names the item (`boostId` for boosts, else `id`).
+    const ISSUE_ID: &'static str;
+    /// Fields an update may not change; dropped from the patch.
+    const FROZEN: &'static [&'static str];
+    /// Request bodies, decoded to reject malformed ones with the generated types.
+    type Create: serde::de::DeserializeOwned;
+    type Patch: serde::de::DeserializeOwned;
+
+    fn items(system: &PointsSystem) -> &Vec<Self>;
+    fn items_mut(system: &mut PointsSystem) -> &mut Vec<Self>;
+    fn id(&self) -> &str;
+    fn render(&self, today: NaiveDate) -> Value;
+    /// Builds an item of system `si` from JSON; `old` is the item being updated.
+    fn build(st: &State, si: usize, v: &Value, old: Option<&Self>, now: DateTime<Utc>) -> Result<Self, String>;
+}
+
+impl SystemItem for Boost {
+    const WHAT: &'static str = "boost";
+    const ISSUE_ID: &'static str = "boostId";
+    const FROZEN: &'static [&'static str] = &[];
+    type Create = ta::CreatePointsBoostsRequest;
+    type Patch = ta::PatchPointsBoostsRequest;
+
+    fn items(system: &PointsSystem) -> &Vec<Self> {
+        &system.boosts
+    }
+    fn items_mut(system: &mut PointsSystem) -> &mut Vec<Self> {
+        &mut system.boosts
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn render(&self, today: NaiveDate) -> Value {
+        render::admin_boost(self, today)
+    }
+    fn build(st: &State, _si: usize, v: &Value, old: Option<&Self>, _now: DateTime<Utc>) -> Result<Self, String> {
+        build_boost(st, v, old.map(|b| b.id.as_str()))
+    }
+}
+
+impl SystemItem for Level {
+    const WHAT: &'static str = "level";
+    const ISSUE_ID: &'static str = "id";
+    const FROZEN: &'static [&'static str] = &["key"];
+    type Create = ta::CreatePointsLevelsRequest;
+    type Patch = ta::PatchPointsLevelsRequest;
+
+    fn items(system: &PointsSystem) -> &Vec<Self> {
+        &system.levels
+    }
+    fn items_mut(system: &mut PointsSystem) -> &mut Vec<Self> {
+        &mut system.levels
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn render(&self, _today: NaiveDate) -> Value {
+        render::admin_level(self)
+    }
+    fn build(st: &State, si: usize, v: &Value, old: Option<&Self>, _now: DateTime<Utc>) -> Result<Self, String> {
+        build_level(v, &st.systems[si].levels, old.map(|l| l.id.as_str()))
+    }
+}
+
+impl SystemItem for Trigger {
+    const WHAT: &'static str = "trigger";
+    const ISSUE_ID: &'static str = "id";
+    const FROZEN: &'static [&'static str] = &[];
+    type Create = ta::CreatePointsTriggersRequest;
+    type Patch = ta::PatchPointsTriggersRequest;
+
+    fn items(system: &PointsSystem) -> &Vec<Self> {
+        &system.triggers
+    }
+    fn items_mut(system: &mut PointsSystem) -> &mut Vec<Self> {
+        &mut system.triggers
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn render(&self, _today: NaiveDate) -> Value {
+        render::admin_trigger(self)
+    }
+    fn build(st: &State, _si: usize, v: &Value, old: Option<&Self>, now: DateTime<Utc>) -> Result<Self, String> {
+        build_trigger(st, v, old, now)
+    }
+}
+
+/// `/points/{id}/<items>` and `/points/{id}/<items>/{item}` for one collection.
+fn system_items<T: SystemItem>(router: Router<SharedState>, path: &str) -> Router<SharedState> {
+    router
+        .route(
+            &format!("/points/{{id}}/{path}"),
+            get(items_list::<T>)
+                .post(items_create::<T>)
+                .patch(items_update::<T>)
+                .delete(items_delete::<T>),
+        )
+        .route(&format!("/points/{{id}}/{path}/{{item}}"), get(items_get::<T>))
+}
+
+async fn items_list<T: SystemItem>(
     AxState(sh): AxState<SharedState>,
     ctx: AdminCtx,
     Path(id): Path<String>,
@@ -854,75 +930,72 @@ async fn boosts_list(
     let params = Params::parse(q.as_deref());
     sh.with(&ctx.tenant, |st, now| {
         let si = system_index(st, &id)?;
-        let list: Vec<Value> = page(&st.systems[si].boosts, &params)?
+        let list: Vec<Value> = page(T::items(&st.systems[si]), &params)?
             .iter()
-            .map(|b| render::admin_boost(b, now.date_naive()))
+            .map(|item| item.render(now.date_naive()))
             .collect();
         Ok(reply(200, Value::Array(list)))
     })
 }
 
-async fn boosts_create(
+async fn items_create<T: SystemItem>(
     AxState(sh): AxState<SharedState>,
     ctx: AdminCtx,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::CreatePointsBoostsRequest>(&body)?;
+    let (_t, raw) = parse_body::<T::Create>(&body)?;
     let items = items(&raw, 100)?;
     sh.with(&ctx.tenant, |st, now| {
         let si = system_index(st, &id)?;
-        let mut created = Vec::new();
-        let mut issues = Vec::new();
-        for (i, v) in items.iter().enumerate() {
-            match build_boost(st, v, None) {
-                Ok(b) => {
-                    created.push(render::admin_boost(&b, now.date_naive()));
-                    st.systems[si].boosts.push(b);
-                }
-                Err(m) => issues.push(issue(i, m)),
-            }
-        }
-        Ok(created_reply(
-            !created.is_empty(),
-            json!({"created": created, "issues": issues}),
+        Ok(bulk_create(
+            st,
+            &items,
+            |st, v| T::build(st, si, v, None, now),
+            |st, item| {
+                let json = item.render(now.date_naive());
+                T::items_mut(&mut st.systems[si]).push(item);
+                json
+            },
         ))
     })
 }
 
-async fn boosts_update(
+async fn items_update<T: SystemItem>(
     AxState(sh): AxState<SharedState>,
     ctx: AdminCtx,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::PatchPointsBoostsRequest>(&body)?;
+    let (_t, raw) = parse_body::<T::Patch>(&body)?;
     let items = items(&raw, 100)?;
     sh.with(&ctx.tenant, |st, now| {
-        let today = now.date_naive();
         let si = system_index(st, &id)?;
-        let mut updated = Vec::new();
-        let mut issues = Vec::new();
-        for (i, v) in items.iter().enumerate() {
-            let bid = str_field(v, "id").unwrap_or_default();
-            let Some(pos) = st.systems[si].boosts.iter().position(|b| b.id == bid) else {
-                issues.push(json!({"boostId": bid, "index": i, "severity": "error", "message": "boost not found"}));
-                continue;
-            };
-            let merged = overlay(render::admin_boost(&st.systems[si].boosts[pos], today), v);
-            match build_boost(st, &merged, Some(bid)) {
-                Ok(b) => {
-                    updated.push(render::admin_boost(&b, today));
-                    st.systems[si].boosts[pos] = b;
+        Ok(bulk_update(
+            st,
+            &items,
+            T::WHAT,
+            T::ISSUE_ID,
+            |st, item_id| T::items(&st.systems[si]).iter().position(|x| x.id() == item_id),
+            |st, pos, v| {
+                let mut patch = v.clone();
+                if let Some(o) = patch.as_object_mut() {
+                    T::FROZEN.iter().for_each(|k| {
+                        o.remove(*k);
+                    });
                 }
-                Err(m) => issues.push(json!({"boostId": bid, "index": i, "severity": "error", "message": m})),
-            }
-        }
-        Ok(reply(200, json!({"updated": updated, "issues": issues})))
+                let old = T::items(&st.systems[si])[pos].clone();
+                let merged = overlay(old.render(now.date_naive()), &patch);
+                let item = T::build(st, si, &merged, Some(&old), now)?;
+                let json = item.render(now.date_naive());
+                T::items_mut(&mut st.systems[si])[pos] = item;
+                Ok(json)
+            },
+        ))
     })
 }
 
-async fn boosts_delete(
+async fn items_delete<T: SystemItem>(
     AxState(sh): AxState<SharedState>,
     ctx: AdminCtx,
     Path(id): Path<String>,
@@ -933,250 +1006,23 @@ async fn boosts_delete(
         let si = system_index(st, &id)?;
         Ok(reply(
             200,
-            delete_where(&mut st.systems[si].boosts, &ids, |b| b.id.as_str(), "boost"),
+            delete_where(T::items_mut(&mut st.systems[si]), &ids, T::id, T::WHAT),
         ))
     })
 }
 
-async fn boosts_get(
+async fn items_get<T: SystemItem>(
     AxState(sh): AxState<SharedState>,
     ctx: AdminCtx,
     Path((id, item)): Path<(String, String)>,
 ) -> ApiResult {
     sh.with(&ctx.tenant, |st, now| {
         let si = system_index(st, &id)?;
-        st.systems[si]
-            .boosts
+        T::items(&st.systems[si])
             .iter()
-            .find(|b| b.id == item)
-            .map(|b| reply(200, render::admin_boost(b, now.date_naive())))
-            .ok_or_else(|| ApiError::not_found(format!("boost {item} not found")))
-    })
-}
-
-// ----- levels -----------------------------------------------------------------------------------
-
-async fn levels_list(
-    AxState(sh): AxState<SharedState>,
-    ctx: AdminCtx,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let params = Params::parse(q.as_deref());
-    sh.with(&ctx.tenant, |st, _| {
-        let si = system_index(st, &id)?;
-        let list: Vec<Value> = page(&st.systems[si].levels, &params)?
-            .iter()
-            .map(render::admin_level)
-            .collect();
-        Ok(reply(200, Value::Array(list)))
-    })
-}
-
-async fn levels_create(
-    AxState(sh): AxState<SharedState>,
-    ctx: AdminCtx,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::CreatePointsLevelsRequest>(&body)?;
-    let items = items(&raw, 100)?;
-    sh.with(&ctx.tenant, |st, _| {
-        let si = system_index(st, &id)?;
-        let mut created = Vec::new();
-        let mut issues = Vec::new();
-        for (i, v) in items.iter().enumerate() {
-            match build_level(v, &st.systems[si].levels, None) {
-                Ok(l) => {
-                    created.push(render::admin_level(&l));
-                    st.systems[si].levels.push(l);
-                }
-                Err(m) => issues.push(issue(i, m)),
-            }
-        }
-        Ok(created_reply(
-            !created.is_empty(),
-            json!({"created": created, "issues": issues}),
-        ))
-    })
-}
-
-async fn levels_update(
-    AxState(sh): AxState<SharedState>,
-    ctx: AdminCtx,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::PatchPointsLevelsRequest>(&body)?;
-    let items = items(&raw, 100)?;
-    sh.with(&ctx.tenant, |st, _| {
-        let si = system_index(st, &id)?;
-        let mut updated = Vec::new();
-        let mut issues = Vec::new();
-        for (i, v) in items.iter().enumerate() {
-            let lid = str_field(v, "id").unwrap_or_default();
-            let levels = &st.systems[si].levels;
-            let Some(pos) = levels.iter().position(|l| l.id == lid) else {
-                issues.push(issue_id(Some(i), lid, "level not found"));
-                continue;
-            };
-            let mut patch = v.clone();
-            if let Some(o) = patch.as_object_mut() {
-                o.remove("key");
-            }
-            let merged = overlay(render::admin_level(&levels[pos]), &patch);
-            match build_level(&merged, levels, Some(lid)) {
-                Ok(l) => {
-                    updated.push(render::admin_level(&l));
-                    st.systems[si].levels[pos] = l;
-                }
-                Err(m) => issues.push(issue_id(Some(i), lid, m)),
-            }
-        }
-        Ok(reply(200, json!({"updated": updated, "issues": issues})))
-    })
-}
-
-async fn levels_delete(
-    AxState(sh): AxState<SharedState>,
-    ctx: AdminCtx,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let ids = delete_ids(&Params::parse(q.as_deref()))?;
-    sh.with(&ctx.tenant, |st, _| {
-        let si = system_index(st, &id)?;
-        Ok(reply(
-            200,
-            delete_where(&mut st.systems[si].levels, &ids, |l| l.id.as_str(), "level"),
-        ))
-    })
-}
-
-async fn levels_get(
-    AxState(sh): AxState<SharedState>,
-    ctx: AdminCtx,
-    Path((id, item)): Path<(String, String)>,
-) -> ApiResult {
-    sh.with(&ctx.tenant, |st, _| {
-        let si = system_index(st, &id)?;
-        st.systems[si]
-            .levels
-            .iter()
-            .find(|l| l.id == item)
-            .map(|l| reply(200, render::admin_level(l)))
-            .ok_or_else(|| ApiError::not_found(format!("level {item} not found")))
-    })
-}
-
-// ----- triggers ---------------------------------------------------------------------------------
-
-async fn triggers_list(
-    AxState(sh): AxState<SharedState>,
-    ctx: AdminCtx,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let params = Params::parse(q.as_deref());
-    sh.with(&ctx.tenant, |st, _| {
-        let si = system_index(st, &id)?;
-        let list: Vec<Value> = page(&st.systems[si].triggers, &params)?
-            .iter()
-            .map(render::admin_trigger)
-            .collect();
-        Ok(reply(200, Value::Array(list)))
-    })
-}
-
-async fn triggers_create(
-    AxState(sh): AxState<SharedState>,
-    ctx: AdminCtx,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::CreatePointsTriggersRequest>(&body)?;
-    let items = items(&raw, 100)?;
-    sh.with(&ctx.tenant, |st, now| {
-        let si = system_index(st, &id)?;
-        let mut created = Vec::new();
-        let mut issues = Vec::new();
-        for (i, v) in items.iter().enumerate() {
-            match build_trigger(st, v, None, now) {
-                Ok(t) => {
-                    created.push(render::admin_trigger(&t));
-                    st.systems[si].triggers.push(t);
-                }
-                Err(m) => issues.push(issue(i, m)),
-            }
-        }
-        Ok(created_reply(
-            !created.is_empty(),
-            json!({"created": created, "issues": issues}),
-        ))
-    })
-}
-
-async fn triggers_update(
-    AxState(sh): AxState<SharedState>,
-    ctx: AdminCtx,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::PatchPointsTriggersRequest>(&body)?;
-    let items = items(&raw, 100)?;
-    sh.with(&ctx.tenant, |st, now| {
-        let si = system_index(st, &id)?;
-        let mut updated = Vec::new();
-        let mut issues = Vec::new();
-        for (i, v) in items.iter().enumerate() {
-            let tid = str_field(v, "id").unwrap_or_default();
-            let Some(pos) = st.systems[si].triggers.iter().position(|t| t.id == tid) else {
-                issues.push(issue_id(Some(i), tid, "trigger not found"));
-                continue;
-            };
-            let old = st.systems[si].triggers[pos].clone();
-            let merged = overlay(render::admin_trigger(&old), v);
-            match build_trigger(st, &merged, Some(&old), now) {
-                Ok(t) => {
-                    updated.push(render::admin_trigger(&t));
-                    st.systems[si].triggers[pos] = t;
-                }
-                Err(m) => issues.push(issue_id(Some(i), tid, m)),
-            }
-        }
-        Ok(reply(200, json!({"updated": updated, "issues": issues})))
-    })
-}
-
-async fn triggers_delete(
-    AxState(sh): AxState<SharedState>,
-    ctx: AdminCtx,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let ids = delete_ids(&Params::parse(q.as_deref()))?;
-    sh.with(&ctx.tenant, |st, _| {
-        let si = system_index(st, &id)?;
-        Ok(reply(
-            200,
-            delete_where(&mut st.systems[si].triggers, &ids, |t| t.id.as_str(), "trigger"),
-        ))
-    })
-}
-
-async fn triggers_get(
-    AxState(sh): AxState<SharedState>,
-    ctx: AdminCtx,
-    Path((id, item)): Path<(String, String)>,
-) -> ApiResult {
-    sh.with(&ctx.tenant, |st, _| {
-        let si = system_index(st, &id)?;
-        st.systems[si]
-            .triggers
-            .iter()
-            .find(|t| t.id == item)
-            .map(|t| reply(200, render::admin_trigger(t)))
-            .ok_or_else(|| ApiError::not_found(format!("trigger {item} not found")))
+            .find(|x| x.id() == item)
+            .map(|x| reply(200, x.render(now.date_naive())))
+            .ok_or_else(|| ApiError::not_found(format!("{} {item} not found", T::WHAT)))
     })
 }
 
@@ -1197,18 +1043,16 @@ async fn leaderboards_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, b
     let (_t, raw) = parse_body::<ta::CreateLeaderboardsRequest>(&body)?;
     let items = items(&raw, 100)?;
     Ok(sh.with(&ctx.tenant, |st, now| {
-        let mut created = Vec::new();
-        let mut issues = Vec::new();
-        for (i, v) in items.iter().enumerate() {
-            match build_leaderboard(st, v, None, now.date_naive()) {
-                Ok(lb) => {
-                    created.push(render::admin_leaderboard(&lb));
-                    st.leaderboards.push(lb);
-                }
-                Err(m) => issues.push(issue(i, m)),
-            }
-        }
-        created_reply(!created.is_empty(), json!({"created": created, "issues": issues}))
+        bulk_create(
+            st,
+            &items,
+            |st, v| build_leaderboard(st, v, None, now.date_naive()),
+            |st, lb| {
+                let json = render::admin_leaderboard(&lb);
+                st.leaderboards.push(lb);
+                json
+            },
+        )
     }))
 }
 
@@ -1216,41 +1060,37 @@ async fn leaderboards_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, b
     let (_t, raw) = parse_body::<ta::UpdateLeaderboardsRequest>(&body)?;
     let items = items(&raw, 100)?;
     Ok(sh.with(&ctx.tenant, |st, now| {
-        let mut updated = Vec::new();
-        let mut issues = Vec::new();
-        for (i, v) in items.iter().enumerate() {
-            let id = str_field(v, "id").unwrap_or_default();
-            let Some(pos) = st.leaderboards.iter().position(|l| l.id == id) else {
-                issues.push(issue_id(Some(i), id, "leaderboard not found"));
-                continue;
-            };
-            let mut base = render::admin_leaderboard(&st.leaderboards[pos]);
-            // Switching what is ranked drops the previous reference.
-            if v.get("rankBy").is_some() {
-                if let Some(o) = base.as_object_mut() {
-                    o.remove("metricId");
-                    o.remove("pointsSystemId");
+        bulk_update(
+            st,
+            &items,
+            "leaderboard",
+            "id",
+            |st, id| st.leaderboards.iter().position(|l| l.id == id),
+            |st, pos, v| {
+                let mut base = render::admin_leaderboard(&st.leaderboards[pos]);
+                // Switching what is ranked drops the previous reference.
+                if v.get("rankBy").is_some() {
+                    if let Some(o) = base.as_object_mut() {
+                        o.remove("metricId");
+                        o.remove("pointsSystemId");
+                    }
                 }
-            }
-            // maxParticipants null means unlimited, so keep it explicit through the overlay.
-            let mut patch = v.clone();
-            let mp_null = matches!(v.get("maxParticipants"), Some(Value::Null));
-            if let Some(o) = patch.as_object_mut() {
-                o.remove("maxParticipants");
-            }
-            let mut merged = overlay(base, &patch);
-            if let (Some(o), Some(mp)) = (merged.as_object_mut(), v.get("maxParticipants")) {
-                o.insert("maxParticipants".into(), if mp_null { Value::Null } else { mp.clone() });
-            }
-            match build_leaderboard(st, &merged, Some(id), now.date_naive()) {
-                Ok(lb) => {
-                    updated.push(render::admin_leaderboard(&lb));
-                    st.leaderboards[pos] = lb;
+                // maxParticipants null means unlimited, so keep it explicit through the overlay.
+                let mut patch = v.clone();
+                if let Some(o) = patch.as_object_mut() {
+                    o.remove("maxParticipants");
                 }
-                Err(m) => issues.push(issue_id(Some(i), id, m)),
-            }
-        }
-        reply(200, json!({"updated": updated, "issues": issues}))
+                let mut merged = overlay(base, &patch);
+                if let (Some(o), Some(mp)) = (merged.as_object_mut(), v.get("maxParticipants")) {
+                    o.insert("maxParticipants".into(), mp.clone());
+                }
+                let id = st.leaderboards[pos].id.clone();
+                let lb = build_leaderboard(st, &merged, Some(&id), now.date_naive())?;
+                let json = render::admin_leaderboard(&lb);
+                st.leaderboards[pos] = lb;
+                Ok(json)
+            },
+        )
     }))
 }
 
@@ -1447,31 +1287,25 @@ async fn tenants_create(AxState(sh): AxState<SharedState>, _ctx: AdminCtx, body:
     let items = items(&raw, 100)?;
     let mut g = sh.lock();
     let now = g.clock.now();
-    let mut created = Vec::new();
-    let mut issues = Vec::new();
-    for (i, v) in items.iter().enumerate() {
-        let built = (|| {
-            let customer_id = check_customer_id(v, |c| g.tenants.iter().any(|t| t.customer_id == c))?;
+    Ok(bulk_create(
+        &mut g.tenants,
+        &items,
+        |tenants, v| {
+            let customer_id = check_customer_id(v, |c| tenants.iter().any(|t| t.customer_id == c))?;
             let name = check_name(v)?;
-            Ok::<_, String>(TenantRec {
+            Ok(TenantRec {
                 id: new_id(),
                 customer_id,
                 name,
                 created: now,
                 updated: now,
             })
-        })();
-        match built {
-            Ok(t) => {
-                created.push(tenant_json(&t));
-                g.tenants.push(t);
-            }
-            Err(m) => issues.push(issue(i, m)),
-        }
-    }
-    Ok(created_reply(
-        !created.is_empty(),
-        json!({"created": created, "issues": issues}),
+        },
+        |tenants, t| {
+            let json = tenant_json(&t);
+            tenants.push(t);
+            json
+        },
     ))
 }
 
@@ -1480,47 +1314,33 @@ async fn tenants_update(AxState(sh): AxState<SharedState>, _ctx: AdminCtx, body:
     let items = items(&raw, 100)?;
     let mut g = sh.lock();
     let now = g.clock.now();
-    let mut updated = Vec::new();
-    let mut issues = Vec::new();
-    for (i, v) in items.iter().enumerate() {
-        let id = str_field(v, "id").unwrap_or_default();
-        let Some(pos) = g.tenants.iter().position(|t| t.id == id) else {
-            issues.push(issue_id(Some(i), id, "tenant not found"));
-            continue;
-        };
-        let checked = (|| {
-            let cid = if v.get("customerId").is_some() {
-                Some(check_customer_id(v, |c| {
-                    g.tenants.iter().any(|t| t.customer_id == c && t.id != id)
-                })?)
-            } else {
-                None
-            };
-            let name = if v.get("name").is_some() {
-                Some(check_name(v)?)
-            } else {
-                None
-            };
-            Ok::<_, String>((cid, name))
-        })();
-        match checked {
-            Ok((cid, name)) => {
-                if let Some(c) = cid {
-                    let old = std::mem::replace(&mut g.tenants[pos].customer_id, c.clone());
-                    if let Some(state) = g.states.remove(&old) {
-                        g.states.insert(c, state);
-                    }
+    Ok(bulk_update(
+        &mut *g,
+        &items,
+        "tenant",
+        "id",
+        |g, id| g.tenants.iter().position(|t| t.id == id),
+        |g, pos, v| {
+            // Check everything before changing anything.
+            let id = g.tenants[pos].id.clone();
+            let cid = v
+                .get("customerId")
+                .map(|_| check_customer_id(v, |c| g.tenants.iter().any(|t| t.customer_id == c && t.id != id)))
+                .transpose()?;
+            let name = v.get("name").map(|_| check_name(v)).transpose()?;
+            if let Some(c) = cid {
+                let old = std::mem::replace(&mut g.tenants[pos].customer_id, c.clone());
+                if let Some(state) = g.states.remove(&old) {
+                    g.states.insert(c, state);
                 }
-                if let Some(n) = name {
-                    g.tenants[pos].name = n;
-                }
-                g.tenants[pos].updated = now;
-                updated.push(tenant_json(&g.tenants[pos]));
             }
-            Err(m) => issues.push(issue_id(Some(i), id, m)),
-        }
-    }
-    Ok(reply(200, json!({"updated": updated, "issues": issues})))
+            if let Some(n) = name {
+                g.tenants[pos].name = n;
+            }
+            g.tenants[pos].updated = now;
+            Ok(tenant_json(&g.tenants[pos]))
+        },
+    ))
 }
 
 async fn tenants_delete(AxState(sh): AxState<SharedState>, _ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {

@@ -775,3 +775,116 @@ async fn the_binary_prints_both_base_urls_and_serves() {
     child.kill().expect("kill");
     let _ = child.wait();
 }
+
+#[tokio::test]
+async fn bulk_updates_report_unknown_ids_and_leave_a_rejected_item_as_it_was() {
+    let api = Api::start().await;
+    let metric_id = api.metric("pages").await;
+    let ghost = "00000000-0000-4000-8000-000000000000";
+
+    // An unknown id and an item whose second field is invalid: neither changes anything.
+    let u: ta::UpdateMetricsResponse = api
+        .admin(
+            Method::PATCH,
+            "/metrics",
+            Some(&json!([{"id": ghost, "name": "Ghost"}, {"id": metric_id, "name": "Leaves", "unitType": "weight"}])),
+        )
+        .await
+        .expect(200)
+        .parse();
+    assert!(u.updated.is_empty());
+    let issues: Vec<_> = u
+        .issues
+        .iter()
+        .map(|i| (i.id.as_deref(), i.index, i.message.as_str()))
+        .collect();
+    assert_eq!(issues[0], (Some(ghost), Some(0), "metric not found"));
+    assert_eq!((issues[1].0, issues[1].1), (Some(metric_id.as_str()), Some(1)));
+    assert!(issues[1].2.contains("unitType"), "{}", issues[1].2);
+    let m: ta::CreatedMetric = api
+        .admin(Method::GET, &format!("/metrics/{metric_id}"), None)
+        .await
+        .expect(200)
+        .parse();
+    assert_eq!(m.name, "pages", "the rejected item kept its name");
+
+    // The collections inside a points system: boosts name the item with `boostId`, levels keep
+    // their key, triggers report unknown ids.
+    let system = points_system(
+        &api,
+        json!({"name": "Pages", "key": "page-points",
+               "levels": [{"key": "bronze", "name": "Bronze", "points": 10}],
+               "boosts": [{"name": "Launch", "start": "2026-01-01", "multiplier": 2}]}),
+    )
+    .await;
+    let u: ta::PatchPointsBoostsResponse = api
+        .admin(
+            Method::PATCH,
+            &format!("/points/{system}/boosts"),
+            Some(&json!([{"id": ghost, "name": "Nope"}])),
+        )
+        .await
+        .expect(200)
+        .parse();
+    assert!(u.updated.is_empty());
+    assert_eq!(
+        (
+            u.issues[0].boost_id.as_deref(),
+            u.issues[0].id.as_deref(),
+            u.issues[0].message.as_str()
+        ),
+        (Some(ghost), None, "boost not found")
+    );
+    let levels: ta::ListPointsLevelsResponse = api
+        .admin(Method::GET, &format!("/points/{system}/levels"), None)
+        .await
+        .expect(200)
+        .parse();
+    let level_id = levels[0].id.to_string();
+    let u: ta::PatchPointsLevelsResponse = api
+        .admin(
+            Method::PATCH,
+            &format!("/points/{system}/levels"),
+            Some(&json!([{"id": level_id, "key": "gold", "name": "Bronze II"}])),
+        )
+        .await
+        .expect(200)
+        .parse();
+    assert!(u.issues.is_empty(), "{:?}", u.issues);
+    assert_eq!(
+        (u.updated[0].key.as_str(), u.updated[0].name.as_str()),
+        ("bronze", "Bronze II")
+    );
+    let u: ta::PatchPointsTriggersResponse = api
+        .admin(
+            Method::PATCH,
+            &format!("/points/{system}/triggers"),
+            Some(&json!([{"id": ghost, "points": 5}])),
+        )
+        .await
+        .expect(200)
+        .parse();
+    assert_eq!(
+        (
+            u.issues[0].id.as_deref(),
+            u.issues[0].index,
+            u.issues[0].message.as_str()
+        ),
+        (Some(ghost), Some(0), "trigger not found")
+    );
+
+    // Tenants live outside the per-tenant state and use the same shape.
+    let u: ta::UpdateTenantsResponse = api
+        .admin(
+            Method::PATCH,
+            "/tenants",
+            Some(&json!([{"id": ghost, "name": "Nobody"}])),
+        )
+        .await
+        .expect(200)
+        .parse();
+    assert_eq!(
+        (u.issues[0].id.as_deref(), u.issues[0].message.as_str()),
+        (Some(ghost), "tenant not found")
+    );
+}

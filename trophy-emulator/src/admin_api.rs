@@ -668,16 +668,20 @@ async fn metrics_batch_events(AxState(sh): AxState<SharedState>, ctx: AdminCtx, 
             }
         }
         for (ev, input) in typed.iter().zip(inputs.iter()) {
-            st.record_event(
-                &ev.key,
-                &ev.user.id,
-                input,
-                ev.value,
-                &ev.attributes,
-                ev.idempotency_key.as_deref(),
-                now,
-            )
-            .map_err(|(s, m)| ApiError::new(s, m))?;
+            let (body, replayed) = st
+                .record_event(
+                    &ev.key,
+                    &ev.user.id,
+                    input,
+                    ev.value,
+                    &ev.attributes,
+                    ev.idempotency_key.as_deref(),
+                    now,
+                )
+                .map_err(|(s, m)| ApiError::new(s, m))?;
+            if !replayed {
+                sh.emit(|| crate::webhooks::event_payloads(st, &ev.user.id, &body));
+            }
         }
         Ok(reply(202, json!({"accepted": typed.len()})))
     })

@@ -16,6 +16,7 @@ use crate::model::{
     fmt_date, fmt_dt, parse_date, validate_user_id, Freq, Outcome, State, User, UserInput, MAX_PERIOD_STEPS,
 };
 use crate::render;
+use crate::webhooks;
 
 /// Routes of the Application API.
 pub(crate) fn routes() -> Router<SharedState> {
@@ -118,12 +119,24 @@ async fn achievements_complete(
             .get(&user_id)
             .and_then(|u| u.achievements.get(&a.id).cloned())
             .unwrap_or_else(|| (String::new(), now));
+        let points = render::points_changes(st, &user_id, &out);
+        sh.emit(|| {
+            // This achievement and any that completing it completed in turn; none when it was
+            // already completed.
+            let completed: Vec<Value> = out
+                .completed
+                .iter()
+                .filter_map(|id| st.achievement_by_id(id))
+                .map(|c| render::user_achievement(st, c, Some(now)))
+                .collect();
+            webhooks::payloads(st, &user_id, &completed, None, &points)
+        });
         Ok(reply(
             201,
             json!({
                 "completionId": completion_id,
                 "achievement": render::user_achievement(st, &a, Some(at)),
-                "points": render::points_changes(st, &user_id, &out),
+                "points": points,
             }),
         ))
     })
@@ -168,7 +181,12 @@ async fn metrics_event(
             idem.as_deref(),
             now,
         ) {
-            Ok((body, replayed)) => Ok(reply(if replayed { 202 } else { 201 }, body)),
+            Ok((body, replayed)) => {
+                if !replayed {
+                    sh.emit(|| webhooks::event_payloads(st, &user_id, &body));
+                }
+                Ok(reply(if replayed { 202 } else { 201 }, body))
+            }
             Err((status, msg)) => Err(ApiError::new(status, msg)),
         }
     })

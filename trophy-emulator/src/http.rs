@@ -142,12 +142,23 @@ impl Inner {
 /// State shared by all handlers.
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
+    /// Webhook deliveries, when a target is configured.
+    pub(crate) webhooks: Option<crate::webhooks::Webhooks>,
 }
 
 impl Shared {
-    pub(crate) fn new(inner: Inner) -> Shared {
+    pub(crate) fn new(inner: Inner, webhooks: Option<crate::webhooks::Webhooks>) -> Shared {
         Shared {
             inner: Mutex::new(inner),
+            webhooks,
+        }
+    }
+
+    /// Queues the webhooks `payloads` computes, when a target is configured (otherwise it is not
+    /// called). Call it with the state locked, so deliveries keep the order of the requests.
+    pub(crate) fn emit(&self, payloads: impl FnOnce() -> Vec<Value>) {
+        if let Some(hooks) = &self.webhooks {
+            hooks.send(payloads());
         }
     }
 
@@ -398,6 +409,7 @@ pub(crate) fn router(shared: SharedState) -> Router {
         .route("/_emulator/clock", get(clock_get).post(clock_post))
         .route("/_emulator/faults", get(faults_get).post(faults_post))
         .route("/_emulator/reset", post(reset))
+        .route("/_emulator/webhooks", get(webhooks_get))
         .route("/", get(info))
         .fallback(fallback)
         .with_state(shared)
@@ -433,9 +445,32 @@ async fn info() -> Response {
             "name": "trophy-emulator",
             "applicationApi": "/v1",
             "adminApi": "/admin/v1",
-            "controls": ["/_emulator/clock", "/_emulator/faults", "/_emulator/reset"],
+            "controls": ["/_emulator/clock", "/_emulator/faults", "/_emulator/reset", "/_emulator/webhooks"],
         }),
     )
+}
+
+/// The deliveries so far: `{"target": url or null, "deliveries": [{type, attempts, status,
+/// delivered, body}]}`.
+async fn webhooks_get(AxState(sh): AxState<SharedState>) -> Response {
+    let deliveries: Vec<Value> = sh
+        .webhooks
+        .as_ref()
+        .map(|h| h.deliveries())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| {
+            json!({
+                "type": d.event_type,
+                "attempts": d.attempts,
+                "status": d.status,
+                "delivered": d.delivered,
+                "body": serde_json::from_str::<Value>(&d.body).unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    let target = sh.webhooks.as_ref().map(|h| h.url().to_string());
+    reply(200, json!({"target": target, "deliveries": deliveries}))
 }
 
 fn clock_body(g: &Inner) -> Value {

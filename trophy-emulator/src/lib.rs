@@ -16,6 +16,7 @@
 //!                                 [--fail-rate 0.1 --fail-status 503 --fail-seed 42]
 //!                                 [--fail-after-processing]
 //!                                 [--api-key KEY]...
+//!                                 [--webhook-url URL --webhook-secret SECRET]
 //! ```
 //!
 //! It prints `Application API: http://127.0.0.1:8787/v1`, `Admin API:
@@ -55,6 +56,7 @@
 //! | `POST /_emulator/clock` | `{"now": "2026-01-15T12:00:00Z"}` freezes the clock there, `{"advanceSeconds": 86400}` moves it, `{"system": true}` returns to the system time |
 //! | `GET`/`POST /_emulator/faults` | `{"rate": 0.1, "status": 503, "seed": 7, "failNext": 2, "afterProcessing": false}`; omitted fields are kept; the answer also counts `injected` faults |
 //! | `POST /_emulator/reset` | forgets all tenants' data, application keys and tenants (the clock and faults stay) |
+//! | `GET /_emulator/webhooks` | `{"target": url, "deliveries": [{"type", "attempts", "status", "delivered", "body"}]}` |
 //!
 //! ## Authentication
 //!
@@ -154,8 +156,9 @@
 //! ## Simplifications
 //!
 //! * All dates are UTC; a user's `tz` is stored and returned but not used for day boundaries.
-//! * `time` triggers, automatic freeze earning, webhooks and emails are not emulated
-//!   (`freezeAutoEarnInterval`/`Amount` are only reported).
+//! * `time` triggers, automatic freeze earning and emails are not emulated
+//!   (`freezeAutoEarnInterval`/`Amount` are only reported); of the webhooks, only those listed
+//!   under [Webhooks](#webhooks) are sent.
 //! * Leaderboard `startTime`/`endTime` are stored but runs are whole days; breakdown attributes
 //!   are reported but `userAttributes` on `GET /leaderboards/{key}` simply filters users by
 //!   attribute (`key:value`) instead of selecting a split ranking. `breakdownAttributeValues`
@@ -180,6 +183,28 @@
 //! chosen requests are processed first and only their answers are replaced by the fault: a lost
 //! response. A metric event retried without an idempotency key then counts twice; with one, the
 //! retry is answered `202` with `idempotentReplayed: true`.
+//!
+//! ## Webhooks
+//!
+//! With a target (`--webhook-url URL --webhook-secret SECRET`, or [`EmulatorBuilder::webhook`]),
+//! the emulator posts webhooks the way Trophy does: a JSON body with a `type` and the `user`,
+//! signed in the [`SIGNATURE_HEADER`] header (`X-Trophy-Signature`: standard base64 of the
+//! HMAC-SHA256 of the raw body with the secret), so a receiver built on
+//! `trophy::webhooks::construct_event` can be exercised offline. Sent, in this order per request:
+//!
+//! * `achievement.completed` for each achievement a metric event, a batch event or a completion
+//!   completed (chained achievements included);
+//! * `streak.started` (length 1) or `streak.extended` when a metric event extended the streak;
+//! * `points.changed` for each points system that awarded points, and `points.level_changed`
+//!   when the total crossed into another level.
+//!
+//! Replayed events (same idempotency key) and repeated completions send nothing. Requests that
+//! fail, or that fault injection fails before processing, send nothing; a fault *after*
+//! processing still sends (the request took effect). One task delivers in request order, up to 4
+//! attempts per webhook (100, 200 and 400 ms apart; 5 s per attempt; any 2xx is success).
+//! [`Emulator::webhook_deliveries`] and `GET /_emulator/webhooks` list what was sent;
+//! [`Emulator::settle_webhooks`] waits for the queue to drain. The other types (`streak.lost`,
+//! freezes, boosts, `leaderboard.*`, `emails.*`) are not sent.
 //!
 //! ## Seed file
 //!
@@ -216,6 +241,7 @@ mod http;
 mod model;
 mod render;
 mod seed;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -225,6 +251,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use seed::{Seed, SeedAchievement, SeedAttribute, SeedMetric, SeedStreak, DEFAULT_SEED_JSON};
+pub use webhooks::{WebhookDelivery, WebhookTarget, SIGNATURE_HEADER};
 
 use http::{Clock, FaultState, Inner, Shared};
 
@@ -332,9 +359,16 @@ pub struct EmulatorBuilder {
     faults: Faults,
     addr: SocketAddr,
     api_keys: Vec<String>,
+    webhook: Option<WebhookTarget>,
 }
 
 impl EmulatorBuilder {
+    /// Delivers webhooks to this target (see the crate docs for which events are sent).
+    pub fn webhook(mut self, target: WebhookTarget) -> Self {
+        self.webhook = Some(target);
+        self
+    }
+
     /// Uses this seed instead of the default one.
     pub fn seed(mut self, seed: Seed) -> Self {
         self.seed = Some(seed);
@@ -392,15 +426,19 @@ impl EmulatorBuilder {
             .first()
             .cloned()
             .unwrap_or_else(|| DEFAULT_ADMIN_KEY.to_string());
-        let shared = Arc::new(Shared::new(Inner {
-            seed,
-            clock,
-            faults: FaultState::new(self.faults),
-            api_keys,
-            app_keys: Vec::new(),
-            tenants: Vec::new(),
-            states: Default::default(),
-        }));
+        let (webhooks, webhook_task) = self.webhook.map(webhooks::Webhooks::start).unzip();
+        let shared = Arc::new(Shared::new(
+            Inner {
+                seed,
+                clock,
+                faults: FaultState::new(self.faults),
+                api_keys,
+                app_keys: Vec::new(),
+                tenants: Vec::new(),
+                states: Default::default(),
+            },
+            webhooks,
+        ));
         let listener = tokio::net::TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
         let app = http::router(shared.clone());
@@ -418,6 +456,7 @@ impl EmulatorBuilder {
             admin_key,
             shutdown: Some(tx),
             task: Some(task),
+            webhook_task,
         })
     }
 }
@@ -430,6 +469,7 @@ pub struct Emulator {
     admin_key: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    webhook_task: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -452,6 +492,7 @@ impl Emulator {
             faults: Faults::none(),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             api_keys: Vec::new(),
+            webhook: None,
         }
     }
 
@@ -505,6 +546,25 @@ impl Emulator {
         self.shared.lock().faults.injected
     }
 
+    /// The webhooks sent so far (delivered or given up on), in order; empty without a
+    /// [`webhook`](EmulatorBuilder::webhook) target.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.shared
+            .webhooks
+            .as_ref()
+            .map(|h| h.deliveries())
+            .unwrap_or_default()
+    }
+
+    /// Waits until every webhook queued so far has been delivered or given up on (at most 4
+    /// attempts each), then returns all deliveries. Returns at once without a target.
+    pub async fn settle_webhooks(&self) -> Vec<WebhookDelivery> {
+        if let Some(h) = &self.shared.webhooks {
+            h.settle().await;
+        }
+        self.webhook_deliveries()
+    }
+
     /// Stops the server and waits for it to finish.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -522,6 +582,9 @@ impl Drop for Emulator {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        if let Some(task) = self.webhook_task.take() {
             task.abort();
         }
     }

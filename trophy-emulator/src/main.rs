@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use trophy_emulator::{Emulator, Faults, Seed};
+use trophy_emulator::{Emulator, Faults, Seed, WebhookTarget};
 
 const USAGE: &str = "\
 Usage: trophy-emulator [OPTIONS]
@@ -18,6 +18,8 @@ Options:
   --fail-seed N        seed of the failure generator (default 0)
   --fail-after-processing
                        process the failed requests, then replace their answers (lost responses)
+  --webhook-url URL    deliver webhooks (achievements, streaks, points) to this URL
+  --webhook-secret S   sign them with this secret (default: $TROPHY_WEBHOOK_SECRET)
   -h, --help           show this help
 ";
 
@@ -30,6 +32,8 @@ struct Args {
     fail_status: u16,
     fail_seed: u64,
     fail_after_processing: bool,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
@@ -42,6 +46,8 @@ fn parse_args() -> Result<Option<Args>, String> {
         fail_status: 503,
         fail_seed: 0,
         fail_after_processing: false,
+        webhook_url: None,
+        webhook_secret: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -88,8 +94,27 @@ fn parse_args() -> Result<Option<Args>, String> {
                     .ok_or_else(|| "--fail-status must be from 400 to 599".to_string())?
             }
             "--fail-seed" => args.fail_seed = value()?.parse().map_err(|_| "invalid --fail-seed".to_string())?,
+            "--webhook-url" => {
+                let url = value()?;
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err("--webhook-url must start with http:// or https://".into());
+                }
+                args.webhook_url = Some(url);
+            }
+            "--webhook-secret" => args.webhook_secret = Some(value()?),
             other => return Err(format!("unknown option {other}")),
         }
+    }
+    if args.webhook_url.is_some() {
+        let secret = args
+            .webhook_secret
+            .take()
+            .or_else(|| std::env::var("TROPHY_WEBHOOK_SECRET").ok())
+            .filter(|s| !s.is_empty())
+            .ok_or("--webhook-url needs --webhook-secret or TROPHY_WEBHOOK_SECRET")?;
+        args.webhook_secret = Some(secret);
+    } else if args.webhook_secret.is_some() {
+        return Err("--webhook-secret needs --webhook-url".into());
     }
     Ok(Some(args))
 }
@@ -128,6 +153,9 @@ async fn main() -> ExitCode {
     for k in args.api_keys {
         builder = builder.api_key(k);
     }
+    if let (Some(url), Some(secret)) = (&args.webhook_url, &args.webhook_secret) {
+        builder = builder.webhook(WebhookTarget::new(url, secret));
+    }
     let emu = match builder.start().await {
         Ok(e) => e,
         Err(e) => {
@@ -140,9 +168,12 @@ async fn main() -> ExitCode {
     println!("Admin API: {}", emu.admin_url());
     println!("Admin API key: {}", emu.admin_key());
     println!(
-        "Controls: {}/_emulator/clock, /_emulator/faults, /_emulator/reset",
+        "Controls: {}/_emulator/clock, /_emulator/faults, /_emulator/reset, /_emulator/webhooks",
         emu.base_url()
     );
+    if let Some(url) = &args.webhook_url {
+        println!("Webhooks: {url}");
+    }
     // Serve until the process is interrupted.
     std::future::pending::<()>().await;
     ExitCode::SUCCESS

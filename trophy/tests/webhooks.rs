@@ -661,3 +661,77 @@ fn fingerprint_identifies_identical_bodies() {
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
 }
+
+/// End to end and offline: the SDK sends an event and a completion to the emulator, the emulator
+/// delivers webhooks to a receiver, and `construct_event` verifies and types each delivery.
+#[tokio::test]
+async fn emulator_deliveries_verify_and_parse_with_the_sdk() {
+    use trophy::api::admin::metrics::NewMetric;
+    use trophy_emulator::{Emulator, WebhookTarget};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/trophy-hooks"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&receiver)
+        .await;
+    let emu = Emulator::builder()
+        .webhook(WebhookTarget::new(format!("{}/trophy-hooks", receiver.uri()), SECRET))
+        .start()
+        .await
+        .expect("emulator");
+    let client = trophy::Client::builder()
+        .api_key(emu.admin_key())
+        .api_url(emu.app_url())
+        .admin_url(emu.admin_url())
+        .build()
+        .expect("client");
+    client
+        .admin()
+        .metrics()
+        .create([NewMetric::new("Lessons", "lessons-completed")])
+        .send()
+        .await
+        .expect("metric");
+    let event = client
+        .metrics()
+        .event("lessons-completed", "grace", 1.0)
+        .send()
+        .await
+        .expect("event");
+    assert_eq!(event.achievements.len(), 1, "the seed's first-lesson achievement");
+    client
+        .achievements()
+        .complete("finish-onboarding", "grace")
+        .send()
+        .await
+        .expect("completion");
+
+    assert_eq!(emu.settle_webhooks().await.len(), 3);
+    let requests = receiver.received_requests().await.expect("recorded");
+    let events: Vec<WebhookEvent> = requests
+        .iter()
+        .map(|r| {
+            let signature = r.headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+            construct_event(&r.body, signature, SECRET).expect("signed and typed")
+        })
+        .collect();
+    match events.as_slice() {
+        [WebhookEvent::AchievementCompleted(first), WebhookEvent::StreakStarted(streak), WebhookEvent::AchievementCompleted(onboarding)] =>
+        {
+            assert_eq!(first.achievement.key.as_deref(), Some("first-lesson"));
+            assert_eq!((first.user.id.as_str(), streak.streak.length), ("grace", 1));
+            assert_eq!(onboarding.achievement.key.as_deref(), Some("finish-onboarding"));
+        }
+        other => panic!("unexpected deliveries: {other:?}"),
+    }
+    // A delivery checked against another secret is refused.
+    let r = &requests[0];
+    let signature = r.headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    assert!(matches!(
+        construct_event(&r.body, signature, "whsec_someone_else"),
+        Err(WebhookError::InvalidSignature)
+    ));
+}

@@ -1,0 +1,271 @@
+//! Webhook deliveries: the payloads a request implies, and one task that posts them, signed, in
+//! order, to the configured URL.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinHandle;
+
+use crate::model::State;
+use crate::render;
+
+/// The header that carries a delivery's signature, as Trophy sends it.
+pub const SIGNATURE_HEADER: &str = "X-Trophy-Signature";
+
+/// Attempts per delivery, and the pause before the second (doubling after).
+const ATTEMPTS: u32 = 4;
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// Time limit of one attempt.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where the emulator sends webhooks, and the secret it signs them with.
+#[derive(Clone)]
+pub struct WebhookTarget {
+    pub(crate) url: String,
+    pub(crate) secret: String,
+}
+
+impl WebhookTarget {
+    /// Deliveries go to `url` (`http://` or `https://`), signed with `secret`.
+    pub fn new(url: impl Into<String>, secret: impl Into<String>) -> WebhookTarget {
+        WebhookTarget {
+            url: url.into(),
+            secret: secret.into(),
+        }
+    }
+
+    /// The URL deliveries go to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl std::fmt::Debug for WebhookTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookTarget")
+            .field("url", &self.url)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// One webhook the emulator sent (or tried to send).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WebhookDelivery {
+    /// The payload's `type`, e.g. `achievement.completed`.
+    pub event_type: String,
+    /// The body exactly as sent.
+    pub body: String,
+    /// The value of the [`SIGNATURE_HEADER`] header sent with it.
+    pub signature: String,
+    /// HTTP attempts made (at most 4).
+    pub attempts: u32,
+    /// The status of the last attempt; `None` when it got no HTTP answer.
+    pub status: Option<u16>,
+    /// Whether an attempt was answered with a 2xx status.
+    pub delivered: bool,
+}
+
+/// The sending side, shared by the handlers; one task does the posting.
+pub(crate) struct Webhooks {
+    url: String,
+    tx: mpsc::UnboundedSender<Value>,
+    log: Arc<Mutex<Vec<WebhookDelivery>>>,
+    pending: Arc<AtomicUsize>,
+    settled: Arc<Notify>,
+}
+
+impl Webhooks {
+    /// Starts the delivery task on the current runtime.
+    pub(crate) fn start(target: WebhookTarget) -> (Webhooks, JoinHandle<()>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let hooks = Webhooks {
+            url: target.url.clone(),
+            tx,
+            log: Arc::default(),
+            pending: Arc::default(),
+            settled: Arc::default(),
+        };
+        let task = tokio::spawn(deliver(
+            rx,
+            target,
+            hooks.log.clone(),
+            hooks.pending.clone(),
+            hooks.settled.clone(),
+        ));
+        (hooks, task)
+    }
+
+    /// The URL deliveries go to.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Queues payloads for delivery, in order.
+    pub(crate) fn send(&self, payloads: Vec<Value>) {
+        for p in payloads {
+            self.pending.fetch_add(1, Ordering::SeqCst);
+            if self.tx.send(p).is_err() {
+                // The task has stopped (the emulator is shutting down): nothing will be sent.
+                self.pending.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Every delivery finished so far, in order.
+    pub(crate) fn deliveries(&self) -> Vec<WebhookDelivery> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Waits until every queued payload has been delivered or given up on.
+    pub(crate) async fn settle(&self) {
+        loop {
+            let notified = self.settled.notified();
+            if self.pending.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// The standard base64 of HMAC-SHA256(secret, body).
+pub(crate) fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(body);
+    BASE64.encode(mac.finalize().into_bytes())
+}
+
+async fn deliver(
+    mut rx: mpsc::UnboundedReceiver<Value>,
+    target: WebhookTarget,
+    log: Arc<Mutex<Vec<WebhookDelivery>>>,
+    pending: Arc<AtomicUsize>,
+    settled: Arc<Notify>,
+) {
+    let http = reqwest::Client::builder().timeout(ATTEMPT_TIMEOUT).build();
+    while let Some(payload) = rx.recv().await {
+        let body = payload.to_string();
+        let signature = sign(&target.secret, body.as_bytes());
+        let mut delivery = WebhookDelivery {
+            event_type: payload["type"].as_str().unwrap_or_default().to_string(),
+            body,
+            signature,
+            attempts: 0,
+            status: None,
+            delivered: false,
+        };
+        if let Ok(http) = &http {
+            let mut backoff = FIRST_BACKOFF;
+            while delivery.attempts < ATTEMPTS && !delivery.delivered {
+                if delivery.attempts > 0 {
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+                delivery.attempts += 1;
+                let sent = http
+                    .post(&target.url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header(SIGNATURE_HEADER, &delivery.signature)
+                    .body(delivery.body.clone())
+                    .send()
+                    .await;
+                delivery.status = sent.ok().map(|r| r.status().as_u16());
+                delivery.delivered = delivery.status.is_some_and(|s| (200..300).contains(&s));
+            }
+        }
+        log.lock().unwrap_or_else(|e| e.into_inner()).push(delivery);
+        pending.fetch_sub(1, Ordering::SeqCst);
+        settled.notify_waiters();
+    }
+}
+
+// ----- payloads -----------------------------------------------------------------------------------
+
+/// The payloads of a metric event, from its answer (`EventResponse`).
+pub(crate) fn event_payloads(st: &State, user_id: &str, body: &Value) -> Vec<Value> {
+    let achievements = body["achievements"].as_array().map_or(&[][..], Vec::as_slice);
+    payloads(st, user_id, achievements, Some(&body["currentStreak"]), &body["points"])
+}
+
+/// The payloads a request implies, in order: `achievement.completed` for each completed
+/// achievement (as rendered in the answer), `streak.started`/`streak.extended` when `streak` (an
+/// event's `currentStreak`) was extended, then per points system of `points` (the answer's map)
+/// `points.changed` and, when the total crossed a level, `points.level_changed`.
+pub(crate) fn payloads(
+    st: &State,
+    user_id: &str,
+    achievements: &[Value],
+    streak: Option<&Value>,
+    points: &Value,
+) -> Vec<Value> {
+    let Some(user) = st.users.get(user_id).map(render::user) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for a in achievements {
+        out.push(json!({"type": "achievement.completed", "user": user, "achievement": a}));
+    }
+    if let Some(s) = streak.filter(|s| s["extended"] == Value::Bool(true)) {
+        let kind = if s["length"] == json!(1) {
+            "streak.started"
+        } else {
+            "streak.extended"
+        };
+        let mut base = s.clone();
+        if let Some(o) = base.as_object_mut() {
+            o.remove("extended");
+        }
+        out.push(json!({"type": kind, "user": user, "streak": base}));
+    }
+    for (key, p) in points.as_object().into_iter().flatten() {
+        let added = p["added"].as_i64().unwrap_or(0);
+        if added != 0 {
+            out.push(json!({"type": "points.changed", "user": user, "points": p}));
+        }
+        let total = p["total"].as_i64().unwrap_or(0);
+        let Some(system) = st.system_by_key(key) else {
+            continue;
+        };
+        let before = system.level_for(total.saturating_sub(added));
+        let after = system.level_for(total);
+        if before.map(|l| &l.id) != after.map(|l| &l.id) {
+            let mut summary = p.clone();
+            if let Some(o) = summary.as_object_mut() {
+                for k in ["added", "awards", "level"] {
+                    o.remove(k);
+                }
+            }
+            out.push(json!({
+                "type": "points.level_changed",
+                "user": user,
+                "points": summary,
+                "previousLevel": before.map_or(Value::Null, render::app_level),
+                "newLevel": after.map_or(Value::Null, render::app_level),
+            }));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sign;
+
+    #[test]
+    fn signature_is_base64_hmac_sha256() {
+        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+        assert_eq!(
+            sign("Jefe", b"what do ya want for nothing?"),
+            "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM="
+        );
+    }
+}

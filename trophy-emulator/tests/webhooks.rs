@@ -1,0 +1,243 @@
+//! Webhook deliveries: which requests send what, in which order, signed how, retried when.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use common::{Api, NOW};
+use hmac::{Hmac, Mac};
+use reqwest::Method;
+use serde_json::{json, Value};
+use sha2::Sha256;
+use trophy_emulator::{Emulator, Seed, WebhookTarget, SIGNATURE_HEADER};
+use trophy_generated::app::types as t;
+
+const SECRET: &str = "whsec_emulator_test";
+
+/// What the receiver got: (signature header, body).
+type Received = Arc<Mutex<Vec<(String, String)>>>;
+
+/// A receiver on loopback that answers 500 to its first `failures` requests, then 204.
+async fn receiver(failures: usize) -> (String, Received) {
+    let got: Received = Arc::default();
+    let seen = got.clone();
+    let app = axum::Router::new().route(
+        "/hooks",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let seen = seen.clone();
+            async move {
+                let sig = headers
+                    .get(SIGNATURE_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                let mut seen = seen.lock().unwrap();
+                seen.push((sig, String::from_utf8_lossy(&body).into_owned()));
+                if seen.len() <= failures {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, got)
+}
+
+fn hmac_base64(body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    BASE64.encode(mac.finalize().into_bytes())
+}
+
+async fn api_with_webhooks(url: &str) -> Api {
+    Api::with(
+        Emulator::builder()
+            .seed(Seed::default_seed())
+            .clock(NOW.parse().unwrap())
+            .webhook(WebhookTarget::new(url, SECRET)),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn events_and_completions_send_signed_typed_webhooks_once() {
+    let (url, received) = receiver(1).await;
+    let api = api_with_webhooks(&url).await;
+    let metric_id = api.metric("lessons-completed").await;
+    let r = api
+        .admin(
+            Method::POST,
+            "/points",
+            Some(&json!([{"name": "XP", "key": "xp",
+                "levels": [{"key": "rookie", "name": "Rookie", "points": 0},
+                           {"key": "scholar", "name": "Scholar", "points": 50}],
+                "triggers": [{"type": "metric", "metricId": metric_id, "points": 5, "status": "active"}]}])),
+        )
+        .await;
+    r.expect(201);
+
+    // 10 lessons: two metric achievements, the first streak period, 50 points (a new level).
+    let event = api
+        .raw(
+            Method::POST,
+            &api.app_url("/metrics/lessons-completed/event"),
+            Some(&api.emu.admin_key()),
+            None,
+            &[("Idempotency-Key", "lesson-batch-1")],
+            Some(&json!({"user": {"id": "ada", "name": "Ada"}, "value": 10})),
+        )
+        .await;
+    event.expect(201);
+    // The same event again is a replay: no webhooks.
+    let replay = api
+        .raw(
+            Method::POST,
+            &api.app_url("/metrics/lessons-completed/event"),
+            Some(&api.emu.admin_key()),
+            None,
+            &[("Idempotency-Key", "lesson-batch-1")],
+            Some(&json!({"user": {"id": "ada"}, "value": 10})),
+        )
+        .await;
+    replay.expect(202);
+    // Completing an API achievement; completing it again sends nothing.
+    api.app(
+        Method::POST,
+        "/achievements/finish-onboarding/complete",
+        Some(&json!({"user": {"id": "ada"}})),
+    )
+    .await
+    .expect(201);
+    api.app(
+        Method::POST,
+        "/achievements/finish-onboarding/complete",
+        Some(&json!({"user": {"id": "ada"}})),
+    )
+    .await
+    .expect(201);
+
+    let deliveries = api.emu.settle_webhooks().await;
+    let types: Vec<&str> = deliveries.iter().map(|d| d.event_type.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "achievement.completed",
+            "achievement.completed",
+            "streak.started",
+            "points.changed",
+            "points.level_changed",
+            "achievement.completed",
+        ]
+    );
+    assert!(deliveries.iter().all(|d| d.delivered && d.status == Some(204)));
+    // The receiver failed the first request once: it was retried, the rest went through at once.
+    let attempts: Vec<u32> = deliveries.iter().map(|d| d.attempts).collect();
+    assert_eq!(attempts, [2, 1, 1, 1, 1, 1]);
+
+    // What the receiver got: every attempt, signed with HMAC-SHA256 of the exact body.
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 7);
+    assert_eq!(got[0], got[1], "a retry resends the same bytes");
+    for ((sig, body), d) in got[1..].iter().zip(&deliveries) {
+        assert_eq!(body, &d.body);
+        assert_eq!(sig, &hmac_base64(body));
+        assert_eq!(sig, &d.signature);
+    }
+
+    // Each payload decodes into its generated type and says what happened.
+    let body = |i: usize| deliveries[i].body.as_str();
+    let first: t::AchievementCompletedEvent = serde_json::from_str(body(0)).unwrap();
+    let second: t::AchievementCompletedEvent = serde_json::from_str(body(1)).unwrap();
+    assert_eq!(
+        (first.achievement.key.as_deref(), second.achievement.key.as_deref()),
+        (Some("first-lesson"), Some("ten-lessons"))
+    );
+    assert_eq!(
+        (first.user.id.as_str(), first.user.name.as_deref()),
+        ("ada", Some("Ada"))
+    );
+    let streak: t::StreakStartedEvent = serde_json::from_str(body(2)).unwrap();
+    assert_eq!(streak.streak.length, 1);
+    let points: t::PointsChangedEvent = serde_json::from_str(body(3)).unwrap();
+    assert_eq!(
+        (points.points.key.as_str(), points.points.added, points.points.total),
+        ("xp", 50, 50)
+    );
+    let level: t::PointsLevelChangedEvent = serde_json::from_str(body(4)).unwrap();
+    assert_eq!(level.previous_level.map(|l| l.key).as_deref(), Some("rookie"));
+    assert_eq!(level.new_level.map(|l| l.key).as_deref(), Some("scholar"));
+    assert_eq!(level.points.total, 50);
+    let completed: t::AchievementCompletedEvent = serde_json::from_str(body(5)).unwrap();
+    assert_eq!(completed.achievement.key.as_deref(), Some("finish-onboarding"));
+
+    // The control endpoint lists the same deliveries.
+    let listed = api
+        .raw(
+            Method::GET,
+            &format!("{}/_emulator/webhooks", api.emu.base_url()),
+            None,
+            None,
+            &[],
+            None,
+        )
+        .await;
+    listed.expect(200);
+    let listed: Value = listed.json();
+    assert_eq!(listed["target"], json!(url));
+    assert_eq!(listed["deliveries"].as_array().map(Vec::len), Some(6));
+    assert_eq!(listed["deliveries"][4]["type"], "points.level_changed");
+    assert_eq!(listed["deliveries"][0]["attempts"], 2);
+}
+
+#[tokio::test]
+async fn an_unreachable_target_is_given_up_after_four_attempts_and_the_api_still_answers() {
+    // A port nothing listens on: bind one, note it, close it.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let api = api_with_webhooks(&format!("http://127.0.0.1:{port}/hooks")).await;
+    api.metric("lessons-completed").await;
+    api.event("lessons-completed", "bo", 1.0).await.expect(201);
+    let deliveries = api.emu.settle_webhooks().await;
+    let summary: Vec<(&str, u32, Option<u16>, bool)> = deliveries
+        .iter()
+        .map(|d| (d.event_type.as_str(), d.attempts, d.status, d.delivered))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("achievement.completed", 4, None, false),
+            ("streak.started", 4, None, false)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn without_a_target_nothing_is_queued() {
+    let api = Api::start().await;
+    api.metric("lessons-completed").await;
+    api.event("lessons-completed", "cy", 1.0).await.expect(201);
+    assert!(api.emu.settle_webhooks().await.is_empty());
+    let listed: Value = api
+        .raw(
+            Method::GET,
+            &format!("{}/_emulator/webhooks", api.emu.base_url()),
+            None,
+            None,
+            &[],
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(listed, json!({"target": null, "deliveries": []}));
+}

@@ -5,8 +5,10 @@
 //! - `cargo xtask spec-diff <reference> [--ours <document>]`: semantic comparison of a reference
 //!   document (JSON or YAML, OpenAPI 3.0 or 3.1) with one of ours.
 //! - `cargo xtask normalize <document>`: print the document as progenitor receives it.
+//! - `cargo xtask msrv`: fail when a locked package needs a newer Rust than `rust-version`.
 
 mod generate;
+mod msrv;
 mod normalize;
 mod specdiff;
 
@@ -24,7 +26,8 @@ fn workspace_root() -> PathBuf {
 const USAGE: &str = "usage:
   cargo xtask regen [--check]
   cargo xtask spec-diff <reference.json|yaml> [--ours <document>] [--base <reference>]
-  cargo xtask normalize <document>";
+  cargo xtask normalize <document>
+  cargo xtask msrv";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -54,6 +57,7 @@ fn run(args: Vec<String>) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(ExitCode::SUCCESS)
         }
+        "msrv" => msrv::command(&workspace_root()),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

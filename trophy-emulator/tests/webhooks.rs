@@ -58,6 +58,27 @@ fn hmac_base64(body: &str) -> String {
     BASE64.encode(mac.finalize().into_bytes())
 }
 
+/// `POST /v1/metrics/lessons-completed/event` with an idempotency key.
+async fn keyed_event(api: &Api, key: &str, body: Value) -> common::Resp {
+    api.raw(
+        Method::POST,
+        &api.app_url("/metrics/lessons-completed/event"),
+        Some(&api.emu.admin_key()),
+        None,
+        &[("Idempotency-Key", key)],
+        Some(&body),
+    )
+    .await
+}
+
+/// `GET /_emulator/webhooks`.
+async fn listed(api: &Api) -> Value {
+    let url = format!("{}/_emulator/webhooks", api.emu.base_url());
+    let r = api.raw(Method::GET, &url, None, None, &[], None).await;
+    r.expect(200);
+    r.json()
+}
+
 async fn api_with_webhooks(url: &str) -> Api {
     Api::with(
         Emulator::builder()
@@ -86,29 +107,17 @@ async fn events_and_completions_send_signed_typed_webhooks_once() {
     r.expect(201);
 
     // 10 lessons: two metric achievements, the first streak period, 50 points (a new level).
-    let event = api
-        .raw(
-            Method::POST,
-            &api.app_url("/metrics/lessons-completed/event"),
-            Some(&api.emu.admin_key()),
-            None,
-            &[("Idempotency-Key", "lesson-batch-1")],
-            Some(&json!({"user": {"id": "ada", "name": "Ada"}, "value": 10})),
-        )
-        .await;
-    event.expect(201);
+    keyed_event(
+        &api,
+        "lesson-batch-1",
+        json!({"user": {"id": "ada", "name": "Ada"}, "value": 10}),
+    )
+    .await
+    .expect(201);
     // The same event again is a replay: no webhooks.
-    let replay = api
-        .raw(
-            Method::POST,
-            &api.app_url("/metrics/lessons-completed/event"),
-            Some(&api.emu.admin_key()),
-            None,
-            &[("Idempotency-Key", "lesson-batch-1")],
-            Some(&json!({"user": {"id": "ada"}, "value": 10})),
-        )
-        .await;
-    replay.expect(202);
+    keyed_event(&api, "lesson-batch-1", json!({"user": {"id": "ada"}, "value": 10}))
+        .await
+        .expect(202);
     // Completing an API achievement; completing it again sends nothing.
     api.app(
         Method::POST,
@@ -180,18 +189,7 @@ async fn events_and_completions_send_signed_typed_webhooks_once() {
     assert_eq!(completed.achievement.key.as_deref(), Some("finish-onboarding"));
 
     // The control endpoint lists the same deliveries.
-    let listed = api
-        .raw(
-            Method::GET,
-            &format!("{}/_emulator/webhooks", api.emu.base_url()),
-            None,
-            None,
-            &[],
-            None,
-        )
-        .await;
-    listed.expect(200);
-    let listed: Value = listed.json();
+    let listed = listed(&api).await;
     assert_eq!(listed["target"], json!(url));
     assert_eq!(listed["deliveries"].as_array().map(Vec::len), Some(6));
     assert_eq!(listed["deliveries"][4]["type"], "points.level_changed");
@@ -228,16 +226,5 @@ async fn without_a_target_nothing_is_queued() {
     api.metric("lessons-completed").await;
     api.event("lessons-completed", "cy", 1.0).await.expect(201);
     assert!(api.emu.settle_webhooks().await.is_empty());
-    let listed: Value = api
-        .raw(
-            Method::GET,
-            &format!("{}/_emulator/webhooks", api.emu.base_url()),
-            None,
-            None,
-            &[],
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(listed, json!({"target": null, "deliveries": []}));
+    assert_eq!(listed(&api).await, json!({"target": null, "deliveries": []}));
 }

@@ -668,7 +668,7 @@ async fn metrics_batch_events(AxState(sh): AxState<SharedState>, ctx: AdminCtx, 
             }
         }
         for (ev, input) in typed.iter().zip(inputs.iter()) {
-            let (body, replayed) = st
+            let recorded = st
                 .record_event(
                     &ev.key,
                     &ev.user.id,
@@ -679,8 +679,8 @@ async fn metrics_batch_events(AxState(sh): AxState<SharedState>, ctx: AdminCtx, 
                     now,
                 )
                 .map_err(|(s, m)| ApiError::new(s, m))?;
-            if !replayed {
-                sh.emit(|| crate::webhooks::event_payloads(st, &ev.user.id, &body));
+            if !recorded.replayed {
+                sh.emit(|| crate::webhooks::event_payloads(st, &ev.user.id, &recorded));
             }
         }
         Ok(reply(202, json!({"accepted": typed.len()})))

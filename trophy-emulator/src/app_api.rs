@@ -181,11 +181,11 @@ async fn metrics_event(
             idem.as_deref(),
             now,
         ) {
-            Ok((body, replayed)) => {
-                if !replayed {
-                    sh.emit(|| webhooks::event_payloads(st, &user_id, &body));
+            Ok(recorded) => {
+                if !recorded.replayed {
+                    sh.emit(|| webhooks::event_payloads(st, &user_id, &recorded));
                 }
-                Ok(reply(if replayed { 202 } else { 201 }, body))
+                Ok(reply(if recorded.replayed { 202 } else { 201 }, recorded.body))
             }
             Err((status, msg)) => Err(ApiError::new(status, msg)),
         }

@@ -194,7 +194,9 @@
 //!
 //! * `achievement.completed` for each achievement a metric event, a batch event or a completion
 //!   completed (chained achievements included);
-//! * `streak.started` (length 1) or `streak.extended` when a metric event extended the streak;
+//! * `streak.freeze_consumed` when a metric event used freezes to bridge missed periods (how
+//!   many, and how many are left), then `streak.started` (length 1) or `streak.extended` when it
+//!   extended the streak;
 //! * `points.changed` for each points system that awarded points, and `points.level_changed`
 //!   when the total crossed into another level.
 //!
@@ -204,7 +206,7 @@
 //! attempts per webhook (100, 200 and 400 ms apart; 5 s per attempt; any 2xx is success).
 //! [`Emulator::webhook_deliveries`] and `GET /_emulator/webhooks` list what was sent;
 //! [`Emulator::settle_webhooks`] waits for the queue to drain. The other types (`streak.lost`,
-//! freezes, boosts, `leaderboard.*`, `emails.*`) are not sent.
+//! `streak.freeze_earned`, boosts, `leaderboard.*`, `emails.*`) are not sent.
 //!
 //! ## Seed file
 //!

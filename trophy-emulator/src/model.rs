@@ -964,8 +964,7 @@ impl State {
 
     // ----- metric events ---------------------------------------------------------------------
 
-    /// Records a metric event and applies everything it causes. Returns the EventResponse body
-    /// and whether it was an idempotent replay.
+    /// Records a metric event and applies everything it causes.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn record_event(
         &mut self,
@@ -976,7 +975,7 @@ impl State {
         attributes: &BTreeMap<String, String>,
         idempotency_key: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<(Value, bool), (u16, String)> {
+    ) -> Result<Recorded, (u16, String)> {
         let Some(metric) = self.metric_by_key(metric_key).cloned() else {
             return Err((404, format!("metric with key {metric_key:?} not found")));
         };
@@ -987,7 +986,11 @@ impl State {
                 if let Some(o) = body.as_object_mut() {
                     o.insert("idempotentReplayed".into(), Value::Bool(true));
                 }
-                return Ok((body, true));
+                return Ok(Recorded {
+                    body,
+                    replayed: true,
+                    freezes_consumed: None,
+                });
             }
         }
         if !value.is_finite() {
@@ -1017,6 +1020,7 @@ impl State {
 
         // Streak: commit freezes needed to bridge missed periods, then the event.
         let view_before = self.streak_view(user_id, today);
+        let mut freezes_consumed = None;
         let old_total;
         let event_id = new_id();
         {
@@ -1028,6 +1032,7 @@ impl State {
                     u.bridged.insert(*q, Bridge::Freeze);
                 }
                 u.freezes = view_before.freezes;
+                freezes_consumed = Some((view_before.to_freeze.len() as i64, view_before.freezes));
             }
             old_total = u.totals.get(&metric.id).copied().unwrap_or(0.0);
             u.totals.insert(metric.id.clone(), old_total + value);
@@ -1149,8 +1154,22 @@ impl State {
             self.idempotency
                 .insert((user_id.to_string(), metric.id.clone(), k.to_string()), body.clone());
         }
-        Ok((body, false))
+        Ok(Recorded {
+            body,
+            replayed: false,
+            freezes_consumed,
+        })
     }
+}
+
+/// What recording a metric event did.
+pub(crate) struct Recorded {
+    /// The `EventResponse` body.
+    pub body: Value,
+    /// Whether it was an idempotent replay (nothing changed).
+    pub replayed: bool,
+    /// Streak freezes used to bridge missed periods, and how many the user has left.
+    pub freezes_consumed: Option<(i64, i64)>,
 }
 
 /// One row of a leaderboard.

@@ -13,7 +13,7 @@ use sha2::Sha256;
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
-use crate::model::State;
+use crate::model::{Recorded, State};
 use crate::render;
 
 /// The header that carries a delivery's signature, as Trophy sends it.
@@ -190,21 +190,36 @@ async fn deliver(
 
 // ----- payloads -----------------------------------------------------------------------------------
 
-/// The payloads of a metric event, from its answer (`EventResponse`).
-pub(crate) fn event_payloads(st: &State, user_id: &str, body: &Value) -> Vec<Value> {
+/// The payloads of a recorded metric event, from its answer (`EventResponse`) and the streak
+/// freezes it used.
+pub(crate) fn event_payloads(st: &State, user_id: &str, recorded: &Recorded) -> Vec<Value> {
+    let body = &recorded.body;
     let achievements = body["achievements"].as_array().map_or(&[][..], Vec::as_slice);
-    payloads(st, user_id, achievements, Some(&body["currentStreak"]), &body["points"])
+    let streak = Streak {
+        freezes_consumed: recorded.freezes_consumed,
+        current: &body["currentStreak"],
+    };
+    payloads(st, user_id, achievements, Some(streak), &body["points"])
+}
+
+/// What a metric event did to the streak.
+pub(crate) struct Streak<'a> {
+    /// Freezes used to bridge missed periods, and how many are left.
+    pub freezes_consumed: Option<(i64, i64)>,
+    /// The answer's `currentStreak`.
+    pub current: &'a Value,
 }
 
 /// The payloads a request implies, in order: `achievement.completed` for each completed
-/// achievement (as rendered in the answer), `streak.started`/`streak.extended` when `streak` (an
-/// event's `currentStreak`) was extended, then per points system of `points` (the answer's map)
-/// `points.changed` and, when the total crossed a level, `points.level_changed`.
+/// achievement (as rendered in the answer); for a metric event, `streak.freeze_consumed` when
+/// freezes bridged missed periods and `streak.started`/`streak.extended` when the event extended
+/// the streak; then per points system of `points` (the answer's map) `points.changed` and, when
+/// the total crossed a level, `points.level_changed`.
 pub(crate) fn payloads(
     st: &State,
     user_id: &str,
     achievements: &[Value],
-    streak: Option<&Value>,
+    streak: Option<Streak<'_>>,
     points: &Value,
 ) -> Vec<Value> {
     let Some(user) = st.users.get(user_id).map(render::user) else {
@@ -214,7 +229,10 @@ pub(crate) fn payloads(
     for a in achievements {
         out.push(json!({"type": "achievement.completed", "user": user, "achievement": a}));
     }
-    if let Some(s) = streak.filter(|s| s["extended"] == Value::Bool(true)) {
+    if let Some((consumed, left)) = streak.as_ref().and_then(|s| s.freezes_consumed) {
+        out.push(json!({"type": "streak.freeze_consumed", "user": user, "consumed": consumed, "freezes": left}));
+    }
+    if let Some(s) = streak.map(|s| s.current).filter(|s| s["extended"] == Value::Bool(true)) {
         let kind = if s["length"] == json!(1) {
             "streak.started"
         } else {

@@ -228,3 +228,40 @@ async fn without_a_target_nothing_is_queued() {
     assert!(api.emu.settle_webhooks().await.is_empty());
     assert_eq!(listed(&api).await, json!({"target": null, "deliveries": []}));
 }
+
+#[tokio::test]
+async fn a_freeze_that_bridges_a_missed_day_is_reported_before_the_extension() {
+    let (url, _received) = receiver(0).await;
+    let api = api_with_webhooks(&url).await;
+    api.metric("lessons-completed").await;
+    api.event("lessons-completed", "dee", 1.0).await.expect(201);
+    api.admin(
+        Method::POST,
+        "/streaks/freezes",
+        Some(&json!({"freezes": [{"userId": "dee"}]})),
+    )
+    .await
+    .expect(201);
+    // Day 2 is missed; day 3's event uses the freeze and extends the streak to 2 periods.
+    api.emu.advance(chrono::Duration::days(2));
+    api.event("lessons-completed", "dee", 1.0).await.expect(201);
+
+    let deliveries = api.emu.settle_webhooks().await;
+    let types: Vec<&str> = deliveries.iter().map(|d| d.event_type.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "achievement.completed",
+            "streak.started",
+            "streak.freeze_consumed",
+            "streak.extended"
+        ]
+    );
+    let consumed: t::StreakFreezeConsumedEvent = serde_json::from_str(&deliveries[2].body).unwrap();
+    assert_eq!(
+        (consumed.user.id.as_str(), consumed.consumed, consumed.freezes),
+        ("dee", 1, 0)
+    );
+    let extended: t::StreakExtendedEvent = serde_json::from_str(&deliveries[3].body).unwrap();
+    assert_eq!(extended.streak.length, 2);
+}

@@ -94,7 +94,7 @@ impl RetryConfig {
             .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16));
         let capped = exp.min(self.max_backoff);
         if self.jitter {
-            let factor: f64 = 0.5 + rand::random::<f64>() * 0.5;
+            let factor: f64 = 0.5 + fastrand::f64() * 0.5;
             capped.mul_f64(factor)
         } else {
             capped
@@ -184,5 +184,31 @@ impl RateLimit {
             tier1_per_second: tier1,
             tier2_per_second: tier2,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RetryConfig;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_jitter_stays_within_half_and_all_of_it() {
+        let exact = RetryConfig::standard().jitter(false);
+        let steps: Vec<u128> = (1..=7).map(|a| exact.backoff(a).as_millis()).collect();
+        assert_eq!(steps, [200, 400, 800, 1600, 3200, 5000, 5000]);
+        assert_eq!(exact.backoff(u32::MAX), Duration::from_secs(5), "no overflow");
+
+        let jittered = RetryConfig::standard();
+        let samples: Vec<Duration> = (0..1000).map(|_| jittered.backoff(2)).collect();
+        assert!(samples
+            .iter()
+            .all(|d| (Duration::from_millis(200)..=Duration::from_millis(400)).contains(d)));
+        let distinct: std::collections::BTreeSet<Duration> = samples.iter().copied().collect();
+        assert!(
+            distinct.len() > 900,
+            "jitter varies: {} distinct of 1000",
+            distinct.len()
+        );
     }
 }

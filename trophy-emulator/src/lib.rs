@@ -198,7 +198,9 @@
 //!   many, and how many are left), then `streak.started` (length 1) or `streak.extended` when it
 //!   extended the streak;
 //! * `points.changed` for each points system that awarded points, and `points.level_changed`
-//!   when the total crossed into another level.
+//!   when the total crossed into another level;
+//! * `leaderboard.rank_changed` for each leaderboard on which a metric event changed the acting
+//!   user's rank (with rank and value before and after; users it pushed down get none).
 //!
 //! Replayed events (same idempotency key) and repeated completions send nothing. Requests that
 //! fail, or that fault injection fails before processing, send nothing; a fault *after*
@@ -206,7 +208,8 @@
 //! attempts per webhook (100, 200 and 400 ms apart; 5 s per attempt; any 2xx is success).
 //! [`Emulator::webhook_deliveries`] and `GET /_emulator/webhooks` list what was sent;
 //! [`Emulator::settle_webhooks`] waits for the queue to drain. The other types (`streak.lost`,
-//! `streak.freeze_earned`, boosts, `leaderboard.*`, `emails.*`) are not sent.
+//! `streak.freeze_earned`, boosts, `leaderboard.started`/`changed`/`finished`, `emails.*`) are
+//! not sent.
 //!
 //! ## Seed file
 //!

@@ -18,7 +18,7 @@ Options:
   --fail-seed N        seed of the failure generator (default 0)
   --fail-after-processing
                        process the failed requests, then replace their answers (lost responses)
-  --webhook-url URL    deliver webhooks (achievements, streaks, points) to this URL
+  --webhook-url URL    deliver webhooks (achievements, streaks, points, ranks) here
   --webhook-secret S   sign them with this secret (default: $TROPHY_WEBHOOK_SECRET)
   -h, --help           show this help
 ";

@@ -990,6 +990,7 @@ impl State {
                     body,
                     replayed: true,
                     freezes_consumed: None,
+                    rank_changes: Vec::new(),
                 });
             }
         }
@@ -1080,6 +1081,7 @@ impl State {
         let points_systems: BTreeSet<&str> = out.awards.iter().map(|(s, _)| s.as_str()).collect();
         let mut lbs = serde_json::Map::new();
         let mut history = Vec::new();
+        let mut rank_changes = Vec::new();
         for (lb, (prev_rank, prev_value)) in candidates.iter().zip(before) {
             let relevant = match lb.rank_by.as_str() {
                 "metric" => lb.metric_id.as_deref() == Some(&metric.id),
@@ -1123,6 +1125,17 @@ impl State {
                 o.insert("previousRank".into(), prev_rank.into());
                 o.insert("threshold".into(), threshold.into());
             }
+            if rank != prev_rank {
+                // `WebhookUserLeaderboardResponse`: the board with this user's rank and value,
+                // before and after.
+                let mut change = j.clone();
+                if let Some(o) = change.as_object_mut() {
+                    o.remove("threshold");
+                    o.insert("value".into(), value.into());
+                    o.insert("previousValue".into(), prev_value.into());
+                }
+                rank_changes.push(change);
+            }
             lbs.insert(lb.key.clone(), j);
         }
         if let Some(u) = self.users.get_mut(user_id) {
@@ -1158,6 +1171,7 @@ impl State {
             body,
             replayed: false,
             freezes_consumed,
+            rank_changes,
         })
     }
 }
@@ -1170,6 +1184,9 @@ pub(crate) struct Recorded {
     pub replayed: bool,
     /// Streak freezes used to bridge missed periods, and how many the user has left.
     pub freezes_consumed: Option<(i64, i64)>,
+    /// The leaderboards on which the event changed the user's rank, each with the rank and
+    /// value before and after.
+    pub rank_changes: Vec<Value>,
 }
 
 /// One row of a leaderboard.

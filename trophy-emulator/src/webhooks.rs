@@ -199,7 +199,13 @@ pub(crate) fn event_payloads(st: &State, user_id: &str, recorded: &Recorded) -> 
         freezes_consumed: recorded.freezes_consumed,
         current: &body["currentStreak"],
     };
-    payloads(st, user_id, achievements, Some(streak), &body["points"])
+    let mut out = payloads(st, user_id, achievements, Some(streak), &body["points"]);
+    if let Some(user) = st.users.get(user_id).map(render::user) {
+        for board in &recorded.rank_changes {
+            out.push(json!({"type": "leaderboard.rank_changed", "user": user, "leaderboard": board}));
+        }
+    }
+    out
 }
 
 /// What a metric event did to the streak.

@@ -265,3 +265,51 @@ async fn a_freeze_that_bridges_a_missed_day_is_reported_before_the_extension() {
     let extended: t::StreakExtendedEvent = serde_json::from_str(&deliveries[3].body).unwrap();
     assert_eq!(extended.streak.length, 2);
 }
+
+#[tokio::test]
+async fn rank_changes_are_sent_for_the_user_whose_event_moved_them() {
+    let (url, _received) = receiver(0).await;
+    let api = api_with_webhooks(&url).await;
+    let metric_id = api.metric("pages-read").await;
+    api.admin(
+        Method::POST,
+        "/leaderboards",
+        Some(
+            &json!([{"name": "Readers", "key": "readers", "rankBy": "metric", "metricId": metric_id,
+                       "status": "active", "start": "2026-01-01"}]),
+        ),
+    )
+    .await
+    .expect(201);
+    api.event("pages-read", "eve", 5.0).await.expect(201); // eve enters at 1
+    api.event("pages-read", "fay", 10.0).await.expect(201); // fay enters at 1 (eve is now 2)
+    api.event("pages-read", "eve", 1.0).await.expect(201); // eve stays 2: her value changes only
+
+    let deliveries = api.emu.settle_webhooks().await;
+    let changes: Vec<t::LeaderboardRankChangedEvent> = deliveries
+        .iter()
+        .filter(|d| d.event_type == "leaderboard.rank_changed")
+        .map(|d| serde_json::from_str(&d.body).unwrap())
+        .collect();
+    let seen: Vec<(&str, &str, Option<i64>, Option<i64>, Option<i64>, Option<i64>)> = changes
+        .iter()
+        .map(|c| {
+            let l = &c.leaderboard;
+            (
+                c.user.id.as_str(),
+                l.key.as_str(),
+                l.previous_rank,
+                l.rank,
+                l.previous_value,
+                l.value,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("eve", "readers", None, Some(1), None, Some(5)),
+            ("fay", "readers", None, Some(1), None, Some(10))
+        ]
+    );
+}

@@ -19,6 +19,17 @@
 //! Deliveries with a missing or wrong signature get `401`, bodies that are not a valid payload
 //! `400`. Without `openssl`, `... --example webhook_receiver -- sign FILE` prints the signature
 //! of FILE's bytes with `TROPHY_WEBHOOK_SECRET`.
+//!
+//! Or let the emulator send real ones: start it with this receiver as its webhook target, then
+//! run the quickstart against it, and every achievement, streak and points change it causes
+//! arrives here signed:
+//!
+//! ```text
+//! cargo run -p trophy-emulator -- --port 8787 \
+//!     --webhook-url http://127.0.0.1:3000/webhooks/trophy --webhook-secret whsec_test
+//! TROPHY_API_KEY=admin_emulator_key TROPHY_API_URL=http://127.0.0.1:8787/v1 \
+//!     TROPHY_ADMIN_URL=http://127.0.0.1:8787/admin/v1 cargo run -p trophy --example quickstart
+//! ```
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;

@@ -291,7 +291,7 @@ async fn rank_changes_are_sent_for_the_user_whose_event_moved_them() {
         .filter(|d| d.event_type == "leaderboard.rank_changed")
         .map(|d| serde_json::from_str(&d.body).unwrap())
         .collect();
-    let seen: Vec<(&str, &str, Option<i64>, Option<i64>, Option<i64>, Option<i64>)> = changes
+    let seen: Vec<_> = changes
         .iter()
         .map(|c| {
             let l = &c.leaderboard;

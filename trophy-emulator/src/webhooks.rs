@@ -195,37 +195,35 @@ async fn deliver(
 pub(crate) fn event_payloads(st: &State, user_id: &str, recorded: &Recorded) -> Vec<Value> {
     let body = &recorded.body;
     let achievements = body["achievements"].as_array().map_or(&[][..], Vec::as_slice);
-    let streak = Streak {
+    let effects = EventEffects {
         freezes_consumed: recorded.freezes_consumed,
-        current: &body["currentStreak"],
+        current_streak: &body["currentStreak"],
+        rank_changes: &recorded.rank_changes,
     };
-    let mut out = payloads(st, user_id, achievements, Some(streak), &body["points"]);
-    if let Some(user) = st.users.get(user_id).map(render::user) {
-        for board in &recorded.rank_changes {
-            out.push(json!({"type": "leaderboard.rank_changed", "user": user, "leaderboard": board}));
-        }
-    }
-    out
+    payloads(st, user_id, achievements, Some(effects), &body["points"])
 }
 
-/// What a metric event did to the streak.
-pub(crate) struct Streak<'a> {
+/// What only a metric event does: to the streak and to leaderboard ranks.
+pub(crate) struct EventEffects<'a> {
     /// Freezes used to bridge missed periods, and how many are left.
     pub freezes_consumed: Option<(i64, i64)>,
     /// The answer's `currentStreak`.
-    pub current: &'a Value,
+    pub current_streak: &'a Value,
+    /// Leaderboards on which the user's rank changed (`WebhookUserLeaderboardResponse`).
+    pub rank_changes: &'a [Value],
 }
 
 /// The payloads a request implies, in order: `achievement.completed` for each completed
 /// achievement (as rendered in the answer); for a metric event, `streak.freeze_consumed` when
 /// freezes bridged missed periods and `streak.started`/`streak.extended` when the event extended
 /// the streak; then per points system of `points` (the answer's map) `points.changed` and, when
-/// the total crossed a level, `points.level_changed`.
+/// the total crossed a level, `points.level_changed`; last, for a metric event,
+/// `leaderboard.rank_changed` per leaderboard on which the user's rank changed.
 pub(crate) fn payloads(
     st: &State,
     user_id: &str,
     achievements: &[Value],
-    streak: Option<Streak<'_>>,
+    event: Option<EventEffects<'_>>,
     points: &Value,
 ) -> Vec<Value> {
     let Some(user) = st.users.get(user_id).map(render::user) else {
@@ -235,10 +233,11 @@ pub(crate) fn payloads(
     for a in achievements {
         out.push(json!({"type": "achievement.completed", "user": user, "achievement": a}));
     }
-    if let Some((consumed, left)) = streak.as_ref().and_then(|s| s.freezes_consumed) {
+    if let Some((consumed, left)) = event.as_ref().and_then(|e| e.freezes_consumed) {
         out.push(json!({"type": "streak.freeze_consumed", "user": user, "consumed": consumed, "freezes": left}));
     }
-    if let Some(s) = streak.map(|s| s.current).filter(|s| s["extended"] == Value::Bool(true)) {
+    let streak = event.as_ref().map(|e| e.current_streak);
+    if let Some(s) = streak.filter(|s| s["extended"] == Value::Bool(true)) {
         let kind = if s["length"] == json!(1) {
             "streak.started"
         } else {
@@ -276,6 +275,9 @@ pub(crate) fn payloads(
                 "newLevel": after.map_or(Value::Null, render::app_level),
             }));
         }
+    }
+    for board in event.map_or(&[][..], |e| e.rank_changes) {
+        out.push(json!({"type": "leaderboard.rank_changed", "user": user, "leaderboard": board}));
     }
     out
 }

@@ -18,7 +18,7 @@ Options:
   --fail-seed N        seed of the failure generator (default 0)
   --fail-after-processing
                        process the failed requests, then replace their answers (lost responses)
-  --webhook-url URL    deliver webhooks (achievements, streaks, points, ranks) here
+  --webhook-url URL    (http://) deliver webhooks (achievements, streaks, points, ranks) here
   --webhook-secret S   sign them with this secret (default: $TROPHY_WEBHOOK_SECRET)
   -h, --help           show this help
 ";
@@ -96,8 +96,8 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--fail-seed" => args.fail_seed = value()?.parse().map_err(|_| "invalid --fail-seed".to_string())?,
             "--webhook-url" => {
                 let url = value()?;
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return Err("--webhook-url must start with http:// or https://".into());
+                if !url.starts_with("http://") {
+                    return Err("--webhook-url must start with http:// (a local receiver; no TLS)".into());
                 }
                 args.webhook_url = Some(url);
             }

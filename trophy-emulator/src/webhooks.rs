@@ -33,7 +33,9 @@ pub struct WebhookTarget {
 }
 
 impl WebhookTarget {
-    /// Deliveries go to `url` (`http://` or `https://`), signed with `secret`.
+    /// Deliveries go to `url`, signed with `secret`. Use an `http://` URL (a receiver on this
+    /// machine): the emulator's own HTTP client is built without TLS, so an `https://` target
+    /// only works when another crate of the build turns TLS on, and otherwise every attempt fails.
     pub fn new(url: impl Into<String>, secret: impl Into<String>) -> WebhookTarget {
         WebhookTarget {
             url: url.into(),

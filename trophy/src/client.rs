@@ -233,13 +233,18 @@ impl ClientBuilder {
             .ok_or_else(|| Error::Config("no API key: call .api_key(..)".into()))?;
         let api_key = ApiKey::parse(&key)?;
         let timeouts = self.timeouts.unwrap_or_default();
+        let app_url = base_url("api_url", self.app_url.as_deref().unwrap_or(DEFAULT_API_URL))?;
+        let admin_url = base_url("admin_url", self.admin_url.as_deref().unwrap_or(DEFAULT_ADMIN_URL))?;
         let http = match self.http {
             Some(c) => c,
-            None => reqwest::Client::builder()
-                .connect_timeout(timeouts.connect)
-                .pool_idle_timeout(std::time::Duration::from_secs(60))
-                .build()
-                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
+            None => {
+                check_tls(&[&app_url, &admin_url])?;
+                reqwest::Client::builder()
+                    .connect_timeout(timeouts.connect)
+                    .pool_idle_timeout(std::time::Duration::from_secs(60))
+                    .build()
+                    .map_err(|e| Error::Config(format!("HTTP client: {e}")))?
+            }
         };
         let mut default_headers = HeaderMap::new();
         for (name, value) in self.headers {
@@ -263,8 +268,8 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 api_key,
-                app_url: base_url("api_url", self.app_url.as_deref().unwrap_or(DEFAULT_API_URL))?,
-                admin_url: base_url("admin_url", self.admin_url.as_deref().unwrap_or(DEFAULT_ADMIN_URL))?,
+                app_url,
+                admin_url,
                 tenant_id,
                 default_headers,
                 user_agent,
@@ -274,6 +279,29 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// Refuses, instead of failing later (or panicking inside reqwest), a client that cannot speak
+/// TLS: built without a TLS feature while a base URL is `https`, or with `rustls-no-provider`
+/// before the application installed a rustls crypto provider.
+#[allow(unused_variables)]
+fn check_tls(urls: &[&str]) -> Result<()> {
+    #[cfg(not(any(feature = "rustls", feature = "rustls-no-provider")))]
+    if let Some(url) = urls.iter().find(|u| u.starts_with("https:")) {
+        return Err(Error::Config(format!(
+            "{url} needs TLS, but trophy was built without the `rustls` or `rustls-no-provider` feature"
+        )));
+    }
+    #[cfg(all(feature = "rustls-no-provider", not(feature = "rustls")))]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        return Err(Error::Config(
+            "the `rustls-no-provider` feature needs a rustls crypto provider: call \
+             `rustls::crypto::ring::default_provider().install_default()` (or another provider's) \
+             before building the client, or use the default `rustls` feature"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 fn base_url(field: &str, url: &str) -> Result<String> {
@@ -292,6 +320,32 @@ fn base_url(field: &str, url: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(all(feature = "rustls-no-provider", not(feature = "rustls")))]
+    #[test]
+    fn without_a_crypto_provider_build_is_a_config_error_not_a_panic() {
+        let e = Client::new("sk_live_test").unwrap_err();
+        assert!(
+            matches!(&e, Error::Config(m) if m.contains("crypto provider") && m.contains("install_default")),
+            "{e}"
+        );
+    }
+
+    #[cfg(not(any(feature = "rustls", feature = "rustls-no-provider")))]
+    #[test]
+    fn without_tls_an_https_base_url_is_refused_and_http_works() {
+        let e = Client::new("sk_live_test").unwrap_err();
+        assert!(
+            matches!(&e, Error::Config(m) if m.starts_with("https://api.trophy.so/v1 needs TLS")),
+            "{e}"
+        );
+        let local = Client::builder()
+            .api_key("sk_live_test")
+            .api_url("http://127.0.0.1:8787/v1")
+            .admin_url("http://127.0.0.1:8787/admin/v1")
+            .build();
+        assert!(local.is_ok());
+    }
 
     #[test]
     fn debug_never_shows_the_key() {

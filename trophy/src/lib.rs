@@ -80,6 +80,21 @@
 //! [`webhooks`] verifies the `X-Trophy-Signature` of a delivery in constant time and parses it
 //! into a [`webhooks::WebhookEvent`]; the `axum` feature adds an extractor.
 //!
+//! # TLS
+//!
+//! The default `rustls` feature uses rustls with its default crypto provider, aws-lc-rs (a C
+//! library, the longest step of a clean build). To keep it out of your build, for example when
+//! your application already uses ring:
+//!
+//! ```toml
+//! trophy = { version = "0.1", default-features = false, features = ["rustls-no-provider"] }
+//! ```
+//!
+//! and install a provider once, before building a [`Client`]:
+//! `rustls::crypto::ring::default_provider().install_default()`. Without one,
+//! [`ClientBuilder::build`] returns [`Error::Config`] saying so. A client passed with
+//! [`ClientBuilder::http_client`] is used as it is, whatever the features.
+//!
 //! # Testing without Trophy
 //!
 //! The `trophy-emulator` crate serves both APIs from memory on loopback:

@@ -1,5 +1,6 @@
 //! Build cost: clean dev builds of `trophy-generated` and `trophy` in a fresh target
-//! directory, each crate alone, and `cargo xtask regen --check` once built.
+//! directory, each crate alone, `cargo xtask regen --check` once built, and a clean build of
+//! `trophy` with the `rustls-no-provider` feature instead of the default `rustls`.
 
 use crate::ops::BoxError;
 use std::path::{Path, PathBuf};
@@ -93,6 +94,21 @@ pub fn run(scratch: &Path, regen_repeats: usize) -> Result<Vec<Step>, BoxError> 
             &["xtask", "regen", "--check"],
         )?);
     }
+    // The same SDK without aws-lc-rs, from scratch: compare with the first two steps together.
+    std::fs::remove_dir_all(scratch)?;
+    std::fs::create_dir_all(scratch)?;
+    steps.push(timed(
+        "`trophy` with `rustls-no-provider` (no aws-lc-rs), clean, dependencies included",
+        scratch,
+        &[
+            "build",
+            "-p",
+            "trophy",
+            "--no-default-features",
+            "--features",
+            "rustls-no-provider",
+        ],
+    )?);
     std::fs::remove_dir_all(scratch)?;
     Ok(steps)
 }

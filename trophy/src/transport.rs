@@ -7,8 +7,8 @@ use crate::error::{is_retryable_status, snippet, ApiError, ConnectionError, Deco
 use crate::request::{header_value, Api, Call, RequestOptions, Response, RetryClass};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 /// Largest success body read (a leaderboard of 1,000 rankings is about 100 KiB).
@@ -73,7 +73,7 @@ pub(crate) async fn execute<T: DeserializeOwned>(
     }
     let per_call = options.timeout.unwrap_or(inner.timeouts.per_call);
     let per_attempt = options.attempt_timeout.unwrap_or(inner.timeouts.per_attempt);
-    let attempts = AtomicU32::new(0);
+    let limits = Limits::new(per_call, per_attempt);
     let span = tracing::info_span!(
         "trophy.call",
         operation = call.operation,
@@ -82,16 +82,56 @@ pub(crate) async fn execute<T: DeserializeOwned>(
         attempt = tracing::field::Empty,
         status = tracing::field::Empty,
     );
-    let run = attempt_loop::<T>(client, &call, &url, &headers, &retry, per_attempt, &attempts).instrument(span);
-    match tokio::time::timeout(per_call, run).await {
-        Ok(result) => result,
-        Err(_) => Err(Error::Timeout(TimeoutError {
-            operation: call.operation,
-            attempts: attempts.load(Ordering::Relaxed),
-            limit: per_call,
-            whole_call: true,
-        })),
+    attempt_loop::<T>(client, &call, &url, &headers, &retry, &limits)
+        .instrument(span)
+        .await
+}
+
+/// The time limits of one call: a deadline for the whole call (attempts, backoffs and rate
+/// limiting included) and a limit per attempt. One timer runs at a time: each attempt waits
+/// until whichever of its own limit and the call's deadline comes first.
+struct Limits {
+    per_call: Duration,
+    per_attempt: Duration,
+    deadline: Instant,
+}
+
+impl Limits {
+    fn new(per_call: Duration, per_attempt: Duration) -> Limits {
+        let now = Instant::now();
+        Limits {
+            per_call,
+            per_attempt,
+            deadline: later(now, per_call),
+        }
     }
+
+    /// When the attempt starting now must end, and whether that is the call's deadline.
+    fn attempt_deadline(&self) -> (Instant, bool) {
+        let own = later(Instant::now(), self.per_attempt);
+        if own < self.deadline {
+            (own, false)
+        } else {
+            (self.deadline, true)
+        }
+    }
+
+    /// The error of a call that ran out of time after `attempts` attempts.
+    fn expired(&self, operation: &'static str, attempts: u32) -> Error {
+        Error::Timeout(TimeoutError {
+            operation,
+            attempts,
+            limit: self.per_call,
+            whole_call: true,
+        })
+    }
+}
+
+/// `now + d`, or about 30 years from now when that does not fit (`Duration::MAX` means "no
+/// limit", not a panic).
+fn later(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
 }
 
 fn request_headers(
@@ -141,20 +181,27 @@ async fn attempt_loop<T: DeserializeOwned>(
     url: &reqwest::Url,
     headers: &HeaderMap,
     retry: &crate::RetryConfig,
-    per_attempt: Duration,
-    attempts: &AtomicU32,
+    limits: &Limits,
 ) -> Result<Response<T>> {
     let inner = &client.inner;
     let span = tracing::Span::current();
+    let mut attempt = 0;
     loop {
-        let attempt = attempts.fetch_add(1, Ordering::Relaxed) + 1;
+        attempt += 1;
         span.record("attempt", attempt);
         if let Some(rl) = &inner.rate_limiter {
-            rl.acquire(call.tier).await;
+            if tokio::time::timeout_at(limits.deadline, rl.acquire(call.tier))
+                .await
+                .is_err()
+            {
+                return Err(limits.expired(call.operation, attempt));
+            }
         }
-        let outcome = match tokio::time::timeout(per_attempt, one_attempt(client, call, url, headers)).await {
+        let (attempt_deadline, is_call_deadline) = limits.attempt_deadline();
+        let outcome = match tokio::time::timeout_at(attempt_deadline, one_attempt(client, call, url, headers)).await {
             Ok(r) => r,
-            Err(_) => Err(Failure::AttemptTimeout(per_attempt)),
+            Err(_) if is_call_deadline => return Err(limits.expired(call.operation, attempt)),
+            Err(_) => Err(Failure::AttemptTimeout(limits.per_attempt)),
         };
         let failure = match outcome {
             Ok((status, resp_headers, body)) => {
@@ -189,7 +236,13 @@ async fn attempt_loop<T: DeserializeOwned>(
             return Err(into_error(failure, call.operation, attempt));
         }
         tracing::debug!(attempt, ?delay, "retrying");
-        tokio::time::sleep(delay).await;
+        let wake = later(Instant::now(), delay);
+        if wake >= limits.deadline {
+            // The call's time runs out during the backoff.
+            tokio::time::sleep_until(limits.deadline).await;
+            return Err(limits.expired(call.operation, attempt));
+        }
+        tokio::time::sleep_until(wake).await;
     }
 }
 

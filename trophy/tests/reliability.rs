@@ -222,6 +222,86 @@ async fn the_call_budget_covers_retries() {
 }
 
 #[tokio::test]
+async fn an_attempt_limit_beyond_the_call_budget_ends_at_the_budget() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([]))
+                .set_delay(Duration::from_secs(5)),
+        )
+        .mount(&server)
+        .await;
+    let c = client(&server, RetryConfig::disabled());
+    let start = Instant::now();
+    let e = c
+        .achievements()
+        .list()
+        .attempt_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_millis(300))
+        .send()
+        .await
+        .unwrap_err();
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    let Error::Timeout(t) = &e else { panic!("{e:?}") };
+    assert!(t.whole_call);
+    assert_eq!((t.limit, t.attempts), (Duration::from_millis(300), 1));
+}
+
+#[tokio::test]
+async fn a_backoff_longer_than_the_rest_of_the_budget_ends_the_call_at_the_budget() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let slow_retry = RetryConfig::standard()
+        .jitter(false)
+        .initial_backoff(Duration::from_secs(5));
+    let c = client(&server, slow_retry);
+    let start = Instant::now();
+    let e = c
+        .achievements()
+        .list()
+        .timeout(Duration::from_millis(400))
+        .send()
+        .await
+        .unwrap_err();
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    let Error::Timeout(t) = &e else { panic!("{e:?}") };
+    assert!(t.whole_call);
+    assert_eq!(t.attempts, 1, "the second attempt never started");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn unbounded_timeouts_do_not_overflow() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    let c = client(&server, RetryConfig::standard());
+    let list = c
+        .achievements()
+        .list()
+        .timeout(Duration::MAX)
+        .attempt_timeout(Duration::MAX)
+        .send()
+        .await
+        .unwrap();
+    assert!(list.is_empty());
+}
+
+#[tokio::test]
 async fn refused_connection_is_a_connection_error_retried_for_reads() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -169,8 +169,8 @@ async fn other_4xx_are_never_retried() {
     }
 }
 
-#[tokio::test]
-async fn slow_response_hits_the_attempt_timeout() {
+/// A server that answers `[]` to anything, 5 s late.
+async fn slow_server() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(any())
         .respond_with(
@@ -180,6 +180,12 @@ async fn slow_response_hits_the_attempt_timeout() {
         )
         .mount(&server)
         .await;
+    server
+}
+
+#[tokio::test]
+async fn slow_response_hits_the_attempt_timeout() {
+    let server = slow_server().await;
     let c = client(&server, RetryConfig::disabled());
     let start = Instant::now();
     let e = c
@@ -198,15 +204,7 @@ async fn slow_response_hits_the_attempt_timeout() {
 
 #[tokio::test]
 async fn the_call_budget_covers_retries() {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!([]))
-                .set_delay(Duration::from_secs(5)),
-        )
-        .mount(&server)
-        .await;
+    let server = slow_server().await;
     let c = Harness::client_for(
         &server,
         Client::builder().retry(fast_retry(10)).timeouts(
@@ -223,15 +221,7 @@ async fn the_call_budget_covers_retries() {
 
 #[tokio::test]
 async fn an_attempt_limit_beyond_the_call_budget_ends_at_the_budget() {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!([]))
-                .set_delay(Duration::from_secs(5)),
-        )
-        .mount(&server)
-        .await;
+    let server = slow_server().await;
     let c = client(&server, RetryConfig::disabled());
     let start = Instant::now();
     let e = c

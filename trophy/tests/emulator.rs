@@ -1471,10 +1471,8 @@ fn retrying_client(emu: &Emulator) -> Client {
         .unwrap()
 }
 
-/// (5) 30% of requests fail with 503 before they are processed: with the standard retries
-/// every one of 50 events succeeds and the total is exactly their sum.
-#[tokio::test]
-async fn retries_ride_out_injected_503s() {
+/// An emulator at noon on January 15 with the lessons metric, and a retrying client of it.
+async fn lessons_with_retries() -> (Emulator, Client) {
     let emu = Emulator::start().await.expect("emulator");
     emu.set_time(noon(15));
     let client = retrying_client(&emu);
@@ -1485,6 +1483,14 @@ async fn retries_ride_out_injected_503s() {
         .send()
         .await
         .unwrap();
+    (emu, client)
+}
+
+/// (5) 30% of requests fail with 503 before they are processed: with the standard retries
+/// every one of 50 events succeeds and the total is exactly their sum.
+#[tokio::test]
+async fn retries_ride_out_injected_503s() {
+    let (emu, client) = lessons_with_retries().await;
 
     emu.set_faults(Faults::new(0.3, 503).with_seed(7));
     let mut last = 0.0;
@@ -1507,16 +1513,7 @@ async fn retries_ride_out_injected_503s() {
 /// (keys in the body) as well.
 #[tokio::test]
 async fn retried_events_never_double_count_when_answers_are_lost() {
-    let emu = Emulator::start().await.expect("emulator");
-    emu.set_time(noon(15));
-    let client = retrying_client(&emu);
-    client
-        .admin()
-        .metrics()
-        .create([NewMetric::new("Lessons", LESSONS)])
-        .send()
-        .await
-        .unwrap();
+    let (emu, client) = lessons_with_retries().await;
 
     // The fault mode is real: an event whose answer is lost was still counted.
     emu.set_faults(Faults::new(1.0, 503).after_processing());
@@ -1575,16 +1572,7 @@ async fn fail_next(emu: &Emulator, requests: u64, status: u16) {
 /// have processed it).
 #[tokio::test]
 async fn retry_classes_against_single_injected_faults() {
-    let emu = Emulator::start().await.expect("emulator");
-    emu.set_time(noon(15));
-    let client = retrying_client(&emu);
-    client
-        .admin()
-        .metrics()
-        .create([NewMetric::new("Lessons", LESSONS)])
-        .send()
-        .await
-        .unwrap();
+    let (emu, client) = lessons_with_retries().await;
 
     // A read and an event ride out a 503.
     fail_next(&emu, 1, 503).await;

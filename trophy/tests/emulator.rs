@@ -1363,16 +1363,7 @@ async fn tenants_are_isolated_per_call_and_per_client() {
 /// their own. No increment is lost, and each response saw a distinct total.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_concurrent_clones_lose_no_increment() {
-    let emu = Emulator::start().await.expect("emulator");
-    emu.set_time(noon(15));
-    let client = client(&emu);
-    client
-        .admin()
-        .metrics()
-        .create([NewMetric::new("Lessons", LESSONS)])
-        .send()
-        .await
-        .unwrap();
+    let (_emu, client) = lessons_at_noon(client).await;
 
     let tasks: Vec<_> = (0..64u32)
         .map(|i| {
@@ -1471,11 +1462,12 @@ fn retrying_client(emu: &Emulator) -> Client {
         .unwrap()
 }
 
-/// An emulator at noon on January 15 with the lessons metric, and a retrying client of it.
-async fn lessons_with_retries() -> (Emulator, Client) {
+/// An emulator at noon on January 15 with the lessons metric, and a client of it made by
+/// `make` ([`client`] or [`retrying_client`]).
+async fn lessons_at_noon(make: fn(&Emulator) -> Client) -> (Emulator, Client) {
     let emu = Emulator::start().await.expect("emulator");
     emu.set_time(noon(15));
-    let client = retrying_client(&emu);
+    let client = make(&emu);
     client
         .admin()
         .metrics()
@@ -1490,7 +1482,7 @@ async fn lessons_with_retries() -> (Emulator, Client) {
 /// every one of 50 events succeeds and the total is exactly their sum.
 #[tokio::test]
 async fn retries_ride_out_injected_503s() {
-    let (emu, client) = lessons_with_retries().await;
+    let (emu, client) = lessons_at_noon(retrying_client).await;
 
     emu.set_faults(Faults::new(0.3, 503).with_seed(7));
     let mut last = 0.0;
@@ -1513,7 +1505,7 @@ async fn retries_ride_out_injected_503s() {
 /// (keys in the body) as well.
 #[tokio::test]
 async fn retried_events_never_double_count_when_answers_are_lost() {
-    let (emu, client) = lessons_with_retries().await;
+    let (emu, client) = lessons_at_noon(retrying_client).await;
 
     // The fault mode is real: an event whose answer is lost was still counted.
     emu.set_faults(Faults::new(1.0, 503).after_processing());
@@ -1572,7 +1564,7 @@ async fn fail_next(emu: &Emulator, requests: u64, status: u16) {
 /// have processed it).
 #[tokio::test]
 async fn retry_classes_against_single_injected_faults() {
-    let (emu, client) = lessons_with_retries().await;
+    let (emu, client) = lessons_at_noon(retrying_client).await;
 
     // A read and an event ride out a 503.
     fail_next(&emu, 1, 503).await;

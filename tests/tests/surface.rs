@@ -16,6 +16,6 @@ fn application_api_surface() {
 #[test]
 fn admin_api_surface() {
     let s = trophy_tests::surface(&generated("admin")).expect("generated code parses");
-    assert_eq!(trophy_tests::operation_count(&s), 47);
+    assert_eq!(trophy_tests::operation_count(&s), 58);
     insta::assert_snapshot!("admin", s);
 }

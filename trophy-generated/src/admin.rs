@@ -9,6 +9,74 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///An achievement as configured in the organisation.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct AdminAchievement {
+        ///For achievement-triggered achievements, the achievements that must all be completed first.
+        #[serde(
+            rename = "achievementIds",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub achievement_ids: ::std::vec::Vec<::uuid::Uuid>,
+        ///For anniversary achievements, how many years after sign-up it completes.
+        #[serde(
+            rename = "anniversaryYears",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub anniversary_years: ::std::option::Option<i64>,
+        ///The badge image, or null.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub badge: ::std::option::Option<Badge>,
+        ///A longer text about the achievement, or null.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///Event attribute conditions an event must meet to count towards the achievement.
+        #[serde(
+            rename = "eventAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub event_attributes: ::std::vec::Vec<AttributeFilter>,
+        ///The ID of the achievement.
+        pub id: ::uuid::Uuid,
+        ///The key used to complete the achievement through the API (api trigger).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub key: ::std::option::Option<::std::string::String>,
+        ///For metric achievements, the metric whose total counts.
+        #[serde(
+            rename = "metricId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub metric_id: ::std::option::Option<::uuid::Uuid>,
+        ///For metric achievements, the total to reach.
+        #[serde(
+            rename = "metricValue",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub metric_value: ::std::option::Option<f64>,
+        ///The name shown to users.
+        pub name: ::std::string::String,
+        pub status: crate::admin::types::AdminAchievementStatus,
+        ///For streak achievements, the streak length to reach.
+        #[serde(
+            rename = "streakLength",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub streak_length: ::std::option::Option<i64>,
+        pub trigger: crate::admin::types::AdminAchievementTrigger,
+        ///User attribute conditions a user must meet to be eligible; empty means every user.
+        #[serde(rename = "userAttributes")]
+        pub user_attributes: ::std::vec::Vec<AttributeFilter>,
+    }
     ///A user or event attribute defined in the organisation.
     #[derive(
         ::serde::Deserialize,
@@ -29,6 +97,24 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::admin::types::AttributeType,
     }
+    ///One environment of the organisation.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct AdminEnvironment {
+        ///The key of the environment.
+        pub key: ::std::string::String,
+        ///The display name.
+        pub name: ::std::string::String,
+        ///Its order among the environments, 1 to 10.
+        pub priority: i64,
+    }
     ///The body returned with an error response.
     #[derive(
         ::serde::Deserialize,
@@ -42,6 +128,19 @@ pub mod types {
     pub struct AdminErrorBody {
         ///A human-readable description of what went wrong.
         pub error: ::std::string::String,
+    }
+    ///An image given by its URL.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct AdminImage {
+        pub url: ::std::string::String,
     }
     ///A problem with one item of a bulk request; the item is skipped when severity is error.
     #[derive(
@@ -148,6 +247,9 @@ pub mod types {
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
         pub status: crate::admin::types::AdminLeaderboardStatus,
+        ///User attribute conditions a user must meet to be ranked; empty means every user.
+        #[serde(rename = "userAttributes")]
+        pub user_attributes: ::std::vec::Vec<AttributeFilter>,
     }
     ///A points boost as configured in a points system.
     #[derive(
@@ -310,6 +412,71 @@ pub mod types {
         ///User attribute conditions a user must match for the trigger to apply.
         #[serde(rename = "userAttributes")]
         pub user_attributes: ::std::vec::Vec<AttributeFilter>,
+    }
+    ///The settings of the organisation.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct AdminSettings {
+        #[serde(rename = "aggregationPeriod")]
+        pub aggregation_period: crate::admin::types::AdminAggregationPeriod,
+        pub branding: AdminSettingsBranding,
+        pub experimentation: AdminSettingsExperimentation,
+    }
+    ///Branding used in what Trophy shows or sends to users.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct AdminSettingsBranding {
+        ///The application icon, or null.
+        #[serde(
+            rename = "appIcon",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub app_icon: ::std::option::Option<AdminImage>,
+        ///The name of your application.
+        #[serde(rename = "appName")]
+        pub app_name: ::std::string::String,
+        ///The address of your application.
+        #[serde(rename = "appUrl")]
+        pub app_url: ::std::string::String,
+        ///The main colour, as a CSS colour string.
+        #[serde(rename = "brandColor")]
+        pub brand_color: ::std::string::String,
+        pub font: crate::admin::types::AdminFontFamily,
+        ///The logo, or null.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub logo: ::std::option::Option<AdminImage>,
+    }
+    ///Control group settings.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct AdminSettingsExperimentation {
+        ///The percentage of new users put in the control group, 0 to 100.
+        #[serde(rename = "controlRatio")]
+        pub control_ratio: i64,
+        ///The number of days (3 to 30) over which a new user counts as activated.
+        #[serde(rename = "userActivationWindow")]
+        pub user_activation_window: i64,
     }
     ///A date range during which a user's streak cannot be lost.
     #[derive(
@@ -475,6 +642,125 @@ pub mod types {
         ///The user's IANA time zone, such as Europe/London.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tz: ::std::option::Option<::std::string::String>,
+    }
+    ///One achievement to create; which of the trigger fields apply depends on the trigger.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct CreateAchievementRequestItem {
+        ///For achievement-triggered achievements, the achievements that must all be completed first.
+        #[serde(
+            rename = "achievementIds",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub achievement_ids: ::std::vec::Vec<::uuid::Uuid>,
+        ///For anniversary achievements, how many years after sign-up it completes.
+        #[serde(
+            rename = "anniversaryYears",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub anniversary_years: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub badge: ::std::option::Option<Badge>,
+        ///A longer text about the achievement.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///Event attribute conditions an event must meet to count towards the achievement.
+        #[serde(
+            rename = "eventAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub event_attributes: ::std::vec::Vec<AttributeFilter>,
+        ///The key used to complete the achievement through the API (api trigger). May contain only ASCII letters, digits, hyphens and underscores.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub key: ::std::option::Option<::std::string::String>,
+        ///For metric achievements, the metric whose total counts.
+        #[serde(
+            rename = "metricId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub metric_id: ::std::option::Option<::uuid::Uuid>,
+        ///For metric achievements, the total to reach.
+        #[serde(
+            rename = "metricValue",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub metric_value: ::std::option::Option<f64>,
+        ///The name shown to users.
+        pub name: ::std::string::String,
+        ///The status it starts with; inactive unless given.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<crate::admin::types::AdminAchievementStatus>,
+        ///For streak achievements, the streak length to reach.
+        #[serde(
+            rename = "streakLength",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub streak_length: ::std::option::Option<i64>,
+        pub trigger: crate::admin::types::AdminAchievementTrigger,
+        ///User attribute conditions a user must meet to be eligible; empty means every user.
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub user_attributes: ::std::vec::Vec<AttributeFilter>,
+    }
+    ///A list of 1 to 100 achievements to create.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    #[non_exhaustive]
+    pub struct CreateAchievementsRequest(
+        pub ::std::vec::Vec<CreateAchievementRequestItem>,
+    );
+    impl ::std::ops::Deref for CreateAchievementsRequest {
+        type Target = ::std::vec::Vec<CreateAchievementRequestItem>;
+        fn deref(&self) -> &::std::vec::Vec<CreateAchievementRequestItem> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateAchievementsRequest>
+    for ::std::vec::Vec<CreateAchievementRequestItem> {
+        fn from(value: CreateAchievementsRequest) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<CreateAchievementRequestItem>>
+    for CreateAchievementsRequest {
+        fn from(value: ::std::vec::Vec<CreateAchievementRequestItem>) -> Self {
+            Self(value)
+        }
+    }
+    ///The result of creating achievements: the achievements created and any per-item issues.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct CreateAchievementsResponse {
+        ///The items that were created.
+        pub created: ::std::vec::Vec<AdminAchievement>,
+        ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///One application API key to create for a user.
     #[derive(
@@ -680,6 +966,13 @@ pub mod types {
         ///The initial status; defaults to inactive.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::admin::types::AdminLeaderboardStatus>,
+        ///User attribute conditions a user must meet to be ranked.
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub user_attributes: ::std::vec::Vec<AttributeFilter>,
     }
     ///A list of 1 to 100 leaderboards to create.
     #[derive(
@@ -1398,6 +1691,22 @@ pub mod types {
         ///The unit label shown with values.
         pub units: ::std::string::String,
     }
+    ///The result of deleting achievements: the IDs removed and any per-item issues.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct DeleteAchievementsResponse {
+        ///The IDs of the items that were deleted.
+        pub deleted: ::std::vec::Vec<DeletedResource>,
+        ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        pub issues: ::std::vec::Vec<AdminIssue>,
+    }
     ///The result of revoking application API keys: the IDs deleted and any per-item issues.
     #[derive(
         ::serde::Deserialize,
@@ -1572,6 +1881,36 @@ pub mod types {
         ///The ID of the deleted resource.
         pub id: ::uuid::Uuid,
     }
+    ///A page of achievements.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    #[non_exhaustive]
+    pub struct ListAchievementsResponse(pub ::std::vec::Vec<AdminAchievement>);
+    impl ::std::ops::Deref for ListAchievementsResponse {
+        type Target = ::std::vec::Vec<AdminAchievement>;
+        fn deref(&self) -> &::std::vec::Vec<AdminAchievement> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ListAchievementsResponse>
+    for ::std::vec::Vec<AdminAchievement> {
+        fn from(value: ListAchievementsResponse) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<AdminAchievement>>
+    for ListAchievementsResponse {
+        fn from(value: ::std::vec::Vec<AdminAchievement>) -> Self {
+            Self(value)
+        }
+    }
     ///A page of attributes.
     #[derive(
         ::serde::Deserialize,
@@ -1599,6 +1938,36 @@ pub mod types {
     impl ::std::convert::From<::std::vec::Vec<AdminAttribute>>
     for ListAttributesResponse {
         fn from(value: ::std::vec::Vec<AdminAttribute>) -> Self {
+            Self(value)
+        }
+    }
+    ///Every environment of the organisation.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    #[non_exhaustive]
+    pub struct ListEnvironmentsResponse(pub ::std::vec::Vec<AdminEnvironment>);
+    impl ::std::ops::Deref for ListEnvironmentsResponse {
+        type Target = ::std::vec::Vec<AdminEnvironment>;
+        fn deref(&self) -> &::std::vec::Vec<AdminEnvironment> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ListEnvironmentsResponse>
+    for ::std::vec::Vec<AdminEnvironment> {
+        fn from(value: ListEnvironmentsResponse) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<AdminEnvironment>>
+    for ListEnvironmentsResponse {
+        fn from(value: ::std::vec::Vec<AdminEnvironment>) -> Self {
             Self(value)
         }
     }
@@ -2067,6 +2436,51 @@ pub mod types {
         ///The items that were updated.
         pub updated: ::std::vec::Vec<AdminPointsTrigger>,
     }
+    ///The users whose streaks go back to zero.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct ResetStreaksRequest {
+        ///The users to reset, 1 to 100.
+        pub users: ::std::vec::Vec<ResetStreaksRequestUsersItem>,
+    }
+    ///`ResetStreaksRequestUsersItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct ResetStreaksRequestUsersItem {
+        ///The ID of the user.
+        pub id: ::std::string::String,
+    }
+    ///The result of resetting streaks: the users reset and any per-item issues.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct ResetStreaksResponse {
+        ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        pub issues: ::std::vec::Vec<AdminIssue>,
+        ///The IDs of the users whose streak is now zero.
+        #[serde(rename = "resetUsers")]
+        pub reset_users: ::std::vec::Vec<::std::string::String>,
+    }
     ///A request to restore the lost streaks of the listed users.
     #[derive(
         ::serde::Deserialize,
@@ -2111,6 +2525,290 @@ pub mod types {
         ///The IDs of the users whose streaks were restored.
         #[serde(rename = "restoredUsers")]
         pub restored_users: ::std::vec::Vec<::std::string::String>,
+    }
+    ///How streaks work in the organisation.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct StreakSettings {
+        ///Whether users may choose their own streak preferences.
+        #[serde(rename = "customizationEnabled")]
+        pub customization_enabled: bool,
+        ///Weekdays on which a daily streak cannot be lost, 0 (Sunday) to 6 (Saturday).
+        #[serde(rename = "daysOff")]
+        pub days_off: ::std::vec::Vec<i64>,
+        #[serde(rename = "evaluationMode")]
+        pub evaluation_mode: crate::admin::types::AdminStreakEvaluationMode,
+        ///The freeze rules, or null when freezes are off.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub freezes: ::std::option::Option<StreakSettingsFreezes>,
+        pub frequency: crate::admin::types::AdminStreakFrequency,
+        ///The metrics that count towards streaks, each with its threshold.
+        pub metrics: ::std::vec::Vec<StreakSettingsMetric>,
+    }
+    ///How users get streak freezes.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct StreakSettingsFreezes {
+        ///How many freezes each automatic grant gives (1 to 10), or null.
+        #[serde(
+            rename = "autoEarnAmount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub auto_earn_amount: ::std::option::Option<i64>,
+        ///Every how many days freezes are granted automatically (1 to 365), or null.
+        #[serde(
+            rename = "autoEarnInterval",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub auto_earn_interval: ::std::option::Option<i64>,
+        ///The most freezes a user can hold, 1 to 100.
+        #[serde(rename = "maxCount")]
+        pub max_count: i64,
+        ///Freezes a new user starts with, 0 to 100.
+        #[serde(rename = "startCount")]
+        pub start_count: i64,
+    }
+    ///A metric that counts towards streaks.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct StreakSettingsMetric {
+        ///The key of the metric.
+        pub key: ::std::string::String,
+        ///The total a period needs for the metric to count, 1 to 10000.
+        pub threshold: i64,
+    }
+    ///Changes to one achievement; fields left out keep their value.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct UpdateAchievementRequestItem {
+        ///For achievement-triggered achievements, the achievements that must all be completed first.
+        #[serde(
+            rename = "achievementIds",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub achievement_ids: ::std::vec::Vec<::uuid::Uuid>,
+        ///For anniversary achievements, how many years after sign-up it completes.
+        #[serde(
+            rename = "anniversaryYears",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub anniversary_years: ::std::option::Option<i64>,
+        ///The new badge image; null removes it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub badge: ::std::option::Option<Badge>,
+        ///The new text; null removes it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///The new event attribute conditions; null removes them all.
+        #[serde(
+            rename = "eventAttributes",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub event_attributes: ::std::option::Option<::std::vec::Vec<AttributeFilter>>,
+        ///The ID of the achievement to change.
+        pub id: ::uuid::Uuid,
+        ///The key used to complete the achievement through the API (api trigger). May contain only ASCII letters, digits, hyphens and underscores.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub key: ::std::option::Option<::std::string::String>,
+        ///For metric achievements, the metric whose total counts.
+        #[serde(
+            rename = "metricId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub metric_id: ::std::option::Option<::uuid::Uuid>,
+        ///For metric achievements, the total to reach.
+        #[serde(
+            rename = "metricValue",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub metric_value: ::std::option::Option<f64>,
+        ///The name shown to users.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<crate::admin::types::AdminAchievementStatus>,
+        ///For streak achievements, the streak length to reach.
+        #[serde(
+            rename = "streakLength",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub streak_length: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trigger: ::std::option::Option<crate::admin::types::AdminAchievementTrigger>,
+        ///The new user attribute conditions; null removes them all.
+        #[serde(
+            rename = "userAttributes",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_attributes: ::std::option::Option<::std::vec::Vec<AttributeFilter>>,
+    }
+    ///A list of 1 to 100 achievement changes.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    #[non_exhaustive]
+    pub struct UpdateAchievementsRequest(
+        pub ::std::vec::Vec<UpdateAchievementRequestItem>,
+    );
+    impl ::std::ops::Deref for UpdateAchievementsRequest {
+        type Target = ::std::vec::Vec<UpdateAchievementRequestItem>;
+        fn deref(&self) -> &::std::vec::Vec<UpdateAchievementRequestItem> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UpdateAchievementsRequest>
+    for ::std::vec::Vec<UpdateAchievementRequestItem> {
+        fn from(value: UpdateAchievementsRequest) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<UpdateAchievementRequestItem>>
+    for UpdateAchievementsRequest {
+        fn from(value: ::std::vec::Vec<UpdateAchievementRequestItem>) -> Self {
+            Self(value)
+        }
+    }
+    ///The result of updating achievements: the achievements changed and any per-item issues.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct UpdateAchievementsResponse {
+        ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        pub issues: ::std::vec::Vec<AdminIssue>,
+        ///The items that were updated.
+        pub updated: ::std::vec::Vec<AdminAchievement>,
+    }
+    ///Branding changes.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct UpdateAdminSettingsBranding {
+        ///The new application icon; null removes it.
+        #[serde(
+            rename = "appIcon",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub app_icon: ::std::option::Option<AdminImage>,
+        ///The new application name; not empty.
+        #[serde(
+            rename = "appName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub app_name: ::std::option::Option<::std::string::String>,
+        ///The new application address.
+        #[serde(
+            rename = "appUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub app_url: ::std::option::Option<::std::string::String>,
+        ///The new main colour.
+        #[serde(
+            rename = "brandColor",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub brand_color: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub font: ::std::option::Option<crate::admin::types::AdminFontFamily>,
+        ///The new logo; null removes it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub logo: ::std::option::Option<AdminImage>,
+    }
+    ///Control group changes.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct UpdateAdminSettingsExperimentation {
+        ///The new control group percentage, 0 to 100.
+        #[serde(
+            rename = "controlRatio",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub control_ratio: ::std::option::Option<i64>,
+        ///The new activation window in days, 3 to 30.
+        #[serde(
+            rename = "userActivationWindow",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_activation_window: ::std::option::Option<i64>,
+    }
+    ///Changes to the settings; groups and fields left out keep their value.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct UpdateAdminSettingsRequest {
+        #[serde(
+            rename = "aggregationPeriod",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub aggregation_period: ::std::option::Option<
+            crate::admin::types::AdminAggregationPeriod,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub branding: ::std::option::Option<UpdateAdminSettingsBranding>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub experimentation: ::std::option::Option<UpdateAdminSettingsExperimentation>,
     }
     ///Changes to one existing attribute.
     #[derive(
@@ -2259,6 +2957,12 @@ pub mod types {
         pub start_time: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::admin::types::AdminLeaderboardStatus>,
+        ///The new user attribute conditions; null removes them all.
+        #[serde(
+            rename = "userAttributes",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_attributes: ::std::option::Option<::std::vec::Vec<AttributeFilter>>,
     }
     ///A list of 1 to 100 leaderboard updates.
     #[derive(
@@ -2456,6 +3160,77 @@ pub mod types {
         ///The items that were updated.
         pub updated: ::std::vec::Vec<AdminPointsSystem>,
     }
+    ///New freeze rules.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct UpdateStreakSettingsFreezes {
+        ///How many freezes each automatic grant gives (1 to 10); null for none.
+        #[serde(
+            rename = "autoEarnAmount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub auto_earn_amount: ::std::option::Option<i64>,
+        ///Every how many days freezes are granted automatically (1 to 365); null for never.
+        #[serde(
+            rename = "autoEarnInterval",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub auto_earn_interval: ::std::option::Option<i64>,
+        ///The most freezes a user can hold, 1 to 100.
+        #[serde(rename = "maxCount")]
+        pub max_count: i64,
+        ///Freezes a new user starts with, 0 to 100.
+        #[serde(rename = "startCount")]
+        pub start_count: i64,
+    }
+    ///Changes to the streak settings; fields left out keep their value.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub struct UpdateStreakSettingsRequest {
+        ///Whether users may choose their own streak preferences.
+        #[serde(
+            rename = "customizationEnabled",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub customization_enabled: ::std::option::Option<bool>,
+        ///The new weekdays off, 0 (Sunday) to 6 (Saturday).
+        #[serde(
+            rename = "daysOff",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub days_off: ::std::vec::Vec<i64>,
+        #[serde(
+            rename = "evaluationMode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub evaluation_mode: ::std::option::Option<
+            crate::admin::types::AdminStreakEvaluationMode,
+        >,
+        ///The new freeze rules; null turns freezes off.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub freezes: ::std::option::Option<UpdateStreakSettingsFreezes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub frequency: ::std::option::Option<crate::admin::types::AdminStreakFrequency>,
+        ///The new metrics and thresholds; at least one.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub metrics: ::std::vec::Vec<StreakSettingsMetric>,
+    }
     ///Changes to one existing tenant.
     #[derive(
         ::serde::Deserialize,
@@ -2568,6 +3343,30 @@ pub mod types {
         }
     }
     crate::open_enum! {
+        #[doc = "Values of AdminAchievementStatus."] AdminAchievementStatus { #[doc =
+        "`active`"] Active = "active", #[doc = "`inactive`"] Inactive = "inactive", #[doc
+        = "`locked`"] Locked = "locked" }
+    }
+    crate::open_enum! {
+        #[doc = "Values of AdminAchievementTrigger."] AdminAchievementTrigger { #[doc =
+        "`metric`"] Metric = "metric", #[doc = "`streak`"] Streak = "streak", #[doc =
+        "`api`"] Api = "api", #[doc = "`achievement`"] Achievement = "achievement", #[doc
+        = "`anniversary`"] Anniversary = "anniversary" }
+    }
+    crate::open_enum! {
+        #[doc = "Values of AdminAggregationPeriod."] AdminAggregationPeriod { #[doc =
+        "`weekly`"] Weekly = "weekly", #[doc = "`monthly`"] Monthly = "monthly" }
+    }
+    crate::open_enum! {
+        #[doc = "Values of AdminFontFamily."] AdminFontFamily { #[doc = "`MODERN_SANS`"]
+        ModernSans = "MODERN_SANS", #[doc = "`BOOK_SANS`"] BookSans = "BOOK_SANS", #[doc
+        = "`ORGANIC_SANS`"] OrganicSans = "ORGANIC_SANS", #[doc = "`GEOMETRIC_SANS`"]
+        GeometricSans = "GEOMETRIC_SANS", #[doc = "`HEAVY_SANS`"] HeavySans =
+        "HEAVY_SANS", #[doc = "`ROUNDED_SANS`"] RoundedSans = "ROUNDED_SANS", #[doc =
+        "`MODERN_SERIF`"] ModernSerif = "MODERN_SERIF", #[doc = "`BOOK_SERIF`"] BookSerif
+        = "BOOK_SERIF", #[doc = "`MONOSPACE`"] Monospace = "MONOSPACE" }
+    }
+    crate::open_enum! {
         #[doc = "Values of AdminIssueSeverity."] AdminIssueSeverity { #[doc = "`error`"]
         Error = "error", #[doc = "`warning`"] Warning = "warning" }
     }
@@ -2584,6 +3383,15 @@ pub mod types {
     crate::open_enum! {
         #[doc = "Values of AdminPointsTriggerTimeUnit."] AdminPointsTriggerTimeUnit {
         #[doc = "`hours`"] Hours = "hours", #[doc = "`days`"] Days = "days" }
+    }
+    crate::open_enum! {
+        #[doc = "Values of AdminStreakEvaluationMode."] AdminStreakEvaluationMode { #[doc
+        = "`OR`"] Or = "OR", #[doc = "`AND`"] And = "AND" }
+    }
+    crate::open_enum! {
+        #[doc = "Values of AdminStreakFrequency."] AdminStreakFrequency { #[doc =
+        "`daily`"] Daily = "daily", #[doc = "`weekly`"] Weekly = "weekly", #[doc =
+        "`monthly`"] Monthly = "monthly" }
     }
     crate::open_enum! {
         #[doc = "Values of AdminStreakPauseStatus."] AdminStreakPauseStatus { #[doc =
@@ -2635,9 +3443,9 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for Trophy Admin API
 
-The Admin API manages the configuration of a Trophy organisation programmatically. It lists, creates, updates and deletes metrics, user and event attributes, points systems with their levels, boosts and triggers, leaderboards and tenants; it grants streak freezes, schedules and removes streak pauses, restores lost streaks, ingests metric events in batches and issues or revokes per-user application API keys. Create, update and delete operations are bulk: they take up to 100 items and answer with the items created, updated or deleted plus a list of per-item issues, where an item with an error-severity issue is skipped while the others still succeed. Keys of metrics, attributes, leaderboards, points systems and levels may contain only ASCII letters, digits, hyphens and underscores. Organisations with multi-tenancy enabled select the tenant with the Tenant-ID header.
+The Admin API manages the configuration of a Trophy organisation programmatically. It lists, creates, updates and deletes achievements, metrics, user and event attributes, points systems with their levels, boosts and triggers, leaderboards and tenants; it reads and changes the organisation settings and the streak settings, lists the environments, grants streak freezes, schedules and removes streak pauses, restores lost streaks and resets streaks to zero, ingests metric events in batches and issues or revokes per-user application API keys. Create, update and delete operations are bulk: they take up to 100 items and answer with the items created, updated or deleted plus a list of per-item issues, where an item with an error-severity issue is skipped while the others still succeed. Keys of achievements, metrics, attributes, leaderboards, points systems and levels may contain only ASCII letters, digits, hyphens and underscores. Organisations with multi-tenancy enabled select the tenant with the Tenant-ID header.
 
-Version: 1.21.1*/
+Version: 1.27.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -2673,7 +3481,7 @@ impl Client {
 }
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
-        "1.21.1"
+        "1.27.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
@@ -2688,6 +3496,296 @@ impl ClientInfo<()> for Client {
 impl ClientHooks<()> for &Client {}
 #[allow(clippy::all)]
 impl Client {
+    /**List achievements
+
+Returns a page of the achievements of the organisation, using limit (1 to 100, default 10) and skip.
+
+Sends a `GET` request to `/achievements`
+
+Arguments:
+- `limit`: The maximum number of items to return, from 1 to 100; defaults to 10.
+- `skip`: The number of items to skip before the first one returned; defaults to 0.
+- `tenant_id`: Your own ID for the tenant the request is for; required when the organisation uses multi-tenancy and ignored otherwise.
+*/
+    pub async fn admin_achievements_list<'a>(
+        &'a self,
+        limit: Option<i64>,
+        skip: Option<i64>,
+        tenant_id: Option<&'a str>,
+    ) -> Result<
+        ResponseValue<types::ListAchievementsResponse>,
+        Error<types::AdminErrorBody>,
+    > {
+        let url = format!("{}/achievements", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        if let Some(value) = tenant_id {
+            header_map.append("Tenant-ID", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("limit", &limit))
+            .query(&progenitor_client::QueryParam::new("skip", &skip))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "admin_achievements_list",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            422u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Create achievements
+
+Creates 1 to 100 achievements. The answer is 201 when at least one was created and 200 when none was; it lists the achievements created and an issue for each item skipped.
+
+Sends a `POST` request to `/achievements`
+
+Arguments:
+- `tenant_id`: Your own ID for the tenant the request is for; required when the organisation uses multi-tenancy and ignored otherwise.
+- `body`
+*/
+    pub async fn admin_achievements_create<'a>(
+        &'a self,
+        tenant_id: Option<&'a str>,
+        body: &'a types::CreateAchievementsRequest,
+    ) -> Result<
+        ResponseValue<types::CreateAchievementsResponse>,
+        Error<types::AdminErrorBody>,
+    > {
+        let url = format!("{}/achievements", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        if let Some(value) = tenant_id {
+            header_map.append("Tenant-ID", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "admin_achievements_create",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            201u16 => ResponseValue::from_response(response).await,
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            422u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Delete achievements
+
+Deletes 1 to 100 achievements named by the repeated ids query parameter, answering with the IDs removed and an issue for each one that was not.
+
+Sends a `DELETE` request to `/achievements`
+
+Arguments:
+- `ids`: The IDs of the achievements to delete, 1 to 100.
+- `tenant_id`: Your own ID for the tenant the request is for; required when the organisation uses multi-tenancy and ignored otherwise.
+*/
+    pub async fn admin_achievements_delete<'a>(
+        &'a self,
+        ids: &'a ::std::vec::Vec<::uuid::Uuid>,
+        tenant_id: Option<&'a str>,
+    ) -> Result<
+        ResponseValue<types::DeleteAchievementsResponse>,
+        Error<types::AdminErrorBody>,
+    > {
+        let url = format!("{}/achievements", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        if let Some(value) = tenant_id {
+            header_map.append("Tenant-ID", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .delete(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("ids", &ids))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "admin_achievements_delete",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            422u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Update achievements
+
+Changes 1 to 100 achievements, each named by its ID; fields left out keep their value, and the nullable ones (description, badge, user and event attribute conditions) are cleared with null.
+
+Sends a `PATCH` request to `/achievements`
+
+Arguments:
+- `tenant_id`: Your own ID for the tenant the request is for; required when the organisation uses multi-tenancy and ignored otherwise.
+- `body`
+*/
+    pub async fn admin_achievements_update<'a>(
+        &'a self,
+        tenant_id: Option<&'a str>,
+        body: &'a types::UpdateAchievementsRequest,
+    ) -> Result<
+        ResponseValue<types::UpdateAchievementsResponse>,
+        Error<types::AdminErrorBody>,
+    > {
+        let url = format!("{}/achievements", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        if let Some(value) = tenant_id {
+            header_map.append("Tenant-ID", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .patch(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "admin_achievements_update",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            422u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Get achievement
+
+Returns one achievement by its ID; 404 when there is none.
+
+Sends a `GET` request to `/achievements/{id}`
+
+Arguments:
+- `id`: The ID of the achievement.
+- `tenant_id`: Your own ID for the tenant the request is for; required when the organisation uses multi-tenancy and ignored otherwise.
+*/
+    pub async fn admin_achievements_get<'a>(
+        &'a self,
+        id: &'a ::uuid::Uuid,
+        tenant_id: Option<&'a str>,
+    ) -> Result<ResponseValue<types::AdminAchievement>, Error<types::AdminErrorBody>> {
+        let url = format!(
+            "{}/achievements/{}", self.baseurl, encode_path(& id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        if let Some(value) = tenant_id {
+            header_map.append("Tenant-ID", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "admin_achievements_get",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            422u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**List attributes
 
 Returns a page of attributes, using limit (1 to 100, default 10) and skip for pagination. Both user and event attributes are included.
@@ -5107,6 +6205,171 @@ Arguments:
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**Reset streaks
+
+Sets the streaks of 1 to 100 users back to zero, answering with the users whose streak was reset and an issue for each one that was not.
+
+Sends a `POST` request to `/streaks/reset`
+
+Arguments:
+- `tenant_id`: Your own ID for the tenant the request is for; required when the organisation uses multi-tenancy and ignored otherwise.
+- `body`
+*/
+    pub async fn admin_streaks_reset<'a>(
+        &'a self,
+        tenant_id: Option<&'a str>,
+        body: &'a types::ResetStreaksRequest,
+    ) -> Result<
+        ResponseValue<types::ResetStreaksResponse>,
+        Error<types::AdminErrorBody>,
+    > {
+        let url = format!("{}/streaks/reset", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        if let Some(value) = tenant_id {
+            header_map.append("Tenant-ID", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "admin_streaks_reset",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            422u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Get streak settings
+
+Returns how streaks work in the organisation: their frequency, which metrics keep them going, the days off and the freeze rules.
+
+Sends a `GET` request to `/streaks/settings`
+
+Arguments:
+- `tenant_id`: Your own ID for the tenant the request is for; required when the organisation uses multi-tenancy and ignored otherwise.
+*/
+    pub async fn admin_streaks_settings_get<'a>(
+        &'a self,
+        tenant_id: Option<&'a str>,
+    ) -> Result<ResponseValue<types::StreakSettings>, Error<types::AdminErrorBody>> {
+        let url = format!("{}/streaks/settings", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        if let Some(value) = tenant_id {
+            header_map.append("Tenant-ID", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "admin_streaks_settings_get",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            422u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Update streak settings
+
+Changes the streak settings; fields left out keep their value and freezes are switched off with null. Answers with the settings as they now are.
+
+Sends a `PATCH` request to `/streaks/settings`
+
+Arguments:
+- `tenant_id`: Your own ID for the tenant the request is for; required when the organisation uses multi-tenancy and ignored otherwise.
+- `body`
+*/
+    pub async fn admin_streaks_settings_update<'a>(
+        &'a self,
+        tenant_id: Option<&'a str>,
+        body: &'a types::UpdateStreakSettingsRequest,
+    ) -> Result<ResponseValue<types::StreakSettings>, Error<types::AdminErrorBody>> {
+        let url = format!("{}/streaks/settings", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        if let Some(value) = tenant_id {
+            header_map.append("Tenant-ID", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .patch(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "admin_streaks_settings_update",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            422u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**Create application API keys
 
 Issues up to 100 application API keys (prefix app_), each limited to acting for one user, for example to call the Application API from that user's device. Answers 201 when at least one key was created and 200 when none were; 403 means the organisation or key may not issue application keys.
@@ -5467,6 +6730,159 @@ Arguments:
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            422u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Get settings
+
+Returns the organisation settings: branding, experimentation and the aggregation period of summaries.
+
+Sends a `GET` request to `/settings`
+
+Arguments:
+- `tenant_id`: Your own ID for the tenant the request is for; required when the organisation uses multi-tenancy and ignored otherwise.
+*/
+    pub async fn admin_settings_get<'a>(
+        &'a self,
+        tenant_id: Option<&'a str>,
+    ) -> Result<ResponseValue<types::AdminSettings>, Error<types::AdminErrorBody>> {
+        let url = format!("{}/settings", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        if let Some(value) = tenant_id {
+            header_map.append("Tenant-ID", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "admin_settings_get",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            422u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Update settings
+
+Changes the organisation settings; any group or field left out keeps its value, and the logo and app icon are removed with null. Answers with the settings as they now are.
+
+Sends a `PATCH` request to `/settings`
+
+Arguments:
+- `tenant_id`: Your own ID for the tenant the request is for; required when the organisation uses multi-tenancy and ignored otherwise.
+- `body`
+*/
+    pub async fn admin_settings_update<'a>(
+        &'a self,
+        tenant_id: Option<&'a str>,
+        body: &'a types::UpdateAdminSettingsRequest,
+    ) -> Result<ResponseValue<types::AdminSettings>, Error<types::AdminErrorBody>> {
+        let url = format!("{}/settings", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        if let Some(value) = tenant_id {
+            header_map.append("Tenant-ID", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .patch(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "admin_settings_update",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            422u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**List environments
+
+Returns every environment of the organisation with its key and priority. The environments belong to the organisation, not to a tenant, so no Tenant-ID applies.
+
+Sends a `GET` request to `/environments`
+
+*/
+    pub async fn admin_environments_list<'a>(
+        &'a self,
+    ) -> Result<
+        ResponseValue<types::ListEnvironmentsResponse>,
+        Error<types::AdminErrorBody>,
+    > {
+        let url = format!("{}/environments", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "admin_environments_list",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            401u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             422u16 => {

@@ -64,6 +64,12 @@ pub mod types {
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub achievement_ids: ::std::vec::Vec<::std::string::String>,
+        ///For anniversary achievements, how many years after sign-up it completes.
+        #[serde(
+            rename = "anniversaryYears",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub anniversary_years: ::std::option::Option<i64>,
         ///The URL of the achievement's badge image, or null.
         #[serde(
             rename = "badgeUrl",
@@ -139,6 +145,12 @@ pub mod types {
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub achievement_ids: ::std::vec::Vec<::std::string::String>,
+        ///For anniversary achievements, how many years after sign-up it completes.
+        #[serde(
+            rename = "anniversaryYears",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub anniversary_years: ::std::option::Option<i64>,
         ///The URL of the achievement's badge image, or null.
         #[serde(
             rename = "badgeUrl",
@@ -724,6 +736,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
+        ///User attribute conditions a user must meet to be ranked; empty means every user.
+        #[serde(rename = "userAttributes")]
+        pub user_attributes: ::std::vec::Vec<AttributeValue>,
     }
     ///A leaderboard with its current status and a page of user rankings.
     #[derive(
@@ -818,6 +833,9 @@ pub mod types {
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
         pub status: crate::app::types::LeaderboardStatus,
+        ///User attribute conditions a user must meet to be ranked; empty means every user.
+        #[serde(rename = "userAttributes")]
+        pub user_attributes: ::std::vec::Vec<AttributeValue>,
     }
     ///Sent when a leaderboard or a new run of a repeating leaderboard starts; carries the leaderboard and its rankings.
     #[derive(
@@ -925,6 +943,9 @@ pub mod types {
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
         pub status: crate::app::types::LeaderboardStatus,
+        ///User attribute conditions a user must meet to be ranked; empty means every user.
+        #[serde(rename = "userAttributes")]
+        pub user_attributes: ::std::vec::Vec<AttributeValue>,
     }
     ///A user's position on one leaderboard after an event, including their previous rank.
     #[derive(
@@ -1038,6 +1059,9 @@ pub mod types {
         pub start_time: ::std::option::Option<::std::string::String>,
         ///The value currently needed to hold a ranked place on the leaderboard.
         pub threshold: i64,
+        ///User attribute conditions a user must meet to be ranked; empty means every user.
+        #[serde(rename = "userAttributes")]
+        pub user_attributes: ::std::vec::Vec<AttributeValue>,
     }
     ///A user's points in one points system after an event, including how many points the event added and the awards made.
     #[derive(
@@ -1776,6 +1800,13 @@ pub mod types {
     )]
     #[non_exhaustive]
     pub struct StreakPreferences {
+        ///Weekdays on which the user's daily streak cannot be lost, 0 (Sunday) to 6 (Saturday).
+        #[serde(
+            rename = "daysOff",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub days_off: ::std::vec::Vec<i64>,
         ///Whether streaks are enabled for the user; defaults to true.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub enabled: ::std::option::Option<bool>,
@@ -1889,6 +1920,12 @@ pub mod types {
         ///The first date of the period.
         #[serde(rename = "periodStart")]
         pub period_start: ::chrono::naive::NaiveDate,
+        ///When the streak was reset to zero during the period, if it was.
+        #[serde(
+            rename = "resetAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub reset_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///Whether a freeze was used to keep the streak during the period.
         #[serde(
             rename = "usedFreeze",
@@ -1965,6 +2002,12 @@ pub mod types {
         ///The user's display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///The day the user signed up to your product, as a date (YYYY-MM-DD) or a date-time; Trophy uses it for anniversary achievements.
+        #[serde(
+            rename = "signUpDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sign_up_date: ::std::option::Option<::std::string::String>,
         ///Whether the user should receive emails; defaults to true.
         #[serde(
             rename = "subscribeToEmails",
@@ -2009,6 +2052,12 @@ pub mod types {
         ///The user's display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///The day the user signed up to your product, as a date (YYYY-MM-DD) or a date-time; Trophy uses it for anniversary achievements.
+        #[serde(
+            rename = "signUpDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sign_up_date: ::std::option::Option<::std::string::String>,
         ///Whether the user should receive emails; defaults to true.
         #[serde(
             rename = "subscribeToEmails",
@@ -2053,6 +2102,12 @@ pub mod types {
         ///The user's display name, or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///The day the user signed up to your product, or null; anniversary achievements count from it.
+        #[serde(
+            rename = "signUpDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sign_up_date: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///Whether the user receives emails.
         #[serde(rename = "subscribeToEmails")]
         pub subscribe_to_emails: bool,
@@ -2088,6 +2143,12 @@ pub mod types {
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub achievement_ids: ::std::vec::Vec<::std::string::String>,
+        ///For anniversary achievements, how many years after sign-up it completes.
+        #[serde(
+            rename = "anniversaryYears",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub anniversary_years: ::std::option::Option<i64>,
         ///The URL of the achievement's badge image, or null.
         #[serde(
             rename = "badgeUrl",
@@ -2171,6 +2232,12 @@ pub mod types {
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub achievement_ids: ::std::vec::Vec<::std::string::String>,
+        ///For anniversary achievements, how many years after sign-up it completes.
+        #[serde(
+            rename = "anniversaryYears",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub anniversary_years: ::std::option::Option<i64>,
         ///The URL of the achievement's badge image, or null.
         #[serde(
             rename = "badgeUrl",
@@ -2325,6 +2392,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
+        ///User attribute conditions a user must meet to be ranked; empty means every user.
+        #[serde(rename = "userAttributes")]
+        pub user_attributes: ::std::vec::Vec<AttributeValue>,
         ///The user's current value, or null if they are not ranked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<i64>,
@@ -2424,6 +2494,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
+        ///User attribute conditions a user must meet to be ranked; empty means every user.
+        #[serde(rename = "userAttributes")]
+        pub user_attributes: ::std::vec::Vec<AttributeValue>,
         ///The user's current value, or null if they are not ranked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<i64>,
@@ -2578,6 +2651,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
+        ///User attribute conditions a user must meet to be ranked; empty means every user.
+        #[serde(rename = "userAttributes")]
+        pub user_attributes: ::std::vec::Vec<AttributeValue>,
         ///The user's current value, or null if they are not ranked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<i64>,
@@ -2942,7 +3018,8 @@ pub mod types {
     crate::open_enum! {
         #[doc = "Values of AchievementTrigger."] AchievementTrigger { #[doc = "`metric`"]
         Metric = "metric", #[doc = "`streak`"] Streak = "streak", #[doc = "`api`"] Api =
-        "api", #[doc = "`achievement`"] Achievement = "achievement" }
+        "api", #[doc = "`achievement`"] Achievement = "achievement", #[doc =
+        "`anniversary`"] Anniversary = "anniversary" }
     }
     crate::open_enum! {
         #[doc = "Values of EventSummaryAggregation."] EventSummaryAggregation { #[doc =
@@ -3026,7 +3103,7 @@ pub mod types {
 
 The Application API is the runtime interface your product uses to feed user activity into Trophy and read back gamification state. It records metric events, completes API-triggered achievements, identifies and updates users and their notification and streak preferences, and returns per-user metrics, achievements, streaks, points, leaderboard standings and yearly wrapped summaries, as well as organisation-wide achievement, points and leaderboard data. Requests are authenticated with an API key; application keys (prefix app_) act on behalf of a single user only. Organisations with multi-tenancy enabled select the tenant with the Tenant-ID header.
 
-Version: 1.21.1*/
+Version: 1.27.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -3062,7 +3139,7 @@ impl Client {
 }
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
-        "1.21.1"
+        "1.27.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
@@ -3957,7 +4034,7 @@ Returns the current streak length and last extension time for each of the reques
 Sends a `GET` request to `/streaks`
 
 Arguments:
-- `user_ids`: The IDs of the users to fetch streaks for; at most 100.
+- `user_ids`: The IDs of the users to fetch streaks for, 1 to 100, as a repeated parameter (userIds=a&userIds=b).
 - `tenant_id`: Your own ID for the tenant the request is for; required when the organisation uses multi-tenancy and ignored otherwise.
 */
     pub async fn streaks_list<'a>(

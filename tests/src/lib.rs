@@ -180,6 +180,23 @@ fn serde_name(attrs: &[syn::Attribute]) -> Option<String> {
     None
 }
 
+/// What serde fills in when the field is missing from the JSON: `default` (the type's own, such
+/// as an empty list or `false`) or the named default function (e.g. `default_bool::<true>`);
+/// `None` when a missing field fails decoding (or, for `Option`, is `None`).
+fn serde_default(attrs: &[syn::Attribute]) -> Option<String> {
+    for a in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let text = a.meta.to_token_stream().to_string();
+        if let Some(i) = text.find("default = \"") {
+            let path = text[i + 11..].split('"').next().unwrap_or_default();
+            return Some(path.trim_start_matches("defaults::").to_string());
+        }
+        if text.contains("(default") || text.contains(", default") {
+            return Some("default".into());
+        }
+    }
+    None
+}
+
 /// `(type, field)` pairs that a hand-made `Debug` impl prints as `"<redacted>"`.
 fn redacted_fields(items: &[syn::Item]) -> Vec<(String, String)> {
     fn scan(ty: &str, stream: proc_macro2::TokenStream, out: &mut Vec<(String, String)>) {
@@ -222,11 +239,15 @@ fn type_surface(item: &syn::Item, redacted: &[(String, String)]) -> Option<Strin
                     let wire = serde_name(&f.attrs).unwrap_or_else(|| rust.clone());
                     let ty = tidy(&f.ty.to_token_stream().to_string());
                     let secret = redacted.iter().any(|(t, field)| s.ident == t && *field == rust);
-                    let note = if secret {
-                        " (secret: Debug prints <redacted>)"
-                    } else {
-                        ""
-                    };
+                    let mut note = String::new();
+                    if !ty.starts_with("Option<") {
+                        if let Some(default) = serde_default(&f.attrs) {
+                            write!(note, " (if missing: {default})").unwrap();
+                        }
+                    }
+                    if secret {
+                        note.push_str(" (secret: Debug prints <redacted>)");
+                    }
                     writeln!(out, "  {wire}: {ty}{note}").unwrap();
                 }
             }
@@ -286,6 +307,10 @@ mod tests {
                     #[serde(rename = "createdAt")]
                     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
                     pub tz: ::std::option::Option<::std::string::String>,
+                    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+                    pub tags: ::std::vec::Vec<::std::string::String>,
+                    #[serde(rename = "subscribeToEmails", default = "defaults::default_bool::<true>")]
+                    pub subscribe_to_emails: bool,
                 }
                 crate::open_enum! { #[doc = "x"] Kind { A = "a", B = "b" } }
             }
@@ -305,7 +330,8 @@ Sends a `GET` request to `/users/{id}`
             s,
             "# 1 operations\nGET /users/{id} users_get(id: &str) -> User | ErrorBody [200 404!]\n\n# 2 types\n\
              open enum Kind = \"a\" | \"b\" | Unknown(String)\n\
-             struct User\n  createdAt: DateTime<offset::Utc>\n  tz: Option<String>\n"
+             struct User\n  createdAt: DateTime<offset::Utc>\n  tz: Option<String>\n  \
+             tags: Vec<String> (if missing: default)\n  subscribeToEmails: bool (if missing: default_bool::<true>)\n"
         );
         assert_eq!(operation_count(&s), 1);
     }

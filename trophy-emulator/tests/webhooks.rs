@@ -173,8 +173,8 @@ async fn events_and_completions_send_signed_typed_webhooks_once() {
     assert_eq!(streak.streak.length, 1);
     let points: t::PointsChangedEvent = serde_json::from_str(body(3)).unwrap();
     assert_eq!(
-        (points.points.key.as_str(), points.points.added, points.points.total),
-        ("xp", 50, 50)
+        (points.points.key.as_deref(), points.points.added, points.points.total),
+        (Some("xp"), 50, 50)
     );
     let level: t::PointsLevelChangedEvent = serde_json::from_str(body(4)).unwrap();
     assert_eq!(level.previous_level.map(|l| l.key).as_deref(), Some("rookie"));

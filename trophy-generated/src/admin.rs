@@ -74,7 +74,11 @@ pub mod types {
         pub streak_length: ::std::option::Option<i64>,
         pub trigger: crate::admin::types::AdminAchievementTrigger,
         ///User attribute conditions a user must meet to be eligible; empty means every user.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeFilter>,
     }
     ///A user or event attribute defined in the organisation.
@@ -187,7 +191,11 @@ pub mod types {
     #[non_exhaustive]
     pub struct AdminLeaderboard {
         ///The IDs of user attributes used to split the leaderboard into separate rankings.
-        #[serde(rename = "breakdownAttributes")]
+        #[serde(
+            rename = "breakdownAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub breakdown_attributes: ::std::vec::Vec<::uuid::Uuid>,
         ///A description of the leaderboard.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -248,7 +256,11 @@ pub mod types {
         pub start_time: ::std::option::Option<::std::string::String>,
         pub status: crate::admin::types::AdminLeaderboardStatus,
         ///User attribute conditions a user must meet to be ranked; empty means every user.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeFilter>,
     }
     ///A points boost as configured in a points system.
@@ -362,7 +374,7 @@ pub mod types {
         )]
         pub achievement_id: ::std::option::Option<::uuid::Uuid>,
         ///Whether the trigger is blocked when the user does not have enough points to cover it, for triggers that deduct points.
-        #[serde(rename = "blockIfOutOfPoints")]
+        #[serde(rename = "blockIfOutOfPoints", default)]
         pub block_if_out_of_points: bool,
         ///For metric triggers, event attribute conditions an event must match.
         #[serde(
@@ -410,7 +422,11 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::admin::types::PointsTriggerType,
         ///User attribute conditions a user must match for the trigger to apply.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeFilter>,
     }
     ///The settings of the organisation.
@@ -752,14 +768,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct CreateAchievementsResponse {
         ///The items that were created.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub created: ::std::vec::Vec<AdminAchievement>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///One application API key to create for a user.
@@ -815,14 +834,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct CreateApplicationKeysResponse {
         ///The items that were created.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub created: ::std::vec::Vec<CreatedApplicationKey>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///One attribute to create.
@@ -879,14 +901,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct CreateAttributesResponse {
         ///The items that were created.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub created: ::std::vec::Vec<AdminAttribute>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///One leaderboard to create.
@@ -1012,14 +1037,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct CreateLeaderboardsResponse {
         ///The items that were created.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub created: ::std::vec::Vec<AdminLeaderboard>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///One metric to create.
@@ -1083,14 +1111,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct CreateMetricsResponse {
         ///The items that were created.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub created: ::std::vec::Vec<CreatedMetric>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///One points boost to create.
@@ -1167,14 +1198,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct CreatePointsBoostsResponse {
         ///The items that were created.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub created: ::std::vec::Vec<AdminPointsBoost>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///One points level to create.
@@ -1238,14 +1272,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct CreatePointsLevelsResponse {
         ///The items that were created.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub created: ::std::vec::Vec<AdminPointsLevel>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///One points system to create, optionally with its levels, boosts and triggers.
@@ -1323,14 +1360,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct CreatePointsSystemsResponse {
         ///The items that were created.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub created: ::std::vec::Vec<CreatedAdminPointsSystem>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///One points trigger to create.
@@ -1445,14 +1485,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct CreatePointsTriggersResponse {
         ///The items that were created.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub created: ::std::vec::Vec<AdminPointsTrigger>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///A request to grant one streak freeze to each listed user.
@@ -1490,12 +1533,14 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct CreateStreakFreezesResponse {
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///A request to schedule streak pauses for users.
@@ -1537,14 +1582,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct CreateStreakPausesResponse {
         ///The items that were created.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub created: ::std::vec::Vec<AdminStreakPause>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///One tenant to create.
@@ -1600,14 +1648,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct CreateTenantsResponse {
         ///The items that were created.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub created: ::std::vec::Vec<AdminTenant>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///A newly created points system together with the levels, boosts and triggers created with it.
@@ -1697,14 +1748,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct DeleteAchievementsResponse {
         ///The IDs of the items that were deleted.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub deleted: ::std::vec::Vec<DeletedResource>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///The result of revoking application API keys: the IDs deleted and any per-item issues.
@@ -1713,14 +1767,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct DeleteApplicationKeysResponse {
         ///The IDs of the items that were deleted.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub deleted: ::std::vec::Vec<DeletedResource>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///The result of deleting attributes: the IDs deleted and any per-item issues.
@@ -1729,14 +1786,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct DeleteAttributesResponse {
         ///The IDs of the items that were deleted.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub deleted: ::std::vec::Vec<DeletedResource>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///The result of deleting leaderboards: the IDs deleted and any per-item issues.
@@ -1745,14 +1805,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct DeleteLeaderboardsResponse {
         ///The IDs of the items that were deleted.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub deleted: ::std::vec::Vec<DeletedResource>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///The result of deleting metrics: the IDs deleted and any per-item issues.
@@ -1761,14 +1824,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct DeleteMetricsResponse {
         ///The IDs of the items that were deleted.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub deleted: ::std::vec::Vec<DeletedResource>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///The result of deleting points boosts: the IDs deleted and any per-item issues.
@@ -1777,14 +1843,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct DeletePointsBoostsResponse {
         ///The IDs of the items that were deleted.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub deleted: ::std::vec::Vec<DeletedResource>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///The result of deleting points levels: the IDs deleted and any per-item issues.
@@ -1793,14 +1862,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct DeletePointsLevelsResponse {
         ///The IDs of the items that were deleted.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub deleted: ::std::vec::Vec<DeletedResource>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///The result of deleting points systems: the IDs deleted and any per-item issues.
@@ -1809,14 +1881,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct DeletePointsSystemsResponse {
         ///The IDs of the items that were deleted.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub deleted: ::std::vec::Vec<DeletedResource>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///The result of deleting points triggers: the IDs deleted and any per-item issues.
@@ -1825,14 +1900,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct DeletePointsTriggersResponse {
         ///The IDs of the items that were deleted.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub deleted: ::std::vec::Vec<DeletedResource>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///The result of deleting streak pauses: the IDs deleted and any per-item issues.
@@ -1841,14 +1919,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct DeleteStreakPausesResponse {
         ///The IDs of the items that were deleted.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub deleted: ::std::vec::Vec<DeletedResource>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///The result of deleting tenants: the IDs deleted and any per-item issues.
@@ -1857,14 +1938,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct DeleteTenantsResponse {
         ///The IDs of the items that were deleted.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub deleted: ::std::vec::Vec<DeletedResource>,
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
     }
     ///A reference to a resource that was deleted.
@@ -2243,14 +2327,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct PatchPointsBoostsResponse {
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
         ///The items that were updated.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub updated: ::std::vec::Vec<AdminPointsBoost>,
     }
     ///A list of 1 to 100 changes to existing points levels.
@@ -2312,14 +2399,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct PatchPointsLevelsResponse {
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
         ///The items that were updated.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub updated: ::std::vec::Vec<AdminPointsLevel>,
     }
     ///A list of 1 to 100 changes to existing points triggers.
@@ -2426,14 +2516,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct PatchPointsTriggersResponse {
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
         ///The items that were updated.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub updated: ::std::vec::Vec<AdminPointsTrigger>,
     }
     ///The users whose streaks go back to zero.
@@ -2470,15 +2563,21 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct ResetStreaksResponse {
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
         ///The IDs of the users whose streak is now zero.
-        #[serde(rename = "resetUsers")]
+        #[serde(
+            rename = "resetUsers",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub reset_users: ::std::vec::Vec<::std::string::String>,
     }
     ///A request to restore the lost streaks of the listed users.
@@ -2515,15 +2614,21 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct RestoreStreaksResponse {
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
         ///The IDs of the users whose streaks were restored.
-        #[serde(rename = "restoredUsers")]
+        #[serde(
+            rename = "restoredUsers",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub restored_users: ::std::vec::Vec<::std::string::String>,
     }
     ///How streaks work in the organisation.
@@ -2538,10 +2643,14 @@ pub mod types {
     #[non_exhaustive]
     pub struct StreakSettings {
         ///Whether users may choose their own streak preferences.
-        #[serde(rename = "customizationEnabled")]
+        #[serde(rename = "customizationEnabled", default)]
         pub customization_enabled: bool,
         ///Weekdays on which a daily streak cannot be lost, 0 (Sunday) to 6 (Saturday).
-        #[serde(rename = "daysOff")]
+        #[serde(
+            rename = "daysOff",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub days_off: ::std::vec::Vec<i64>,
         #[serde(rename = "evaluationMode")]
         pub evaluation_mode: crate::admin::types::AdminStreakEvaluationMode,
@@ -2550,6 +2659,7 @@ pub mod types {
         pub freezes: ::std::option::Option<StreakSettingsFreezes>,
         pub frequency: crate::admin::types::AdminStreakFrequency,
         ///The metrics that count towards streaks, each with its threshold.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub metrics: ::std::vec::Vec<StreakSettingsMetric>,
     }
     ///How users get streak freezes.
@@ -2709,14 +2819,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct UpdateAchievementsResponse {
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
         ///The items that were updated.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub updated: ::std::vec::Vec<AdminAchievement>,
     }
     ///Branding changes.
@@ -2863,14 +2976,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct UpdateAttributesResponse {
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
         ///The items that were updated.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub updated: ::std::vec::Vec<AdminAttribute>,
     }
     ///Changes to one existing leaderboard; nullable fields can be cleared with null.
@@ -3002,14 +3118,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct UpdateLeaderboardsResponse {
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
         ///The items that were updated.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub updated: ::std::vec::Vec<AdminLeaderboard>,
     }
     ///Changes to one existing metric.
@@ -3073,14 +3192,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct UpdateMetricsResponse {
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
         ///The items that were updated.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub updated: ::std::vec::Vec<CreatedMetric>,
     }
     ///Changes to one existing points system.
@@ -3150,14 +3272,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct UpdatePointsSystemsResponse {
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
         ///The items that were updated.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub updated: ::std::vec::Vec<AdminPointsSystem>,
     }
     ///New freeze rules.
@@ -3290,14 +3415,17 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct UpdateTenantsResponse {
         ///Problems with individual items of the request; items with an error-severity issue were skipped.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub issues: ::std::vec::Vec<AdminIssue>,
         ///The items that were updated.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub updated: ::std::vec::Vec<AdminTenant>,
     }
     /// Error types.

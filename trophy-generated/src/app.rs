@@ -41,6 +41,10 @@ pub mod types {
         #[serde(rename = "completionId")]
         pub completion_id: ::std::string::String,
         ///Points changes caused by the completion, keyed by points system key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub points: ::std::collections::BTreeMap<
             ::std::string::String,
             MetricEventPointsResponse,
@@ -124,7 +128,11 @@ pub mod types {
         pub streak_length: ::std::option::Option<i64>,
         pub trigger: crate::app::types::AchievementTrigger,
         ///User attribute conditions a user must match to be eligible; empty means all users.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeValue>,
     }
     ///An achievement together with how many users have completed it and how rare it is.
@@ -209,7 +217,11 @@ pub mod types {
         pub streak_length: ::std::option::Option<i64>,
         pub trigger: crate::app::types::AchievementTrigger,
         ///User attribute conditions a user must match to be eligible; empty means all users.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeValue>,
     }
     ///`AchievementsCompleteBody`
@@ -467,6 +479,7 @@ pub mod types {
     #[non_exhaustive]
     pub struct EventResponse {
         ///Achievements the user earned because of this event.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub achievements: ::std::vec::Vec<UserAchievementResponse>,
         #[serde(rename = "currentStreak")]
         pub current_streak: MetricEventStreakResponse,
@@ -486,6 +499,10 @@ pub mod types {
         )]
         pub idempotent_replayed: ::std::option::Option<bool>,
         ///The user's leaderboard positions affected by the event, keyed by leaderboard key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub leaderboards: ::std::collections::BTreeMap<
             ::std::string::String,
             MetricEventLeaderboardResponse,
@@ -494,6 +511,10 @@ pub mod types {
         #[serde(rename = "metricId")]
         pub metric_id: ::std::string::String,
         ///Points changes caused by the event, keyed by points system key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub points: ::std::collections::BTreeMap<
             ::std::string::String,
             MetricEventPointsResponse,
@@ -513,6 +534,7 @@ pub mod types {
     #[non_exhaustive]
     pub struct GetUserPointsResponse {
         ///The user's most recent points awards, newest first.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub awards: ::std::vec::Vec<PointsAward>,
         ///The URL of the points system's badge image, or null.
         #[serde(
@@ -664,7 +686,11 @@ pub mod types {
         )]
         pub breakdown_attribute: ::std::option::Option<::std::string::String>,
         ///The keys of the user attributes used to split the leaderboard into separate rankings.
-        #[serde(rename = "breakdownAttributes")]
+        #[serde(
+            rename = "breakdownAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub breakdown_attributes: ::std::vec::Vec<::std::string::String>,
         ///A description of the leaderboard, or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -737,7 +763,11 @@ pub mod types {
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
         ///User attribute conditions a user must meet to be ranked; empty means every user.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeValue>,
     }
     ///A leaderboard with its current status and a page of user rankings.
@@ -758,7 +788,11 @@ pub mod types {
         )]
         pub breakdown_attribute: ::std::option::Option<::std::string::String>,
         ///The keys of the user attributes used to split the leaderboard into separate rankings.
-        #[serde(rename = "breakdownAttributes")]
+        #[serde(
+            rename = "breakdownAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub breakdown_attributes: ::std::vec::Vec<::std::string::String>,
         ///A description of the leaderboard, or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -811,6 +845,7 @@ pub mod types {
         #[serde(rename = "rankBy")]
         pub rank_by: crate::app::types::LeaderboardRankBy,
         ///The requested page of rankings, best first.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub rankings: ::std::vec::Vec<LeaderboardRanking>,
         ///The number of run units in each run of a repeating leaderboard, or null if it does not repeat.
         #[serde(
@@ -834,7 +869,11 @@ pub mod types {
         pub start_time: ::std::option::Option<::std::string::String>,
         pub status: crate::app::types::LeaderboardStatus,
         ///User attribute conditions a user must meet to be ranked; empty means every user.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeValue>,
     }
     ///Sent when a leaderboard or a new run of a repeating leaderboard starts; carries the leaderboard and its rankings.
@@ -870,7 +909,11 @@ pub mod types {
         )]
         pub breakdown_attribute: ::std::option::Option<::std::string::String>,
         ///The keys of the user attributes used to split the leaderboard into separate rankings.
-        #[serde(rename = "breakdownAttributes")]
+        #[serde(
+            rename = "breakdownAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub breakdown_attributes: ::std::vec::Vec<::std::string::String>,
         ///A description of the leaderboard, or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -944,7 +987,11 @@ pub mod types {
         pub start_time: ::std::option::Option<::std::string::String>,
         pub status: crate::app::types::LeaderboardStatus,
         ///User attribute conditions a user must meet to be ranked; empty means every user.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeValue>,
     }
     ///A user's position on one leaderboard after an event, including their previous rank.
@@ -978,7 +1025,11 @@ pub mod types {
         )]
         pub breakdown_attribute_values: ::std::vec::Vec<AttributeValue>,
         ///The keys of the user attributes used to split the leaderboard into separate rankings.
-        #[serde(rename = "breakdownAttributes")]
+        #[serde(
+            rename = "breakdownAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub breakdown_attributes: ::std::vec::Vec<::std::string::String>,
         ///A description of the leaderboard, or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1060,7 +1111,11 @@ pub mod types {
         ///The value currently needed to hold a ranked place on the leaderboard.
         pub threshold: i64,
         ///User attribute conditions a user must meet to be ranked; empty means every user.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeValue>,
     }
     ///A user's points in one points system after an event, including how many points the event added and the awards made.
@@ -1077,6 +1132,7 @@ pub mod types {
         ///The number of points the event added.
         pub added: i64,
         ///The points awards made because of the event.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub awards: ::std::vec::Vec<PointsAward>,
         ///The URL of the points system's badge image, or null.
         #[serde(
@@ -1090,7 +1146,8 @@ pub mod types {
         ///The ID of the points system.
         pub id: ::std::string::String,
         ///The key used to refer to the points system in the API.
-        pub key: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub key: ::std::option::Option<::std::string::String>,
         ///The user's level after the event, or null if they have no level.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub level: ::std::option::Option<PointsLevel>,
@@ -1120,6 +1177,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///Whether this event extended the streak.
+        #[serde(default)]
         pub extended: bool,
         ///How many freezes the user earns each time freezes are granted automatically.
         #[serde(
@@ -1173,6 +1231,7 @@ pub mod types {
     #[non_exhaustive]
     pub struct MetricResponse {
         ///The achievements linked to the metric and whether the user has earned them.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub achievements: ::std::vec::Vec<UserAchievementResponse>,
         ///The user's current total for the metric.
         pub current: f64,
@@ -1619,6 +1678,7 @@ pub mod types {
         ///The name of the points system.
         pub name: ::std::string::String,
         ///The triggers that award points in this system.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub triggers: ::std::vec::Vec<PointsTrigger>,
     }
     ///A rule that awards points in a points system when something happens, such as a metric increase, an achievement, a streak milestone, elapsed time or user creation.
@@ -1645,7 +1705,8 @@ pub mod types {
         )]
         pub achievement_name: ::std::option::Option<::std::string::String>,
         ///When the trigger was created.
-        pub created: ::chrono::DateTime<::chrono::offset::Utc>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         #[serde(
             rename = "eventAttribute",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1680,7 +1741,8 @@ pub mod types {
         pub metric_threshold: ::std::option::Option<i64>,
         ///The number of points awarded each time the trigger fires.
         pub points: i64,
-        pub status: crate::app::types::PointsTriggerStatus,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<crate::app::types::PointsTriggerStatus>,
         ///For streak triggers, the streak length at which points are awarded.
         #[serde(
             rename = "streakLengthThreshold",
@@ -1701,9 +1763,14 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::app::types::PointsTriggerType,
         ///When the trigger was last updated.
-        pub updated: ::chrono::DateTime<::chrono::offset::Utc>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///User attribute conditions a user must match for the trigger to apply; empty means all users.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeValue>,
     }
     ///Sent when a user's streak is extended into a new period; carries the user and the updated streak.
@@ -1863,6 +1930,7 @@ pub mod types {
         )]
         pub max_freezes: ::std::option::Option<i64>,
         ///Active or upcoming pauses during which the streak cannot be lost.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub pauses: ::std::vec::Vec<StreakResponsePausesItem>,
         ///The last date of the current streak period, or null if there is no streak.
         #[serde(
@@ -1880,7 +1948,11 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub started: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///Recent streak periods, oldest first, with the streak length at the end of each.
-        #[serde(rename = "streakHistory")]
+        #[serde(
+            rename = "streakHistory",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub streak_history: ::std::vec::Vec<StreakResponseStreakHistoryItem>,
     }
     ///`StreakResponsePausesItem`
@@ -1933,7 +2005,7 @@ pub mod types {
         )]
         pub used_freeze: ::std::option::Option<bool>,
         ///Whether a pause kept the streak during the period.
-        #[serde(rename = "usedPause")]
+        #[serde(rename = "usedPause", default)]
         pub used_pause: bool,
     }
     ///Sent when a user begins a new streak; carries the user and the new streak.
@@ -2080,11 +2152,16 @@ pub mod types {
     #[non_exhaustive]
     pub struct User {
         ///Custom user attribute values, keyed by attribute key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub attributes: ::std::collections::BTreeMap<
             ::std::string::String,
             ::std::string::String,
         >,
         ///Whether the user is in the control group that does not receive gamification features.
+        #[serde(default)]
         pub control: bool,
         ///When the user was created.
         pub created: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -2108,8 +2185,11 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub sign_up_date: ::std::option::Option<::chrono::naive::NaiveDate>,
-        ///Whether the user receives emails.
-        #[serde(rename = "subscribeToEmails")]
+        ///Whether the user receives emails; a user who never chose is subscribed.
+        #[serde(
+            rename = "subscribeToEmails",
+            default = "defaults::default_bool::<true>"
+        )]
         pub subscribe_to_emails: bool,
         ///The user's IANA time zone, or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2203,7 +2283,11 @@ pub mod types {
         pub streak_length: ::std::option::Option<i64>,
         pub trigger: crate::app::types::AchievementTrigger,
         ///User attribute conditions a user must match to be eligible; empty means all users.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeValue>,
     }
     ///An achievement with completion statistics and when a particular user earned it.
@@ -2296,7 +2380,11 @@ pub mod types {
         pub streak_length: ::std::option::Option<i64>,
         pub trigger: crate::app::types::AchievementTrigger,
         ///User attribute conditions a user must match to be eligible; empty means all users.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeValue>,
     }
     ///A leaderboard together with one user's current rank and value on it.
@@ -2317,7 +2405,11 @@ pub mod types {
         )]
         pub breakdown_attribute: ::std::option::Option<::std::string::String>,
         ///The keys of the user attributes used to split the leaderboard into separate rankings.
-        #[serde(rename = "breakdownAttributes")]
+        #[serde(
+            rename = "breakdownAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub breakdown_attributes: ::std::vec::Vec<::std::string::String>,
         ///A description of the leaderboard, or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2393,7 +2485,11 @@ pub mod types {
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
         ///User attribute conditions a user must meet to be ranked; empty means every user.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeValue>,
         ///The user's current value, or null if they are not ranked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2417,7 +2513,11 @@ pub mod types {
         )]
         pub breakdown_attribute: ::std::option::Option<::std::string::String>,
         ///The keys of the user attributes used to split the leaderboard into separate rankings.
-        #[serde(rename = "breakdownAttributes")]
+        #[serde(
+            rename = "breakdownAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub breakdown_attributes: ::std::vec::Vec<::std::string::String>,
         ///A description of the leaderboard, or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2432,6 +2532,7 @@ pub mod types {
         )]
         pub end_time: ::std::option::Option<::std::string::String>,
         ///Recent changes to the user's rank and value, up to the requested number.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub history: ::std::vec::Vec<LeaderboardEvent>,
         ///The ID of the leaderboard.
         pub id: ::std::string::String,
@@ -2495,7 +2596,11 @@ pub mod types {
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
         ///User attribute conditions a user must meet to be ranked; empty means every user.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeValue>,
         ///The user's current value, or null if they are not ranked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2564,7 +2669,11 @@ pub mod types {
         )]
         pub breakdown_attribute: ::std::option::Option<::std::string::String>,
         ///The keys of the user attributes used to split the leaderboard into separate rankings.
-        #[serde(rename = "breakdownAttributes")]
+        #[serde(
+            rename = "breakdownAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub breakdown_attributes: ::std::vec::Vec<::std::string::String>,
         ///A description of the leaderboard, or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2652,7 +2761,11 @@ pub mod types {
         )]
         pub start_time: ::std::option::Option<::std::string::String>,
         ///User attribute conditions a user must meet to be ranked; empty means every user.
-        #[serde(rename = "userAttributes")]
+        #[serde(
+            rename = "userAttributes",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub user_attributes: ::std::vec::Vec<AttributeValue>,
         ///The user's current value, or null if they are not ranked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2693,21 +2806,35 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         PartialEq,
         schemars::JsonSchema
     )]
     #[non_exhaustive]
     pub struct WrappedActivityPeriod {
         ///Achievements the user earned in the period.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub achievements: ::std::vec::Vec<UserAchievementResponse>,
         ///The user's leaderboard results in the period, keyed by leaderboard key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub leaderboards: ::std::collections::BTreeMap<
             ::std::string::String,
             UserLeaderboardResponse,
         >,
         ///Metric activity in the period, keyed by metric key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub metrics: ::std::collections::BTreeMap<::std::string::String, WrappedMetric>,
         ///Points activity in the period, keyed by points system key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub points: ::std::collections::BTreeMap<::std::string::String, WrappedPoints>,
     }
     ///The user's activity over the whole year, including their longest streak.
@@ -2722,8 +2849,13 @@ pub mod types {
     #[non_exhaustive]
     pub struct WrappedEntireYear {
         ///Achievements the user earned in the period.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub achievements: ::std::vec::Vec<UserAchievementResponse>,
         ///The user's leaderboard results in the period, keyed by leaderboard key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub leaderboards: ::std::collections::BTreeMap<
             ::std::string::String,
             UserLeaderboardResponse,
@@ -2731,8 +2863,16 @@ pub mod types {
         #[serde(rename = "longestStreak")]
         pub longest_streak: WrappedStreak,
         ///Metric activity in the period, keyed by metric key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub metrics: ::std::collections::BTreeMap<::std::string::String, WrappedMetric>,
         ///Points activity in the period, keyed by points system key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub points: ::std::collections::BTreeMap<::std::string::String, WrappedPoints>,
     }
     ///A user's activity in one metric over a wrapped period, with optional breakdowns by event attribute.
@@ -2747,7 +2887,11 @@ pub mod types {
     #[non_exhaustive]
     pub struct WrappedMetric {
         ///The same figures broken down by event attribute key and then by attribute value.
-        #[serde(rename = "byAttribute")]
+        #[serde(
+            rename = "byAttribute",
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub by_attribute: ::std::collections::BTreeMap<
             ::std::string::String,
             ::std::collections::BTreeMap<
@@ -2825,17 +2969,30 @@ pub mod types {
     #[non_exhaustive]
     pub struct WrappedMostActiveDay {
         ///Achievements the user earned in the period.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub achievements: ::std::vec::Vec<UserAchievementResponse>,
         ///The date of the most active day.
         pub date: ::chrono::naive::NaiveDate,
         ///The user's leaderboard results in the period, keyed by leaderboard key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub leaderboards: ::std::collections::BTreeMap<
             ::std::string::String,
             UserLeaderboardResponse,
         >,
         ///Metric activity in the period, keyed by metric key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub metrics: ::std::collections::BTreeMap<::std::string::String, WrappedMetric>,
         ///Points activity in the period, keyed by points system key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub points: ::std::collections::BTreeMap<::std::string::String, WrappedPoints>,
     }
     ///The month of the year in which the user was most active, with their activity in that month.
@@ -2850,17 +3007,30 @@ pub mod types {
     #[non_exhaustive]
     pub struct WrappedMostActiveMonth {
         ///Achievements the user earned in the period.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub achievements: ::std::vec::Vec<UserAchievementResponse>,
         ///The user's leaderboard results in the period, keyed by leaderboard key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub leaderboards: ::std::collections::BTreeMap<
             ::std::string::String,
             UserLeaderboardResponse,
         >,
         ///Metric activity in the period, keyed by metric key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub metrics: ::std::collections::BTreeMap<::std::string::String, WrappedMetric>,
         ///The most active month, from 0 (January) to 11 (December).
         pub month: i64,
         ///Points activity in the period, keyed by points system key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub points: ::std::collections::BTreeMap<::std::string::String, WrappedPoints>,
     }
     ///The week of the year in which the user was most active, with their activity in that week.
@@ -2875,17 +3045,30 @@ pub mod types {
     #[non_exhaustive]
     pub struct WrappedMostActiveWeek {
         ///Achievements the user earned in the period.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub achievements: ::std::vec::Vec<UserAchievementResponse>,
         ///The last date of the most active week.
         pub end: ::chrono::naive::NaiveDate,
         ///The user's leaderboard results in the period, keyed by leaderboard key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub leaderboards: ::std::collections::BTreeMap<
             ::std::string::String,
             UserLeaderboardResponse,
         >,
         ///Metric activity in the period, keyed by metric key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub metrics: ::std::collections::BTreeMap<::std::string::String, WrappedMetric>,
         ///Points activity in the period, keyed by points system key.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
         pub points: ::std::collections::BTreeMap<::std::string::String, WrappedPoints>,
         ///The first date of the most active week.
         pub start: ::chrono::naive::NaiveDate,
@@ -2965,6 +3148,12 @@ pub mod types {
         ///The date the streak began, or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub started: ::std::option::Option<::chrono::naive::NaiveDate>,
+    }
+    /// Generation of default values for serde.
+    pub mod defaults {
+        pub(super) fn default_bool<const V: bool>() -> bool {
+            V
+        }
     }
     /// Error types.
     pub mod error {

@@ -122,7 +122,10 @@ async fn receive(VerifiedWebhook(event): VerifiedWebhook) -> StatusCode {
         WebhookEvent::StreakLost(e) => format!("user {} lost a streak of {}", e.user.id, e.length),
         WebhookEvent::PointsChanged(e) => format!(
             "user {} has {} {} ({:+})",
-            e.user.id, e.points.total, e.points.key, e.points.added
+            e.user.id,
+            e.points.total,
+            e.points.key.as_deref().unwrap_or("points"),
+            e.points.added
         ),
         WebhookEvent::Unknown { .. } => "an event type this SDK version does not know".to_owned(),
         other => match other.user() {

@@ -104,7 +104,7 @@ async fn system_decodes_the_triggers() {
     assert_eq!(system.triggers.len(), 2);
     let t = &system.triggers[0];
     assert_eq!(t.type_, PointsTriggerType::Metric);
-    assert_eq!(t.status, PointsTriggerStatus::Active);
+    assert_eq!(t.status, Some(PointsTriggerStatus::Active));
     assert_eq!(t.metric_threshold, Some(500));
     assert_eq!(t.event_attributes[0].value, "editor");
     assert_eq!(system.triggers[1].time_unit, Some(PointsTriggerTimeUnit::Hour));

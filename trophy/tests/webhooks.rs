@@ -166,7 +166,7 @@ fn points_changed() {
     let WebhookEvent::PointsChanged(e) = deliver(fixture!("points.changed")).unwrap() else {
         panic!("wrong variant");
     };
-    assert_eq!(e.points.key, "xp");
+    assert_eq!(e.points.key.as_deref(), Some("xp"));
     assert_eq!((e.points.total, e.points.added), (1250, 50));
     assert_eq!(e.points.level.as_ref().map(|l| l.key.as_str()), Some("silver"));
     let award = &e.points.awards[0];

@@ -17,6 +17,12 @@
 //! 10. A property both required and nullable is made optional: typify would otherwise make it
 //!     required-but-nullable (`deserialize_with = Option::deserialize`), and a response that
 //!     omits it would fail to decode. The server may leave out what is null.
+//! 11. Tolerant reader. In every schema no request body reaches (responses, webhook payloads),
+//!     a required property Trophy may leave out is made optional: a list or a map (it then
+//!     decodes as empty), a boolean (it then decodes as the schema's `default`, else `false`),
+//!     and the properties in [`OMITTED_BY_TROPHY`], which Trophy's published examples leave out.
+//!     Everything else (ids, keys, values, totals, dates) stays required. Request types are
+//!     untouched. See `openapi/README.md`.
 //! 9. Validation keywords (`pattern`, `minLength`, `maxLength`, `minimum`, `maximum`,
 //!    `minItems`, `maxItems`, `uniqueItems`, `additionalProperties: false`) are removed from the
 //!    generation input: they would turn into constrained newtypes or closed structs that reject
@@ -74,7 +80,126 @@ pub fn to_progenitor(doc: Value) -> Result<Value> {
     strip_request_defaults(&mut doc);
     walk_schemas(&mut doc, &mut |s| strip_validation(s));
     walk_schemas(&mut doc, &mut |s| relax_nullable_required(s));
+    tolerate_omissions(&mut doc);
     Ok(doc)
+}
+
+/// Rule 11: response properties, neither list, map nor boolean, that Trophy's published
+/// examples (documents 1.21.1) leave out although the schemas mark them required:
+/// `(schema, property)`.
+pub const OMITTED_BY_TROPHY: &[(&str, &str)] = &[
+    // The trigger of a points award (`PointsAward.trigger`) comes without its timestamps and status.
+    ("PointsTrigger", "created"),
+    ("PointsTrigger", "updated"),
+    ("PointsTrigger", "status"),
+    // The points of an event or completion are keyed by system key; the value repeats it or not.
+    ("MetricEventPointsResponse", "key"),
+];
+
+/// A listed property a component inherits through `allOf: [$ref, ...]` is relaxed in that
+/// component only: the referenced part is copied inline (typify merges `allOf` parts into one
+/// struct either way), so the referenced component itself stays strict.
+fn inline_listed_parts(doc: &mut Value) {
+    let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") else {
+        return;
+    };
+    let originals = schemas.clone();
+    for (component, property) in OMITTED_BY_TROPHY {
+        let Some(Value::Array(parts)) = schemas.get_mut(*component).and_then(|s| s.get_mut("allOf")) else {
+            continue;
+        };
+        for part in parts.iter_mut() {
+            let target = part
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .and_then(|name| originals.get(name));
+            let requires = |s: &Value| {
+                s.get("required")
+                    .and_then(Value::as_array)
+                    .is_some_and(|req| req.iter().any(|r| r == property))
+            };
+            if let Some(target) = target.filter(|s| requires(s)) {
+                *part = target.clone();
+            }
+        }
+    }
+}
+
+/// Rule 11, on every response-only component schema and every inline response schema.
+fn tolerate_omissions(doc: &mut Value) {
+    let requests = request_reachable(doc);
+    inline_listed_parts(doc);
+    fn relax(s: &mut Map<String, Value>, component: Option<&str>) {
+        let required: BTreeSet<String> = match s.get("required") {
+            Some(Value::Array(req)) => req.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            _ => return,
+        };
+        let Some(Value::Object(props)) = s.get_mut("properties") else {
+            return;
+        };
+        let mut optional = BTreeSet::new();
+        for (name, p) in props.iter_mut().filter(|(name, _)| required.contains(*name)) {
+            let Some(p) = p.as_object_mut() else { continue };
+            let kind = p.get("type").and_then(Value::as_str);
+            let is_map =
+                kind == Some("object") && p.contains_key("additionalProperties") && !p.contains_key("properties");
+            let listed = component.is_some_and(|c| OMITTED_BY_TROPHY.contains(&(c, name.as_str())));
+            if kind == Some("boolean") {
+                p.entry("default").or_insert(json!(false));
+                optional.insert(name.clone());
+            } else if kind == Some("array") || is_map || listed {
+                optional.insert(name.clone());
+            }
+        }
+        if let Some(Value::Array(req)) = s.get_mut("required") {
+            req.retain(|r| r.as_str().is_some_and(|r| !optional.contains(r)));
+        }
+    }
+    fn tree(v: &mut Value, component: Option<&str>) {
+        // The component's own object and its `allOf` parts carry its name; nested inline objects
+        // (list items, property objects) are anonymous.
+        let Some(obj) = v.as_object_mut() else { return };
+        relax(obj, component);
+        if let Some(Value::Array(parts)) = obj.get_mut("allOf") {
+            parts.iter_mut().for_each(|p| tree(p, component));
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(Value::Array(parts)) = obj.get_mut(key) {
+                parts.iter_mut().for_each(|p| tree(p, None));
+            }
+        }
+        if let Some(Value::Object(props)) = obj.get_mut("properties") {
+            props.values_mut().for_each(|p| tree(p, None));
+        }
+        for key in ["items", "additionalProperties"] {
+            if let Some(c) = obj.get_mut(key) {
+                tree(c, None);
+            }
+        }
+    }
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        for (name, s) in schemas.iter_mut() {
+            if !requests.contains(name) {
+                tree(s, Some(name));
+            }
+        }
+    }
+    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for (method, op) in item.iter_mut() {
+                let Some(Value::Object(responses)) = op.get_mut("responses").filter(|_| is_method(method)) else {
+                    continue;
+                };
+                for s in responses
+                    .values_mut()
+                    .filter_map(|r| r.pointer_mut("/content/application~1json/schema"))
+                {
+                    tree(s, None);
+                }
+            }
+        }
+    }
 }
 
 const SCHEMA_KEYS: &[&str] = &["items", "additionalProperties", "not"];
@@ -428,23 +553,21 @@ fn hoist_enums(doc: &mut Value) -> Result<()> {
     Ok(())
 }
 
-/// Rule 7: no defaults in anything a request body can reach.
-fn strip_request_defaults(doc: &mut Value) {
-    let mut roots: Vec<Value> = Vec::new();
+/// The component schemas a request body reaches, directly or through other components.
+fn request_reachable(doc: &Value) -> BTreeSet<String> {
+    let mut queue: Vec<Value> = Vec::new();
     if let Some(Value::Object(paths)) = doc.get("paths") {
-        for item in paths.values() {
-            let Some(item) = item.as_object() else { continue };
+        for item in paths.values().filter_map(Value::as_object) {
             for (method, op) in item {
                 if is_method(method) {
                     if let Some(s) = op.pointer("/requestBody/content/application~1json/schema") {
-                        roots.push(s.clone());
+                        queue.push(s.clone());
                     }
                 }
             }
         }
     }
     let mut reached: BTreeSet<String> = BTreeSet::new();
-    let mut queue = roots.clone();
     while let Some(v) = queue.pop() {
         collect_refs(&v, &mut |name| {
             if reached.insert(name.to_string()) {
@@ -454,6 +577,12 @@ fn strip_request_defaults(doc: &mut Value) {
             }
         });
     }
+    reached
+}
+
+/// Rule 7: no defaults in anything a request body can reach.
+fn strip_request_defaults(doc: &mut Value) {
+    let reached = request_reachable(doc);
     let strip = |s: &mut Value| {
         fn rec(v: &mut Value) {
             match v {
@@ -594,6 +723,49 @@ mod tests {
         assert_eq!(
             d["components"]["schemas"]["Out"]["properties"]["sub"]["default"],
             json!(true)
+        );
+    }
+
+    #[test]
+    fn responses_tolerate_missing_lists_maps_booleans_and_listed_fields() {
+        let mut d = doc(json!({
+            "Out": {"type": "object", "required": ["id", "tags", "attrs", "on", "sub", "total"], "properties": {
+                "id": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}},
+                "attrs": {"type": "object", "additionalProperties": {"type": "string"}},
+                "on": {"type": "boolean"}, "sub": {"type": "boolean", "default": true},
+                "total": {"type": "integer"}, "maybe": {"type": "boolean"}}},
+            "PointsTrigger": {"type": "object", "required": ["id", "created"], "properties": {
+                "id": {"type": "string"}, "created": {"type": "string"}}},
+            "PointsResponse": {"type": "object", "required": ["key", "total"], "properties": {
+                "key": {"type": "string"}, "total": {"type": "integer"}}},
+            "MetricEventPointsResponse": {"allOf": [{"$ref": "#/components/schemas/PointsResponse"},
+                {"type": "object", "required": ["added"], "properties": {"added": {"type": "integer"}}}]},
+            "In": {"type": "object", "required": ["tags", "on"], "properties": {
+                "tags": {"type": "array", "items": {"type": "string"}}, "on": {"type": "boolean"}}},
+        }));
+        d["paths"] = json!({"/x": {"post": {"operationId": "x",
+            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/In"}}}},
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Out"}}}}}}}});
+        let d = to_progenitor(d).unwrap();
+        let s = &d["components"]["schemas"];
+        assert_eq!(s["Out"]["required"], json!(["id", "total"]));
+        assert_eq!(s["Out"]["properties"]["on"]["default"], json!(false));
+        assert_eq!(s["Out"]["properties"]["sub"]["default"], json!(true));
+        assert!(
+            s["Out"]["properties"]["maybe"].get("default").is_none(),
+            "optional booleans stay Option"
+        );
+        assert_eq!(s["PointsTrigger"]["required"], json!(["id"]));
+        assert_eq!(
+            s["PointsResponse"]["required"],
+            json!(["key", "total"]),
+            "the shared part stays strict"
+        );
+        assert_eq!(s["MetricEventPointsResponse"]["allOf"][0]["required"], json!(["total"]));
+        assert_eq!(
+            s["In"]["required"],
+            json!(["tags", "on"]),
+            "request types are untouched"
         );
     }
 }

@@ -12,7 +12,7 @@ pub const DEFAULT_API_URL: &str = "https://api.trophy.so/v1";
 /// Default base URL of the Admin API.
 pub const DEFAULT_ADMIN_URL: &str = "https://admin.trophy.so/v1";
 /// The Trophy API version this SDK's documents describe, sent as `X-SDK-VERSION`.
-pub const API_VERSION: &str = "1.21.1";
+pub const API_VERSION: &str = "1.27.0";
 /// The default `User-Agent`: `trophy-rs/<crate version>`.
 pub const USER_AGENT: &str = concat!("trophy-rs/", env!("CARGO_PKG_VERSION"));
 

@@ -3,6 +3,7 @@
 use crate::error::Result;
 use crate::field::Field;
 use crate::request::non_empty;
+use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -99,6 +100,13 @@ impl UserInput {
         self
     }
 
+    /// Sets the day the user signed up to your product (anniversary achievements count from it).
+    #[must_use]
+    pub fn sign_up_date(mut self, date: NaiveDate) -> Self {
+        self.fields = self.fields.sign_up_date(date);
+        self
+    }
+
     pub(crate) fn check(&self, field: &str) -> Result<()> {
         non_empty(&format!("{field}.id"), &self.id)
     }
@@ -143,6 +151,9 @@ pub struct UserUpdate {
     /// User attributes by key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<BTreeMap<String, String>>,
+    /// The day the user signed up to your product; Trophy cannot clear it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_up_date: Option<NaiveDate>,
 }
 
 impl UserUpdate {
@@ -210,6 +221,14 @@ impl UserUpdate {
         self.attributes
             .get_or_insert_with(BTreeMap::new)
             .insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets the day the user signed up to your product (sent as `YYYY-MM-DD`); anniversary
+    /// achievements count from it.
+    #[must_use]
+    pub fn sign_up_date(mut self, date: NaiveDate) -> Self {
+        self.sign_up_date = Some(date);
         self
     }
 }

@@ -254,3 +254,56 @@ async fn keys_and_ids_are_checked_before_sending() {
     assert_eq!(invalid_field(boards.list().limit(101).send().await), "limit");
     assert!(h.server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn user_attribute_filters_are_set_and_cleared() {
+    let h = Harness::new().await;
+    let mut filtered = monthly();
+    filtered["userAttributes"] = json!([{"attributeId": REGION, "attributeValue": "emea"}]);
+    h.expect(
+        "PATCH",
+        "/admin/v1/leaderboards",
+        200,
+        json!({"updated": [filtered, streaks()], "issues": []}),
+    )
+    .await;
+    let result = h
+        .client
+        .admin()
+        .leaderboards()
+        .update([
+            LeaderboardUpdate::new(MONTHLY).user_attribute(REGION, "emea"),
+            LeaderboardUpdate::new(STREAKS).clear_user_attributes(),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(result.updated[0].user_attributes[0].attribute_value, "emea");
+    assert!(result.updated[1].user_attributes.is_empty(), "absent reads as none");
+    insta::assert_snapshot!(h.single_request().await);
+}
+
+#[tokio::test]
+async fn create_sends_user_attribute_filters() {
+    let h = Harness::new().await;
+    h.expect(
+        "POST",
+        "/admin/v1/leaderboards",
+        201,
+        json!({"created": [monthly()], "issues": []}),
+    )
+    .await;
+    let board = NewLeaderboard::new("Monthly distance", "monthly-distance", LeaderboardRankBy::Metric)
+        .metric_id(DISTANCE)
+        .user_attribute(REGION, "emea")
+        .user_attribute(REGION, "apac");
+    h.client.admin().leaderboards().create([board]).send().await.unwrap();
+    let body = common::single_body(&h.server).await;
+    assert_eq!(
+        body[0]["userAttributes"],
+        json!([{"attributeId": REGION, "attributeValue": "emea"}, {"attributeId": REGION, "attributeValue": "apac"}])
+    );
+    let bad = NewLeaderboard::new("x", "x", LeaderboardRankBy::Streak).user_attribute("", "emea");
+    let e = h.client.admin().leaderboards().create([bad]).send().await;
+    assert_eq!(invalid_field(e), "items[0].user_attributes[0].attribute_id");
+}

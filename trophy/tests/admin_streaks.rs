@@ -1,12 +1,14 @@
-//! Wire tests of the Admin API streak operations: freezes, pauses and restores.
+//! Wire tests of the Admin API streak operations: freezes, pauses, restores, resets and settings.
 
 mod common;
 
 use chrono::NaiveDate;
 use common::Harness;
 use serde_json::json;
-use trophy::admin_types::{AdminIssueSeverity, AdminStreakPauseStatus};
-use trophy::api::admin::streaks::StreakPause;
+use trophy::admin_types::{
+    AdminIssueSeverity, AdminStreakEvaluationMode, AdminStreakFrequency, AdminStreakPauseStatus,
+};
+use trophy::api::admin::streaks::{StreakFreezeRules, StreakPause};
 
 const PAUSE_1: &str = "5c4b3a29-1807-4f6e-9d5c-4b3a29180716";
 const PAUSE_2: &str = "e0f1a2b3-c4d5-4e6f-8a9b-0c1d2e3f4a5b";
@@ -169,6 +171,141 @@ async fn inputs_are_checked_before_sending() {
     assert_eq!(
         invalid_field(streaks.delete_pauses([PAUSE_1, ""]).send().await),
         "ids[1]"
+    );
+    assert!(h.server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn reset_wraps_the_users_and_decodes_who_was_reset() {
+    let h = Harness::new().await;
+    h.expect(
+        "POST",
+        "/admin/v1/streaks/reset",
+        200,
+        json!({"resetUsers": ["user-1"], "issues": [{"userId": "user-2", "index": 1, "severity": "error", "message": "User not found"}]}),
+    )
+    .await;
+    let result = h
+        .client
+        .admin()
+        .streaks()
+        .reset(["user-1", "user-2"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(result.reset_users, ["user-1"]);
+    assert_eq!(result.issues[0].user_id.as_deref(), Some("user-2"));
+    insta::assert_snapshot!(h.single_request().await);
+}
+
+fn streak_settings() -> serde_json::Value {
+    json!({"frequency": "daily", "evaluationMode": "AND", "customizationEnabled": true, "daysOff": [0, 6],
+           "metrics": [{"key": "lessons", "threshold": 2}, {"key": "minutes", "threshold": 15}],
+           "freezes": {"startCount": 1, "maxCount": 3, "autoEarnInterval": 30, "autoEarnAmount": 1}})
+}
+
+#[tokio::test]
+async fn settings_decode_metrics_days_off_and_freezes() {
+    let h = Harness::new().await;
+    h.expect("GET", "/admin/v1/streaks/settings", 200, streak_settings())
+        .await;
+    let s = h.client.admin().streaks().settings().send().await.unwrap();
+    assert_eq!(s.frequency, AdminStreakFrequency::Daily);
+    assert_eq!(s.evaluation_mode, AdminStreakEvaluationMode::And);
+    assert_eq!(s.days_off, [0, 6]);
+    assert_eq!(s.metrics[1].threshold, 15);
+    let freezes = s.freezes.expect("freezes on");
+    assert_eq!((freezes.max_count, freezes.auto_earn_interval), (3, Some(30)));
+    insta::assert_snapshot!(h.single_request().await);
+}
+
+#[tokio::test]
+async fn update_settings_sends_only_what_was_set() {
+    let h = Harness::new().await;
+    h.expect("PATCH", "/admin/v1/streaks/settings", 200, streak_settings())
+        .await;
+    h.client
+        .admin()
+        .streaks()
+        .update_settings()
+        .evaluation_mode(AdminStreakEvaluationMode::And)
+        .days_off([0, 6])
+        .metric("lessons", 2)
+        .metric("minutes", 15)
+        .freezes(StreakFreezeRules::new(1, 3).no_auto_earn())
+        .send()
+        .await
+        .unwrap();
+    insta::assert_snapshot!(h.single_request().await);
+}
+
+#[tokio::test]
+async fn update_settings_can_turn_freezes_off() {
+    let h = Harness::new().await;
+    let mut off = streak_settings();
+    off["freezes"] = serde_json::Value::Null;
+    h.expect("PATCH", "/admin/v1/streaks/settings", 200, off).await;
+    let s = h
+        .client
+        .admin()
+        .streaks()
+        .update_settings()
+        .frequency("weekly")
+        .customization_enabled(false)
+        .disable_freezes()
+        .send()
+        .await
+        .unwrap();
+    assert!(s.freezes.is_none());
+    assert_eq!(
+        common::single_body(&h.server).await,
+        json!({"frequency": "weekly", "customizationEnabled": false, "freezes": null})
+    );
+}
+
+#[tokio::test]
+async fn reset_and_settings_check_inputs_before_sending() {
+    let h = Harness::new().await;
+    let streaks = h.client.admin().streaks();
+    assert_eq!(
+        invalid_field(streaks.reset(Vec::<String>::new()).send().await),
+        "user_ids"
+    );
+    assert_eq!(
+        invalid_field(streaks.update_settings().days_off([1, 7]).send().await),
+        "days_off[1]"
+    );
+    assert_eq!(
+        invalid_field(streaks.update_settings().days_off([1, 1]).send().await),
+        "days_off[1]"
+    );
+    assert_eq!(
+        invalid_field(streaks.update_settings().days_off([0, 1, 2, 3, 4, 5, 6]).send().await),
+        "days_off"
+    );
+    assert_eq!(
+        invalid_field(streaks.update_settings().metric("lessons", 0).send().await),
+        "metrics[0].threshold"
+    );
+    assert_eq!(
+        invalid_field(
+            streaks
+                .update_settings()
+                .freezes(StreakFreezeRules::new(1, 0))
+                .send()
+                .await
+        ),
+        "freezes.max_count"
+    );
+    assert_eq!(
+        invalid_field(
+            streaks
+                .update_settings()
+                .freezes(StreakFreezeRules::new(1, 3).auto_earn(400, 1))
+                .send()
+                .await
+        ),
+        "freezes.auto_earn_interval"
     );
     assert!(h.server.received_requests().await.unwrap().is_empty());
 }

@@ -683,3 +683,65 @@ async fn wrapped_checks_the_year() {
     let e = h.client.users().wrapped("u").year(0).send().await.unwrap_err();
     assert_eq!(invalid_field(e), "year");
 }
+
+#[tokio::test]
+async fn sign_up_date_is_sent_and_decoded() {
+    let h = Harness::new().await;
+    let mut body = user_body("user-42");
+    body["signUpDate"] = json!("2025-03-14");
+    h.expect("PATCH", "/v1/users/user-42", 200, body).await;
+    let user = h
+        .client
+        .users()
+        .update("user-42", UserUpdate::new().sign_up_date(date(2025, 3, 14)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user.sign_up_date, Some(date(2025, 3, 14)));
+    insta::assert_snapshot!(h.single_request().await);
+}
+
+#[tokio::test]
+async fn users_sent_with_events_carry_the_sign_up_date() {
+    let h = Harness::new().await;
+    h.expect("POST", "/v1/users", 201, user_body("user-7")).await;
+    let user = h
+        .client
+        .users()
+        .create(UserInput::new("user-7").sign_up_date(date(2024, 2, 29)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user.sign_up_date, None, "a response without the field reads as none");
+    assert_eq!(
+        common::single_body(&h.server).await,
+        json!({"id": "user-7", "signUpDate": "2024-02-29"})
+    );
+}
+
+#[tokio::test]
+async fn update_preferences_sends_days_off() {
+    let h = Harness::new().await;
+    let mut answer = preferences_body();
+    answer["streak"]["daysOff"] = json!([0, 6]);
+    h.expect("PATCH", "/v1/users/user-42/preferences", 200, answer).await;
+    let prefs = h
+        .client
+        .users()
+        .update_preferences("user-42")
+        .streak_days_off([0, 6])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(prefs.streak.map(|s| s.days_off), Some(vec![0, 6]));
+    insta::assert_snapshot!(h.single_request().await);
+    let e = h
+        .client
+        .users()
+        .update_preferences("u")
+        .streak_days_off([3, 9])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(invalid_field(e), "streak.days_off[1]");
+}

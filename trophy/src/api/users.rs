@@ -424,11 +424,13 @@ struct StreakBody {
     evaluation_mode: Option<StreakEvaluationModePreference>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     metrics: Option<Vec<StreakMetric>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    days_off: Option<Vec<u8>>,
 }
 
 impl StreakBody {
     fn is_empty(&self) -> bool {
-        self.enabled.is_none() && self.evaluation_mode.is_none() && self.metrics.is_none()
+        self.enabled.is_none() && self.evaluation_mode.is_none() && self.metrics.is_none() && self.days_off.is_none()
     }
 }
 
@@ -539,8 +541,18 @@ impl UpdateUserPreferences {
         self
     }
 
+    /// Sets the weekdays on which the user's daily streak cannot be lost, 0 (Sunday) to 6
+    /// (Saturday), at most 6 different days (`[]` for none).
+    pub fn streak_days_off(mut self, days: impl IntoIterator<Item = u8>) -> Self {
+        self.body.streak.days_off = Some(days.into_iter().collect());
+        self
+    }
+
     fn call(&self) -> Result<Call> {
         let path = user_path(&self.id, "/preferences")?;
+        if let Some(days) = &self.body.streak.days_off {
+            crate::api::admin::streaks::check_days_off("streak.days_off", days)?;
+        }
         for (i, m) in self.body.streak.metrics.iter().flatten().enumerate() {
             non_empty(&format!("streak.metrics[{i}].key"), &m.key)?;
             finite(&format!("streak.metrics[{i}].threshold"), m.threshold)?;

@@ -141,3 +141,11 @@ pub async fn single_body(server: &MockServer) -> Value {
     assert_eq!(requests.len(), 1);
     serde_json::from_slice(&requests[0].body).expect("JSON body")
 }
+
+/// The field an `InvalidInput` error names; fails the test on any other outcome.
+pub fn invalid_field(result: Result<impl std::fmt::Debug, trophy::Error>) -> String {
+    match result {
+        Err(trophy::Error::InvalidInput(e)) => e.field,
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
+}

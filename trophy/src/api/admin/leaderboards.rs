@@ -1,6 +1,7 @@
 //! Admin API: Leaderboards.
 
 use super::crud::{crud, Check, Scope};
+use super::points::{check_conditions, push_condition, AttributeCondition};
 use super::strings;
 use crate::admin_types::{
     AdminLeaderboard, AdminLeaderboardStatus, CreateLeaderboardsResponse, DeleteLeaderboardsResponse,
@@ -104,6 +105,9 @@ pub struct NewLeaderboard {
     /// For repeating leaderboards, how many run units each run lasts (at least 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_interval: Option<u32>,
+    /// Conditions on user attributes a user must meet to be ranked.
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
+    pub user_attributes: Field<Vec<AttributeCondition>>,
 }
 
 impl NewLeaderboard {
@@ -125,6 +129,7 @@ impl NewLeaderboard {
             breakdown_attributes: None,
             run_unit: None,
             run_interval: None,
+            user_attributes: Field::Unset,
         }
     }
 
@@ -222,11 +227,19 @@ impl NewLeaderboard {
         self.run_interval = Some(interval);
         self
     }
+
+    /// Adds a condition: only users whose attribute `attribute_id` has `value` are ranked.
+    #[must_use]
+    pub fn user_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+        push_condition(&mut self.user_attributes, AttributeCondition::new(attribute_id, value));
+        self
+    }
 }
 
 impl Check for NewLeaderboard {
     fn check(&self, at: &str) -> Result<()> {
         key_charset(&format!("{at}.key"), &self.key)?;
+        check_conditions(&format!("{at}.user_attributes"), &self.user_attributes)?;
         opt_non_empty(&format!("{at}.metric_id"), self.metric_id.as_deref())?;
         opt_non_empty(&format!("{at}.points_system_id"), self.points_system_id.as_deref())?;
         opt_time_of_day(&format!("{at}.start_time"), self.start_time.as_deref())?;
@@ -235,8 +248,8 @@ impl Check for NewLeaderboard {
 }
 
 /// Changes to one leaderboard: see [`AdminLeaderboards::update`]. Fields you do not set are
-/// left unchanged; `end`, `start_time`, `end_time`, `run_unit` and `max_participants` can also
-/// be cleared.
+/// left unchanged; `end`, `start_time`, `end_time`, `run_unit`, `max_participants` and
+/// `user_attributes` can also be cleared.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -288,6 +301,9 @@ pub struct LeaderboardUpdate {
     /// The new number of run units each run lasts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_interval: Option<u32>,
+    /// The new user attribute conditions, replacing the old ones; can be cleared.
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
+    pub user_attributes: Field<Vec<AttributeCondition>>,
 }
 
 impl LeaderboardUpdate {
@@ -310,6 +326,7 @@ impl LeaderboardUpdate {
             breakdown_attributes: None,
             run_unit: Field::Unset,
             run_interval: None,
+            user_attributes: Field::Unset,
         }
     }
 
@@ -456,11 +473,26 @@ impl LeaderboardUpdate {
         self.run_interval = Some(interval);
         self
     }
+
+    /// Adds a user attribute condition; the conditions sent replace the current ones.
+    #[must_use]
+    pub fn user_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+        push_condition(&mut self.user_attributes, AttributeCondition::new(attribute_id, value));
+        self
+    }
+
+    /// Removes every user attribute condition (sends `userAttributes: null`).
+    #[must_use]
+    pub fn clear_user_attributes(mut self) -> Self {
+        self.user_attributes = Field::Null;
+        self
+    }
 }
 
 impl Check for LeaderboardUpdate {
     fn check(&self, at: &str) -> Result<()> {
         non_empty(&format!("{at}.id"), &self.id)?;
+        check_conditions(&format!("{at}.user_attributes"), &self.user_attributes)?;
         if let Some(key) = &self.key {
             key_charset(&format!("{at}.key"), key)?;
         }

@@ -1,16 +1,19 @@
-//! The Admin API: configuration of metrics, attributes, points, leaderboards, streaks, tenants
-//! and application API keys, plus batch events. Get it with [`Client::admin`](crate::Client::admin).
+//! The Admin API: configuration of achievements, metrics, attributes, points, leaderboards,
+//! streaks, settings, tenants and application API keys, plus environments and batch events. Get it with [`Client::admin`](crate::Client::admin).
 //!
 //! Every Admin call needs an admin API key: an application key (prefix `app_`) is refused before
 //! anything is sent.
 
+pub mod achievements;
 pub mod application_api_keys;
 pub mod attributes;
 mod crud;
+pub mod environments;
 pub mod events;
 pub mod leaderboards;
 pub mod metrics;
 pub mod points;
+pub mod settings;
 pub mod streaks;
 pub mod tenants;
 
@@ -26,6 +29,13 @@ pub struct Admin {
 }
 
 impl Admin {
+    /// Achievements: create, list, get, update, delete.
+    pub fn achievements(&self) -> achievements::AdminAchievements {
+        achievements::AdminAchievements {
+            client: self.client.clone(),
+        }
+    }
+
     /// Metrics: create, list, get, update, delete.
     pub fn metrics(&self) -> metrics::AdminMetrics {
         metrics::AdminMetrics {
@@ -54,7 +64,7 @@ impl Admin {
         }
     }
 
-    /// Streak freezes, pauses and restores.
+    /// Streak freezes, pauses, restores, resets and the streak settings.
     pub fn streaks(&self) -> streaks::AdminStreaks {
         streaks::AdminStreaks {
             client: self.client.clone(),
@@ -71,6 +81,20 @@ impl Admin {
     /// Application API keys (keys that act for one user).
     pub fn application_api_keys(&self) -> application_api_keys::AdminApplicationApiKeys {
         application_api_keys::AdminApplicationApiKeys {
+            client: self.client.clone(),
+        }
+    }
+
+    /// The organisation settings: branding, control group, summary period.
+    pub fn settings(&self) -> settings::Settings {
+        settings::Settings {
+            client: self.client.clone(),
+        }
+    }
+
+    /// The environments of the organisation.
+    pub fn environments(&self) -> environments::AdminEnvironments {
+        environments::AdminEnvironments {
             client: self.client.clone(),
         }
     }

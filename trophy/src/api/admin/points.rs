@@ -116,7 +116,7 @@ impl BadgeUrl {
         BadgeUrl { url: url.into() }
     }
 
-    fn check(&self, field: &str) -> Result<()> {
+    pub(super) fn check(&self, field: &str) -> Result<()> {
         non_empty(field, &self.url)
     }
 }
@@ -144,7 +144,7 @@ impl AttributeCondition {
 }
 
 /// Appends a condition to a list field, starting the list if it was unset or cleared.
-fn push_condition(list: &mut Field<Vec<AttributeCondition>>, condition: AttributeCondition) {
+pub(super) fn push_condition(list: &mut Field<Vec<AttributeCondition>>, condition: AttributeCondition) {
     match list {
         Field::Set(items) => items.push(condition),
         _ => *list = Field::Set(vec![condition]),
@@ -152,7 +152,7 @@ fn push_condition(list: &mut Field<Vec<AttributeCondition>>, condition: Attribut
 }
 
 /// Checks the attribute ids of a condition list named `field` (e.g. `items[0].user_attributes`).
-fn check_conditions(field: &str, list: &Field<Vec<AttributeCondition>>) -> Result<()> {
+pub(super) fn check_conditions(field: &str, list: &Field<Vec<AttributeCondition>>) -> Result<()> {
     if let Field::Set(items) = list {
         for (i, c) in items.iter().enumerate() {
             non_empty(&format!("{field}[{i}].attribute_id"), &c.attribute_id)?;

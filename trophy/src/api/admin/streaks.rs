@@ -1,21 +1,24 @@
-//! Admin API: Streak freezes, pauses and restores.
+//! Admin API: Streak freezes, pauses, restores, resets and settings.
 
+use super::settings::in_range;
 use super::{check_ids, each, strings, user_id_items, with_ids, UserIdItem};
 use crate::admin_types::{
-    CreateStreakFreezesResponse, CreateStreakPausesResponse, DeleteStreakPausesResponse, RestoreStreaksResponse,
+    AdminStreakEvaluationMode, AdminStreakFrequency, CreateStreakFreezesResponse, CreateStreakPausesResponse,
+    DeleteStreakPausesResponse, ResetStreaksResponse, RestoreStreaksResponse, StreakSettings,
 };
 use crate::request::{non_empty, operation, Api, Call, RequestOptions};
-use crate::{Client, Error, Result};
+use crate::{Client, Error, Field, Result};
 use chrono::NaiveDate;
 use http::Method;
 use serde::Serialize;
 
-/// Admin API: Streak freezes, pauses and restores. Get it with [`Admin::streaks`](super::Admin::streaks).
+/// Admin API: Streak freezes, pauses, restores, resets and the streak settings. Get it with
+/// [`Admin::streaks`](super::Admin::streaks).
 ///
 /// ```no_run
 /// # async fn run(client: trophy::Client) -> Result<(), trophy::Error> {
 /// use chrono::NaiveDate;
-/// use trophy::api::admin::streaks::StreakPause;
+/// use trophy::api::admin::streaks::{StreakFreezeRules, StreakPause};
 ///
 /// let streaks = client.admin().streaks();
 /// streaks.freeze(["user-1", "user-2"]).send().await?;
@@ -28,6 +31,15 @@ use serde::Serialize;
 /// streaks.delete_pauses(paused.created.iter().map(|p| p.id.to_string())).send().await?;
 /// let restored = streaks.restore(["user-3"]).send().await?;
 /// println!("restored {:?}", restored.restored_users);
+/// streaks.reset(["user-4"]).send().await?;
+/// // Weekends off, and freezes: 1 to start with, at most 3, one more every 30 days.
+/// streaks
+///     .update_settings()
+///     .days_off([0, 6])
+///     .freezes(StreakFreezeRules::new(1, 3).auto_earn(30, 1))
+///     .send()
+///     .await?;
+/// println!("{:?}", streaks.settings().send().await?.frequency);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -83,6 +95,41 @@ impl AdminStreaks {
             client: self.client.clone(),
             options: RequestOptions::default(),
             user_ids: strings(user_ids),
+        }
+    }
+
+    /// `POST /streaks/reset`: sets the streaks of 1 to 100 users back to zero.
+    ///
+    /// Trophy answers 200 whether or not a streak was reset;
+    /// [`issues`](ResetStreaksResponse::issues) says which users were skipped and why.
+    pub fn reset<I>(&self, user_ids: I) -> ResetStreaks
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        ResetStreaks {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            user_ids: strings(user_ids),
+        }
+    }
+
+    /// `GET /streaks/settings`: how streaks work in the organisation (frequency, metrics, days
+    /// off, freezes).
+    pub fn settings(&self) -> GetStreakSettings {
+        GetStreakSettings {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+        }
+    }
+
+    /// `PATCH /streaks/settings`: changes the streak settings you set on the builder and
+    /// leaves the others; answers with the settings as they then are.
+    pub fn update_settings(&self) -> UpdateStreakSettings {
+        UpdateStreakSettings {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            body: StreakSettingsBody::default(),
         }
     }
 }
@@ -224,12 +271,220 @@ impl RestoreStreaks {
             "/streaks/restore",
             "/streaks/restore".into(),
         )
-        .json(&RestoreBody {
-            users: self.user_ids.iter().map(|id| RestoreItem { id }).collect(),
-        })
+        .json(&users_body(&self.user_ids))
     }
 }
 operation!(RestoreStreaks => RestoreStreaksResponse);
+
+/// Builder of `POST /streaks/reset` (operation `admin_streaks_reset`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct ResetStreaks {
+    client: Client,
+    options: RequestOptions,
+    user_ids: Vec<String>,
+}
+
+impl ResetStreaks {
+    fn call(&self) -> Result<Call> {
+        check_ids("user_ids", &self.user_ids)?;
+        Call::new(
+            Api::Admin,
+            "admin_streaks_reset",
+            Method::POST,
+            "/streaks/reset",
+            "/streaks/reset".into(),
+        )
+        .json(&users_body(&self.user_ids))
+    }
+}
+operation!(ResetStreaks => ResetStreaksResponse);
+
+/// Builder of `GET /streaks/settings` (operation `admin_streaks_settings_get`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct GetStreakSettings {
+    client: Client,
+    options: RequestOptions,
+}
+
+impl GetStreakSettings {
+    fn call(&self) -> Result<Call> {
+        Ok(Call::new(
+            Api::Admin,
+            "admin_streaks_settings_get",
+            Method::GET,
+            "/streaks/settings",
+            "/streaks/settings".into(),
+        ))
+    }
+}
+operation!(GetStreakSettings => StreakSettings);
+
+/// The freeze rules of [`UpdateStreakSettings::freezes`]: how many freezes a new user starts
+/// with, how many a user can hold, and the automatic grants.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct StreakFreezeRules {
+    /// Freezes a new user starts with, 0 to 100.
+    pub start_count: u32,
+    /// The most freezes a user can hold, 1 to 100.
+    pub max_count: u32,
+    /// Every how many days freezes are granted, 1 to 365; can be cleared.
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
+    pub auto_earn_interval: Field<u32>,
+    /// How many freezes each grant gives, 1 to 10; can be cleared.
+    #[serde(default, skip_serializing_if = "Field::is_unset")]
+    pub auto_earn_amount: Field<u32>,
+}
+
+impl StreakFreezeRules {
+    /// `start_count` freezes for a new user, at most `max_count` held; automatic grants left
+    /// as they are.
+    pub fn new(start_count: u32, max_count: u32) -> Self {
+        StreakFreezeRules {
+            start_count,
+            max_count,
+            auto_earn_interval: Field::Unset,
+            auto_earn_amount: Field::Unset,
+        }
+    }
+
+    /// Grants `amount` freezes every `interval_days` days.
+    #[must_use]
+    pub fn auto_earn(mut self, interval_days: u32, amount: u32) -> Self {
+        self.auto_earn_interval = Field::Set(interval_days);
+        self.auto_earn_amount = Field::Set(amount);
+        self
+    }
+
+    /// Stops automatic grants (sends both as `null`).
+    #[must_use]
+    pub fn no_auto_earn(mut self) -> Self {
+        self.auto_earn_interval = Field::Null;
+        self.auto_earn_amount = Field::Null;
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        in_range("freezes.start_count", Some(self.start_count), 0, 100)?;
+        in_range("freezes.max_count", Some(self.max_count), 1, 100)?;
+        in_range(
+            "freezes.auto_earn_interval",
+            self.auto_earn_interval.as_set().copied(),
+            1,
+            365,
+        )?;
+        in_range(
+            "freezes.auto_earn_amount",
+            self.auto_earn_amount.as_set().copied(),
+            1,
+            10,
+        )
+    }
+}
+
+/// Builder of `PATCH /streaks/settings` (operation `admin_streaks_settings_update`). Only what
+/// you set is sent.
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until sent"]
+pub struct UpdateStreakSettings {
+    client: Client,
+    options: RequestOptions,
+    body: StreakSettingsBody,
+}
+
+impl UpdateStreakSettings {
+    /// Sets how long one streak period is.
+    pub fn frequency(mut self, frequency: impl Into<AdminStreakFrequency>) -> Self {
+        self.body.frequency = Some(frequency.into());
+        self
+    }
+
+    /// Sets whether meeting one metric threshold (`Or`) or all (`And`) extends a streak.
+    pub fn evaluation_mode(mut self, mode: impl Into<AdminStreakEvaluationMode>) -> Self {
+        self.body.evaluation_mode = Some(mode.into());
+        self
+    }
+
+    /// Sets whether users may choose their own streak preferences.
+    pub fn customization_enabled(mut self, enabled: bool) -> Self {
+        self.body.customization_enabled = Some(enabled);
+        self
+    }
+
+    /// Sets the weekdays on which a daily streak cannot be lost, 0 (Sunday) to 6 (Saturday),
+    /// at most 6 different days (`[]` for none).
+    pub fn days_off(mut self, days: impl IntoIterator<Item = u8>) -> Self {
+        self.body.days_off = Some(days.into_iter().collect());
+        self
+    }
+
+    /// Adds a metric and the total, 1 to 10000, a period needs for it to count; the metrics
+    /// sent replace the current ones.
+    pub fn metric(mut self, key: impl Into<String>, threshold: u32) -> Self {
+        self.body
+            .metrics
+            .get_or_insert_with(Vec::new)
+            .push(StreakMetricThreshold {
+                key: key.into(),
+                threshold,
+            });
+        self
+    }
+
+    /// Sets the freeze rules.
+    pub fn freezes(mut self, rules: StreakFreezeRules) -> Self {
+        self.body.freezes = Field::Set(rules);
+        self
+    }
+
+    /// Turns freezes off (sends `freezes: null`).
+    pub fn disable_freezes(mut self) -> Self {
+        self.body.freezes = Field::Null;
+        self
+    }
+
+    fn call(&self) -> Result<Call> {
+        if let Some(days) = &self.body.days_off {
+            check_days_off("days_off", days)?;
+        }
+        for (i, m) in self.body.metrics.iter().flatten().enumerate() {
+            non_empty(&format!("metrics[{i}].key"), &m.key)?;
+            in_range(&format!("metrics[{i}].threshold"), Some(m.threshold), 1, 10_000)?;
+        }
+        if let Field::Set(rules) = &self.body.freezes {
+            rules.check()?;
+        }
+        Call::new(
+            Api::Admin,
+            "admin_streaks_settings_update",
+            Method::PATCH,
+            "/streaks/settings",
+            "/streaks/settings".into(),
+        )
+        .json(&self.body)
+    }
+}
+operation!(UpdateStreakSettings => StreakSettings);
+
+/// Checks weekdays off: each 0 to 6, no repeats, at most 6.
+pub(crate) fn check_days_off(field: &str, days: &[u8]) -> Result<()> {
+    if let Some((i, d)) = days.iter().enumerate().find(|(_, d)| **d > 6) {
+        return Err(Error::invalid(
+            format!("{field}[{i}]"),
+            format!("{d} is not a weekday (0 to 6)"),
+        ));
+    }
+    if let Some((i, _)) = days.iter().enumerate().find(|(i, d)| days[..*i].contains(d)) {
+        return Err(Error::invalid(format!("{field}[{i}]"), "repeats a day"));
+    }
+    if days.len() > 6 {
+        return Err(Error::invalid(field, "at most 6 days off: a streak needs one day"));
+    }
+    Ok(())
+}
 
 // The request bodies, serialized in the documents' field order.
 
@@ -243,12 +498,42 @@ struct PauseBody<'a> {
     pauses: &'a [StreakPause],
 }
 
+/// `{"users": [{"id": ..}]}`: the body of restores and resets.
 #[derive(Serialize)]
-struct RestoreBody<'a> {
-    users: Vec<RestoreItem<'a>>,
+struct UsersBody<'a> {
+    users: Vec<UserItem<'a>>,
 }
 
 #[derive(Serialize)]
-struct RestoreItem<'a> {
+struct UserItem<'a> {
     id: &'a str,
+}
+
+fn users_body(ids: &[String]) -> UsersBody<'_> {
+    UsersBody {
+        users: ids.iter().map(|id| UserItem { id }).collect(),
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StreakSettingsBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frequency: Option<AdminStreakFrequency>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evaluation_mode: Option<AdminStreakEvaluationMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customization_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    days_off: Option<Vec<u8>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metrics: Option<Vec<StreakMetricThreshold>>,
+    #[serde(skip_serializing_if = "Field::is_unset")]
+    freezes: Field<StreakFreezeRules>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct StreakMetricThreshold {
+    key: String,
+    threshold: u32,
 }

@@ -1,4 +1,4 @@
-//! The Admin API (47 operations), mounted under `/admin/v1`.
+//! The Admin API (58 operations), mounted under `/admin/v1`.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State as AxState};
@@ -11,8 +11,8 @@ use trophy_generated::admin::types as ta;
 
 use crate::http::{parse_body, reply, AdminCtx, ApiError, ApiResult, AppKey, Params, SharedState, TenantRec};
 use crate::model::{
-    fmt_dt, new_id, parse_date, valid_key, validate_user_id, Attribute, Boost, Leaderboard, Level, Metric, Pause,
-    PointsSystem, State, Trigger, UserInput,
+    fmt_dt, new_id, parse_date, valid_key, validate_user_id, Achievement, Attribute, Boost, Freq, Leaderboard, Level,
+    Metric, Pause, PointsSystem, State, Trigger, UserInput,
 };
 use crate::render;
 
@@ -23,6 +23,21 @@ pub(crate) fn routes() -> Router<SharedState> {
     let router = system_items::<Level>(router, "levels");
     let router = system_items::<Trigger>(router, "triggers");
     router
+        .route(
+            "/achievements",
+            get(achievements_list)
+                .post(achievements_create)
+                .patch(achievements_update)
+                .delete(achievements_delete),
+        )
+        .route("/achievements/{id}", get(achievements_get))
+        .route("/environments", get(environments_list))
+        .route("/settings", get(settings_get).patch(settings_update))
+        .route("/streaks/reset", post(streaks_reset))
+        .route(
+            "/streaks/settings",
+            get(streak_settings_get).patch(streak_settings_update),
+        )
         .route(
             "/attributes",
             get(attributes_list)
@@ -462,6 +477,7 @@ fn build_leaderboard(st: &State, v: &Value, id: Option<&str>, today: NaiveDate) 
         breakdown_attributes: breakdown,
         run_interval: run_unit.as_ref().map(|_| run_interval.unwrap_or(1)),
         run_unit,
+        user_attributes: attr_filters(st, v, "userAttributes", "user")?,
     })
 }
 
@@ -1370,4 +1386,423 @@ async fn tenants_get(AxState(sh): AxState<SharedState>, _ctx: AdminCtx, Path(id)
         .find(|t| t.id == id)
         .map(|t| reply(200, tenant_json(t)))
         .ok_or_else(|| ApiError::not_found(format!("tenant {id} not found")))
+}
+
+// ----- achievements -------------------------------------------------------------------------------
+
+/// An achievement from a create item, or from an update merged over the current one (`id`).
+fn build_achievement(st: &State, v: &Value, id: Option<&str>) -> Result<Achievement, String> {
+    let name = check_name(v)?;
+    let trigger = str_field(v, "trigger").unwrap_or_default();
+    let status = str_field(v, "status").unwrap_or("inactive");
+    if !["active", "inactive", "locked"].contains(&status) {
+        return Err("status must be active, inactive or locked".into());
+    }
+    let key = match str_field(v, "key") {
+        None => None,
+        Some(_) => Some(check_key(v, |k| {
+            st.achievements
+                .iter()
+                .any(|a| a.key.as_deref() == Some(k) && Some(a.id.as_str()) != id)
+        })?),
+    };
+    let count = |k: &str, min: i64| -> Result<Option<i64>, String> {
+        match v.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(x) => Ok(Some(
+                x.as_i64()
+                    .filter(|n| *n >= min)
+                    .ok_or(format!("{k} must be an integer of at least {min}"))?,
+            )),
+        }
+    };
+    let mut a = Achievement {
+        id: id.map_or_else(new_id, str::to_string),
+        key,
+        name,
+        trigger: trigger.to_string(),
+        status: status.to_string(),
+        description: str_field(v, "description").map(str::to_string),
+        badge_url: v.pointer("/badge/url").and_then(Value::as_str).map(str::to_string),
+        metric_key: None,
+        metric_value: None,
+        streak_length: None,
+        anniversary_years: None,
+        achievement_ids: Vec::new(),
+        user_attributes: attr_filters(st, v, "userAttributes", "user")?,
+        event_attributes: Vec::new(),
+    };
+    match trigger {
+        "api" => {
+            if a.key.is_none() {
+                return Err("api achievements need a key".into());
+            }
+        }
+        "metric" => {
+            let m = str_field(v, "metricId").ok_or("metric achievements need metricId")?;
+            let metric = st.metric_by_id(m).ok_or(format!("metric {m} not found"))?;
+            a.metric_key = Some(metric.key.clone());
+            a.metric_value = Some(
+                v.get("metricValue")
+                    .and_then(Value::as_f64)
+                    .filter(|x| x.is_finite() && *x > 0.0)
+                    .ok_or("metric achievements need a positive metricValue")?,
+            );
+            a.event_attributes = attr_filters(st, v, "eventAttributes", "event")?;
+        }
+        "streak" => a.streak_length = Some(count("streakLength", 1)?.ok_or("streak achievements need streakLength")?),
+        "anniversary" => {
+            a.anniversary_years =
+                Some(count("anniversaryYears", 1)?.ok_or("anniversary achievements need anniversaryYears")?)
+        }
+        "achievement" => {
+            let ids: Vec<String> = v
+                .get("achievementIds")
+                .and_then(Value::as_array)
+                .map(|l| l.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            if ids.is_empty() {
+                return Err("achievement achievements need achievementIds".into());
+            }
+            if let Some(bad) = ids.iter().find(|d| *d == &a.id || st.achievement_by_id(d).is_none()) {
+                return Err(format!("achievementIds: {bad} is not another existing achievement"));
+            }
+            a.achievement_ids = ids;
+        }
+        other => {
+            return Err(format!(
+                "trigger must be metric, streak, api, achievement or anniversary, not {other:?}"
+            ))
+        }
+    }
+    Ok(a)
+}
+
+async fn achievements_list(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
+    let params = Params::parse(q.as_deref());
+    sh.with(&ctx.tenant, |st, _| {
+        let list: Vec<Value> = page(&st.achievements, &params)?
+            .iter()
+            .map(|a| render::admin_achievement(st, a))
+            .collect();
+        Ok(reply(200, Value::Array(list)))
+    })
+}
+
+async fn achievements_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::CreateAchievementsRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        bulk_create(
+            st,
+            &items,
+            |st, v| build_achievement(st, v, None),
+            |st, a| {
+                let json = render::admin_achievement(st, &a);
+                st.achievements.push(a);
+                json
+            },
+        )
+    }))
+}
+
+async fn achievements_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::UpdateAchievementsRequest>(&body)?;
+    let items = items(&raw, 100)?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        bulk_update(
+            st,
+            &items,
+            "achievement",
+            "id",
+            |st, id| st.achievements.iter().position(|a| a.id == id),
+            |st, pos, v| {
+                let mut base = render::admin_achievement(st, &st.achievements[pos]);
+                // A new trigger drops what the previous one needed.
+                if v.get("trigger").is_some() {
+                    if let Some(o) = base.as_object_mut() {
+                        for k in [
+                            "metricId",
+                            "metricValue",
+                            "eventAttributes",
+                            "streakLength",
+                            "anniversaryYears",
+                            "achievementIds",
+                        ] {
+                            o.remove(k);
+                        }
+                    }
+                }
+                let id = st.achievements[pos].id.clone();
+                let a = build_achievement(st, &overlay(base, v), Some(&id))?;
+                let json = render::admin_achievement(st, &a);
+                st.achievements[pos] = a;
+                Ok(json)
+            },
+        )
+    }))
+}
+
+async fn achievements_delete(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
+    let ids = delete_ids(&Params::parse(q.as_deref()))?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        // An achievement another one needs stays; the others go.
+        let mut deleted = Vec::new();
+        let mut issues = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            let needed_by = st
+                .achievements
+                .iter()
+                .find(|a| a.achievement_ids.contains(id) && !ids.contains(&a.id));
+            let message = match (st.achievements.iter().position(|a| &a.id == id), needed_by) {
+                (None, _) => "achievement not found".to_string(),
+                (Some(_), Some(other)) => format!("achievement {} needs it", other.id),
+                (Some(pos), None) => {
+                    st.achievements.remove(pos);
+                    deleted.push(json!({"id": id}));
+                    continue;
+                }
+            };
+            issues.push(json!({"id": id, "index": i, "severity": "error", "message": message}));
+        }
+        reply(200, json!({"deleted": deleted, "issues": issues}))
+    }))
+}
+
+async fn achievements_get(AxState(sh): AxState<SharedState>, ctx: AdminCtx, Path(id): Path<String>) -> ApiResult {
+    sh.with(&ctx.tenant, |st, _| {
+        st.achievement_by_id(&id)
+            .map(|a| reply(200, render::admin_achievement(st, a)))
+            .ok_or_else(|| ApiError::not_found(format!("achievement {id} not found")))
+    })
+}
+
+// ----- environments and settings ------------------------------------------------------------------
+
+async fn environments_list(AxState(sh): AxState<SharedState>, _ctx: AdminCtx) -> ApiResult {
+    let g = sh.lock();
+    let list: Vec<Value> = g
+        .seed
+        .environments
+        .iter()
+        .map(|e| json!({"name": e.name, "key": e.key, "priority": e.priority}))
+        .collect();
+    Ok(reply(200, Value::Array(list)))
+}
+
+async fn settings_get(AxState(sh): AxState<SharedState>, ctx: AdminCtx) -> ApiResult {
+    Ok(sh.with(&ctx.tenant, |st, _| reply(200, st.settings.clone())))
+}
+
+/// An optional integer field of `v` within `min..=max`.
+fn bounded(v: &Value, k: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
+    match v.get(k) {
+        None => Ok(None),
+        Some(x) => x
+            .as_i64()
+            .filter(|n| (min..=max).contains(n))
+            .map(Some)
+            .ok_or_else(|| ApiError::unprocessable(format!("{k} must be an integer from {min} to {max}"))),
+    }
+}
+
+/// An optional string field of `v` that must be one of `allowed`.
+fn one_of(v: &Value, k: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+    match v.get(k) {
+        None => Ok(None),
+        Some(x) => x
+            .as_str()
+            .filter(|s| allowed.contains(s))
+            .map(|s| Some(s.to_string()))
+            .ok_or_else(|| ApiError::unprocessable(format!("{k} must be one of {}", allowed.join(", ")))),
+    }
+}
+
+const FONTS: &[&str] = &[
+    "MODERN_SANS",
+    "BOOK_SANS",
+    "ORGANIC_SANS",
+    "GEOMETRIC_SANS",
+    "HEAVY_SANS",
+    "ROUNDED_SANS",
+    "MODERN_SERIF",
+    "BOOK_SERIF",
+    "MONOSPACE",
+];
+
+async fn settings_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::UpdateAdminSettingsRequest>(&body)?;
+    let empty = json!({});
+    let branding = raw.get("branding").unwrap_or(&empty);
+    if str_field(branding, "appName").is_some_and(|n| n.trim().is_empty()) {
+        return Err(ApiError::unprocessable("appName must not be empty"));
+    }
+    let is_url = |s: &str| s.starts_with("https://") || s.starts_with("http://");
+    for k in ["appUrl"] {
+        if str_field(branding, k).is_some_and(|u| !is_url(u)) {
+            return Err(ApiError::unprocessable(format!("{k} must be an http(s) URL")));
+        }
+    }
+    for k in ["logo", "appIcon"] {
+        if let Some(u) = branding.get(k).filter(|x| !x.is_null()) {
+            if !u.pointer("/url").and_then(Value::as_str).is_some_and(is_url) {
+                return Err(ApiError::unprocessable(format!("{k}.url must be an http(s) URL")));
+            }
+        }
+    }
+    one_of(branding, "font", FONTS)?;
+    let experimentation = raw.get("experimentation").unwrap_or(&empty);
+    bounded(experimentation, "controlRatio", 0, 100)?;
+    bounded(experimentation, "userActivationWindow", 3, 30)?;
+    one_of(&raw, "aggregationPeriod", &["weekly", "monthly"])?;
+    Ok(sh.with(&ctx.tenant, |st, _| {
+        for group in ["branding", "experimentation"] {
+            if let Some(patch) = raw.get(group) {
+                let current = st.settings[group].take();
+                // `overlay` drops nulls; a cleared logo or icon stays, as null.
+                let mut merged = overlay(current, patch);
+                for k in ["logo", "appIcon"] {
+                    if group == "branding" && merged.get(k).is_none() {
+                        merged[k] = Value::Null;
+                    }
+                }
+                st.settings[group] = merged;
+            }
+        }
+        if let Some(p) = raw.get("aggregationPeriod") {
+            st.settings["aggregationPeriod"] = p.clone();
+        }
+        reply(200, st.settings.clone())
+    }))
+}
+
+// ----- streak reset and settings -------------------------------------------------------------------
+
+async fn streaks_reset(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::ResetStreaksRequest>(&body)?;
+    let items = items(raw.get("users").unwrap_or(&Value::Null), 100)?;
+    Ok(sh.with(&ctx.tenant, |st, now| {
+        let mut reset = Vec::new();
+        let mut issues = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            let uid = str_field(v, "id").unwrap_or_default();
+            match st.users.get_mut(uid) {
+                Some(u) => {
+                    u.streak_reset = Some((now, u.events.len()));
+                    reset.push(json!(uid));
+                }
+                None => {
+                    issues.push(json!({"userId": uid, "index": i, "severity": "error", "message": "user not found"}))
+                }
+            }
+        }
+        reply(200, json!({"resetUsers": reset, "issues": issues}))
+    }))
+}
+
+async fn streak_settings_get(AxState(sh): AxState<SharedState>, ctx: AdminCtx) -> ApiResult {
+    Ok(sh.with(&ctx.tenant, |st, _| reply(200, render::streak_settings(st))))
+}
+
+async fn streak_settings_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<ta::UpdateStreakSettingsRequest>(&body)?;
+    let freq = one_of(&raw, "frequency", &["daily", "weekly", "monthly"])?.and_then(|f| Freq::parse(&f));
+    let mode = one_of(&raw, "evaluationMode", &["OR", "AND"])?;
+    let days_off = match raw.get("daysOff") {
+        None => None,
+        Some(list) => {
+            let days: Vec<u32> = list
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| d.as_u64().filter(|d| *d <= 6).map(|d| d as u32))
+                .collect::<Option<_>>()
+                .ok_or_else(|| ApiError::unprocessable("daysOff must list weekdays from 0 to 6"))?;
+            let unique: std::collections::BTreeSet<_> = days.iter().collect();
+            if unique.len() != days.len() || days.len() > 6 {
+                return Err(ApiError::unprocessable(
+                    "daysOff must list at most 6 different weekdays",
+                ));
+            }
+            Some(days)
+        }
+    };
+    let freezes = match raw.get("freezes") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(f) => {
+            let start = bounded(f, "startCount", 0, 100)?.unwrap_or(0);
+            let max = bounded(f, "maxCount", 1, 100)?.unwrap_or(1);
+            if start > max {
+                return Err(ApiError::unprocessable("startCount must not exceed maxCount"));
+            }
+            // These two may be null (no automatic grants).
+            let nullable = |k: &str, max: i64| match f.get(k) {
+                Some(Value::Null) => Ok(None),
+                _ => bounded(f, k, 1, max),
+            };
+            let interval = nullable("autoEarnInterval", 365)?;
+            let amount = nullable("autoEarnAmount", 10)?;
+            Some(Some((start, max, interval, amount)))
+        }
+    };
+    sh.with(&ctx.tenant, |st, _| {
+        let metrics = match raw.get("metrics").and_then(Value::as_array) {
+            None => None,
+            Some(list) if list.is_empty() => return Err(ApiError::unprocessable("metrics must not be empty")),
+            Some(list) => Some(
+                list.iter()
+                    .map(|m| {
+                        let key = str_field(m, "key").unwrap_or_default();
+                        if st.metric_by_key(key).is_none() {
+                            return Err(ApiError::unprocessable(format!("metric {key:?} not found")));
+                        }
+                        let threshold = bounded(m, "threshold", 1, 10_000)?.unwrap_or(1);
+                        Ok((key.to_string(), threshold))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        let s = &mut st.streak;
+        if let Some(f) = freq {
+            s.freq = f;
+        }
+        if let Some(m) = mode {
+            s.evaluation_mode = m;
+        }
+        if let Some(c) = raw.get("customizationEnabled").and_then(Value::as_bool) {
+            s.customization_enabled = c;
+        }
+        if let Some(d) = days_off {
+            s.days_off = d;
+        }
+        if let Some(m) = metrics {
+            s.metrics = m;
+        }
+        match freezes {
+            None => {}
+            Some(None) => {
+                s.freezes_enabled = false;
+                (
+                    s.initial_freezes,
+                    s.max_freezes,
+                    s.auto_earn_interval,
+                    s.auto_earn_amount,
+                ) = (0, 0, None, None);
+            }
+            Some(Some((start, max, interval, amount))) => {
+                s.freezes_enabled = true;
+                (s.initial_freezes, s.max_freezes) = (start, max);
+                // Left out, the automatic grants stay as they are; null clears them.
+                let f = &raw["freezes"];
+                if f.get("autoEarnInterval").is_some() {
+                    s.auto_earn_interval = interval;
+                }
+                if f.get("autoEarnAmount").is_some() {
+                    s.auto_earn_amount = amount;
+                }
+            }
+        }
+        Ok(reply(200, render::streak_settings(st)))
+    })
 }

@@ -81,6 +81,7 @@ async fn achievements_all(AxState(sh): AxState<SharedState>, ctx: AppCtx, RawQue
         let list: Vec<Value> = st
             .achievements
             .iter()
+            .filter(|a| a.status != "inactive")
             .map(|a| render::with_stats(st, a, render::achievement(st, a), &filter))
             .collect();
         reply(200, Value::Array(list))
@@ -111,8 +112,19 @@ async fn achievements_complete(
                 a.trigger
             )));
         }
+        if a.status != "active" {
+            return Err(ApiError::unprocessable(format!(
+                "achievement {key:?} is {} and cannot be completed",
+                a.status
+            )));
+        }
         let mut out = Outcome::default();
         st.upsert_user(&user_id, &input, now, &mut out);
+        if !st.users.get(&user_id).is_some_and(|u| st.earnable(&a, u)) {
+            return Err(ApiError::unprocessable(format!(
+                "user {user_id:?} does not meet the user attribute conditions of achievement {key:?}"
+            )));
+        }
         st.complete_achievement(&user_id, &a.id, now, &mut out);
         let (completion_id, at) = st
             .users
@@ -340,7 +352,7 @@ fn metric_response(st: &State, u: &User, metric_id: &str) -> Value {
     let achievements: Vec<Value> = st
         .achievements
         .iter()
-        .filter(|a| a.trigger == "metric" && a.metric_key.as_deref() == Some(m.key.as_str()))
+        .filter(|a| a.status != "inactive" && a.trigger == "metric" && a.metric_key.as_deref() == Some(m.key.as_str()))
         .map(|a| render::user_achievement(st, a, u.achievements.get(&a.id).map(|(_, t)| *t)))
         .collect();
     json!({
@@ -471,7 +483,7 @@ async fn users_achievements(
             .iter()
             .filter_map(|a| {
                 let at = u.achievements.get(&a.id).map(|(_, t)| *t);
-                if at.is_none() && !include_incomplete {
+                if at.is_none() && (!include_incomplete || a.status == "inactive") {
                     return None;
                 }
                 Some(render::with_stats(st, a, render::user_achievement(st, a, at), &[]))

@@ -1,7 +1,7 @@
 //! # trophy-emulator
 //!
 //! A local, stateful, in-memory stand-in for [Trophy](https://trophy.so) that serves **both** the
-//! Application API and the Admin API (version 1.21.1, as described by `openapi/application.yaml`
+//! Application API and the Admin API (version 1.27.0, as described by `openapi/application.yaml`
 //! and `openapi/admin.yaml` of this repository) over HTTP on loopback, for offline development
 //! and tests. Request bodies are checked against the generated types of `trophy-generated`, and
 //! every response follows the response schemas of the documents (camelCase names, required
@@ -153,6 +153,28 @@
 //! points totals and changes, achievements completed in each period, and the longest run of
 //! consecutive active streak periods in the year.
 //!
+//! **Achievements** come from the seed and from `POST /achievements` of the Admin API alike.
+//! Their `status` decides what the Application API does with them: `active` ones are listed and
+//! earned, `locked` ones listed but not earned (completing one answers 422), `inactive` ones
+//! neither. A user earns one only when meeting its `userAttributes` conditions; a metric
+//! achievement counts only the events matching its `eventAttributes`; an `anniversary`
+//! achievement completes once `anniversaryYears` have passed since the user's `signUpDate`
+//! (checked whenever the user is created, updated or sends an event).
+//!
+//! **Streak settings** (`PATCH /streaks/settings`) change how streaks count, for every user at
+//! once: the `frequency`; `metrics` with thresholds (a period counts when one threshold, `OR`,
+//! or all of them, `AND`, are met within it; without metrics any event counts); `daysOff`,
+//! weekdays (0 = Sunday) on which a daily streak cannot be lost; and `freezes` (start count,
+//! maximum held; `null` turns freezes off, so held freezes stop bridging). `POST /streaks/reset`
+//! sets a streak to zero: activity before the reset no longer counts, and the history period of
+//! the reset carries `resetAt`.
+//!
+//! **Settings** (`GET|PATCH /settings`) are stored per tenant; `experimentation.controlRatio`
+//! puts that percentage of new users (by a stable hash of the user ID) in the control group
+//! (`control: true`), which changes nothing else. `GET /environments` lists the seed's
+//! environments (`production` unless the seed says otherwise). Leaderboard `userAttributes`
+//! conditions rank only the users who meet them.
+//!
 //! ## Simplifications
 //!
 //! * All dates are UTC; a user's `tz` is stored and returned but not used for day boundaries.
@@ -163,9 +185,10 @@
 //!   are reported but `userAttributes` on `GET /leaderboards/{key}` simply filters users by
 //!   attribute (`key:value`) instead of selecting a split ranking. `breakdownAttributeValues`
 //!   is not reported on events.
-//! * Achievements cannot be created through the API (as in 1.21.1): define them in the seed.
-//!   Metric achievements refer to metrics by key, so the metric may be created later.
-//! * Streak preferences (`streak.metrics`, `evaluationMode`) are stored but every metric counts.
+//! * Seeded metric achievements refer to metrics by key, so the metric may be created later.
+//! * A user's own streak preferences (`streak.metrics`, `evaluationMode`, `daysOff`) are
+//!   stored but the organisation's streak settings apply to everyone; `customizationEnabled`
+//!   is only reported. Branding and `aggregationPeriod` are stored and reported only.
 //! * User attributes are not checked against defined attributes.
 //! * Wrapped `percentileThisPeriod` is omitted, `byAttribute` and `leaderboards` are empty.
 //! * Deleting a metric forgets users' totals for it; deleting a points system or metric leaves
@@ -255,7 +278,7 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use seed::{Seed, SeedAchievement, SeedAttribute, SeedMetric, SeedStreak, DEFAULT_SEED_JSON};
+pub use seed::{Seed, SeedAchievement, SeedAttribute, SeedEnvironment, SeedMetric, SeedStreak, DEFAULT_SEED_JSON};
 pub use webhooks::{WebhookDelivery, WebhookTarget, SIGNATURE_HEADER};
 
 use http::{Clock, FaultState, Inner, Shared};

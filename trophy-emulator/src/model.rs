@@ -221,6 +221,8 @@ pub(crate) struct Leaderboard {
     pub breakdown_attributes: Vec<String>,
     pub run_unit: Option<String>,
     pub run_interval: Option<i64>,
+    /// (attribute ID, value) conditions a user must meet to be ranked.
+    pub user_attributes: Vec<(String, String)>,
 }
 
 impl Leaderboard {
@@ -294,15 +296,24 @@ fn min_end(a: Option<NaiveDate>, b: Option<NaiveDate>) -> Option<NaiveDate> {
 #[derive(Clone, Debug)]
 pub(crate) struct Achievement {
     pub id: String,
-    pub key: String,
+    /// Needed by `api` achievements only.
+    pub key: Option<String>,
     pub name: String,
     pub trigger: String,
+    /// `active` (earnable, listed), `locked` (listed, not earnable) or `inactive` (neither).
+    pub status: String,
     pub description: Option<String>,
     pub badge_url: Option<String>,
     pub metric_key: Option<String>,
     pub metric_value: Option<f64>,
     pub streak_length: Option<i64>,
-    pub achievement_keys: Vec<String>,
+    pub anniversary_years: Option<i64>,
+    /// The achievements (by ID) an `achievement` achievement needs.
+    pub achievement_ids: Vec<String>,
+    /// (attribute ID, value) conditions a user must meet to earn it.
+    pub user_attributes: Vec<(String, String)>,
+    /// (attribute ID, value) conditions the events counted by a metric achievement must meet.
+    pub event_attributes: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -310,6 +321,8 @@ pub(crate) struct EventRec {
     pub metric_id: String,
     pub value: f64,
     pub at: DateTime<Utc>,
+    /// Event attributes by key.
+    pub attributes: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug)]
@@ -369,6 +382,12 @@ pub(crate) struct User {
     pub streak_prefs: Option<Value>,
     /// Leaderboard ID to rank changes.
     pub lb_history: BTreeMap<String, Vec<LbEventRec>>,
+    pub sign_up_date: Option<NaiveDate>,
+    /// In the control group (assigned at creation from the settings' control ratio).
+    pub control: bool,
+    /// When the streak was last reset through the Admin API, and how many events the user had
+    /// then: those no longer count (by position, so that a frozen clock keeps the order).
+    pub streak_reset: Option<(DateTime<Utc>, usize)>,
 }
 
 /// User fields sent with a request.
@@ -380,6 +399,8 @@ pub(crate) struct UserInput {
     pub device_tokens: Patch<Vec<String>>,
     pub subscribe_to_emails: Option<bool>,
     pub attributes: BTreeMap<String, String>,
+    /// `signUpDate` as sent: a date, or a date-time whose date is taken.
+    pub sign_up_date: Option<String>,
 }
 
 impl UserInput {
@@ -415,7 +436,13 @@ impl UserInput {
             device_tokens,
             subscribe_to_emails: raw.get("subscribeToEmails").and_then(Value::as_bool),
             attributes,
+            sign_up_date: s("signUpDate"),
         }
+    }
+
+    /// The sign-up date sent, if any and valid.
+    fn sign_up(&self) -> Option<NaiveDate> {
+        self.sign_up_date.as_deref().and_then(|s| parse_date(s.get(..10)?))
     }
 
     /// Checks values the types do not constrain; returns a message for a 422.
@@ -424,6 +451,12 @@ impl UserInput {
             if !e.is_empty() && !e.contains('@') {
                 return Err(format!("invalid email address {e:?}"));
             }
+        }
+        if self.sign_up_date.is_some() && self.sign_up().is_none() {
+            return Err(format!(
+                "invalid signUpDate {:?} (a date YYYY-MM-DD or a date-time)",
+                self.sign_up_date.as_deref().unwrap_or_default()
+            ));
         }
         if let Patch::Set(tz) = &self.tz {
             let ok =
@@ -462,6 +495,15 @@ pub(crate) struct StreakConfig {
     pub initial_freezes: i64,
     pub auto_earn_interval: Option<i64>,
     pub auto_earn_amount: Option<i64>,
+    /// False once the streak settings turned freezes off: nobody holds or uses freezes.
+    pub freezes_enabled: bool,
+    /// `OR` or `AND`: how the metric thresholds combine.
+    pub evaluation_mode: String,
+    pub customization_enabled: bool,
+    /// Weekdays (0 = Sunday) on which a daily streak cannot be lost.
+    pub days_off: Vec<u32>,
+    /// (metric key, threshold): what a period needs to count; none means any event counts.
+    pub metrics: Vec<(String, i64)>,
 }
 
 /// The state of one tenant.
@@ -477,6 +519,8 @@ pub(crate) struct State {
     /// (user ID, metric ID, idempotency key) to the original response body.
     pub idempotency: HashMap<(String, String, String), Value>,
     pub streak: StreakConfig,
+    /// The organisation settings (`AdminSettings`), as the Admin API shows them.
+    pub settings: Value,
 }
 
 /// What one request changed, for its response.
@@ -491,20 +535,36 @@ pub(crate) struct Outcome {
 impl State {
     /// A fresh tenant state from a seed.
     pub(crate) fn from_seed(seed: &Seed) -> State {
+        let ids: Vec<String> = seed
+            .achievements
+            .iter()
+            .map(|a| a.id.clone().unwrap_or_else(new_id))
+            .collect();
+        let id_of_key = |k: &String| {
+            seed.achievements
+                .iter()
+                .position(|a| &a.key == k)
+                .map(|i| ids[i].clone())
+        };
         let achievements = seed
             .achievements
             .iter()
-            .map(|a| Achievement {
-                id: a.id.clone().unwrap_or_else(new_id),
-                key: a.key.clone(),
+            .zip(&ids)
+            .map(|(a, id)| Achievement {
+                id: id.clone(),
+                key: Some(a.key.clone()),
                 name: a.name.clone(),
                 trigger: a.trigger.clone(),
+                status: "active".into(),
                 description: a.description.clone(),
                 badge_url: a.badge_url.clone(),
                 metric_key: a.metric_key.clone(),
                 metric_value: a.metric_value,
                 streak_length: a.streak_length,
-                achievement_keys: a.achievement_keys.clone(),
+                anniversary_years: None,
+                achievement_ids: a.achievement_keys.iter().filter_map(id_of_key).collect(),
+                user_attributes: Vec::new(),
+                event_attributes: Vec::new(),
             })
             .collect();
         let metrics = seed
@@ -543,8 +603,34 @@ impl State {
                 initial_freezes: seed.streak.initial_freezes,
                 auto_earn_interval: seed.streak.freeze_auto_earn_interval,
                 auto_earn_amount: seed.streak.freeze_auto_earn_amount,
+                freezes_enabled: true,
+                evaluation_mode: "OR".into(),
+                customization_enabled: false,
+                days_off: Vec::new(),
+                metrics: Vec::new(),
             },
+            settings: serde_json::json!({
+                "branding": {"appName": "Trophy emulator", "appUrl": "http://localhost",
+                             "brandColor": "#000000", "font": "MODERN_SANS", "logo": null, "appIcon": null},
+                "experimentation": {"controlRatio": 0, "userActivationWindow": 7},
+                "aggregationPeriod": "weekly",
+            }),
         }
+    }
+
+    /// The freezes a user can use: none when freezes are off, at most the maximum otherwise.
+    pub(crate) fn usable_freezes(&self, user: &User) -> i64 {
+        if self.streak.freezes_enabled {
+            user.freezes.min(self.streak.max_freezes)
+        } else {
+            0
+        }
+    }
+
+    /// Whether the user may earn the achievement now: it is active and the user meets its
+    /// user attribute conditions.
+    pub(crate) fn earnable(&self, a: &Achievement, user: &User) -> bool {
+        a.status == "active" && self.user_matches_filters(user, &a.user_attributes)
     }
 
     pub(crate) fn metric_by_key(&self, key: &str) -> Option<&Metric> {
@@ -564,7 +650,7 @@ impl State {
     }
 
     pub(crate) fn achievement_by_key(&self, key: &str) -> Option<&Achievement> {
-        self.achievements.iter().find(|a| a.key == key)
+        self.achievements.iter().find(|a| a.key.as_deref() == Some(key))
     }
 
     pub(crate) fn achievement_by_id(&self, id: &str) -> Option<&Achievement> {
@@ -585,7 +671,7 @@ impl State {
     }
 
     /// Whether the event attributes match every (attribute ID, value) filter.
-    fn event_matches_filters(&self, attrs: &BTreeMap<String, String>, filters: &[(String, String)]) -> bool {
+    pub(crate) fn event_matches_filters(&self, attrs: &BTreeMap<String, String>, filters: &[(String, String)]) -> bool {
         filters.iter().all(|(attr_id, value)| {
             self.attribute_key(attr_id)
                 .and_then(|k| attrs.get(k))
@@ -625,6 +711,9 @@ impl State {
                     notifications,
                     streak_prefs: None,
                     lb_history: BTreeMap::new(),
+                    sign_up_date: None,
+                    control: in_control_group(id, &self.settings),
+                    streak_reset: None,
                 },
             );
         }
@@ -651,6 +740,9 @@ impl State {
             for (k, v) in &input.attributes {
                 u.attributes.insert(k.clone(), v.clone());
             }
+            if let Some(d) = input.sign_up() {
+                u.sign_up_date = Some(d);
+            }
             u.updated = now;
         }
         if created {
@@ -659,6 +751,8 @@ impl State {
                 self.award(id, si, &t, t.points, now, None, out);
             }
         }
+        // A sign-up date can complete anniversary achievements at once.
+        self.check_achievements(id, now, out);
         created
     }
 
@@ -779,20 +873,14 @@ impl State {
             self.award(user_id, si, &t, t.points, now, None, out);
         }
         // Achievements completed by completing others.
+        let Some(user) = self.users.get(user_id) else {
+            return true;
+        };
         let dependants: Vec<String> = self
             .achievements
             .iter()
-            .filter(|a| a.trigger == "achievement")
-            .filter(|a| {
-                let done = |k: &String| {
-                    self.achievement_by_key(k).is_some_and(|d| {
-                        self.users
-                            .get(user_id)
-                            .is_some_and(|u| u.achievements.contains_key(&d.id))
-                    })
-                };
-                a.achievement_keys.iter().all(done)
-            })
+            .filter(|a| a.trigger == "achievement" && self.earnable(a, user))
+            .filter(|a| a.achievement_ids.iter().all(|d| user.achievements.contains_key(d)))
             .map(|a| a.id.clone())
             .collect();
         for id in dependants {
@@ -801,26 +889,37 @@ impl State {
         true
     }
 
-    /// Completes the metric and streak achievements the user now qualifies for.
+    /// Completes the metric, streak and anniversary achievements the user now qualifies for.
     fn check_achievements(&mut self, user_id: &str, now: DateTime<Utc>, out: &mut Outcome) {
-        let streak_len = self.streak_view(user_id, now.date_naive()).length;
+        let today = now.date_naive();
+        let streak_len = self.streak_view(user_id, today).length;
         let Some(user) = self.users.get(user_id) else {
             return;
         };
         let due: Vec<String> = self
             .achievements
             .iter()
-            .filter(|a| !user.achievements.contains_key(&a.id))
+            .filter(|a| !user.achievements.contains_key(&a.id) && self.earnable(a, user))
             .filter(|a| match a.trigger.as_str() {
                 "metric" => {
-                    let total = a
-                        .metric_key
-                        .as_deref()
-                        .and_then(|k| self.metric_by_key(k))
-                        .and_then(|m| user.totals.get(&m.id).copied());
+                    let total = a.metric_key.as_deref().and_then(|k| self.metric_by_key(k)).map(|m| {
+                        user.events
+                            .iter()
+                            .filter(|e| e.metric_id == m.id)
+                            .filter(|e| self.event_matches_filters(&e.attributes, &a.event_attributes))
+                            .map(|e| e.value)
+                            .sum::<f64>()
+                    });
                     matches!((total, a.metric_value), (Some(t), Some(v)) if t >= v)
                 }
                 "streak" => a.streak_length.is_some_and(|l| streak_len >= l),
+                "anniversary" => match (user.sign_up_date, a.anniversary_years) {
+                    (Some(d), Some(y)) => u32::try_from(y)
+                        .ok()
+                        .and_then(|y| d.checked_add_months(chrono::Months::new(y.saturating_mul(12))))
+                        .is_some_and(|due| due <= today),
+                    _ => false,
+                },
                 _ => false,
             })
             .map(|a| a.id.clone())
@@ -835,7 +934,7 @@ impl State {
     /// The user's streak as of `today`, applying freezes virtually.
     pub(crate) fn streak_view(&self, user_id: &str, today: NaiveDate) -> StreakView {
         match self.users.get(user_id) {
-            Some(u) => StreakCalc::new(self, u, today).view(today, u.freezes),
+            Some(u) => StreakCalc::new(self, u, today).view(today, self.usable_freezes(u)),
             None => StreakView::zero(0),
         }
     }
@@ -846,7 +945,7 @@ impl State {
             return Err("user not found".into());
         };
         let calc = StreakCalc::new(self, user, today);
-        if calc.view(today, user.freezes).length > 0 {
+        if calc.view(today, self.usable_freezes(user)).length > 0 {
             return Err("the user's streak is not lost".into());
         }
         let freq = self.streak.freq;
@@ -886,7 +985,9 @@ impl State {
         let in_run = |d: NaiveDate| d >= run.0 && run.1.is_none_or(|e| d <= e);
         let mut values: Vec<(&User, i64)> = Vec::new();
         for u in self.users.values() {
-            if !filter.iter().all(|(k, v)| u.attributes.get(k).is_some_and(|x| x == v)) {
+            if !filter.iter().all(|(k, v)| u.attributes.get(k).is_some_and(|x| x == v))
+                || !self.user_matches_filters(u, &lb.user_attributes)
+            {
                 continue;
             }
             let value = match lb.rank_by.as_str() {
@@ -922,7 +1023,9 @@ impl State {
                     sum
                 }
                 "streak" => {
-                    let l = StreakCalc::new(self, u, today).view(today, u.freezes).length;
+                    let l = StreakCalc::new(self, u, today)
+                        .view(today, self.usable_freezes(u))
+                        .length;
                     if l <= 0 {
                         continue;
                     }
@@ -1041,6 +1144,7 @@ impl State {
                 metric_id: metric.id.clone(),
                 value,
                 at: now,
+                attributes: attributes.clone(),
             });
         }
         let new_total = old_total + value;
@@ -1240,21 +1344,47 @@ pub(crate) struct StreakCalc<'a> {
     first_event: BTreeMap<NaiveDate, DateTime<Utc>>,
     bridged: &'a BTreeMap<NaiveDate, Bridge>,
     pauses: Vec<(NaiveDate, NaiveDate)>,
+    /// Weekdays (0 = Sunday) off, for daily streaks.
+    days_off: Vec<u32>,
 }
 
 impl<'a> StreakCalc<'a> {
     pub(crate) fn new(st: &State, user: &'a User, today: NaiveDate) -> StreakCalc<'a> {
         let freq = st.streak.freq;
+        // (metric ID, threshold) of the streak settings; a period counts once every threshold
+        // (AND) or one of them (OR) is met, at the event that meets it. Without settings any
+        // event counts.
+        let thresholds: Vec<(&str, f64)> = st
+            .streak
+            .metrics
+            .iter()
+            .filter_map(|(k, t)| st.metric_by_key(k).map(|m| (m.id.as_str(), *t as f64)))
+            .collect();
+        let counted = user.streak_reset.map_or(0, |(_, n)| n);
+        let mut events: Vec<&EventRec> = user
+            .events
+            .iter()
+            .skip(counted)
+            .filter(|e| e.at.date_naive() <= today)
+            .collect();
+        events.sort_by_key(|e| e.at);
+        let mut sums: BTreeMap<(NaiveDate, &str), f64> = BTreeMap::new();
         let mut first_event: BTreeMap<NaiveDate, DateTime<Utc>> = BTreeMap::new();
-        for e in &user.events {
-            let d = e.at.date_naive();
-            if d > today {
+        for e in events {
+            let p = freq.start(e.at.date_naive());
+            if first_event.contains_key(&p) {
                 continue;
             }
-            let p = freq.start(d);
-            let slot = first_event.entry(p).or_insert(e.at);
-            if e.at < *slot {
-                *slot = e.at;
+            *sums.entry((p, e.metric_id.as_str())).or_default() += e.value;
+            let met = |(m, t): &(&str, f64)| sums.get(&(p, *m)).is_some_and(|s| *s >= *t);
+            let counts = thresholds.is_empty()
+                || if st.streak.evaluation_mode == "AND" {
+                    thresholds.iter().all(met)
+                } else {
+                    thresholds.iter().any(met)
+                };
+            if counts {
+                first_event.insert(p, e.at);
             }
         }
         StreakCalc {
@@ -1268,7 +1398,17 @@ impl<'a> StreakCalc<'a> {
                 .filter(|p| p.user_id == user.id)
                 .map(|p| (p.start, p.end))
                 .collect(),
+            days_off: if freq == Freq::Daily {
+                st.streak.days_off.clone()
+            } else {
+                Vec::new()
+            },
         }
+    }
+
+    /// Whether the daily period `q` is a day off.
+    pub(crate) fn day_off(&self, q: NaiveDate) -> bool {
+        self.days_off.contains(&q.weekday().num_days_from_sunday())
     }
 
     pub(crate) fn paused(&self, q: NaiveDate) -> bool {
@@ -1277,7 +1417,7 @@ impl<'a> StreakCalc<'a> {
     }
 
     pub(crate) fn covered(&self, q: NaiveDate) -> bool {
-        self.active.contains(&q) || self.bridged.contains_key(&q) || self.paused(q)
+        self.active.contains(&q) || self.bridged.contains_key(&q) || self.paused(q) || self.day_off(q)
     }
 
     pub(crate) fn used_freeze(&self, q: NaiveDate) -> bool {
@@ -1374,6 +1514,19 @@ impl<'a> StreakCalc<'a> {
     }
 }
 
+/// Whether a new user joins the control group: a stable hash of the ID against the settings'
+/// `controlRatio` percentage, so the same user always lands in the same group.
+fn in_control_group(id: &str, settings: &Value) -> bool {
+    let ratio = settings
+        .pointer("/experimentation/controlRatio")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash % 100 < ratio
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1418,6 +1571,7 @@ mod tests {
             breakdown_attributes: vec![],
             run_unit: Some("day".into()),
             run_interval: Some(7),
+            user_attributes: Vec::new(),
         };
         assert_eq!(lb.run_for(d("2026-01-10")), (d("2026-01-08"), Some(d("2026-01-14"))));
         let monthly = Leaderboard {

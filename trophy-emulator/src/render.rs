@@ -25,12 +25,13 @@ pub(crate) fn user(u: &User) -> Value {
         "tz": u.tz,
         "subscribeToEmails": u.subscribe_to_emails,
         "attributes": u.attributes,
-        "control": false,
+        "control": u.control,
         "created": fmt_dt(u.created),
         "updated": fmt_dt(u.updated),
     });
     if let Some(o) = j.as_object_mut() {
         o.insert("deviceTokens".into(), json!(u.device_tokens));
+        o.insert("signUpDate".into(), opt_date(u.sign_up_date));
     }
     j
 }
@@ -166,29 +167,95 @@ pub(crate) fn achievement(st: &State, a: &Achievement) -> Value {
     o.insert("trigger".into(), json!(a.trigger));
     o.insert("description".into(), opt_str(a.description.as_deref()));
     o.insert("badgeUrl".into(), opt_str(a.badge_url.as_deref()));
-    o.insert("key".into(), json!(a.key));
-    if let Some(l) = a.streak_length {
-        o.insert("streakLength".into(), json!(l));
-    }
-    if a.trigger == "achievement" {
-        let ids: Vec<&str> = a
-            .achievement_keys
-            .iter()
-            .filter_map(|k| st.achievement_by_key(k).map(|d| d.id.as_str()))
-            .collect();
-        o.insert("achievementIds".into(), json!(ids));
-    }
+    trigger_fields(&mut o, a);
     if let Some(k) = &a.metric_key {
         if let Some(m) = st.metric_by_key(k) {
             o.insert("metricId".into(), json!(m.id));
             o.insert("metricName".into(), json!(m.name));
         }
     }
+    o.insert("userAttributes".into(), key_values(st, &a.user_attributes));
+    if !a.event_attributes.is_empty() {
+        o.insert("eventAttributes".into(), key_values(st, &a.event_attributes));
+    }
+    Value::Object(o)
+}
+
+/// (attribute ID, value) conditions as the Application API shows them: `[{key, value}]`.
+fn key_values(st: &State, conditions: &[(String, String)]) -> Value {
+    conditions
+        .iter()
+        .map(|(id, value)| json!({"key": st.attribute_key(id).unwrap_or(id), "value": value}))
+        .collect()
+}
+
+/// (attribute ID, value) conditions as the Admin API shows them: `[{attributeId, attributeValue}]`.
+fn id_values(conditions: &[(String, String)]) -> Value {
+    conditions
+        .iter()
+        .map(|(id, value)| json!({"attributeId": id, "attributeValue": value}))
+        .collect()
+}
+
+/// `AdminAchievement`.
+pub(crate) fn admin_achievement(st: &State, a: &Achievement) -> Value {
+    let mut o = Map::new();
+    o.insert("id".into(), json!(a.id));
+    o.insert("name".into(), json!(a.name));
+    o.insert("description".into(), opt_str(a.description.as_deref()));
+    o.insert("trigger".into(), json!(a.trigger));
+    o.insert("status".into(), json!(a.status));
+    o.insert(
+        "badge".into(),
+        a.badge_url.as_ref().map_or(Value::Null, |u| json!({"url": u})),
+    );
+    o.insert("userAttributes".into(), id_values(&a.user_attributes));
+    trigger_fields(&mut o, a);
+    if let Some(m) = a.metric_key.as_deref().and_then(|k| st.metric_by_key(k)) {
+        o.insert("metricId".into(), json!(m.id));
+    }
+    if a.trigger == "metric" {
+        o.insert("eventAttributes".into(), id_values(&a.event_attributes));
+    }
+    Value::Object(o)
+}
+
+/// The key and the trigger's own fields, which both APIs show the same way.
+fn trigger_fields(o: &mut Map<String, Value>, a: &Achievement) {
+    if let Some(k) = &a.key {
+        o.insert("key".into(), json!(k));
+    }
     if let Some(v) = a.metric_value {
         o.insert("metricValue".into(), json!(v));
     }
-    o.insert("userAttributes".into(), json!([]));
-    Value::Object(o)
+    if let Some(l) = a.streak_length {
+        o.insert("streakLength".into(), json!(l));
+    }
+    if let Some(y) = a.anniversary_years {
+        o.insert("anniversaryYears".into(), json!(y));
+    }
+    if a.trigger == "achievement" {
+        o.insert("achievementIds".into(), json!(a.achievement_ids));
+    }
+}
+
+/// `StreakSettings`.
+pub(crate) fn streak_settings(st: &State) -> Value {
+    let s = &st.streak;
+    let freezes = if s.freezes_enabled {
+        json!({"startCount": s.initial_freezes, "maxCount": s.max_freezes,
+               "autoEarnInterval": s.auto_earn_interval, "autoEarnAmount": s.auto_earn_amount})
+    } else {
+        Value::Null
+    };
+    json!({
+        "frequency": s.freq.as_str(),
+        "evaluationMode": s.evaluation_mode,
+        "customizationEnabled": s.customization_enabled,
+        "daysOff": s.days_off,
+        "metrics": s.metrics.iter().map(|(k, t)| json!({"key": k, "threshold": t})).collect::<Vec<_>>(),
+        "freezes": freezes,
+    })
 }
 
 /// `UserAchievementResponse`.
@@ -256,7 +323,7 @@ pub(crate) fn event_streak(v: &StreakView, freq: Freq, extended: bool) -> Value 
 /// `StreakResponse`.
 pub(crate) fn streak(st: &State, user: &User, today: NaiveDate, history_periods: usize) -> Value {
     let calc = crate::model::StreakCalc::new(st, user, today);
-    let v = calc.view(today, user.freezes);
+    let v = calc.view(today, st.usable_freezes(user));
     let f = st.streak.freq;
     let mut o = base_streak(&v, f, st);
     o.insert(
@@ -279,13 +346,20 @@ pub(crate) fn streak(st: &State, user: &User, today: NaiveDate, history_periods:
         .into_iter()
         .map(|q| {
             let length = if q == p { v.length } else { calc.length_at(q) };
-            json!({
+            let mut period = json!({
                 "periodStart": fmt_date(q),
                 "periodEnd": fmt_date(f.end(q)),
                 "length": length,
                 "usedFreeze": calc.used_freeze(q) || (q != p && v.to_freeze.contains(&q)),
                 "usedPause": calc.paused(q),
-            })
+            });
+            if let Some((r, _)) = user
+                .streak_reset
+                .filter(|(r, _)| (q..=f.end(q)).contains(&r.date_naive()))
+            {
+                period["resetAt"] = json!(fmt_dt(r));
+            }
+            period
         })
         .collect();
     o.insert("streakHistory".into(), Value::Array(history));
@@ -317,6 +391,7 @@ pub(crate) fn leaderboard_base(st: &State, lb: &Leaderboard) -> Value {
         opt_str(breakdown.first().map(String::as_str)),
     );
     o.insert("breakdownAttributes".into(), json!(breakdown));
+    o.insert("userAttributes".into(), key_values(st, &lb.user_attributes));
     if let Some(m) = lb.metric_id.as_deref().and_then(|m| st.metric_by_id(m)) {
         o.insert("metricKey".into(), json!(m.key));
         o.insert("metricName".into(), json!(m.name));
@@ -468,6 +543,7 @@ pub(crate) fn admin_leaderboard(lb: &Leaderboard) -> Value {
         o.insert("endTime".into(), json!(t));
     }
     o.insert("breakdownAttributes".into(), json!(lb.breakdown_attributes));
+    o.insert("userAttributes".into(), id_values(&lb.user_attributes));
     if let Some(u) = &lb.run_unit {
         o.insert("runUnit".into(), json!(u));
         o.insert("runInterval".into(), json!(lb.run_interval.unwrap_or(1)));

@@ -29,9 +29,13 @@ pub struct Seed {
     /// Streak settings of the organisation.
     #[serde(default)]
     pub streak: SeedStreak,
-    /// Achievements (the Admin API of version 1.21.1 cannot create them).
+    /// Achievements present from the start (more can be created through the Admin API).
     #[serde(default)]
     pub achievements: Vec<SeedAchievement>,
+    /// The environments `GET /environments` lists (organisation-wide, not per tenant). A seed
+    /// file without the field gets one, `production`; [`Seed::empty`] has none.
+    #[serde(default = "default_environments")]
+    pub environments: Vec<SeedEnvironment>,
     /// Metrics created as if through the Admin API.
     #[serde(default)]
     pub metrics: Vec<SeedMetric>,
@@ -59,6 +63,26 @@ pub struct SeedStreak {
     /// Reported as `freezeAutoEarnAmount` (freezes are not earned automatically).
     #[serde(default)]
     pub freeze_auto_earn_amount: Option<i64>,
+}
+
+/// An environment of a seed.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedEnvironment {
+    /// The display name.
+    pub name: String,
+    /// The key.
+    pub key: String,
+    /// The order among environments, 1 to 10.
+    pub priority: i64,
+}
+
+fn default_environments() -> Vec<SeedEnvironment> {
+    vec![SeedEnvironment {
+        name: "Production".into(),
+        key: "production".into(),
+        priority: 1,
+    }]
 }
 
 fn default_frequency() -> String {
@@ -278,6 +302,15 @@ impl Seed {
                 if !keys.contains(k.as_str()) {
                     return err(format!("achievement {:?} refers to unknown achievement {k:?}", a.key));
                 }
+            }
+        }
+        let mut env_keys = HashSet::new();
+        for e in &self.environments {
+            if !valid_key(&e.key) || !env_keys.insert(e.key.as_str()) || !(1..=10).contains(&e.priority) {
+                return err(format!(
+                    "environment {:?} needs a unique valid key and a priority from 1 to 10",
+                    e.key
+                ));
             }
         }
         let mut mkeys = HashSet::new();

@@ -888,3 +888,253 @@ async fn bulk_updates_report_unknown_ids_and_leave_a_rejected_item_as_it_was() {
         (Some(ghost), "tenant not found")
     );
 }
+
+/// Days off and metric thresholds of the streak settings change what extends a streak; freezes
+/// switched off no longer bridge a missed day; a reset starts over.
+#[tokio::test]
+async fn streak_settings_change_how_streaks_count() {
+    let api = Api::start().await;
+    api.metric("pages").await;
+    api.metric("minutes").await;
+    let day = chrono::Duration::days(1);
+    // 2026-01-15 is a Thursday. Weekends off; a day counts when 5 pages AND 10 minutes are read.
+    let r = api
+        .admin(
+            Method::PATCH,
+            "/streaks/settings",
+            Some(&json!({"daysOff": [0, 6], "evaluationMode": "AND",
+                         "metrics": [{"key": "pages", "threshold": 5}, {"key": "minutes", "threshold": 10}]})),
+        )
+        .await;
+    r.expect(200);
+    let e: t::EventResponse = api.event("pages", "ann", 5.0).await.parse();
+    assert_eq!(
+        (e.current_streak.length, e.current_streak.extended),
+        (0, false),
+        "minutes missing"
+    );
+    let e: t::EventResponse = api.event("minutes", "ann", 10.0).await.parse();
+    assert_eq!(
+        (e.current_streak.length, e.current_streak.extended),
+        (1, true),
+        "both thresholds met"
+    );
+    api.emu.advance(day); // Friday
+    api.event("pages", "ann", 5.0).await.expect(201);
+    api.event("minutes", "ann", 12.0).await.expect(201);
+    api.emu.advance(day * 3); // Monday: Saturday and Sunday are days off
+    api.event("pages", "ann", 6.0).await.expect(201);
+    let e: t::EventResponse = api.event("minutes", "ann", 10.0).await.parse();
+    assert_eq!(e.current_streak.length, 3, "Thursday, Friday, Monday");
+
+    // Without days off, the same weekend breaks the streak.
+    let r = api
+        .admin(
+            Method::PATCH,
+            "/streaks/settings",
+            Some(&json!({"daysOff": [], "evaluationMode": "OR"})),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(streak(&api, "ann").await.length, 1, "only Monday remains");
+
+    // Freezes off: a held freeze no longer bridges a missed day.
+    api.emu.advance(day); // Tuesday
+    api.event("pages", "ann", 5.0).await.expect(201);
+    let r = api
+        .admin(
+            Method::POST,
+            "/streaks/freezes",
+            Some(&json!({"freezes": [{"userId": "ann"}]})),
+        )
+        .await;
+    r.expect(201);
+    api.emu.advance(day * 2); // Thursday, Wednesday missed
+    assert_eq!(streak(&api, "ann").await.length, 2, "the freeze bridges Wednesday");
+    let r = api
+        .admin(Method::PATCH, "/streaks/settings", Some(&json!({"freezes": null})))
+        .await;
+    r.expect(200);
+    let s = streak(&api, "ann").await;
+    assert_eq!((s.length, s.freezes), (0, Some(0)));
+
+    // A reset drops everything before it.
+    api.event("pages", "ann", 5.0).await.expect(201);
+    assert_eq!(streak(&api, "ann").await.length, 1);
+    let r = api
+        .admin(Method::POST, "/streaks/reset", Some(&json!({"users": [{"id": "ann"}]})))
+        .await;
+    r.expect(200);
+    assert_eq!(streak(&api, "ann").await.length, 0);
+    api.event("pages", "ann", 5.0).await.expect(201);
+    assert_eq!(
+        streak(&api, "ann").await.length,
+        1,
+        "activity after the reset counts again"
+    );
+}
+
+/// Achievements created through the Admin API: their status decides whether the Application
+/// API lists and completes them; user attribute conditions decide who earns them;
+/// anniversaries follow the sign-up date.
+#[tokio::test]
+async fn admin_achievements_follow_status_conditions_and_sign_up_dates() {
+    let api = Api::start().await;
+    let r = api
+        .admin(
+            Method::POST,
+            "/attributes",
+            Some(&json!([{"name": "Plan", "key": "plan", "type": "user"}])),
+        )
+        .await;
+    let plan = r.parse::<ta::CreateAttributesResponse>().created[0].id.to_string();
+    let r = api
+        .admin(
+            Method::POST,
+            "/achievements",
+            Some(&json!([
+                {"name": "Hidden", "trigger": "api", "key": "hidden"},
+                {"name": "Soon", "trigger": "api", "key": "soon", "status": "locked"},
+                {"name": "Pro welcome", "trigger": "api", "key": "pro-welcome", "status": "active",
+                 "userAttributes": [{"attributeId": plan, "attributeValue": "pro"}]},
+                {"name": "One year", "trigger": "anniversary", "anniversaryYears": 1, "status": "active"},
+                {"name": "Two years", "trigger": "anniversary", "anniversaryYears": 2, "status": "active"}
+            ])),
+        )
+        .await;
+    r.expect(201);
+    assert_eq!(r.parse::<ta::CreateAchievementsResponse>().created.len(), 5);
+
+    let listed: Vec<String> = api
+        .app(Method::GET, "/achievements", None)
+        .await
+        .parse::<Vec<t::AchievementWithStatsResponse>>()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert!(
+        listed.contains(&"Soon".to_string()) && !listed.contains(&"Hidden".to_string()),
+        "{listed:?}"
+    );
+    for key in ["hidden", "soon"] {
+        let r = api
+            .app(
+                Method::POST,
+                &format!("/achievements/{key}/complete"),
+                Some(&json!({"user": {"id": "bo"}})),
+            )
+            .await;
+        r.expect(422);
+    }
+    let complete = |plan: &'static str| json!({"user": {"id": format!("{plan}-user"), "attributes": {"plan": plan}}});
+    let r = api
+        .app(
+            Method::POST,
+            "/achievements/pro-welcome/complete",
+            Some(&complete("free")),
+        )
+        .await;
+    r.expect(422);
+    assert!(r.error().contains("conditions"), "{}", r.error());
+    let r = api
+        .app(
+            Method::POST,
+            "/achievements/pro-welcome/complete",
+            Some(&complete("pro")),
+        )
+        .await;
+    r.expect(201);
+
+    // Signed up 2025-01-10: one year has passed on 2026-01-15, two have not.
+    let r = api
+        .app(
+            Method::POST,
+            "/users",
+            Some(&json!({"id": "cy", "signUpDate": "2025-01-10"})),
+        )
+        .await;
+    r.expect(201);
+    assert_eq!(
+        r.parse::<t::User>().sign_up_date.map(|d| d.to_string()).as_deref(),
+        Some("2025-01-10")
+    );
+    let done: Vec<String> = api
+        .app(Method::GET, "/users/cy/achievements", None)
+        .await
+        .parse::<Vec<t::UserAchievementWithStatsResponse>>()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(done, ["One year"]);
+    let r = api
+        .app(
+            Method::POST,
+            "/users",
+            Some(&json!({"id": "di", "signUpDate": "yesterday"})),
+        )
+        .await;
+    r.expect(422);
+}
+
+/// Leaderboard user attribute filters: only matching users are ranked, on both APIs' views.
+#[tokio::test]
+async fn leaderboard_user_attribute_filters_limit_the_ranking() {
+    let api = Api::start().await;
+    let metric = api.metric("steps").await;
+    let r = api
+        .admin(
+            Method::POST,
+            "/attributes",
+            Some(&json!([{"name": "Region", "key": "region", "type": "user"}])),
+        )
+        .await;
+    let region = r.parse::<ta::CreateAttributesResponse>().created[0].id.to_string();
+    let r = api
+        .admin(
+            Method::POST,
+            "/leaderboards",
+            Some(
+                &json!([{"name": "EMEA steps", "key": "emea-steps", "rankBy": "metric", "metricId": metric,
+                          "status": "active", "userAttributes": [{"attributeId": region, "attributeValue": "emea"}]}]),
+            ),
+        )
+        .await;
+    r.expect(201);
+    let board = r.parse::<ta::CreateLeaderboardsResponse>().created.remove(0);
+    assert_eq!(board.user_attributes[0].attribute_value, "emea");
+    for (user, reg, steps) in [("eve", "emea", 300.0), ("abe", "apac", 900.0), ("ida", "emea", 500.0)] {
+        let r = api
+            .app(
+                Method::POST,
+                "/metrics/steps/event",
+                Some(&json!({"user": {"id": user, "attributes": {"region": reg}}, "value": steps})),
+            )
+            .await;
+        r.expect(201);
+    }
+    let r = api.app(Method::GET, "/leaderboards/emea-steps", None).await;
+    let lb: t::LeaderboardResponseWithRankings = r.parse();
+    assert_eq!(
+        lb.rankings
+            .iter()
+            .map(|r| (r.user_id.as_str(), r.value))
+            .collect::<Vec<_>>(),
+        [("ida", 500), ("eve", 300)]
+    );
+    assert_eq!(
+        (lb.user_attributes[0].key.as_str(), lb.user_attributes[0].value.as_str()),
+        ("region", "emea")
+    );
+    // Cleared with null: everyone is ranked.
+    let r = api
+        .admin(
+            Method::PATCH,
+            "/leaderboards",
+            Some(&json!([{"id": board.id, "userAttributes": null}])),
+        )
+        .await;
+    r.expect(200);
+    let lb: t::LeaderboardResponseWithRankings = api.app(Method::GET, "/leaderboards/emea-steps", None).await.parse();
+    assert_eq!(lb.rankings.len(), 3);
+    assert!(lb.user_attributes.is_empty());
+}

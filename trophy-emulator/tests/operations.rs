@@ -1,4 +1,4 @@
-//! Drives every one of the 74 operations of both documents against the emulator and
+//! Drives every one of the 85 operations of both documents against the emulator and
 //! deserializes each answer into the matching `trophy_generated` response type.
 
 mod common;
@@ -43,7 +43,7 @@ fn s(v: &Value) -> String {
 }
 
 #[tokio::test]
-async fn all_74_operations_answer_schema_correct_bodies() {
+async fn all_85_operations_answer_schema_correct_bodies() {
     let api = Api::start().await;
     let mut ops = Ops::default();
 
@@ -770,15 +770,167 @@ async fn all_74_operations_answer_schema_correct_bodies() {
         .0
         .is_empty());
 
+    // ---------------- Admin API 1.27: achievements, settings, environments, streaks ------------------
+    let pages = api.metric("pages-read").await;
+    let r = api
+        .admin(
+            Method::POST,
+            "/achievements",
+            Some(&json!([
+                {"name": "Welcome", "trigger": "api", "key": "welcome", "status": "active"},
+                {"name": "Bookworm", "trigger": "metric", "metricId": pages, "metricValue": 100, "status": "active"},
+                {"name": "No key", "trigger": "api"},
+                {"name": "One year", "trigger": "anniversary", "anniversaryYears": 1, "status": "active"}
+            ])),
+        )
+        .await;
+    r.expect(201);
+    ops.hit("admin_achievements_create", &r);
+    let created: ta::CreateAchievementsResponse = r.parse();
+    assert_eq!(created.created.len(), 3);
+    assert_eq!(created.issues[0].index, Some(2), "an api achievement needs a key");
+    let welcome = created.created[0].id.to_string();
+    assert_eq!(created.created[1].metric_id.map(|m| m.to_string()), Some(pages.clone()));
+    assert_eq!(created.created[2].anniversary_years, Some(1));
+
+    let r = api.admin(Method::GET, "/achievements?limit=2&skip=5", None).await;
+    ops.hit("admin_achievements_list", &r);
+    let page: ta::ListAchievementsResponse = r.parse();
+    assert_eq!(
+        page.0.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+        ["Welcome", "Bookworm"],
+        "after the five seeded ones"
+    );
+    let r = api.admin(Method::GET, &format!("/achievements/{welcome}"), None).await;
+    ops.hit("admin_achievements_get", &r);
+    assert_eq!(r.parse::<ta::AdminAchievement>().key.as_deref(), Some("welcome"));
+
+    let r = api
+        .admin(
+            Method::PATCH,
+            "/achievements",
+            Some(
+                &json!([{"id": welcome, "name": "Welcome aboard", "badge": {"url": "https://cdn.example.com/w.png"}}]),
+            ),
+        )
+        .await;
+    ops.hit("admin_achievements_update", &r);
+    let updated: ta::UpdateAchievementsResponse = r.parse();
+    assert_eq!(updated.updated[0].name, "Welcome aboard");
+    assert_eq!(
+        updated.updated[0].badge.as_ref().map(|b| b.url.as_str()),
+        Some("https://cdn.example.com/w.png")
+    );
+    // The Application API lists and completes what the Admin API created.
+    let r = api
+        .app(
+            Method::POST,
+            "/achievements/welcome/complete",
+            Some(&json!({"user": {"id": "zoe"}})),
+        )
+        .await;
+    r.expect(201);
+    assert_eq!(r.json()["achievement"]["name"], "Welcome aboard");
+
+    let r = api.admin(Method::GET, "/environments", None).await;
+    ops.hit("admin_environments_list", &r);
+    let envs: ta::ListEnvironmentsResponse = r.parse();
+    assert_eq!(
+        envs.0.iter().map(|e| (e.key.as_str(), e.priority)).collect::<Vec<_>>(),
+        [("production", 1)]
+    );
+
+    let r = api.admin(Method::GET, "/settings", None).await;
+    ops.hit("admin_settings_get", &r);
+    assert_eq!(r.parse::<ta::AdminSettings>().experimentation.control_ratio, 0);
+    let r = api
+        .admin(
+            Method::PATCH,
+            "/settings",
+            Some(
+                &json!({"branding": {"appName": "Inkwell", "logo": {"url": "https://cdn.example.com/l.png"}},
+                         "experimentation": {"controlRatio": 100}}),
+            ),
+        )
+        .await;
+    ops.hit("admin_settings_update", &r);
+    let settings: ta::AdminSettings = r.parse();
+    assert_eq!(settings.branding.app_name, "Inkwell");
+    assert_eq!(settings.branding.brand_color, "#000000", "left as it was");
+    assert_eq!(settings.experimentation.control_ratio, 100);
+    let r = api.app(Method::POST, "/users", Some(&json!({"id": "yuri"}))).await;
+    r.expect(201);
+    assert_eq!(
+        r.json()["control"],
+        true,
+        "a ratio of 100 puts every new user in the control group"
+    );
+
+    let r = api.admin(Method::GET, "/streaks/settings", None).await;
+    ops.hit("admin_streaks_settings_get", &r);
+    let streak: ta::StreakSettings = r.parse();
+    assert_eq!(streak.frequency.as_str(), "daily");
+    assert_eq!(streak.freezes.map(|f| f.max_count), Some(3));
+    let r = api
+        .admin(
+            Method::PATCH,
+            "/streaks/settings",
+            Some(&json!({"daysOff": [0, 6], "metrics": [{"key": "pages-read", "threshold": 5}], "freezes": null})),
+        )
+        .await;
+    ops.hit("admin_streaks_settings_update", &r);
+    let streak: ta::StreakSettings = r.parse();
+    assert_eq!(streak.days_off, [0, 6]);
+    assert_eq!(
+        (streak.metrics[0].key.as_str(), streak.metrics[0].threshold),
+        ("pages-read", 5)
+    );
+    assert!(streak.freezes.is_none());
+
+    api.event("pages-read", "zoe", 5.0).await.expect(201);
+    assert_eq!(
+        api.app(Method::GET, "/users/zoe/streak", None).await.json()["length"],
+        1
+    );
+    let r = api
+        .admin(
+            Method::POST,
+            "/streaks/reset",
+            Some(&json!({"users": [{"id": "zoe"}, {"id": "nobody"}]})),
+        )
+        .await;
+    r.expect(200);
+    ops.hit("admin_streaks_reset", &r);
+    let reset: ta::ResetStreaksResponse = r.parse();
+    assert_eq!(reset.reset_users, ["zoe"]);
+    assert_eq!(reset.issues[0].user_id.as_deref(), Some("nobody"));
+    let streak = api
+        .app(Method::GET, "/users/zoe/streak?historyPeriods=1", None)
+        .await
+        .json();
+    assert_eq!(streak["length"], 0);
+    assert_eq!(streak["streakHistory"][0]["resetAt"], "2026-01-15T12:00:00.000Z");
+
+    let r = api
+        .admin(
+            Method::DELETE,
+            &format!("/achievements?ids={welcome}&ids=00000000-0000-4000-8000-000000000000"),
+            None,
+        )
+        .await;
+    ops.hit("admin_achievements_delete", &r);
+    let deleted: ta::DeleteAchievementsResponse = r.parse();
+    assert_eq!((deleted.deleted.len(), deleted.issues.len()), (1, 1));
+
     // ---------------- every operation of both documents was driven ------------------------------------
     let mut expected = operation_ids("application.yaml");
     assert_eq!(expected.len(), 27);
     let admin = operation_ids("admin.yaml");
-    assert_eq!(admin.len(), 47);
+    assert_eq!(admin.len(), 58);
     expected.extend(admin);
     let hit: BTreeSet<String> = ops.0.iter().map(|s| s.to_string()).collect();
     assert_eq!(hit, expected, "operations driven differ from the documents");
-    assert_eq!(hit.len(), 74);
+    assert_eq!(hit.len(), 85);
 }
 
 #[tokio::test]

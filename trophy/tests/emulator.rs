@@ -1,4 +1,4 @@
-//! The SDK against `trophy-emulator`: every one of the 74 operations through the `trophy`
+//! The SDK against `trophy-emulator`: every one of the 85 operations through the `trophy`
 //! client (each answer must decode), application keys, tenant isolation, concurrency, and
 //! retries under injected faults (the end-to-end proof that a retried event never counts
 //! twice).
@@ -14,9 +14,10 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use futures::StreamExt;
 use trophy::admin_types::{
-    AdminLeaderboardStatus, AdminPointsTriggerStatus, AttributeType, LeaderboardRankBy, MetricUnitType,
-    PointsBoostRounding,
+    AdminAchievementStatus, AdminAchievementTrigger, AdminLeaderboardStatus, AdminPointsTriggerStatus,
+    AdminStreakEvaluationMode, AttributeType, LeaderboardRankBy, MetricUnitType, PointsBoostRounding,
 };
+use trophy::api::admin::achievements::{AchievementUpdate, NewAchievement};
 use trophy::api::admin::attributes::{AttributeUpdate, NewAttribute};
 use trophy::api::admin::events::BatchEvent;
 use trophy::api::admin::leaderboards::{LeaderboardUpdate, NewLeaderboard};
@@ -25,7 +26,7 @@ use trophy::api::admin::points::{
     NewPointsBoost, NewPointsLevel, NewPointsSystem, NewPointsTrigger, PointsBoostUpdate, PointsLevelUpdate,
     PointsSystemUpdate, PointsTriggerUpdate,
 };
-use trophy::api::admin::streaks::StreakPause;
+use trophy::api::admin::streaks::{StreakFreezeRules, StreakPause};
 use trophy::api::admin::tenants::{NewTenant, TenantUpdate};
 use trophy::types::{EventSummaryAggregation, NotificationChannel, StreakEvaluationModePreference};
 use trophy::{Client, Error, RetryConfig, UserInput, UserUpdate};
@@ -169,7 +170,7 @@ fn keys_of(achievements: &[trophy::types::UserAchievementResponse]) -> Vec<&str>
 /// would use them, asserting what each answer says. Runs on a current-thread runtime, so the
 /// calls the span recorder sees on this thread are exactly this test's.
 #[tokio::test(flavor = "current_thread")]
-async fn all_74_operations_through_the_client() {
+async fn all_85_operations_through_the_client() {
     let emu = Emulator::start().await.expect("emulator");
     emu.set_time(noon(10));
     let client = client(&emu);
@@ -1031,6 +1032,133 @@ async fn all_74_operations_through_the_client() {
     let carol = client.users().streak("carol").send().await.unwrap();
     assert_eq!(carol.length, 2, "the 10th and 11th, re-linked to today");
 
+    // ============ Achievements, settings, environments, streak settings and resets (1.27) ============
+    let created = call(
+        &mut ops,
+        "admin_achievements_create",
+        admin.achievements().create([
+            NewAchievement::api("Joined the beta", "beta-joiner").status(AdminAchievementStatus::Active),
+            NewAchievement::metric("Fifty lessons", &metric_id, 50.0).status("active"),
+            NewAchievement::anniversary("One year in", 1).status("active"),
+        ]),
+    )
+    .await;
+    assert!(created.issues.is_empty(), "{:?}", created.issues);
+    let beta_id = created.created[0].id.to_string();
+    assert_eq!(
+        created.created[1].metric_id.map(|m| m.to_string()),
+        Some(metric_id.clone())
+    );
+    let page = call(
+        &mut ops,
+        "admin_achievements_list",
+        admin.achievements().list().limit(100),
+    )
+    .await;
+    assert_eq!(page.len(), 5 + 3, "the five seeded and the three created");
+    let beta = call(&mut ops, "admin_achievements_get", admin.achievements().get(&beta_id)).await;
+    assert_eq!(
+        (beta.trigger, beta.key.as_deref()),
+        (AdminAchievementTrigger::Api, Some("beta-joiner"))
+    );
+    let renamed = call(
+        &mut ops,
+        "admin_achievements_update",
+        admin.achievements().update([AchievementUpdate::new(&beta_id)
+            .name("Beta tester")
+            .user_attribute(&plan_attr, "pro")]),
+    )
+    .await;
+    assert_eq!(renamed.updated[0].name, "Beta tester");
+    // The Application API completes it for a user who meets its condition only.
+    let refused = client
+        .achievements()
+        .complete("beta-joiner", "bob")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(422), "{refused}");
+    let done = client
+        .achievements()
+        .complete("beta-joiner", UserInput::new("alice").attribute("plan", "pro"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.achievement.name, "Beta tester");
+    // A sign-up date two years back completes the anniversary at once.
+    let dated = client
+        .users()
+        .update(
+            "carol",
+            UserUpdate::new().sign_up_date(NaiveDate::from_ymd_opt(2024, 1, 5).unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dated.sign_up_date, NaiveDate::from_ymd_opt(2024, 1, 5));
+    let carols = client.users().achievements("carol").send().await.unwrap();
+    assert!(carols.iter().any(|a| a.name == "One year in"), "{carols:?}");
+
+    let environments = call(&mut ops, "admin_environments_list", admin.environments().list()).await;
+    assert_eq!(environments[0].key, "production");
+    let settings = call(&mut ops, "admin_settings_get", admin.settings().get()).await;
+    assert_eq!(settings.experimentation.control_ratio, 0);
+    let settings = call(
+        &mut ops,
+        "admin_settings_update",
+        admin.settings().update().app_name("Lessons").control_ratio(100),
+    )
+    .await;
+    assert_eq!(
+        (
+            settings.branding.app_name.as_str(),
+            settings.experimentation.control_ratio
+        ),
+        ("Lessons", 100)
+    );
+    assert!(
+        client.users().create("erin").send().await.unwrap().control,
+        "every new user is in the control group"
+    );
+
+    let streak_settings = call(&mut ops, "admin_streaks_settings_get", admin.streaks().settings()).await;
+    assert_eq!(streak_settings.freezes.map(|f| f.max_count), Some(3));
+    let streak_settings = call(
+        &mut ops,
+        "admin_streaks_settings_update",
+        admin
+            .streaks()
+            .update_settings()
+            .evaluation_mode(AdminStreakEvaluationMode::Or)
+            .metric(LESSONS, 1)
+            .freezes(StreakFreezeRules::new(0, 5).no_auto_earn()),
+    )
+    .await;
+    assert_eq!(streak_settings.metrics[0].key, LESSONS);
+    assert_eq!(
+        streak_settings.freezes.map(|f| (f.max_count, f.auto_earn_interval)),
+        Some((5, None))
+    );
+
+    let before = client.users().streak("alice").send().await.unwrap().length;
+    assert!(before > 0);
+    let reset = call(
+        &mut ops,
+        "admin_streaks_reset",
+        admin.streaks().reset(["alice", "nobody"]),
+    )
+    .await;
+    assert_eq!(reset.reset_users, ["alice"]);
+    assert_eq!(reset.issues[0].user_id.as_deref(), Some("nobody"));
+    assert_eq!(client.users().streak("alice").send().await.unwrap().length, 0);
+    let deleted = call(
+        &mut ops,
+        "admin_achievements_delete",
+        admin.achievements().delete([beta_id]),
+    )
+    .await;
+    assert_eq!(deleted.deleted.len(), 1);
+
     // ============ Deletes ============
     let revoked = call(
         &mut ops,
@@ -1095,7 +1223,7 @@ async fn all_74_operations_through_the_client() {
     // ============ Every operation of both documents, and nothing else ============
     let application = spec_operation_ids("application.yaml");
     let admin_ops = spec_operation_ids("admin.yaml");
-    assert_eq!((application.len(), admin_ops.len()), (27, 47));
+    assert_eq!((application.len(), admin_ops.len()), (27, 58));
     assert!(application
         .iter()
         .chain(&admin_ops)
@@ -1103,7 +1231,7 @@ async fn all_74_operations_through_the_client() {
     let spec: BTreeSet<String> = application.into_iter().chain(admin_ops).collect();
     let called: BTreeSet<String> = ops.iter().map(|op| op.to_string()).collect();
     assert_eq!(called, spec, "operations called differ from the documents");
-    assert_eq!(ops.len(), 74);
+    assert_eq!(ops.len(), 85);
     let observed = spans().on_this_thread();
     assert_eq!(
         observed, spec,

@@ -234,35 +234,57 @@ pub(crate) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<(T, Value)
     Ok((typed, raw))
 }
 
+/// One `application/x-www-form-urlencoded` component, decoded (`+` is a space).
+fn form_decode(s: &str) -> String {
+    form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
 /// Query parameters, keeping repeated keys.
 #[derive(Debug, Default)]
-pub(crate) struct Params(Vec<(String, String)>);
+pub(crate) struct Params {
+    /// Decoded (name, value) pairs.
+    pairs: Vec<(String, String)>,
+    /// (decoded name, value as sent, still percent-encoded), for list parameters.
+    raw: Vec<(String, String)>,
+}
 
 impl Params {
     pub(crate) fn parse(q: Option<&str>) -> Params {
-        Params(
-            q.map(|q| {
-                form_urlencoded::parse(q.as_bytes())
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect()
+        let q = q.unwrap_or_default();
+        let raw = q
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (form_decode(k), v.to_string())
             })
-            .unwrap_or_default(),
-        )
+            .collect();
+        Params {
+            pairs: form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            raw,
+        }
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
-    /// All values of a list parameter: repeated keys (`ids=a&ids=b`, `ids[]=a`) and
-    /// comma-separated values (`ids=a,b`), empty items dropped.
+    /// All values of a list parameter, in both forms clients send: repeated keys
+    /// (`ids=a&ids=b`, `ids[]=a`) and comma-joined values (`ids=a,b`). Only a literal comma
+    /// separates; an encoded one (`%2C`) belongs to the value, so `userIds=smith%2C+j` is the
+    /// one ID `smith, j`. Empty items are dropped.
     pub(crate) fn list(&self, name: &str) -> Vec<String> {
         let bracket = format!("{name}[]");
-        self.0
+        self.raw
             .iter()
             .filter(|(k, _)| k == name || *k == bracket)
             .flat_map(|(_, v)| v.split(','))
-            .map(|s| s.trim().to_string())
+            .map(|item| form_decode(item).trim().to_string())
             .filter(|s| !s.is_empty())
             .collect()
     }

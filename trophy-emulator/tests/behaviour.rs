@@ -1138,3 +1138,38 @@ async fn leaderboard_user_attribute_filters_limit_the_ranking() {
     assert_eq!(lb.rankings.len(), 3);
     assert!(lb.user_attributes.is_empty());
 }
+
+/// `GET /streaks` takes `userIds` repeated (as the SDKs send it) or comma-joined; an encoded
+/// comma is part of an ID.
+#[tokio::test]
+async fn streaks_accept_repeated_and_comma_joined_user_ids() {
+    let api = Api::start().await;
+    api.metric("lessons-completed").await;
+    for user in ["smith, j", "lee"] {
+        api.event("lessons-completed", user, 1.0).await.expect(201);
+    }
+    let ids_of = |v: Value| -> Vec<(String, i64)> {
+        v.as_array()
+            .expect("a list")
+            .iter()
+            .map(|s| {
+                (
+                    s["userId"].as_str().unwrap().to_string(),
+                    s["streakLength"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let both = vec![("smith, j".to_string(), 1), ("lee".to_string(), 1)];
+    for query in [
+        "userIds=smith%2C+j&userIds=lee",
+        "userIds=smith%2C%20j,lee",
+        "userIds[]=smith%2C+j&userIds[]=lee",
+    ] {
+        let r = api.app(Method::GET, &format!("/streaks?{query}"), None).await;
+        r.expect(200);
+        assert_eq!(ids_of(r.json()), both, "{query}");
+    }
+    let r = api.app(Method::GET, "/streaks?userIds=lee,nobody", None).await;
+    assert_eq!(ids_of(r.json()), [("lee".to_string(), 1), ("nobody".to_string(), 0)]);
+}

@@ -851,6 +851,14 @@ async fn all_85_operations_through_the_client() {
         [("alice", 3), ("bob", 1), ("carol", 0), ("dave", 1)],
         "carol's streak was lost on the 13th"
     );
+    // Ids travel as repeated `userIds`: one with a comma is one id, not two.
+    let odd = client.streaks().list(["smith, j", "alice"]).send().await.unwrap();
+    assert_eq!(
+        odd.iter()
+            .map(|s| (s.user_id.as_str(), s.streak_length))
+            .collect::<Vec<_>>(),
+        [("smith, j", 0), ("alice", 3)]
+    );
 
     let ranges = call(&mut ops, "points_summary", client.points().summary("xp")).await;
     assert_eq!(ranges.len(), 10);

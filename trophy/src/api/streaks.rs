@@ -2,7 +2,7 @@
 
 use crate::request::{list_len, non_empty, operation, Api, Call, RequestOptions};
 use crate::types::BulkStreakResponse;
-use crate::{Client, Error, Result};
+use crate::{Client, Result};
 use http::Method;
 
 /// Streaks of many users at once. Get it with [`Client::streaks`].
@@ -34,8 +34,8 @@ impl Streaks {
 
 /// Builder of `GET /streaks` (operation `streaks_list`).
 ///
-/// The ids travel comma-joined in one `userIds` parameter, so an id containing `,` is
-/// rejected before sending.
+/// The ids travel as a repeated parameter (`userIds=a&userIds=b`, each value percent-encoded),
+/// as every official SDK sends them, so any id, commas included, goes through as it is.
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until sent"]
 pub struct ListStreaks {
@@ -48,19 +48,10 @@ impl ListStreaks {
     fn call(&self) -> Result<Call> {
         list_len("user_ids", self.user_ids.len(), 100)?;
         for (i, id) in self.user_ids.iter().enumerate() {
-            let field = format!("user_ids[{i}]");
-            non_empty(&field, id)?;
-            if id.contains(',') {
-                return Err(Error::invalid(
-                    field,
-                    "must not contain `,` (ids are sent comma-separated)",
-                ));
-            }
+            non_empty(&format!("user_ids[{i}]"), id)?;
         }
-        Ok(
-            Call::new(Api::App, "streaks_list", Method::GET, "/streaks", "/streaks".into())
-                .query("userIds", self.user_ids.join(",")),
-        )
+        let call = Call::new(Api::App, "streaks_list", Method::GET, "/streaks", "/streaks".into());
+        Ok(self.user_ids.iter().fold(call, |call, id| call.query("userIds", id)))
     }
 }
 operation!(ListStreaks => BulkStreakResponse);

@@ -73,7 +73,10 @@
 //! Response types live in [`types`] (Application API) and [`admin_types`] (Admin API). Unknown
 //! fields are ignored, nullable fields may be missing, and every enum is open: a value added by
 //! Trophy later arrives as `Unknown(String)` and serializes back unchanged. Structs and enums are
-//! `#[non_exhaustive]`.
+//! `#[non_exhaustive]`. Fields Trophy is known to leave out of its answers, although its schemas
+//! require them, decode anyway: a missing list or map is empty, a missing boolean takes its
+//! default (`false`; `true` for `subscribe_to_emails`), and the few others are `Option`s (the
+//! rule and its list are in the repository's `openapi/README.md`).
 //!
 //! # Webhooks
 //!

@@ -1,4 +1,4 @@
-//! Structure-aware fuzzing of response decoding: for every response type of the 74
+//! Structure-aware fuzzing of response decoding: for every response type of the 85
 //! operations, random instances are generated from the type's JSON schema, then mutated
 //! (bytes flipped, cut, spliced; values swapped for values of other types), and decoded exactly
 //! as a call decodes them. Decoding must never panic, and unmutated instances must decode.
@@ -71,6 +71,7 @@ fn all_targets() -> Vec<Target> {
         t::WrappedResponse,
     ];
     v.extend(targets![
+        a::AdminAchievement,
         a::AdminAttribute,
         a::AdminLeaderboard,
         a::AdminPointsBoost,
@@ -78,7 +79,9 @@ fn all_targets() -> Vec<Target> {
         a::AdminPointsSystem,
         a::AdminPointsTrigger,
         a::AdminTenant,
+        a::AdminSettings,
         a::BatchEventsResponse,
+        a::CreateAchievementsResponse,
         a::CreateApplicationKeysResponse,
         a::CreateAttributesResponse,
         a::CreateLeaderboardsResponse,
@@ -91,6 +94,7 @@ fn all_targets() -> Vec<Target> {
         a::CreateStreakPausesResponse,
         a::CreateTenantsResponse,
         a::CreatedMetric,
+        a::DeleteAchievementsResponse,
         a::DeleteApplicationKeysResponse,
         a::DeleteAttributesResponse,
         a::DeleteLeaderboardsResponse,
@@ -101,7 +105,9 @@ fn all_targets() -> Vec<Target> {
         a::DeletePointsTriggersResponse,
         a::DeleteStreakPausesResponse,
         a::DeleteTenantsResponse,
+        a::ListAchievementsResponse,
         a::ListAttributesResponse,
+        a::ListEnvironmentsResponse,
         a::ListLeaderboardsResponse,
         a::ListMetricsResponse,
         a::ListPointsBoostsResponse,
@@ -112,7 +118,10 @@ fn all_targets() -> Vec<Target> {
         a::PatchPointsBoostsResponse,
         a::PatchPointsLevelsResponse,
         a::PatchPointsTriggersResponse,
+        a::ResetStreaksResponse,
         a::RestoreStreaksResponse,
+        a::StreakSettings,
+        a::UpdateAchievementsResponse,
         a::UpdateAttributesResponse,
         a::UpdateLeaderboardsResponse,
         a::UpdateMetricsResponse,
@@ -299,7 +308,7 @@ fn mutate_bytes(b: &mut Vec<u8>, rng: &mut Rng) {
 
 fn run(iterations: u64, seed: u64) -> (u64, u64) {
     let targets = all_targets();
-    assert_eq!(targets.len(), 69, "every response type of the 74 operations");
+    assert_eq!(targets.len(), 78, "every response type of the 85 operations");
     let mut rng = Rng(seed);
     let (mut executions, mut valid_failures) = (0u64, 0u64);
     let mut i = 0;

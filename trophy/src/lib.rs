@@ -115,6 +115,7 @@ mod client;
 mod config;
 mod error;
 mod field;
+pub mod ingest;
 mod pagination;
 mod ratelimit;
 mod request;

@@ -197,6 +197,41 @@ fn enqueue_cost_ns() -> Result<f64, BoxError> {
     })
 }
 
+/// Events per second through `POST /metrics/{key}/event`, one event per request, with the
+/// client limited to Trophy's tiers: 8 tasks for 4 s, counted after the first second.
+async fn single_event_rate(client: &Client) -> Result<f64, BoxError> {
+    const SINGLE: &str = "single-events";
+    let client = Client::builder()
+        .api_key(trophy_emulator::DEFAULT_ADMIN_KEY)
+        .admin_url(client.admin_url())
+        .api_url(client.api_url())
+        .rate_limit(trophy::RateLimit::trophy_tiers())
+        .build()?;
+    client.admin().metrics().create([NewMetric::new("Single", SINGLE)]).send().await?;
+    let start = Instant::now();
+    let (from, until) = (start + Duration::from_secs(1), start + Duration::from_secs(4));
+    let tasks: Vec<_> = (0..8)
+        .map(|t| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let mut counted = 0u32;
+                while Instant::now() < until {
+                    let sent = client.metrics().event(SINGLE, format!("single-{t}"), 1.0).send().await;
+                    if sent.is_ok() && Instant::now() >= from && Instant::now() < until {
+                        counted += 1;
+                    }
+                }
+                counted
+            })
+        })
+        .collect();
+    let mut total = 0u32;
+    for t in tasks {
+        total += t.await?;
+    }
+    Ok(f64::from(total) / 3.0)
+}
+
 /// The emulator's stored events for the metric, per user index: (events, total).
 async fn held(base: &str) -> Result<(Vec<(u64, f64)>, u64), BoxError> {
     let body: serde_json::Value = reqwest::get(format!("{base}/_emulator/events")).await?.json().await?;
@@ -274,6 +309,7 @@ pub fn run(args: &[String]) -> Result<(), BoxError> {
         }
         let report = ingester.shutdown(Duration::from_secs(120)).await;
         let cpu_ns = cpu.elapsed_ns();
+        let wall = start.elapsed();
         let peak_rss_kib = status_kib("VmHWM");
         let stats = report.stats;
         let (held, stray) = held(&base).await?;
@@ -293,8 +329,10 @@ pub fn run(args: &[String]) -> Result<(), BoxError> {
             stats.bisections,
             report.undelivered.len(),
             stats.latency_p50.unwrap_or_default().as_secs_f64() * 1e3,
-            start.elapsed().as_secs_f64(),
+            wall.as_secs_f64(),
         );
+        let single = single_event_rate(&client).await?;
+        eprintln!("ingest: single-event endpoint through the same limits: {single:.1} events/s");
         Ok::<_, BoxError>(format!(
             "ingest: offered={offered} delivered={} events_per_s={:.0} lost={lost} duplicated={duplicated} \
              dead_lettered={} http_429={} peak_rss_mib={:.1} cpu_us_per_event={:.2} p99_latency_ms={:.0}",

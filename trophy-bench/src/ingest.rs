@@ -17,11 +17,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use trophy::api::admin::events::BatchEvent;
-use trophy::api::admin::metrics::NewMetric;
 use trophy::ingest::{IngestConfig, Ingester};
 use trophy::{Client, UserInput};
 
 const METRIC: &str = "words-written";
+/// The metric of the single-event comparison.
+const SINGLE: &str = "single-events";
 /// Distinct users the producers write for.
 const USERS: usize = 1_000;
 /// Events enqueued for the enqueue-cost measurement.
@@ -65,7 +66,12 @@ pub fn serve_emulator(args: &[String]) -> Result<(), BoxError> {
         .enable_all()
         .build()?;
     rt.block_on(async {
+        // The metrics come with the seed: creating them through the API could meet a lost answer.
+        let seed = trophy_emulator::Seed::from_json(&format!(
+            r#"{{"metrics": [{{"key": "{METRIC}", "name": "Words"}}, {{"key": "{SINGLE}", "name": "Single"}}]}}"#
+        ))?;
         let emu = trophy_emulator::Emulator::builder()
+            .seed(seed)
             .rate_limits(trophy_emulator::RateLimits::trophy())
             .faults(
                 trophy_emulator::Faults::new(fail_rate, 503)
@@ -200,14 +206,12 @@ fn enqueue_cost_ns() -> Result<f64, BoxError> {
 /// Events per second through `POST /metrics/{key}/event`, one event per request, with the
 /// client limited to Trophy's tiers: 8 tasks for 4 s, counted after the first second.
 async fn single_event_rate(client: &Client) -> Result<f64, BoxError> {
-    const SINGLE: &str = "single-events";
     let client = Client::builder()
         .api_key(trophy_emulator::DEFAULT_ADMIN_KEY)
         .admin_url(client.admin_url())
         .api_url(client.api_url())
         .rate_limit(trophy::RateLimit::trophy_tiers())
         .build()?;
-    client.admin().metrics().create([NewMetric::new("Single", SINGLE)]).send().await?;
     let start = Instant::now();
     let (from, until) = (start + Duration::from_secs(1), start + Duration::from_secs(4));
     let tasks: Vec<_> = (0..8)
@@ -266,12 +270,6 @@ pub fn run(args: &[String]) -> Result<(), BoxError> {
             .admin_url(format!("{base}/admin/v1"))
             .api_url(format!("{base}/v1"))
             .build()?;
-        client
-            .admin()
-            .metrics()
-            .create([NewMetric::new("Words", METRIC)])
-            .send()
-            .await?;
         let mut config = IngestConfig::default();
         if let Some(c) = o.capacity {
             config = config.capacity(c);

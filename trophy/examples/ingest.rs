@@ -38,7 +38,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .admin_url(emulator.admin_url())
         .rate_limit(RateLimit::trophy_tiers())
         .build()?;
-    client.admin().metrics().create([NewMetric::new("Lessons", METRIC)]).send().await?;
+    client
+        .admin()
+        .metrics()
+        .create([NewMetric::new("Lessons", METRIC)])
+        .send()
+        .await?;
 
     let (letters_tx, mut letters) = tokio::sync::mpsc::unbounded_channel();
     let config = IngestConfig::default().on_dead_letter(move |letter| {
@@ -52,10 +57,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         let user = format!("learner-{}", i % USERS);
         *sent.entry(user.clone()).or_default() += 1.0;
         // Waits whenever the queue is full: memory stays bounded by its capacity.
-        ingester.send(BatchEvent::new(METRIC, UserInput::new(user), 1.0)).await?;
+        ingester
+            .send(BatchEvent::new(METRIC, UserInput::new(user), 1.0))
+            .await?;
         if i == 12_345 {
             // Trophy refuses this one (no such metric); the 999 events around it still count.
-            ingester.send(BatchEvent::new("no-such-metric", "learner-0", 1.0)).await?;
+            ingester
+                .send(BatchEvent::new("no-such-metric", "learner-0", 1.0))
+                .await?;
         }
     }
     let report = ingester.shutdown(Duration::from_secs(30)).await;

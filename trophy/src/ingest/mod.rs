@@ -75,7 +75,7 @@ use crate::api::admin::events::BatchEvent;
 use crate::{Client, Error, InvalidInput, Result, RetryConfig};
 use dispatch::Source as _;
 use engine::{Engine, EngineConfig, Keyed};
-use queue::{DeadLetterFn, MemQueue, Refusal};
+use queue::{DeadLetterFn, MemQueue, Refusal, Refused};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -616,7 +616,7 @@ impl Ingester {
 
 /// The error for a refused event, handed back as the caller gave it (without the key the
 /// ingester generated).
-fn refused((why, mut event): (Refusal, BatchEvent), generated_key: bool) -> SendError {
+fn refused(Refused(why, mut event): Refused, generated_key: bool) -> SendError {
     if generated_key {
         event.idempotency_key = None;
     }
@@ -625,7 +625,7 @@ fn refused((why, mut event): (Refusal, BatchEvent), generated_key: bool) -> Send
             Refusal::Full => SendErrorKind::Full,
             Refusal::Closed => SendErrorKind::Closed,
         },
-        event: Box::new(event),
+        event,
     }
 }
 

@@ -189,8 +189,8 @@ impl Source for MemQueue {
         batch
     }
 
-    async fn changed(&self) {
-        self.work.notified().await
+    fn wakeup(&self) -> &Notify {
+        &self.work
     }
 
     fn flushing(&self) -> bool {

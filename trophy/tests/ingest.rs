@@ -158,9 +158,12 @@ async fn shutdown_reports_what_it_could_not_deliver_by_the_deadline() {
     assert_eq!(report.stats.delivered, 200);
     assert!(report.undelivered.iter().all(|e| e.idempotency_key.is_some()));
     assert_eq!(held(&emu), expected(0..200, 10));
-    // Intake is closed.
+    // Intake is closed, and a flush does not wait for what shutdown gave up.
     let closed = ingester.send(event(0, 10)).await.unwrap_err();
     assert_eq!(closed.kind(), &SendErrorKind::Closed);
+    tokio::time::timeout(Duration::from_secs(1), ingester.flush())
+        .await
+        .expect("flush returns after shutdown");
     // Sent again later with their keys, they count once.
     emu.set_faults(Faults::none());
     let again = Ingester::new(&client, config()).unwrap();

@@ -481,6 +481,7 @@ struct WorkerGuard {
 
 impl Drop for WorkerGuard {
     fn drop(&mut self) {
+        self.queue.retire();
         if self.done {
             return;
         }
@@ -559,7 +560,8 @@ impl Ingester {
     }
 
     /// Returns once every event queued before the call is delivered or dead-lettered. Batches
-    /// go out without lingering while it waits.
+    /// go out without lingering while it waits. After a [`shutdown`](Self::shutdown), it
+    /// returns at once (what was left is in the shutdown's report).
     pub async fn flush(&self) {
         self.shared.queue.flush().await
     }

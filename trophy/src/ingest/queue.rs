@@ -161,6 +161,11 @@ impl MemQueue {
         self.flushes.fetch_sub(1, Relaxed);
     }
 
+    /// The dispatch loop has ended (shut down, stopped or dropped): no flush waits any more.
+    pub(crate) fn retire(&self) {
+        self.finished.send_replace(u64::MAX);
+    }
+
     /// (queued, in flight, age of the oldest queued event).
     pub(crate) fn sizes(&self) -> (usize, usize, Option<std::time::Duration>) {
         let st = self.lock();

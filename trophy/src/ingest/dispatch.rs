@@ -4,9 +4,10 @@
 
 use super::engine::{stopped, Engine, Keyed, Report};
 use crate::ratelimit::Tier;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -17,10 +18,9 @@ pub(crate) trait Source: Send + Sync + 'static {
     fn pending(&self) -> (usize, Option<Instant>);
     /// Takes up to `max` events, oldest first.
     fn take(&self, max: usize) -> Vec<Keyed>;
-    /// Notified (`notify_one`) when something may have changed: events added (at least when
-    /// the source becomes non-empty or reaches a full batch), a flush asked for, intake closed.
-    /// Not a future, so that the trait stays object-safe (`Arc<dyn Source>`).
-    fn wakeup(&self) -> &Notify;
+    /// Resolves when something may have changed: events added (at least when the source
+    /// becomes non-empty or reaches a full batch), a flush was asked for, or the source closed.
+    fn changed(&self) -> impl Future<Output = ()> + Send;
     /// Whether a flush is waiting (batches then go out without lingering).
     fn flushing(&self) -> bool;
     /// Whether intake is closed: what is pending is sent without lingering, then the loop ends.
@@ -41,7 +41,7 @@ pub(crate) struct DispatchConfig {
 /// Runs until the source is closed and empty and every batch has finished, or until `stop`
 /// turns true. Returns the events left undelivered by a stop (taken from the source or in
 /// flight); they keep their keys.
-pub(crate) async fn run<S: Source + ?Sized>(
+pub(crate) async fn run<S: Source>(
     source: Arc<S>,
     engine: Arc<Engine>,
     config: DispatchConfig,
@@ -67,7 +67,7 @@ pub(crate) async fn run<S: Source + ?Sized>(
                 }
                 tokio::select! {
                     _ = stopped(&mut stop_rx) => break 'outer,
-                    _ = source.wakeup().notified() => {}
+                    _ = source.changed() => {}
                 }
                 continue;
             }
@@ -80,7 +80,7 @@ pub(crate) async fn run<S: Source + ?Sized>(
             }
             tokio::select! {
                 _ = stopped(&mut stop_rx) => break 'outer,
-                _ = source.wakeup().notified() => {}
+                _ = source.changed() => {}
                 _ = tokio::time::sleep_until(due) => break,
             }
         }
@@ -128,7 +128,3 @@ pub(crate) async fn run<S: Source + ?Sized>(
     }
     undelivered
 }
-
-/// `Source` stays object-safe: a durable or shared queue can be fed to [`run`] as
-/// `Arc<dyn Source>` (checked at compile time).
-fn _source_is_object_safe(_: &dyn Source) {}

@@ -210,32 +210,7 @@ impl IngestConfig {
         self
     }
 
-    /// The delivery engine these settings describe (any [`dispatch::Source`] can feed it).
-    pub(crate) fn engine(&self, client: &Client, counters: Arc<Counters>) -> Engine {
-        Engine {
-            client: client.clone(),
-            config: EngineConfig {
-                rate_limited: self.rate_limited,
-                backoff: RetryConfig::standard()
-                    .initial_backoff(self.initial_backoff)
-                    .max_backoff(self.max_backoff),
-                give_up_after: self.give_up_after,
-                attempt_timeout: self.attempt_timeout.unwrap_or(client.inner.timeouts.per_attempt),
-            },
-            counters,
-        }
-    }
-
-    /// The batching settings of the dispatch loop.
-    pub(crate) fn dispatch(&self) -> dispatch::DispatchConfig {
-        dispatch::DispatchConfig {
-            max_batch: self.max_batch,
-            linger: self.linger,
-            max_in_flight: self.max_in_flight,
-        }
-    }
-
-    pub(crate) fn check(&self) -> Result<()> {
+    fn check(&self) -> Result<()> {
         if !(1..=MAX_BATCH).contains(&self.max_batch) {
             return Err(Error::invalid("max_batch", format!("must be from 1 to {MAX_BATCH}")));
         }
@@ -519,9 +494,24 @@ impl Ingester {
             counters.clone(),
             config.on_dead_letter.clone(),
         ));
-        let engine = Arc::new(config.engine(client, counters.clone()));
+        let engine = Arc::new(Engine {
+            client: client.clone(),
+            config: EngineConfig {
+                rate_limited: config.rate_limited,
+                backoff: RetryConfig::standard()
+                    .initial_backoff(config.initial_backoff)
+                    .max_backoff(config.max_backoff),
+                give_up_after: config.give_up_after,
+                attempt_timeout: config.attempt_timeout.unwrap_or(client.inner.timeouts.per_attempt),
+            },
+            counters: counters.clone(),
+        });
         let (stop, stop_rx) = watch::channel(false);
-        let dispatch = config.dispatch();
+        let dispatch = dispatch::DispatchConfig {
+            max_batch: config.max_batch,
+            linger: config.linger,
+            max_in_flight: config.max_in_flight,
+        };
         let guard = WorkerGuard {
             queue: queue.clone(),
             done: false,

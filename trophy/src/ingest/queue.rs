@@ -194,8 +194,8 @@ impl Source for MemQueue {
         batch
     }
 
-    fn wakeup(&self) -> &Notify {
-        &self.work
+    async fn changed(&self) {
+        self.work.notified().await
     }
 
     fn flushing(&self) -> bool {

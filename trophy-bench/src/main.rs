@@ -7,12 +7,15 @@
 //! trophy-bench cpu|throughput|rss|decode|verify [--repeats N]         one part
 //! trophy-bench build-cost [--build-repeats N]                         clean builds, regen
 //! trophy-bench serve --port N [--exit-on-eof]                         the canned server
+//! trophy-bench ingest [--duration S] [--producers N] [--rate R] [--fail-rate F] [--capacity C]
+//!                                                                    the batching ingester (ingest.rs)
 //! trophy-bench child cpu|throughput|rss ...                          one measurement (internal)
 //! ```
 #![forbid(unsafe_code)]
 
 mod buildcost;
 mod canned;
+mod ingest;
 mod measure;
 mod ops;
 mod report;
@@ -87,7 +90,8 @@ const USAGE: &str = "usage: trophy-bench all [--repeats N] [--no-build] [--build
        trophy-bench smoke
        trophy-bench cpu|throughput|rss|decode|verify [--repeats N]
        trophy-bench build-cost [--build-repeats N]
-       trophy-bench serve --port N [--exit-on-eof]";
+       trophy-bench serve --port N [--exit-on-eof]
+       trophy-bench ingest [--duration S] [--producers N] [--rate R] [--fail-rate F] [--capacity C]";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -128,6 +132,8 @@ fn run(args: &[String]) -> Result<(), BoxError> {
     match cmd.as_str() {
         "serve" => serve(required(rest, "--port")?, rest.iter().any(|a| a == "--exit-on-eof")),
         "child" => child(rest),
+        "ingest" => ingest::run(rest),
+        "ingest-emulator" => ingest::serve_emulator(rest),
         "smoke" => {
             let plan = Plan::smoke();
             let report = suite(&plan, &Parts::all())?;

@@ -521,6 +521,8 @@ pub(crate) struct State {
     pub streak: StreakConfig,
     /// The organisation settings (`AdminSettings`), as the Admin API shows them.
     pub settings: Value,
+    /// Metric events answered as idempotent replays (nothing changed).
+    pub replayed: u64,
 }
 
 /// What one request changed, for its response.
@@ -597,6 +599,7 @@ impl State {
             users: BTreeMap::new(),
             pauses: Vec::new(),
             idempotency: HashMap::new(),
+            replayed: 0,
             streak: StreakConfig {
                 freq: Freq::parse(&seed.streak.frequency).unwrap_or(Freq::Daily),
                 max_freezes: seed.streak.max_freezes,
@@ -1085,6 +1088,7 @@ impl State {
         if let Some(k) = idempotency_key {
             let idem = (user_id.to_string(), metric.id.clone(), k.to_string());
             if let Some(body) = self.idempotency.get(&idem) {
+                self.replayed += 1;
                 let mut body = body.clone();
                 if let Some(o) = body.as_object_mut() {
                     o.insert("idempotentReplayed".into(), Value::Bool(true));

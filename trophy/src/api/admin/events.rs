@@ -91,6 +91,21 @@ impl BatchEvent {
         self.idempotency_key = Some(key.into());
         self
     }
+
+    /// The checks of a single event: metric key, user id, finite value, attribute keys and
+    /// idempotency key (fields named from the event).
+    pub(crate) fn check(&self) -> Result<()> {
+        non_empty("key", &self.key)?;
+        non_empty("user.id", &self.user.id)?;
+        finite("value", self.value)?;
+        if self.attributes.keys().any(|k| k.trim().is_empty()) {
+            return Err(crate::Error::invalid("attributes", "keys must not be empty"));
+        }
+        if let Some(key) = &self.idempotency_key {
+            non_empty("idempotency_key", key)?;
+        }
+        Ok(())
+    }
 }
 
 /// Builder of `POST /metrics/events` (operation `admin_metrics_batch_events`).
@@ -109,12 +124,13 @@ impl BatchEvents {
     fn call(&self) -> Result<Call> {
         list_len("events", self.events.len(), MAX_EVENTS)?;
         for (i, event) in self.events.iter().enumerate() {
-            non_empty(&format!("events[{i}].key"), &event.key)?;
-            event.user.check(&format!("events[{i}].user"))?;
-            finite(&format!("events[{i}].value"), event.value)?;
-            if let Some(key) = &event.idempotency_key {
-                non_empty(&format!("events[{i}].idempotency_key"), key)?;
-            }
+            event.check().map_err(|e| match e {
+                crate::Error::InvalidInput(mut input) => {
+                    input.field = format!("events[{i}].{}", input.field);
+                    crate::Error::InvalidInput(input)
+                }
+                other => other,
+            })?;
         }
         let retry = self.options.retry.as_ref().unwrap_or(&self.client.inner.retry);
         let call = Call::new(

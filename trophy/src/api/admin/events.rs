@@ -84,6 +84,17 @@ impl BatchEvent {
         self
     }
 
+    /// The checks every event passes before it is sent or queued; `field` names it in errors.
+    pub(crate) fn check(&self, field: &str) -> Result<()> {
+        non_empty(&format!("{field}.key"), &self.key)?;
+        self.user.check(&format!("{field}.user"))?;
+        finite(&format!("{field}.value"), self.value)?;
+        if let Some(key) = &self.idempotency_key {
+            non_empty(&format!("{field}.idempotency_key"), key)?;
+        }
+        Ok(())
+    }
+
     /// Sets the idempotency key: Trophy applies the event once per key, however often it is
     /// sent.
     #[must_use]
@@ -109,12 +120,7 @@ impl BatchEvents {
     fn call(&self) -> Result<Call> {
         list_len("events", self.events.len(), MAX_EVENTS)?;
         for (i, event) in self.events.iter().enumerate() {
-            non_empty(&format!("events[{i}].key"), &event.key)?;
-            event.user.check(&format!("events[{i}].user"))?;
-            finite(&format!("events[{i}].value"), event.value)?;
-            if let Some(key) = &event.idempotency_key {
-                non_empty(&format!("events[{i}].idempotency_key"), key)?;
-            }
+            event.check(&format!("events[{i}]"))?;
         }
         let retry = self.options.retry.as_ref().unwrap_or(&self.client.inner.retry);
         let call = Call::new(

@@ -401,11 +401,26 @@ impl FromRequestParts<SharedState> for AdminCtx {
 
 /// The whole router: Application API under `/v1`, Admin API under `/admin/v1`, controls under
 /// `/_emulator`.
-pub(crate) fn router(shared: SharedState) -> Router {
+pub(crate) fn router(shared: SharedState, limiter: Option<Arc<crate::ratelimit::Limiter>>) -> Router {
+    use crate::ratelimit::{guard, Api, Guard};
     let lost = || axum::middleware::from_fn_with_state(shared.clone(), lose_response);
+    let limit = |api| {
+        axum::middleware::from_fn_with_state(
+            Guard {
+                limiter: limiter.clone(),
+                api,
+            },
+            guard,
+        )
+    };
     Router::new()
-        .nest("/v1", crate::app_api::routes().layer(lost()))
-        .nest("/admin/v1", crate::admin_api::routes().layer(lost()))
+        .nest("/v1", crate::app_api::routes().layer(lost()).layer(limit(Api::App)))
+        .nest(
+            "/admin/v1",
+            crate::admin_api::routes().layer(lost()).layer(limit(Api::Admin)),
+        )
+        .merge(crate::ratelimit::routes(limiter.clone()))
+        .merge(crate::counts::routes())
         .route("/_emulator/clock", get(clock_get).post(clock_post))
         .route("/_emulator/faults", get(faults_get).post(faults_post))
         .route("/_emulator/reset", post(reset))

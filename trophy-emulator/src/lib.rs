@@ -17,6 +17,7 @@
 //!                                 [--fail-after-processing]
 //!                                 [--api-key KEY]...
 //!                                 [--webhook-url URL --webhook-secret SECRET]
+//!                                 [--rate-limits | --rate-limits=TIER1,TIER2]
 //! ```
 //!
 //! It prints `Application API: http://127.0.0.1:8787/v1`, `Admin API:
@@ -57,6 +58,8 @@
 //! | `GET`/`POST /_emulator/faults` | `{"rate": 0.1, "status": 503, "seed": 7, "failNext": 2, "afterProcessing": false}`; omitted fields are kept; the answer also counts `injected` faults |
 //! | `POST /_emulator/reset` | forgets all tenants' data, application keys and tenants (the clock and faults stay) |
 //! | `GET /_emulator/webhooks` | `{"target": url, "deliveries": [{"type", "attempts", "status", "delivered", "body"}]}` |
+//! | `GET /_emulator/events` | `{"stored": n, "replayed": n, "totals": [{"tenant", "userId", "metric", "events", "total"}]}`: metric events held (see [`Emulator::event_counts`]) |
+//! | `GET /_emulator/rate-limits` | `{"enabled": true, "tier1PerSecond": 5, "tier2PerSecond": 50, "admitted": {"tier1", "tier2"}, "rejected": {..}}` |
 //!
 //! ## Authentication
 //!
@@ -184,6 +187,16 @@
 //! response. A metric event retried without an idempotency key then counts twice; with one, the
 //! retry is answered `202` with `idempotentReplayed: true`.
 //!
+//! ## Rate limits
+//!
+//! With [`EmulatorBuilder::rate_limits`] (`--rate-limits`, or `--rate-limits=T1,T2` for other
+//! rates), requests are admitted per tier like Trophy's per-organisation limits: tier 1 is
+//! `POST /v1/metrics/{key}/event`, `POST /v1/achievements/{key}/complete` and the whole Admin
+//! API, tier 2 every other Application API operation. Each tier is a token bucket holding one
+//! second of requests; a request beyond it is answered `429 {"error": ...}` with `Retry-After`
+//! (whole seconds, at least 1) before authentication, fault injection or processing. Off by
+//! default. [`Emulator::rate_limit_counts`] counts admitted and refused requests.
+//!
 //! ## Webhooks
 //!
 //! With a target (`--webhook-url URL --webhook-secret SECRET`, or [`EmulatorBuilder::webhook`]),
@@ -242,8 +255,10 @@
 
 mod admin_api;
 mod app_api;
+mod counts;
 mod http;
 mod model;
+mod ratelimit;
 mod render;
 mod seed;
 mod webhooks;
@@ -255,6 +270,8 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use counts::{EventCounts, MetricTotal};
+pub use ratelimit::{RateLimitCounts, RateLimits};
 pub use seed::{Seed, SeedAchievement, SeedAttribute, SeedMetric, SeedStreak, DEFAULT_SEED_JSON};
 pub use webhooks::{WebhookDelivery, WebhookTarget, SIGNATURE_HEADER};
 
@@ -365,9 +382,17 @@ pub struct EmulatorBuilder {
     addr: SocketAddr,
     api_keys: Vec<String>,
     webhook: Option<WebhookTarget>,
+    rate_limits: Option<RateLimits>,
 }
 
 impl EmulatorBuilder {
+    /// Enforces per-tier request rates like Trophy (429 with `Retry-After` beyond them); off
+    /// by default. [`RateLimits::trophy`] is Trophy's 5/s and 50/s.
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = Some(limits);
+        self
+    }
+
     /// Delivers webhooks to this target (see the crate docs for which events are sent).
     pub fn webhook(mut self, target: WebhookTarget) -> Self {
         self.webhook = Some(target);
@@ -446,7 +471,8 @@ impl EmulatorBuilder {
         ));
         let listener = tokio::net::TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
-        let app = http::router(shared.clone());
+        let limiter = self.rate_limits.map(|l| Arc::new(ratelimit::Limiter::new(l)));
+        let app = http::router(shared.clone(), limiter.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -458,6 +484,7 @@ impl EmulatorBuilder {
         Ok(Emulator {
             addr,
             shared,
+            limiter,
             admin_key,
             shutdown: Some(tx),
             task: Some(task),
@@ -471,6 +498,7 @@ impl EmulatorBuilder {
 pub struct Emulator {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    limiter: Option<Arc<ratelimit::Limiter>>,
     admin_key: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -498,7 +526,13 @@ impl Emulator {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             api_keys: Vec::new(),
             webhook: None,
+            rate_limits: None,
         }
+    }
+
+    /// Requests admitted and refused (429) per tier, when rate limits are on.
+    pub fn rate_limit_counts(&self) -> Option<RateLimitCounts> {
+        self.limiter.as_ref().map(|l| l.counts())
     }
 
     /// The socket address served.

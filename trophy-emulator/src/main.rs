@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use trophy_emulator::{Emulator, Faults, Seed, WebhookTarget};
+use trophy_emulator::{Emulator, Faults, RateLimits, Seed, WebhookTarget};
 
 const USAGE: &str = "\
 Usage: trophy-emulator [OPTIONS]
@@ -18,6 +18,8 @@ Options:
   --fail-seed N        seed of the failure generator (default 0)
   --fail-after-processing
                        process the failed requests, then replace their answers (lost responses)
+  --rate-limits        enforce Trophy's rate limits (5/s tier 1, 50/s tier 2; 429 beyond)
+  --rate-limits=T1,T2  the same at other rates (requests per second)
   --webhook-url URL    (http://) deliver webhooks (achievements, streaks, points, ranks) here
   --webhook-secret S   sign them with this secret (default: $TROPHY_WEBHOOK_SECRET)
   -h, --help           show this help
@@ -34,6 +36,7 @@ struct Args {
     fail_after_processing: bool,
     webhook_url: Option<String>,
     webhook_secret: Option<String>,
+    rate_limits: Option<RateLimits>,
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
@@ -48,6 +51,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         fail_after_processing: false,
         webhook_url: None,
         webhook_secret: None,
+        rate_limits: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -56,6 +60,10 @@ fn parse_args() -> Result<Option<Args>, String> {
         }
         if flag == "--fail-after-processing" {
             args.fail_after_processing = true;
+            continue;
+        }
+        if flag == "--rate-limits" {
+            args.rate_limits = Some(RateLimits::trophy());
             continue;
         }
         let (name, inline) = match flag.split_once('=') {
@@ -102,6 +110,7 @@ fn parse_args() -> Result<Option<Args>, String> {
                 args.webhook_url = Some(url);
             }
             "--webhook-secret" => args.webhook_secret = Some(value()?),
+            "--rate-limits" => args.rate_limits = Some(parse_rates(&value()?)?),
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -117,6 +126,20 @@ fn parse_args() -> Result<Option<Args>, String> {
         return Err("--webhook-secret needs --webhook-url".into());
     }
     Ok(Some(args))
+}
+
+/// `T1,T2`: positive request rates per second.
+fn parse_rates(v: &str) -> Result<RateLimits, String> {
+    let bad = || format!("--rate-limits={v}: expected two positive numbers, TIER1,TIER2 (e.g. 5,50)");
+    let (a, b) = v.split_once(',').ok_or_else(bad)?;
+    let rate = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .ok_or_else(bad)
+    };
+    Ok(RateLimits::per_second(rate(a)?, rate(b)?))
 }
 
 #[tokio::main]
@@ -150,6 +173,9 @@ async fn main() -> ExitCode {
     if let Some(now) = args.now {
         builder = builder.clock(now);
     }
+    if let Some(limits) = args.rate_limits {
+        builder = builder.rate_limits(limits);
+    }
     for k in args.api_keys {
         builder = builder.api_key(k);
     }
@@ -168,7 +194,7 @@ async fn main() -> ExitCode {
     println!("Admin API: {}", emu.admin_url());
     println!("Admin API key: {}", emu.admin_key());
     println!(
-        "Controls: {}/_emulator/clock, /_emulator/faults, /_emulator/reset, /_emulator/webhooks",
+        "Controls: {}/_emulator/clock, /_emulator/faults, /_emulator/reset, /_emulator/webhooks, /_emulator/events, /_emulator/rate-limits",
         emu.base_url()
     );
     if let Some(url) = &args.webhook_url {

@@ -477,6 +477,8 @@ pub(crate) struct State {
     /// (user ID, metric ID, idempotency key) to the original response body.
     pub idempotency: HashMap<(String, String, String), Value>,
     pub streak: StreakConfig,
+    /// Metric events answered as idempotent replays (nothing changed).
+    pub replayed: u64,
 }
 
 /// What one request changed, for its response.
@@ -537,6 +539,7 @@ impl State {
             users: BTreeMap::new(),
             pauses: Vec::new(),
             idempotency: HashMap::new(),
+            replayed: 0,
             streak: StreakConfig {
                 freq: Freq::parse(&seed.streak.frequency).unwrap_or(Freq::Daily),
                 max_freezes: seed.streak.max_freezes,
@@ -982,6 +985,7 @@ impl State {
         if let Some(k) = idempotency_key {
             let idem = (user_id.to_string(), metric.id.clone(), k.to_string());
             if let Some(body) = self.idempotency.get(&idem) {
+                self.replayed += 1;
                 let mut body = body.clone();
                 if let Some(o) = body.as_object_mut() {
                     o.insert("idempotentReplayed".into(), Value::Bool(true));

@@ -70,7 +70,11 @@ pub(crate) struct Inner {
     pub(crate) user_agent: HeaderValue,
     pub(crate) retry: RetryConfig,
     pub(crate) timeouts: Timeouts,
-    pub(crate) rate_limiter: Option<RateLimiter>,
+    /// Always present, so every clone, and every ingester made from one, takes from the same
+    /// buckets; ordinary calls wait on it only when `limit_calls` (the client was built with
+    /// [`ClientBuilder::rate_limit`]).
+    pub(crate) rate_limiter: RateLimiter,
+    pub(crate) limit_calls: bool,
 }
 
 impl fmt::Debug for Client {
@@ -82,7 +86,7 @@ impl fmt::Debug for Client {
             .field("tenant_id", &self.inner.tenant_id)
             .field("retry", &self.inner.retry)
             .field("timeouts", &self.inner.timeouts)
-            .field("rate_limited", &self.inner.rate_limiter.is_some())
+            .field("rate_limited", &self.inner.limit_calls)
             .finish_non_exhaustive()
     }
 }
@@ -213,7 +217,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Turns on client-side rate limiting.
+    /// Turns on client-side rate limiting for every call, at these rates.
+    ///
+    /// The buckets exist whether or not this is called (at [`RateLimit::trophy_tiers`] when it
+    /// is not): a [`crate::ingest::Ingester`] always takes its tier-1 tokens from them, and with
+    /// this setting the client's other tier-1 calls take from the same budget.
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
         self
@@ -260,10 +268,8 @@ impl ClientBuilder {
             .tenant_id
             .map(|t| crate::request::header_value("tenant_id", &t))
             .transpose()?;
-        let rate_limiter = match self.rate_limit {
-            Some(l) => Some(RateLimiter::new(&l)?),
-            None => None,
-        };
+        let limit_calls = self.rate_limit.is_some();
+        let rate_limiter = RateLimiter::new(&self.rate_limit.unwrap_or_else(RateLimit::trophy_tiers))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -276,6 +282,7 @@ impl ClientBuilder {
                 retry: self.retry.unwrap_or_default(),
                 timeouts,
                 rate_limiter,
+                limit_calls,
             }),
         })
     }

@@ -101,7 +101,7 @@ pub struct DeadLetter {
 /// Checks an event as a batch would and gives it its idempotency key (kept if set), so every
 /// later attempt, in this process or another, sends the same key.
 pub(crate) fn prepare(mut event: BatchEvent) -> Result<(BatchEvent, Vec<u8>), Rejected> {
-    if let Err(e) = event.check("event") {
+    if let Err(e) = event.check() {
         return Err(Rejected {
             event,
             error: QueueError::new(QueueErrorKind::InvalidEvent, e.to_string()),

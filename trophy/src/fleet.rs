@@ -209,7 +209,10 @@ impl FleetConfig {
         if self.in_flight == 0 || self.max_pending == 0 {
             return bad("in_flight and max_pending must be at least 1");
         }
-        if [&self.stream, &self.group, &self.budget_key].iter().any(|s| s.is_empty()) {
+        if [&self.stream, &self.group, &self.budget_key]
+            .iter()
+            .any(|s| s.is_empty())
+        {
             return bad("stream, group and budget_key must not be empty");
         }
         Ok(())
@@ -501,7 +504,9 @@ impl RedisSource {
             .xgroup_create_mkstream(&self.config.stream, &self.config.group, "0")
             .await;
         match created {
-            Err(e) if e.code() != Some("BUSYGROUP") => Err(redis_error(&self.config, "creating the consumer group", &e)),
+            Err(e) if e.code() != Some("BUSYGROUP") => {
+                Err(redis_error(&self.config, "creating the consumer group", &e))
+            }
             _ => Ok(()),
         }
     }
@@ -591,7 +596,8 @@ impl RedisSource {
         let mut pipe = redis::pipe();
         pipe.atomic();
         for letter in dead {
-            pipe.xadd(self.config.dead_stream(), "*", &[("e", letter.as_slice())]).ignore();
+            pipe.xadd(self.config.dead_stream(), "*", &[("e", letter.as_slice())])
+                .ignore();
         }
         pipe.xack(&self.config.stream, &self.config.group, ids).ignore();
         pipe.xdel(&self.config.stream, ids).ignore();
@@ -650,7 +656,10 @@ impl Source for RedisSource {
             }
         }
         if !bad.is_empty() {
-            tracing::error!(count = bad.len(), "trophy fleet: stream entries without an event; moved to the dead stream");
+            tracing::error!(
+                count = bad.len(),
+                "trophy fleet: stream entries without an event; moved to the dead stream"
+            );
             let ids: Vec<String> = bad.iter().map(|(id, _)| id.clone()).collect();
             let rows: Vec<Vec<u8>> = bad
                 .iter()

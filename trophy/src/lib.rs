@@ -119,6 +119,7 @@ mod error;
 mod field;
 #[cfg(feature = "redis")]
 pub mod fleet;
+pub mod ingest;
 #[cfg(feature = "outbox")]
 pub mod outbox;
 mod pagination;

@@ -32,6 +32,15 @@ pub(crate) enum RetryClass {
     Unsafe,
 }
 
+/// Whether an attempt waits for a token of the client's rate limiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LimitMode {
+    /// When the client was built with a rate limit (every ordinary call).
+    Client,
+    /// Not for the first attempt, whose token the caller already took; always for later ones.
+    Prepaid,
+}
+
 /// One request, fully described, ready for the transport.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
@@ -45,6 +54,7 @@ pub(crate) struct Call {
     pub(crate) body: Option<bytes::Bytes>,
     pub(crate) class: RetryClass,
     pub(crate) tier: Tier,
+    pub(crate) limit: LimitMode,
 }
 
 impl Call {
@@ -72,6 +82,7 @@ impl Call {
             body: None,
             class,
             tier,
+            limit: LimitMode::Client,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use crate::client::{Client, API_VERSION};
 use crate::error::{is_retryable_status, snippet, ApiError, ConnectionError, DecodeError, Error, Result, TimeoutError};
-use crate::request::{header_value, Api, Call, RequestOptions, Response, RetryClass};
+use crate::request::{header_value, Api, Call, LimitMode, RequestOptions, Response, RetryClass};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
@@ -189,13 +189,16 @@ async fn attempt_loop<T: DeserializeOwned>(
     loop {
         attempt += 1;
         span.record("attempt", attempt);
-        if let Some(rl) = &inner.rate_limiter {
-            if tokio::time::timeout_at(limits.deadline, rl.acquire(call.tier))
+        let limited = match call.limit {
+            LimitMode::Client => inner.limit_calls,
+            LimitMode::Prepaid => attempt > 1,
+        };
+        if limited
+            && tokio::time::timeout_at(limits.deadline, inner.rate_limiter.acquire(call.tier))
                 .await
                 .is_err()
-            {
-                return Err(limits.expired(call.operation, attempt));
-            }
+        {
+            return Err(limits.expired(call.operation, attempt));
         }
         let (attempt_deadline, is_call_deadline) = limits.attempt_deadline();
         let outcome = match tokio::time::timeout_at(attempt_deadline, one_attempt(client, call, url, headers)).await {

@@ -84,23 +84,27 @@ impl BatchEvent {
         self
     }
 
-    /// The checks every event passes before it is sent or queued; `field` names it in errors.
-    pub(crate) fn check(&self, field: &str) -> Result<()> {
-        non_empty(&format!("{field}.key"), &self.key)?;
-        self.user.check(&format!("{field}.user"))?;
-        finite(&format!("{field}.value"), self.value)?;
-        if let Some(key) = &self.idempotency_key {
-            non_empty(&format!("{field}.idempotency_key"), key)?;
-        }
-        Ok(())
-    }
-
     /// Sets the idempotency key: Trophy applies the event once per key, however often it is
     /// sent.
     #[must_use]
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.idempotency_key = Some(key.into());
         self
+    }
+
+    /// The checks of a single event: metric key, user id, finite value, attribute keys and
+    /// idempotency key (fields named from the event).
+    pub(crate) fn check(&self) -> Result<()> {
+        non_empty("key", &self.key)?;
+        non_empty("user.id", &self.user.id)?;
+        finite("value", self.value)?;
+        if self.attributes.keys().any(|k| k.trim().is_empty()) {
+            return Err(crate::Error::invalid("attributes", "keys must not be empty"));
+        }
+        if let Some(key) = &self.idempotency_key {
+            non_empty("idempotency_key", key)?;
+        }
+        Ok(())
     }
 }
 
@@ -120,7 +124,13 @@ impl BatchEvents {
     fn call(&self) -> Result<Call> {
         list_len("events", self.events.len(), MAX_EVENTS)?;
         for (i, event) in self.events.iter().enumerate() {
-            event.check(&format!("events[{i}]"))?;
+            event.check().map_err(|e| match e {
+                crate::Error::InvalidInput(mut input) => {
+                    input.field = format!("events[{i}].{}", input.field);
+                    crate::Error::InvalidInput(input)
+                }
+                other => other,
+            })?;
         }
         let retry = self.options.retry.as_ref().unwrap_or(&self.client.inner.retry);
         let call = Call::new(

@@ -1,0 +1,226 @@
+//! The in-memory queue of an [`super::Ingester`]: bounded (queued and in-flight events
+//! together), FIFO, and the [`Source`] of its dispatch loop.
+
+use super::dispatch::Source;
+use super::engine::{Keyed, Report};
+use super::{Counters, DeadLetter};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::time::Instant;
+
+/// The dead-letter callback.
+pub(crate) type DeadLetterFn = Arc<dyn Fn(DeadLetter) + Send + Sync>;
+
+#[derive(Debug, Default)]
+struct State {
+    queue: VecDeque<Keyed>,
+    next_ticket: u64,
+    /// Batches taken and not finished: first ticket to number of events.
+    in_flight: BTreeMap<u64, usize>,
+}
+
+impl State {
+    /// Every ticket below this one has finished.
+    fn watermark(&self) -> u64 {
+        let mut w = self.next_ticket;
+        if let Some(front) = self.queue.front() {
+            w = w.min(front.ticket);
+        }
+        if let Some((first, _)) = self.in_flight.first_key_value() {
+            w = w.min(*first);
+        }
+        w
+    }
+}
+
+pub(crate) struct MemQueue {
+    state: Mutex<State>,
+    /// Free capacity: a permit per event that may still be accepted.
+    space: Semaphore,
+    work: Notify,
+    /// See [`State::watermark`]; flushes wait on it.
+    finished: watch::Sender<u64>,
+    flushes: AtomicUsize,
+    closed: AtomicBool,
+    max_batch: usize,
+    counters: Arc<Counters>,
+    on_dead_letter: Option<DeadLetterFn>,
+}
+
+impl std::fmt::Debug for MemQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemQueue").finish_non_exhaustive()
+    }
+}
+
+/// Why an event was not queued (the caller gets it back).
+pub(crate) enum Refusal {
+    Full,
+    Closed,
+}
+
+impl MemQueue {
+    pub(crate) fn new(
+        capacity: usize,
+        max_batch: usize,
+        counters: Arc<Counters>,
+        on_dead_letter: Option<DeadLetterFn>,
+    ) -> MemQueue {
+        MemQueue {
+            state: Mutex::new(State::default()),
+            space: Semaphore::new(capacity),
+            work: Notify::new(),
+            finished: watch::Sender::new(0),
+            flushes: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            max_batch,
+            counters,
+            on_dead_letter,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for space, then queues the event.
+    pub(crate) async fn push(
+        &self,
+        event: crate::api::admin::events::BatchEvent,
+    ) -> Result<(), (Refusal, crate::api::admin::events::BatchEvent)> {
+        match self.space.acquire().await {
+            Ok(p) => p.forget(),
+            Err(_) => return Err((Refusal::Closed, event)),
+        }
+        self.enqueue(event)
+    }
+
+    /// Queues the event if there is space now.
+    pub(crate) fn try_push(
+        &self,
+        event: crate::api::admin::events::BatchEvent,
+    ) -> Result<(), (Refusal, crate::api::admin::events::BatchEvent)> {
+        match self.space.try_acquire() {
+            Ok(p) => p.forget(),
+            Err(tokio::sync::TryAcquireError::Closed) => return Err((Refusal::Closed, event)),
+            Err(tokio::sync::TryAcquireError::NoPermits) => return Err((Refusal::Full, event)),
+        }
+        self.enqueue(event)
+    }
+
+    fn enqueue(
+        &self,
+        event: crate::api::admin::events::BatchEvent,
+    ) -> Result<(), (Refusal, crate::api::admin::events::BatchEvent)> {
+        let now = Instant::now();
+        let len = {
+            let mut st = self.lock();
+            if self.closed.load(Relaxed) {
+                drop(st);
+                self.space.add_permits(1);
+                return Err((Refusal::Closed, event));
+            }
+            let ticket = st.next_ticket;
+            st.next_ticket += 1;
+            st.queue.push_back(Keyed {
+                event,
+                enqueued: now,
+                ticket,
+            });
+            st.queue.len()
+        };
+        self.counters.enqueued.fetch_add(1, Relaxed);
+        if len == 1 || len == self.max_batch {
+            self.work.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Refuses new events; those queued are still delivered.
+    pub(crate) fn close(&self) {
+        {
+            let _st = self.lock();
+            self.closed.store(true, Relaxed);
+        }
+        self.space.close();
+        self.work.notify_one();
+    }
+
+    /// Returns once every event queued before the call has finished.
+    pub(crate) async fn flush(&self) {
+        let target = self.lock().next_ticket;
+        let mut rx = self.finished.subscribe();
+        if *rx.borrow() >= target {
+            return;
+        }
+        self.flushes.fetch_add(1, Relaxed);
+        self.work.notify_one();
+        let _ = rx.wait_for(|w| *w >= target).await;
+        self.flushes.fetch_sub(1, Relaxed);
+    }
+
+    /// (queued, in flight, age of the oldest queued event).
+    pub(crate) fn sizes(&self) -> (usize, usize, Option<std::time::Duration>) {
+        let st = self.lock();
+        let in_flight = st.in_flight.values().sum();
+        (
+            st.queue.len(),
+            in_flight,
+            st.queue.front().map(|k| k.enqueued.elapsed()),
+        )
+    }
+}
+
+impl Source for MemQueue {
+    fn pending(&self) -> (usize, Option<Instant>) {
+        let st = self.lock();
+        (st.queue.len(), st.queue.front().map(|k| k.enqueued))
+    }
+
+    fn take(&self, max: usize) -> Vec<Keyed> {
+        let mut st = self.lock();
+        let n = st.queue.len().min(max);
+        let batch: Vec<Keyed> = st.queue.drain(..n).collect();
+        if let Some(first) = batch.first() {
+            st.in_flight.insert(first.ticket, batch.len());
+        }
+        batch
+    }
+
+    async fn changed(&self) {
+        self.work.notified().await
+    }
+
+    fn flushing(&self) -> bool {
+        self.flushes.load(Relaxed) > 0
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Relaxed)
+    }
+
+    fn finish(&self, report: &Report) {
+        if let Some(callback) = &self.on_dead_letter {
+            for (_, letter) in &report.dead {
+                callback(letter.clone());
+            }
+        }
+        let first = report
+            .delivered
+            .iter()
+            .chain(report.dead.iter().map(|(k, _)| k))
+            .chain(report.undelivered.iter())
+            .map(|k| k.ticket)
+            .min();
+        let (count, watermark) = {
+            let mut st = self.lock();
+            let count = first.and_then(|t| st.in_flight.remove(&t)).unwrap_or(0);
+            (count, st.watermark())
+        };
+        self.space.add_permits(count);
+        self.finished.send_replace(watermark);
+    }
+}

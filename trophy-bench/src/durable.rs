@@ -188,7 +188,7 @@ async fn producer_child(args: &[String]) -> Result<(), BoxError> {
 }
 
 /// Runs a fleet worker against the emulator at `--url` until its standard input closes, then
-/// prints `worker delivered=N batches=N retried=N http_429=N`.
+/// prints `worker delivered=N requests=N retried=N http_429=N`.
 async fn worker_child(args: &[String]) -> Result<(), BoxError> {
     let redis: String = arg(args, "--redis")?;
     let url: String = arg(args, "--url")?;
@@ -206,8 +206,8 @@ async fn worker_child(args: &[String]) -> Result<(), BoxError> {
     .await?;
     let s = worker.shutdown(Duration::from_secs(10)).await;
     say(&format!(
-        "worker delivered={} batches={} retried={} http_429={}",
-        s.delivered, s.batches, s.retried, s.rate_limited
+        "worker delivered={} requests={} retried={} http_429={}",
+        s.delivered, s.requests, s.retried, s.http_429
     ));
     Ok(())
 }

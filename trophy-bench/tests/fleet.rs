@@ -20,7 +20,7 @@ async fn four_producers_two_workers_one_killed_nothing_lost_nothing_twice() {
         rate: 1_500.0,
         kill_worker_after: Some(Duration::from_millis(2_500)),
         restart_redis_after: None,
-        claim_idle: Duration::from_secs(2),
+        claim_idle: Duration::from_secs(3),
         limit: Duration::from_secs(90),
     };
     let r = fleet_run(exe(), &plan).await.unwrap();
@@ -48,7 +48,7 @@ async fn redis_restarted_mid_run_keeps_everything_it_acknowledged() {
         rate: 1_000.0,
         kill_worker_after: None,
         restart_redis_after: Some(Duration::from_millis(1_500)),
-        claim_idle: Duration::from_secs(2),
+        claim_idle: Duration::from_secs(3),
         limit: Duration::from_secs(90),
     };
     let r = fleet_run(exe(), &plan).await.unwrap();

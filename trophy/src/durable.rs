@@ -1,17 +1,11 @@
-//! What the durable queues ([`crate::outbox`], [`crate::fleet`]) share: their error type, the
-//! counters, and the delivery loop that takes batches from a store, sends them with
-//! `POST /metrics/events` and acknowledges them only once Trophy accepted them.
+//! What the durable queues ([`crate::outbox`], [`crate::fleet`]) share: their error type,
+//! event preparation and delivery counters. Both feed the ingester's batching and delivery
+//! engine ([`crate::ingest`]) through its source seam.
 
 use crate::api::admin::events::BatchEvent;
-use crate::Client;
+use crate::ingest::Counters;
 use std::fmt;
-use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
-use tracing::Instrument;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// What went wrong in a durable queue (the outbox or the Redis fleet).
 #[derive(Debug, Clone)]
@@ -86,18 +80,6 @@ impl fmt::Display for Rejected {
 
 impl std::error::Error for Rejected {}
 
-/// An event Trophy refused for good (400, 404 or 422 on a batch of that event alone).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct DeadLetter {
-    /// The event, with the idempotency key it was sent with.
-    pub event: BatchEvent,
-    /// Trophy's status.
-    pub status: u16,
-    /// Trophy's error, in words.
-    pub reason: String,
-}
-
 /// Checks an event as a batch would and gives it its idempotency key (kept if set), so every
 /// later attempt, in this process or another, sends the same key.
 pub(crate) fn prepare(mut event: BatchEvent) -> Result<(BatchEvent, Vec<u8>), Rejected> {
@@ -119,188 +101,35 @@ pub(crate) fn prepare(mut event: BatchEvent) -> Result<(BatchEvent, Vec<u8>), Re
     }
 }
 
-/// Counters of a delivery loop, readable at any time.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub(crate) delivered: AtomicU64,
-    pub(crate) batches: AtomicU64,
-    pub(crate) retried: AtomicU64,
-    pub(crate) rate_limited: AtomicU64,
-    pub(crate) dead_lettered: AtomicU64,
-    pub(crate) in_flight: AtomicU64,
-}
-
-/// A snapshot of a durable queue's delivery counters.
+/// A snapshot of a durable queue's delivery counters (since this process started it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DeliveryStats {
-    /// Events Trophy accepted (each counted once, when its batch was acknowledged).
+    /// Events Trophy accepted.
     pub delivered: u64,
-    /// Batches Trophy accepted.
-    pub batches: u64,
-    /// Batch attempts that failed with a retryable fault and were sent again.
+    /// Requests sent (batches, their retries and the halves of refused batches).
+    pub requests: u64,
+    /// Attempts that failed with a retryable fault and were sent again.
     pub retried: u64,
-    /// Of those, the ones Trophy answered with 429.
-    pub rate_limited: u64,
-    /// Events Trophy refused for good.
+    /// Answers 429.
+    pub http_429: u64,
+    /// Events refused for good (see [`crate::ingest::DeadLetter`]).
     pub dead_lettered: u64,
-    /// Events in batches being sent now.
-    pub in_flight: u64,
 }
 
-impl Counters {
-    pub(crate) fn snapshot(&self) -> DeliveryStats {
+impl DeliveryStats {
+    pub(crate) fn of(c: &Counters) -> DeliveryStats {
         DeliveryStats {
-            delivered: self.delivered.load(Ordering::Relaxed),
-            batches: self.batches.load(Ordering::Relaxed),
-            retried: self.retried.load(Ordering::Relaxed),
-            rate_limited: self.rate_limited.load(Ordering::Relaxed),
-            dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
-            in_flight: self.in_flight.load(Ordering::Relaxed),
+            delivered: c.delivered.load(Relaxed),
+            requests: c.requests.load(Relaxed),
+            retried: c.retried.load(Relaxed),
+            http_429: c.http_429.load(Relaxed),
+            dead_lettered: c.dead_lettered.load(Relaxed),
         }
     }
 }
 
-/// How a delivery loop batches and paces.
-#[derive(Debug, Clone)]
-pub(crate) struct DeliveryConfig {
-    pub(crate) max_batch: usize,
-    pub(crate) linger: Duration,
-    pub(crate) in_flight: usize,
-}
-
-/// One event taken from a store, with the store's id for it.
-#[derive(Debug, Clone)]
-pub(crate) struct Leased<I> {
-    pub(crate) id: I,
-    pub(crate) event: BatchEvent,
-}
-
-/// A store the delivery loop drains.
-pub(crate) trait Source: Send + Sync + 'static {
-    /// The store's id of one event.
-    type Id: Clone + Send + Sync + 'static;
-
-    /// Up to `max` events in order, waiting at most `linger` once one is there; `None` once the
-    /// store is closed and nothing is left to take.
-    fn next_batch(&self, max: usize, linger: Duration) -> impl Future<Output = Option<Vec<Leased<Self::Id>>>> + Send;
-
-    /// Waits for the right to send one tier-1 request (a fleet-wide budget); a no-op where the
-    /// client's own limiter is the budget.
-    fn permit(&self) -> impl Future<Output = ()> + Send;
-
-    /// Trophy accepted these: remove them for good.
-    fn accepted(&self, ids: Vec<Self::Id>) -> impl Future<Output = Result<(), QueueError>> + Send;
-
-    /// Trophy refused these for good: move them aside.
-    fn dead(&self, letters: Vec<(Self::Id, DeadLetter)>) -> impl Future<Output = Result<(), QueueError>> + Send;
-}
-
-/// Takes batches from `source` until it is closed and empty, keeping up to `config.in_flight`
-/// batches in flight.
-pub(crate) async fn run<S: Source>(source: Arc<S>, client: Client, config: DeliveryConfig, counters: Arc<Counters>) {
-    let slots = Arc::new(Semaphore::new(config.in_flight.max(1)));
-    let mut tasks = JoinSet::new();
-    loop {
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            break;
-        };
-        let Some(batch) = source.next_batch(config.max_batch, config.linger).await else {
-            break;
-        };
-        if batch.is_empty() {
-            continue;
-        }
-        let (source, client, counters) = (source.clone(), client.clone(), counters.clone());
-        tasks.spawn(async move {
-            deliver(&*source, &client, batch, &counters).await;
-            drop(slot);
-        });
-        while tasks.try_join_next().is_some() {}
-    }
-    while tasks.join_next().await.is_some() {}
-}
-
-/// Is this the answer to a batch that holds an event Trophy will never take?
-fn is_bad_batch(e: &crate::Error) -> bool {
-    matches!(e.status(), Some(400 | 404 | 422))
-}
-
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
-
-/// Sends one batch until Trophy accepts it, splitting it in halves when Trophy refuses it for
-/// an event's sake, so the good events go through and each bad one is dead-lettered alone.
-async fn deliver<S: Source>(source: &S, client: &Client, batch: Vec<Leased<S::Id>>, counters: &Counters) {
-    let n = batch.len() as u64;
-    counters.in_flight.fetch_add(n, Ordering::Relaxed);
-    let mut parts = vec![batch];
-    while let Some(part) = parts.pop() {
-        let mut backoff = FIRST_BACKOFF;
-        loop {
-            source.permit().await;
-            let events: Vec<BatchEvent> = part.iter().map(|l| l.event.clone()).collect();
-            let span = tracing::debug_span!("trophy.ingest.batch", events = events.len());
-            let result = client.admin().events().batch(events).send().instrument(span).await;
-            match result {
-                Ok(_) => {
-                    // Counted before the store forgets them, so a flush that sees them gone
-                    // also sees them counted.
-                    counters.delivered.fetch_add(part.len() as u64, Ordering::Relaxed);
-                    counters.batches.fetch_add(1, Ordering::Relaxed);
-                    let ids: Vec<S::Id> = part.iter().map(|l| l.id.clone()).collect();
-                    settle(|| source.accepted(ids.clone())).await;
-                    break;
-                }
-                Err(e) if is_bad_batch(&e) => {
-                    if part.len() == 1 {
-                        let leased = &part[0];
-                        tracing::warn!(error = %e, "trophy ingest: event refused for good, dead-lettered");
-                        let letter = DeadLetter {
-                            event: leased.event.clone(),
-                            status: e.status().unwrap_or(0),
-                            reason: e.to_string(),
-                        };
-                        counters.dead_lettered.fetch_add(1, Ordering::Relaxed);
-                        settle(|| source.dead(vec![(leased.id.clone(), letter.clone())])).await;
-                    } else {
-                        let mut part = part;
-                        let back = part.split_off(part.len() / 2);
-                        parts.push(back);
-                        parts.push(part);
-                    }
-                    break;
-                }
-                Err(e) => {
-                    counters.retried.fetch_add(1, Ordering::Relaxed);
-                    if e.is_rate_limited() {
-                        counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-                    }
-                    let wait = e
-                        .headers()
-                        .and_then(crate::transport::retry_after)
-                        .map_or(backoff, |ra| ra.max(backoff).min(MAX_BACKOFF * 6));
-                    tracing::debug!(error = %e, wait_ms = wait.as_millis() as u64, "trophy ingest: batch retried");
-                    tokio::time::sleep(wait).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
-            }
-        }
-    }
-    counters.in_flight.fetch_sub(n, Ordering::Relaxed);
-}
-
-/// Repeats a store update until it succeeds: an accepted batch that stays in the store would
-/// be sent again (harmless, the keys are the same) but must not block the loop for good.
-async fn settle<F, Fut>(mut op: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<(), QueueError>>,
-{
-    let mut backoff = FIRST_BACKOFF;
-    while let Err(e) = op().await {
-        tracing::warn!(error = %e, "trophy ingest: could not record a delivered batch; retrying");
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(MAX_BACKOFF);
-    }
+/// Turns the crate error of a bad configuration into a queue error.
+pub(crate) fn config_error(e: crate::Error) -> QueueError {
+    QueueError::new(QueueErrorKind::Config, e.to_string())
 }

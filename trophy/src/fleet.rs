@@ -45,17 +45,22 @@
 //!   its restart are delivered; a Redis without persistence loses what it held, which is why
 //!   the README recommends AOF for fleet mode.
 
-pub use crate::durable::{DeadLetter, DeliveryStats, QueueError, QueueErrorKind, Rejected};
+pub use crate::durable::{DeliveryStats, QueueError, QueueErrorKind, Rejected};
 
 use crate::api::admin::events::BatchEvent;
-use crate::durable::{self, Counters, DeliveryConfig, Leased, Source};
+use crate::durable;
+use crate::ingest::dispatch::Source;
+use crate::ingest::engine::{Budget, Keyed, Report};
+use crate::ingest::{Counters, DeadLetter, IngestConfig};
 use crate::Client;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamReadOptions, StreamReadReply};
 use redis::AsyncCommands;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
 /// What a producer does when Redis cannot be reached.
@@ -84,12 +89,12 @@ pub struct FleetConfig {
     pub requests_per_second: f64,
     /// Requests the budget lets through at once after a quiet spell. Default 1.
     pub burst: u32,
-    /// Events per request, 1 to 1,000. Default 1,000.
-    pub batch_size: usize,
-    /// How long a worker's batch waits to fill once it has an event. Default 50 ms.
-    pub linger: Duration,
-    /// Batches one worker sends at once. Default 2.
-    pub in_flight: usize,
+    /// A worker's batching, retries, give-up age and dead-letter callback, as for the
+    /// in-memory ingester; its `capacity` bounds the entries a worker holds read ahead (keep
+    /// it small: entries read ahead wait under this worker's name), and the fleet's budget
+    /// replaces the client's limiter. Default: capacity 2,000, 2 batches in flight, linger
+    /// 50 ms.
+    pub delivery: IngestConfig,
     /// Entries pending this long under a consumer are taken over by another. Default 30 s.
     pub claim_idle: Duration,
     /// Producers wait while the stream holds this many entries. Default 1,000,000.
@@ -110,9 +115,10 @@ impl FleetConfig {
             budget_key: "trophy:budget:tier1".into(),
             requests_per_second: 5.0,
             burst: 1,
-            batch_size: 1000,
-            linger: Duration::from_millis(50),
-            in_flight: 2,
+            delivery: IngestConfig::default()
+                .capacity(2 * crate::ingest::MAX_BATCH)
+                .max_in_flight(2)
+                .linger(Duration::from_millis(50)),
             claim_idle: Duration::from_secs(30),
             max_pending: 1_000_000,
             when_unavailable: WhenUnavailable::Wait(Duration::from_secs(10)),
@@ -149,24 +155,10 @@ impl FleetConfig {
         self
     }
 
-    /// Sets `batch_size` (1 to 1,000).
+    /// Sets how a worker batches and retries.
     #[must_use]
-    pub fn batch_size(mut self, n: usize) -> Self {
-        self.batch_size = n;
-        self
-    }
-
-    /// Sets `linger`.
-    #[must_use]
-    pub fn linger(mut self, d: Duration) -> Self {
-        self.linger = d;
-        self
-    }
-
-    /// Sets `in_flight` (at least 1).
-    #[must_use]
-    pub fn in_flight(mut self, n: usize) -> Self {
-        self.in_flight = n;
+    pub fn delivery(mut self, config: IngestConfig) -> Self {
+        self.delivery = config;
         self
     }
 
@@ -200,14 +192,11 @@ impl FleetConfig {
 
     fn check(&self) -> Result<(), QueueError> {
         let bad = |m: &str| Err(QueueError::new(QueueErrorKind::Config, m));
-        if !(1..=1000).contains(&self.batch_size) {
-            return bad("batch_size must be 1 to 1000");
-        }
         if !(self.requests_per_second.is_finite() && self.requests_per_second > 0.0) || self.burst == 0 {
             return bad("the budget needs a positive, finite rate and a burst of at least 1");
         }
-        if self.in_flight == 0 || self.max_pending == 0 {
-            return bad("in_flight and max_pending must be at least 1");
+        if self.max_pending == 0 {
+            return bad("max_pending must be at least 1");
         }
         if [&self.stream, &self.group, &self.budget_key]
             .iter()
@@ -388,14 +377,16 @@ return wait
 pub struct FleetWorker {
     source: Arc<RedisSource>,
     counters: Arc<Counters>,
-    engine: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<Vec<Keyed>>>,
+    reader: tokio::task::JoinHandle<()>,
+    stop: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for FleetWorker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FleetWorker")
             .field("consumer", &self.source.consumer)
-            .field("stats", &self.counters.snapshot())
+            .field("stats", &self.stats())
             .finish()
     }
 }
@@ -404,11 +395,11 @@ impl FleetWorker {
     /// Connects to Redis, creates the consumer group if needed (reading the stream from its
     /// start) and starts delivering. Must be called inside a Tokio runtime.
     ///
-    /// Build the client without a rate limit of its own, or with one above the fleet's: the
-    /// fleet budget is what keeps the fleet within Trophy's limit.
+    /// Each request takes a slot of the fleet's budget (in Redis), not of the client's own
+    /// limiter.
     pub async fn start(client: Client, config: FleetConfig) -> Result<FleetWorker, QueueError> {
         config.check()?;
-        let block = config.linger.max(Duration::from_millis(100));
+        let block = Duration::from_millis(200);
         let reader = connect(&config, block + Duration::from_secs(2)).await?;
         let control = connect(&config, Duration::from_secs(2)).await?;
         let consumer = config.consumer.clone().unwrap_or_else(|| {
@@ -416,29 +407,32 @@ impl FleetWorker {
             format!("{host}-{}-{:08x}", std::process::id(), fastrand::u32(..))
         });
         let source = Arc::new(RedisSource {
-            reader: tokio::sync::Mutex::new(reader),
             control,
             consumer,
-            script: redis::Script::new(BUDGET_SCRIPT),
             claim: Mutex::new(ClaimState {
                 cursor: "0-0".into(),
                 last: None,
             }),
+            buffer: Mutex::new(Buffer::default()),
+            work: Notify::new(),
+            room: Notify::new(),
             closed: AtomicBool::new(false),
             config: config.clone(),
         });
         source.ensure_group().await?;
         let counters = Arc::new(Counters::default());
-        let delivery = DeliveryConfig {
-            max_batch: config.batch_size,
-            linger: config.linger,
-            in_flight: config.in_flight,
-        };
-        let engine = tokio::spawn(durable::run(source.clone(), client, delivery, counters.clone()));
+        let budget = budget(source.clone());
+        let (task, stop) = config
+            .delivery
+            .spawn_over(&client, source.clone(), counters.clone(), Some(budget))
+            .map_err(durable::config_error)?;
+        let reader = tokio::spawn(read_ahead(source.clone(), reader, block));
         Ok(FleetWorker {
             source,
             counters,
-            engine,
+            task: Some(task),
+            reader,
+            stop,
         })
     }
 
@@ -449,29 +443,94 @@ impl FleetWorker {
 
     /// What this worker delivered so far.
     pub fn stats(&self) -> DeliveryStats {
-        self.counters.snapshot()
+        DeliveryStats::of(&self.counters)
     }
 
-    /// Stops reading, finishes the batches in flight for at most `deadline`, and returns the
-    /// counters. Entries it read but could not finish stay pending in the group, for another
-    /// worker to claim after `claim_idle`.
+    /// Stops reading, delivers what it read for at most `deadline`, and returns the
+    /// counters. Entries it could not finish stay pending in the group, for another worker to
+    /// claim after `claim_idle`.
     pub async fn shutdown(mut self, deadline: Duration) -> DeliveryStats {
         self.source.closed.store(true, Ordering::Relaxed);
-        if tokio::time::timeout(deadline, &mut self.engine).await.is_err() {
-            self.engine.abort();
+        self.source.work.notify_one();
+        self.source.room.notify_one();
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(deadline, &mut task).await.is_err() {
+                self.stop.send_replace(true);
+                let _ = task.await;
+            }
         }
-        self.counters.snapshot()
+        // Acknowledgements handed off by finished batches.
+        let pending = std::mem::take(&mut self.source.buffer().acks);
+        for ack in pending {
+            let _ = ack.await;
+        }
+        self.stats()
     }
 }
 
 impl Drop for FleetWorker {
     fn drop(&mut self) {
-        if !self.engine.is_finished() {
+        self.reader.abort();
+        if let Some(task) = self.task.take() {
             tracing::warn!(
                 consumer = %self.source.consumer,
                 "trophy fleet worker dropped without shutdown: its pending entries are claimed by another worker after claim_idle"
             );
-            self.engine.abort();
+            self.stop.send_replace(true);
+            task.abort();
+        }
+    }
+}
+
+/// Reserves one send time of the fleet's budget and answers how many microseconds to wait for
+/// it (GCRA: the key holds the theoretical arrival time, in microseconds of Redis's clock).
+fn budget(source: Arc<RedisSource>) -> Budget {
+    let script = Arc::new(redis::Script::new(BUDGET_SCRIPT));
+    Budget(Arc::new(move || {
+        let (source, script) = (source.clone(), script.clone());
+        Box::pin(async move { source.permit(&script).await })
+    }))
+}
+
+/// Keeps up to the delivery's `capacity` entries read ahead, so batches are ready when a slot
+/// of the budget comes.
+async fn read_ahead(source: Arc<RedisSource>, mut conn: ConnectionManager, block: Duration) {
+    let capacity = source.config.delivery.capacity_hint();
+    let max = source.config.delivery.batch_size();
+    loop {
+        if source.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let held = source.buffer().entries.len();
+        if held >= capacity {
+            let room = source.room.notified();
+            tokio::select! {
+                _ = room => {}
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+            continue;
+        }
+        let want = (capacity - held).min(max);
+        let claimed = match source.claim(want).await {
+            Ok(entries) => entries,
+            Err(e) => {
+                source.pause_after("claiming idle entries", &e).await;
+                Vec::new()
+            }
+        };
+        let entries = if claimed.is_empty() {
+            match source.read(&mut conn, want, block).await {
+                Ok(entries) => entries,
+                Err(e) => {
+                    source.pause_after("reading the stream", &e).await;
+                    continue;
+                }
+            }
+        } else {
+            claimed
+        };
+        if !entries.is_empty() {
+            source.push(entries).await;
         }
     }
 }
@@ -481,14 +540,25 @@ struct ClaimState {
     last: Option<Instant>,
 }
 
+/// Entries read and not yet taken, and the stream ids of the events taken.
+#[derive(Default)]
+struct Buffer {
+    entries: VecDeque<Keyed>,
+    ids: HashMap<u64, String>,
+    next_ticket: u64,
+    acks: Vec<tokio::task::JoinHandle<()>>,
+}
+
 /// The stream as the delivery loop sees it.
 struct RedisSource {
-    /// For blocking reads only, so they never hold up acknowledgements.
-    reader: tokio::sync::Mutex<ConnectionManager>,
     control: ConnectionManager,
     consumer: String,
-    script: redis::Script,
     claim: Mutex<ClaimState>,
+    buffer: Mutex<Buffer>,
+    /// Wakes the dispatch loop.
+    work: Notify,
+    /// Wakes the reader when entries were taken.
+    room: Notify,
     closed: AtomicBool,
     config: FleetConfig,
 }
@@ -496,7 +566,18 @@ struct RedisSource {
 /// How often a worker looks for entries left by dead workers.
 const CLAIM_EVERY: Duration = Duration::from_secs(1);
 
+#[derive(serde::Serialize)]
+struct StoredDead<'a> {
+    event: Option<&'a BatchEvent>,
+    status: Option<u16>,
+    message: &'a str,
+}
+
 impl RedisSource {
+    fn buffer(&self) -> std::sync::MutexGuard<'_, Buffer> {
+        self.buffer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     async fn ensure_group(&self) -> Result<(), QueueError> {
         let created: redis::RedisResult<()> = self
             .control
@@ -550,34 +631,61 @@ impl RedisSource {
         Ok(reply.claimed)
     }
 
-    async fn read(&self, max: usize, block: Duration) -> redis::RedisResult<Vec<StreamId>> {
+    async fn read(
+        &self,
+        conn: &mut ConnectionManager,
+        max: usize,
+        block: Duration,
+    ) -> redis::RedisResult<Vec<StreamId>> {
         let options = StreamReadOptions::default()
             .group(&self.config.group, &self.consumer)
             .count(max)
             .block(block.as_millis().max(1) as usize);
-        let reply: Option<StreamReadReply> = self
-            .reader
-            .lock()
-            .await
-            .xread_options(&[&self.config.stream], &[">"], &options)
-            .await?;
+        let reply: Option<StreamReadReply> = conn.xread_options(&[&self.config.stream], &[">"], &options).await?;
         Ok(reply
             .map(|r| r.keys.into_iter().flat_map(|k| k.ids).collect())
             .unwrap_or_default())
     }
 
-    /// Splits entries into events and entries that do not hold one.
-    fn decode(&self, entries: Vec<StreamId>, batch: &mut Vec<Leased<String>>, bad: &mut Vec<(String, String)>) {
-        for entry in entries {
-            let event = match entry.map.get("e") {
-                Some(redis::Value::BulkString(bytes)) => {
-                    serde_json::from_slice::<BatchEvent>(bytes).map_err(|e| format!("entry does not decode: {e}"))
+    /// Buffers the events of `entries`; entries that hold none go to the dead stream at once.
+    async fn push(&self, entries: Vec<StreamId>) {
+        let now = Instant::now();
+        let mut bad = Vec::new();
+        {
+            let mut buf = self.buffer();
+            for entry in entries {
+                let event = match entry.map.get("e") {
+                    Some(redis::Value::BulkString(bytes)) => {
+                        serde_json::from_slice::<BatchEvent>(bytes).map_err(|e| format!("entry does not decode: {e}"))
+                    }
+                    _ => Err("entry has no field `e`".to_string()),
+                };
+                match event {
+                    Ok(event) if event.idempotency_key.is_some() => {
+                        let ticket = buf.next_ticket;
+                        buf.next_ticket += 1;
+                        buf.ids.insert(ticket, entry.id);
+                        buf.entries.push_back(Keyed {
+                            event,
+                            enqueued: now,
+                            ticket,
+                        });
+                    }
+                    Ok(_) => bad.push((entry.id, "entry has no idempotency key".to_string())),
+                    Err(reason) => bad.push((entry.id, reason)),
                 }
-                _ => Err("entry has no field `e`".to_string()),
-            };
-            match event {
-                Ok(event) => batch.push(Leased { id: entry.id, event }),
-                Err(reason) => bad.push((entry.id, reason)),
+            }
+        }
+        self.work.notify_one();
+        if !bad.is_empty() {
+            tracing::error!(
+                count = bad.len(),
+                "trophy fleet: stream entries without an event; moved to the dead stream"
+            );
+            let ids: Vec<String> = bad.iter().map(|(id, _)| id.clone()).collect();
+            let rows: Vec<Vec<u8>> = bad.iter().map(|(_, message)| dead_row(None, None, message)).collect();
+            if let Err(e) = self.settle(&ids, &rows).await {
+                tracing::warn!(error = %e, "trophy fleet: could not move bad entries aside");
             }
         }
     }
@@ -591,100 +699,16 @@ impl RedisSource {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
-    /// Acknowledges and removes entries, and files dead letters, in one transaction.
     async fn settle(&self, ids: &[String], dead: &[Vec<u8>]) -> Result<(), QueueError> {
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for letter in dead {
-            pipe.xadd(self.config.dead_stream(), "*", &[("e", letter.as_slice())])
-                .ignore();
-        }
-        pipe.xack(&self.config.stream, &self.config.group, ids).ignore();
-        pipe.xdel(&self.config.stream, ids).ignore();
-        pipe.query_async::<()>(&mut self.control.clone())
-            .await
-            .map_err(|e| redis_error(&self.config, "acknowledging entries", &e))
-    }
-}
-
-#[derive(serde::Serialize)]
-struct StoredDead<'a> {
-    event: Option<&'a BatchEvent>,
-    status: u16,
-    reason: &'a str,
-}
-
-impl Source for RedisSource {
-    type Id = String;
-
-    async fn next_batch(&self, max: usize, linger: Duration) -> Option<Vec<Leased<String>>> {
-        if self.closed.load(Ordering::Relaxed) {
-            return None;
-        }
-        let mut batch = Vec::new();
-        let mut bad = Vec::new();
-        match self.claim(max).await {
-            Ok(entries) => self.decode(entries, &mut batch, &mut bad),
-            Err(e) => self.pause_after("claiming idle entries", &e).await,
-        }
-        let mut due: Option<Instant> = None;
-        while batch.len() < max && bad.is_empty() {
-            let block = match due {
-                Some(due) => due.saturating_duration_since(Instant::now()),
-                None if batch.is_empty() => Duration::from_millis(200),
-                None => Duration::ZERO,
-            };
-            if due.is_some() && block.is_zero() {
-                break;
-            }
-            match self.read(max - batch.len(), block.max(Duration::from_millis(1))).await {
-                Ok(entries) => {
-                    let before = batch.len();
-                    self.decode(entries, &mut batch, &mut bad);
-                    if before == 0 && !batch.is_empty() {
-                        due = Some(Instant::now() + linger);
-                    }
-                    if batch.is_empty() && bad.is_empty() {
-                        // Nothing came: hand back to the loop so claims are checked.
-                        break;
-                    }
-                }
-                Err(e) => {
-                    self.pause_after("reading the stream", &e).await;
-                    break;
-                }
-            }
-        }
-        if !bad.is_empty() {
-            tracing::error!(
-                count = bad.len(),
-                "trophy fleet: stream entries without an event; moved to the dead stream"
-            );
-            let ids: Vec<String> = bad.iter().map(|(id, _)| id.clone()).collect();
-            let rows: Vec<Vec<u8>> = bad
-                .iter()
-                .map(|(_, reason)| {
-                    serde_json::to_vec(&StoredDead {
-                        event: None,
-                        status: 0,
-                        reason,
-                    })
-                    .unwrap_or_default()
-                })
-                .collect();
-            if let Err(e) = self.settle(&ids, &rows).await {
-                tracing::warn!(error = %e, "trophy fleet: could not move bad entries aside");
-            }
-        }
-        Some(batch)
+        settle(&self.control, &self.config, ids, dead).await
     }
 
-    async fn permit(&self) {
+    /// Waits for this worker's slot of the fleet's budget.
+    async fn permit(&self, script: &redis::Script) {
         let interval = 1_000_000.0 / self.config.requests_per_second;
         let tolerance = interval * f64::from(self.config.burst.saturating_sub(1));
         loop {
-            let wait: redis::RedisResult<u64> = self
-                .script
+            let wait: redis::RedisResult<u64> = script
                 .key(&self.config.budget_key)
                 .arg(interval.round() as u64)
                 .arg(tolerance.round() as u64)
@@ -701,24 +725,101 @@ impl Source for RedisSource {
             }
         }
     }
+}
 
-    async fn accepted(&self, ids: Vec<String>) -> Result<(), QueueError> {
-        self.settle(&ids, &[]).await
+/// Acknowledges and removes entries, and files dead letters, in one transaction.
+async fn settle(
+    control: &ConnectionManager,
+    config: &FleetConfig,
+    ids: &[String],
+    dead: &[Vec<u8>],
+) -> Result<(), QueueError> {
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    for letter in dead {
+        pipe.xadd(config.dead_stream(), "*", &[("e", letter.as_slice())])
+            .ignore();
+    }
+    pipe.xack(&config.stream, &config.group, ids).ignore();
+    pipe.xdel(&config.stream, ids).ignore();
+    pipe.query_async::<()>(&mut control.clone())
+        .await
+        .map_err(|e| redis_error(config, "acknowledging entries", &e))
+}
+
+fn dead_row(event: Option<&BatchEvent>, status: Option<u16>, message: &str) -> Vec<u8> {
+    serde_json::to_vec(&StoredDead { event, status, message }).unwrap_or_default()
+}
+
+impl Source for RedisSource {
+    fn pending(&self) -> (usize, Option<Instant>) {
+        let buf = self.buffer();
+        (buf.entries.len(), buf.entries.front().map(|k| k.enqueued))
     }
 
-    async fn dead(&self, letters: Vec<(String, DeadLetter)>) -> Result<(), QueueError> {
-        let ids: Vec<String> = letters.iter().map(|(id, _)| id.clone()).collect();
-        let rows: Vec<Vec<u8>> = letters
-            .iter()
-            .map(|(_, l)| {
-                serde_json::to_vec(&StoredDead {
-                    event: Some(&l.event),
-                    status: l.status,
-                    reason: &l.reason,
-                })
-                .unwrap_or_default()
-            })
-            .collect();
-        self.settle(&ids, &rows).await
+    fn take(&self, max: usize) -> Vec<Keyed> {
+        let taken: Vec<Keyed> = {
+            let mut buf = self.buffer();
+            let n = buf.entries.len().min(max);
+            buf.entries.drain(..n).collect()
+        };
+        self.room.notify_one();
+        taken
+    }
+
+    async fn changed(&self) {
+        self.work.notified().await
+    }
+
+    fn flushing(&self) -> bool {
+        false
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    fn finish(&self, report: &Report) {
+        if let Some(callback) = self.config.delivery.dead_letter_callback() {
+            for (_, letter) in &report.dead {
+                callback(letter.clone());
+            }
+        }
+        let (ids, rows) = {
+            let mut buf = self.buffer();
+            // Undelivered (stopped) entries stay pending in the group for another worker.
+            for k in &report.undelivered {
+                buf.ids.remove(&k.ticket);
+            }
+            let mut ids = Vec::new();
+            for k in report.delivered.iter().chain(report.dead.iter().map(|(k, _)| k)) {
+                if let Some(id) = buf.ids.remove(&k.ticket) {
+                    ids.push(id);
+                }
+            }
+            let rows: Vec<Vec<u8>> = report
+                .dead
+                .iter()
+                .map(|(_, l): &(Keyed, DeadLetter)| dead_row(Some(&l.event), l.status, &l.message))
+                .collect();
+            (ids, rows)
+        };
+        if ids.is_empty() {
+            return;
+        }
+        // Acknowledge in the background, retrying: an entry left pending is sent again by a
+        // claim (same key, counted once), never lost.
+        let (control, config, consumer) = (self.control.clone(), self.config.clone(), self.consumer.clone());
+        let ack = tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(100);
+            while let Err(e) = settle(&control, &config, &ids, &rows).await {
+                tracing::warn!(error = %e, consumer = %consumer, "trophy fleet: acknowledging failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        });
+        let mut buf = self.buffer();
+        buf.acks.retain(|h| !h.is_finished());
+        buf.acks.push(ack);
     }
 }

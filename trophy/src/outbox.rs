@@ -58,17 +58,21 @@
 //! Dropping the last handle without [`Outbox::shutdown`] stops delivery and logs how many
 //! events are left; they stay on disk and are delivered at the next open.
 
-pub use crate::durable::{DeadLetter, DeliveryStats, QueueError, QueueErrorKind, Rejected};
+pub use crate::durable::{DeliveryStats, QueueError, QueueErrorKind, Rejected};
 
 use crate::api::admin::events::BatchEvent;
-use crate::durable::{self, Counters, DeliveryConfig, Leased, Source};
+use crate::durable;
+use crate::ingest::dispatch::Source;
+use crate::ingest::engine::{Keyed, Report};
+use crate::ingest::{Counters, DeadLetter, DeadLetterKind, IngestConfig};
 use crate::Client;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{oneshot, watch, Notify};
+use tokio::time::Instant;
 
 /// `PRAGMA application_id` of an outbox file ("TrOb").
 const APPLICATION_ID: i64 = 0x5472_4f62;
@@ -79,7 +83,7 @@ const SCHEMA: &str = "CREATE TABLE events (seq INTEGER PRIMARY KEY, body BLOB NO
 /// The most operations one transaction commits.
 const GROUP_MAX: usize = 4096;
 
-/// Where and how big the outbox is, and how it batches.
+/// Where and how big the outbox is, and how it delivers.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct OutboxConfig {
@@ -89,12 +93,9 @@ pub struct OutboxConfig {
     pub max_events: u64,
     /// The most bytes of events (as JSON) the file holds before `send` waits. Default 256 MiB.
     pub max_bytes: u64,
-    /// Events per request, 1 to 1,000. Default 1,000.
-    pub batch_size: usize,
-    /// How long a batch waits to fill once it has an event. Default 20 ms.
-    pub linger: Duration,
-    /// Batches sent at once. Default 2.
-    pub in_flight: usize,
+    /// Batching, retries, give-up age, rate limiting and the dead-letter callback, as for the
+    /// in-memory ingester (its `capacity` is not used: `max_events` bounds the outbox).
+    pub delivery: IngestConfig,
 }
 
 impl OutboxConfig {
@@ -104,9 +105,7 @@ impl OutboxConfig {
             path: path.into(),
             max_events: 1_000_000,
             max_bytes: 256 << 20,
-            batch_size: 1000,
-            linger: Duration::from_millis(20),
-            in_flight: 2,
+            delivery: IngestConfig::default(),
         }
     }
 
@@ -124,37 +123,19 @@ impl OutboxConfig {
         self
     }
 
-    /// Sets `batch_size` (1 to 1,000).
+    /// Sets how events are delivered.
     #[must_use]
-    pub fn batch_size(mut self, n: usize) -> Self {
-        self.batch_size = n;
-        self
-    }
-
-    /// Sets `linger`.
-    #[must_use]
-    pub fn linger(mut self, d: Duration) -> Self {
-        self.linger = d;
-        self
-    }
-
-    /// Sets `in_flight` (at least 1).
-    #[must_use]
-    pub fn in_flight(mut self, n: usize) -> Self {
-        self.in_flight = n;
+    pub fn delivery(mut self, config: IngestConfig) -> Self {
+        self.delivery = config;
         self
     }
 
     fn check(&self) -> Result<(), QueueError> {
-        let bad = |m: &str| Err(QueueError::new(QueueErrorKind::Config, m));
-        if !(1..=1000).contains(&self.batch_size) {
-            return bad("batch_size must be 1 to 1000");
-        }
         if self.max_events == 0 || self.max_bytes == 0 {
-            return bad("max_events and max_bytes must be at least 1");
-        }
-        if self.in_flight == 0 {
-            return bad("in_flight must be at least 1");
+            return Err(QueueError::new(
+                QueueErrorKind::Config,
+                "max_events and max_bytes must be at least 1",
+            ));
         }
         Ok(())
     }
@@ -197,8 +178,8 @@ fn storage_error(path: &Path, what: &str, e: rusqlite::Error) -> QueueError {
 /// One request to the writer thread.
 enum Op {
     Append(Vec<u8>, oneshot::Sender<Result<u64, QueueError>>),
-    Delete(Vec<u64>, oneshot::Sender<Result<(), QueueError>>),
-    Dead(Vec<(u64, Vec<u8>)>, oneshot::Sender<Result<(), QueueError>>),
+    Delete(Vec<u64>, Option<oneshot::Sender<Result<(), QueueError>>>),
+    Dead(Vec<(u64, Vec<u8>)>, Option<oneshot::Sender<Result<(), QueueError>>>),
 }
 
 #[derive(Debug, Default)]
@@ -217,6 +198,8 @@ struct State {
     next_lease: u64,
     /// The highest committed sequence number plus one.
     committed_end: u64,
+    /// When the oldest event not yet taken arrived (for the linger).
+    oldest_untaken: Option<Instant>,
     closed: bool,
 }
 
@@ -229,6 +212,10 @@ struct Shared {
     changed: watch::Sender<u64>,
     ops: std::sync::mpsc::Sender<Op>,
     counters: Arc<Counters>,
+    /// Wakes the dispatch loop.
+    work: Notify,
+    /// Flushes waiting.
+    flushes: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -248,6 +235,14 @@ impl Shared {
 
     fn bump(&self) {
         self.changed.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// Hands an update to the writer without waiting for it: a failure is logged, and what
+    /// it failed to remove is sent again at the next open (with the same keys).
+    fn write_later(&self, op: Op) {
+        if self.ops.send(op).is_err() {
+            tracing::warn!(path = %self.path.display(), "trophy outbox: writer gone; update dropped");
+        }
     }
 
     async fn write<T>(&self, op: impl FnOnce(oneshot::Sender<Result<T, QueueError>>) -> Op) -> Result<T, QueueError> {
@@ -279,7 +274,12 @@ impl std::fmt::Debug for Outbox {
 /// Stops the delivery loop when the last [`Outbox`] handle goes.
 struct Handle {
     shared: Arc<Shared>,
-    engine: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    worker: Mutex<Option<Worker>>,
+}
+
+struct Worker {
+    task: tokio::task::JoinHandle<Vec<Keyed>>,
+    stop: watch::Sender<bool>,
 }
 
 impl Drop for Handle {
@@ -289,16 +289,16 @@ impl Drop for Handle {
             st.closed = true;
             st.stored.len()
         };
-        if let Ok(mut engine) = self.engine.lock() {
-            if let Some(task) = engine.take() {
-                task.abort();
-                if left > 0 {
-                    tracing::warn!(
-                        left,
-                        path = %self.shared.path.display(),
-                        "trophy outbox dropped without shutdown: events stay on disk and are delivered at the next open"
-                    );
-                }
+        let worker = self.worker.lock().ok().and_then(|mut w| w.take());
+        if let Some(worker) = worker {
+            worker.stop.send_replace(true);
+            worker.task.abort();
+            if left > 0 {
+                tracing::warn!(
+                    left,
+                    path = %self.shared.path.display(),
+                    "trophy outbox dropped without shutdown: events stay on disk and are delivered at the next open"
+                );
             }
         }
     }
@@ -329,26 +329,21 @@ impl Outbox {
             changed,
             ops: ops_tx,
             counters: Arc::new(Counters::default()),
+            work: Notify::new(),
+            flushes: Default::default(),
         });
         let weak = Arc::downgrade(&shared);
         std::thread::Builder::new()
             .name("trophy-outbox-writer".into())
             .spawn(move || writer(ops_rx, weak))
             .map_err(|e| QueueError::new(QueueErrorKind::Unavailable, format!("starting the outbox writer: {e}")))?;
-        let delivery = DeliveryConfig {
-            max_batch: config.batch_size,
-            linger: config.linger,
-            in_flight: config.in_flight,
-        };
-        let engine = tokio::spawn(durable::run(
-            Arc::new(Store(shared.clone())),
-            client,
-            delivery,
-            shared.counters.clone(),
-        ));
+        let (task, stop) = config
+            .delivery
+            .spawn_over(&client, Arc::new(Store(shared.clone())), shared.counters.clone(), None)
+            .map_err(durable::config_error)?;
         let handle = Arc::new(Handle {
             shared: shared.clone(),
-            engine: Mutex::new(Some(engine)),
+            worker: Mutex::new(Some(Worker { task, stop })),
         });
         Ok(Outbox { shared, handle })
     }
@@ -423,42 +418,49 @@ impl Outbox {
         }
     }
 
-    /// Returns once every event sent before this call has been delivered or dead-lettered.
+    /// Returns once every event sent before this call has been delivered or dead-lettered
+    /// (batches go out without lingering meanwhile). Fails when the outbox is shut down first.
     pub async fn flush(&self) -> Result<(), QueueError> {
         let target = self.shared.lock().committed_end;
         let mut changes = self.shared.changed.subscribe();
-        loop {
+        self.shared.flushes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.shared.work.notify_one();
+        let result = loop {
             {
                 let st = self.shared.lock();
                 if st.stored.first().is_none_or(|first| *first >= target) {
-                    return Ok(());
+                    break Ok(());
                 }
-                if st.closed && self.handle.engine.lock().map(|e| e.is_none()).unwrap_or(true) {
-                    return Err(QueueError::new(QueueErrorKind::Closed, "the outbox is shut down"));
+                if st.closed && self.handle.worker.lock().map(|w| w.is_none()).unwrap_or(true) {
+                    break Err(QueueError::new(QueueErrorKind::Closed, "the outbox is shut down"));
                 }
             }
             if changes.changed().await.is_err() {
-                return Err(QueueError::new(QueueErrorKind::Closed, "the outbox is shut down"));
+                break Err(QueueError::new(QueueErrorKind::Closed, "the outbox is shut down"));
             }
-        }
+        };
+        self.shared.flushes.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        result
     }
 
     /// Stops intake, delivers what the outbox holds for at most `deadline`, then stops the
-    /// delivery loop. What is left stays on disk for the next open.
+    /// delivery loop (requests under way are abandoned). What is left stays on disk for the
+    /// next open.
     pub async fn shutdown(&self, deadline: Duration) -> ShutdownReport {
-        {
-            self.shared.lock().closed = true;
-        }
+        self.shared.lock().closed = true;
         self.shared.bump();
-        let task = self.handle.engine.lock().ok().and_then(|mut e| e.take());
-        if let Some(mut task) = task {
+        self.shared.work.notify_one();
+        let worker = self.handle.worker.lock().ok().and_then(|mut w| w.take());
+        if let Some(Worker { mut task, stop }) = worker {
             if tokio::time::timeout(deadline, &mut task).await.is_err() {
-                task.abort();
+                stop.send_replace(true);
                 let _ = task.await;
             }
         }
+        // Deletes handed to the writer before the stop: wait for them to land.
+        let _ = self.shared.write(|tx| Op::Delete(Vec::new(), Some(tx))).await;
         ShutdownReport {
-            delivered: self.shared.counters.snapshot().delivered,
+            delivered: DeliveryStats::of(&self.shared.counters).delivered,
             left_in_store: self.shared.lock().stored.len() as u64,
         }
     }
@@ -469,13 +471,13 @@ impl Outbox {
         OutboxStats {
             stored_events: st.stored.len() as u64,
             stored_bytes: st.stored_bytes,
-            delivery: self.shared.counters.snapshot(),
+            delivery: DeliveryStats::of(&self.shared.counters),
         }
     }
 
-    /// The events Trophy refused for good, oldest first (they stay in the file until
-    /// [`clear_dead_letters`](Self::clear_dead_letters)).
-    pub async fn dead_letters(&self) -> Result<Vec<DeadLetter>, QueueError> {
+    /// The events refused for good (by Trophy, or by the give-up age), oldest first; they stay
+    /// in the file until [`clear_dead_letters`](Self::clear_dead_letters).
+    pub async fn dead_letters(&self) -> Result<Vec<StoredDeadLetter>, QueueError> {
         let shared = self.shared.clone();
         blocking(move || {
             let err = |e| storage_error(&shared.path, "reading dead letters of", e);
@@ -486,20 +488,14 @@ impl Outbox {
             let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).map_err(err)?;
             let mut out = Vec::new();
             for row in rows {
-                let stored: StoredDead = serde_json::from_slice(&row.map_err(err)?).map_err(|e| {
+                let stored: StoredDeadLetter = serde_json::from_slice(&row.map_err(err)?).map_err(|e| {
                     let path = shared.path.display();
                     QueueError::new(
                         QueueErrorKind::Corrupt,
                         format!("a dead letter in {path} does not decode: {e}"),
                     )
                 })?;
-                if let Some(event) = stored.event {
-                    out.push(DeadLetter {
-                        event,
-                        status: stored.status,
-                        reason: stored.reason,
-                    });
-                }
+                out.push(stored);
             }
             Ok(out)
         })
@@ -519,12 +515,16 @@ impl Outbox {
     }
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredDead {
-    /// `None` for a stored event that no longer decoded.
-    event: Option<BatchEvent>,
-    status: u16,
-    reason: String,
+/// An event the outbox moved aside for good, as [`Outbox::dead_letters`] reads it back.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct StoredDeadLetter {
+    /// The event with its idempotency key; `None` when the stored event no longer decoded.
+    pub event: Option<BatchEvent>,
+    /// Trophy's status, when Trophy answered.
+    pub status: Option<u16>,
+    /// Why, in words.
+    pub message: String,
 }
 
 async fn blocking<T: Send + 'static>(
@@ -616,6 +616,7 @@ fn open_store(path: &Path) -> Result<(Connection, State), QueueError> {
     let after_dead = last_dead.map_or(0, |l| l.max(0) as u64 + 1);
     state.committed_end = state.stored.last().map_or(0, |l| l + 1).max(after_dead);
     state.next_lease = 0;
+    state.oldest_untaken = (!state.stored.is_empty()).then(Instant::now);
     Ok((conn, state))
 }
 
@@ -661,10 +662,14 @@ fn writer(ops: std::sync::mpsc::Receiver<Op>, shared: std::sync::Weak<Shared>) {
                 }
             }
             if result.is_ok() {
+                if seq > st.committed_end && st.oldest_untaken.is_none() {
+                    st.oldest_untaken = Some(Instant::now());
+                }
                 st.committed_end = seq;
             }
         }
         shared.bump();
+        shared.work.notify_one();
         let mut seq = start;
         for op in group {
             match op {
@@ -673,7 +678,11 @@ fn writer(ops: std::sync::mpsc::Receiver<Op>, shared: std::sync::Weak<Shared>) {
                     seq += 1;
                 }
                 Op::Delete(_, tx) | Op::Dead(_, tx) => {
-                    let _ = tx.send(result.clone());
+                    if let Some(tx) = tx {
+                        let _ = tx.send(result.clone());
+                    } else if let Err(e) = &result {
+                        tracing::warn!(error = %e, "trophy outbox: update failed; the events are sent again at the next open");
+                    }
                 }
             }
         }
@@ -747,103 +756,107 @@ impl Store {
 }
 
 impl Source for Store {
-    type Id = u64;
+    fn pending(&self) -> (usize, Option<Instant>) {
+        let st = self.0.lock();
+        let n = st.committed_end.saturating_sub(st.next_lease) as usize;
+        (n, if n > 0 { st.oldest_untaken } else { None })
+    }
 
-    async fn next_batch(&self, max: usize, linger: Duration) -> Option<Vec<Leased<u64>>> {
+    fn take(&self, max: usize) -> Vec<Keyed> {
         let shared = &self.0;
-        let mut changes = shared.changed.subscribe();
-        let mut deadline = None;
-        let from = loop {
-            {
-                let st = shared.lock();
-                let available = st.committed_end.saturating_sub(st.next_lease);
-                if available > 0 {
-                    let now = tokio::time::Instant::now();
-                    let due = *deadline.get_or_insert(now + linger);
-                    if available >= max as u64 || now >= due || st.closed {
-                        break st.next_lease;
-                    }
-                } else if st.closed {
-                    return None;
-                }
-            }
-            match deadline {
-                Some(due) => {
-                    tokio::select! {
-                        _ = changes.changed() => {}
-                        _ = tokio::time::sleep_until(due) => {}
-                    }
-                }
-                None => {
-                    if changes.changed().await.is_err() {
-                        return None;
-                    }
-                }
+        let (from, enqueued) = {
+            let st = shared.lock();
+            (st.next_lease, st.oldest_untaken.unwrap_or_else(Instant::now))
+        };
+        let max = max.min(self.0.config.delivery.batch_size());
+        let rows = match self.read(from, max) {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "trophy outbox: read failed; retrying at the next batch");
+                return Vec::new();
             }
         };
-        let store = Store(shared.clone());
-        let rows = match tokio::task::spawn_blocking(move || store.read(from, max)).await {
-            Ok(Ok(rows)) => rows,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "trophy outbox: read failed; retrying");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                return Some(Vec::new());
-            }
-            Err(_) => return Some(Vec::new()),
-        };
-        let Some((last, _)) = rows.last() else {
-            // Only gaps were left below `committed_end` (a file written by an earlier process).
+        {
             let mut st = shared.lock();
-            st.next_lease = st.next_lease.max(st.committed_end);
-            return Some(Vec::new());
-        };
-        shared.lock().next_lease = last + 1;
+            st.next_lease = match rows.last() {
+                Some((last, _)) => last + 1,
+                // Only gaps were left below `committed_end` (a file written by an earlier run).
+                None => st.committed_end,
+            };
+            st.oldest_untaken = (st.committed_end > st.next_lease).then(Instant::now);
+        }
         let mut batch = Vec::with_capacity(rows.len());
         let mut undecodable = Vec::new();
-        for (id, event) in rows {
+        for (ticket, event) in rows {
             match event {
-                Ok(event) => batch.push(Leased { id, event }),
-                Err(reason) => undecodable.push((id, reason)),
+                Ok(event) => batch.push(Keyed {
+                    event,
+                    enqueued,
+                    ticket,
+                }),
+                Err(reason) => undecodable.push((ticket, reason)),
             }
         }
         if !undecodable.is_empty() {
-            tracing::error!(count = undecodable.len(), path = %shared.path.display(), "trophy outbox: stored events do not decode; dead-lettered");
+            tracing::error!(count = undecodable.len(), path = %shared.path.display(), "trophy outbox: stored events do not decode; moved to the dead letters");
             let rows = undecodable
                 .into_iter()
                 .map(|(id, reason)| {
-                    let row = StoredDead {
+                    let row = StoredDeadLetter {
                         event: None,
-                        status: 0,
-                        reason: format!("stored event does not decode: {reason}"),
+                        status: None,
+                        message: format!("stored event does not decode: {reason}"),
                     };
                     (id, serde_json::to_vec(&row).unwrap_or_default())
                 })
                 .collect();
-            if let Err(e) = shared.write(|tx| Op::Dead(rows, tx)).await {
-                tracing::warn!(error = %e, "trophy outbox: could not move undecodable events aside");
+            shared.write_later(Op::Dead(rows, None));
+        }
+        batch
+    }
+
+    async fn changed(&self) {
+        self.0.work.notified().await
+    }
+
+    fn flushing(&self) -> bool {
+        self.0.flushes.load(std::sync::atomic::Ordering::Relaxed) > 0
+    }
+
+    fn is_closed(&self) -> bool {
+        self.0.lock().closed
+    }
+
+    fn finish(&self, report: &Report) {
+        if let Some(callback) = self.0.config.delivery.dead_letter_callback() {
+            for (_, letter) in &report.dead {
+                callback(letter.clone());
             }
         }
-        Some(batch)
+        if !report.delivered.is_empty() {
+            let ids = report.delivered.iter().map(|k| k.ticket).collect();
+            self.0.write_later(Op::Delete(ids, None));
+        }
+        if !report.dead.is_empty() {
+            let rows = report
+                .dead
+                .iter()
+                .map(|(k, letter)| (k.ticket, dead_row(letter)))
+                .collect();
+            self.0.write_later(Op::Dead(rows, None));
+        }
     }
+}
 
-    async fn permit(&self) {}
-
-    async fn accepted(&self, ids: Vec<u64>) -> Result<(), QueueError> {
-        self.0.write(|tx| Op::Delete(ids, tx)).await
-    }
-
-    async fn dead(&self, letters: Vec<(u64, DeadLetter)>) -> Result<(), QueueError> {
-        let rows = letters
-            .into_iter()
-            .map(|(id, l)| {
-                let row = StoredDead {
-                    event: Some(l.event),
-                    status: l.status,
-                    reason: l.reason,
-                };
-                (id, serde_json::to_vec(&row).unwrap_or_default())
-            })
-            .collect();
-        self.0.write(|tx| Op::Dead(rows, tx)).await
-    }
+fn dead_row(letter: &DeadLetter) -> Vec<u8> {
+    let message = match letter.kind {
+        DeadLetterKind::GaveUp => format!("gave up: {}", letter.message),
+        _ => letter.message.clone(),
+    };
+    let row = StoredDeadLetter {
+        event: Some(letter.event.clone()),
+        status: letter.status,
+        message,
+    };
+    serde_json::to_vec(&row).unwrap_or_default()
 }

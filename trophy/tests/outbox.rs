@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 use trophy::api::admin::events::BatchEvent;
+use trophy::ingest::IngestConfig;
 use trophy::outbox::{Outbox, OutboxConfig, QueueErrorKind};
 use trophy::Client;
 use trophy_emulator::{Emulator, Seed};
@@ -83,7 +84,7 @@ async fn sent_events_are_delivered_once_in_full_batches() {
     let stats = outbox.stats();
     assert_eq!(stats.stored_events, 0);
     assert_eq!(stats.delivery.delivered, 2500);
-    assert!(stats.delivery.batches <= 10, "batched: {stats:?}");
+    assert!(stats.delivery.requests <= 10, "batched: {stats:?}");
     assert_eq!(totals(&client).await, expected_totals(0..2500));
     let report = outbox.shutdown(Duration::from_secs(1)).await;
     assert_eq!((report.delivered, report.left_in_store), (2500, 0));
@@ -163,7 +164,7 @@ async fn a_refused_event_is_dead_lettered_and_the_rest_delivered() {
     let dir = tempdir();
     let outbox = Outbox::open(
         client.clone(),
-        OutboxConfig::new(dir.join("o.sqlite")).linger(Duration::from_millis(200)),
+        OutboxConfig::new(dir.join("o.sqlite")).delivery(IngestConfig::default().linger(Duration::from_millis(200))),
     )
     .await
     .unwrap();
@@ -183,7 +184,9 @@ async fn a_refused_event_is_dead_lettered_and_the_rest_delivered() {
     assert_eq!(totals(&client).await, expected);
     let dead = outbox.dead_letters().await.unwrap();
     assert_eq!(dead.len(), 1);
-    assert_eq!((dead[0].event.key.as_str(), dead[0].status), ("no-such-metric", 404));
+    let event = dead[0].event.as_ref().unwrap();
+    assert_eq!((event.key.as_str(), dead[0].status), ("no-such-metric", Some(404)));
+    assert!(event.idempotency_key.is_some(), "kept with the key it was sent with");
     outbox.clear_dead_letters().await.unwrap();
     assert!(outbox.dead_letters().await.unwrap().is_empty());
 }

@@ -129,9 +129,10 @@ async fn outbox_child(args: &[String]) -> Result<(), BoxError> {
     let outbox = Outbox::open(client(&url, true)?, OutboxConfig::new(path)).await?;
     let next = Arc::new(Mutex::new(todo.into_iter().enumerate()));
     let started = tokio::time::Instant::now();
+    let latencies = Arc::new(Mutex::new(Vec::new()));
     let mut senders = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let (outbox, next) = (outbox.clone(), next.clone());
+        let (outbox, next, latencies) = (outbox.clone(), next.clone(), latencies.clone());
         senders.push(tokio::spawn(async move {
             loop {
                 let Some((k, i)) = next.lock().ok().and_then(|mut n| n.next()) else {
@@ -140,8 +141,12 @@ async fn outbox_child(args: &[String]) -> Result<(), BoxError> {
                 if rate > 0.0 {
                     tokio::time::sleep_until(started + Duration::from_secs_f64(k as f64 / rate)).await;
                 }
+                let sent = std::time::Instant::now();
                 outbox.send(event(i).idempotency_key(format!("crash-{i}"))).await?;
                 say(&format!("acked {i}"));
+                if let Ok(mut l) = latencies.lock() {
+                    l.push(sent.elapsed().as_micros() as u64);
+                }
             }
         }));
     }
@@ -149,6 +154,11 @@ async fn outbox_child(args: &[String]) -> Result<(), BoxError> {
         s.await??;
     }
     outbox.flush().await?;
+    say(&format!(
+        "latency p99_us={}",
+        p99(&latencies.lock().map(|l| l.clone()).unwrap_or_default())
+    ));
+    say_usage();
     say("drained");
     outbox.shutdown(Duration::from_secs(5)).await;
     Ok(())
@@ -164,9 +174,10 @@ async fn producer_child(args: &[String]) -> Result<(), BoxError> {
     let producer = FleetProducer::connect(config).await?;
     let started = tokio::time::Instant::now();
     let lanes = 16u64;
+    let latencies = Arc::new(Mutex::new(Vec::new()));
     let mut tasks = Vec::new();
     for lane in 0..lanes {
-        let producer = producer.clone();
+        let (producer, latencies) = (producer.clone(), latencies.clone());
         tasks.push(tokio::spawn(async move {
             let mut i = from + lane;
             while i < to {
@@ -174,7 +185,11 @@ async fn producer_child(args: &[String]) -> Result<(), BoxError> {
                     let due = started + Duration::from_secs_f64((i - from) as f64 / rate);
                     tokio::time::sleep_until(due).await;
                 }
+                let sent = std::time::Instant::now();
                 producer.send(event(i)).await?;
+                if let Ok(mut l) = latencies.lock() {
+                    l.push(sent.elapsed().as_micros() as u64);
+                }
                 i += lanes;
             }
             Ok::<(), trophy::fleet::QueueError>(())
@@ -183,12 +198,17 @@ async fn producer_child(args: &[String]) -> Result<(), BoxError> {
     for t in tasks {
         t.await??;
     }
+    say(&format!(
+        "latency p99_us={}",
+        p99(&latencies.lock().map(|l| l.clone()).unwrap_or_default())
+    ));
+    say_usage();
     say(&format!("sent {}", to - from));
     Ok(())
 }
 
 /// Runs a fleet worker against the emulator at `--url` until its standard input closes, then
-/// prints `worker delivered=N requests=N retried=N http_429=N`.
+/// prints `worker delivered=N requests=N retried=N http_429=N dead_lettered=N`.
 async fn worker_child(args: &[String]) -> Result<(), BoxError> {
     let redis: String = arg(args, "--redis")?;
     let url: String = arg(args, "--url")?;
@@ -205,14 +225,96 @@ async fn worker_child(args: &[String]) -> Result<(), BoxError> {
     })
     .await?;
     let s = worker.shutdown(Duration::from_secs(10)).await;
+    say_usage();
     say(&format!(
-        "worker delivered={} requests={} retried={} http_429={}",
-        s.delivered, s.requests, s.retried, s.http_429
+        "worker delivered={} requests={} retried={} http_429={} dead_lettered={}",
+        s.delivered, s.requests, s.retried, s.http_429, s.dead_lettered
     ));
     Ok(())
 }
 
+/// Prints this process's CPU time and peak RSS, for the parent.
+fn say_usage() {
+    let (cpu_ns, hwm_kib) = usage(std::process::id());
+    say(&format!("usage cpu_ns={cpu_ns} hwm_kib={hwm_kib}"));
+}
+
+/// The 99th percentile of microsecond samples.
+fn p99(samples: &[u64]) -> u64 {
+    let mut v = samples.to_vec();
+    v.sort_unstable();
+    v.get((v.len() * 99 / 100).min(v.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0)
+}
+
 // ----- parents ----------------------------------------------------------------------------------
+
+/// CPU time (ns) and peak resident memory (KiB) of a live process, from `/proc`.
+fn usage(pid: u32) -> (u64, u64) {
+    const NS_PER_TICK: u64 = 10_000_000; // USER_HZ is 100 on Linux x86_64
+    let cpu = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let rest = stat.rsplit_once(')')?.1.to_string();
+            let f: Vec<u64> = rest.split_whitespace().map(|v| v.parse().unwrap_or(0)).collect();
+            Some((f.get(11)? + f.get(12)?) * NS_PER_TICK)
+        })
+        .unwrap_or(0);
+    let hwm = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.trim_start_matches("VmHWM:")
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0);
+    (cpu, hwm)
+}
+
+/// CPU and memory of the children of a run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    /// CPU time of every child, summed (ns).
+    pub cpu_ns: u64,
+    /// The largest peak RSS of one child (KiB).
+    pub peak_rss_kib: u64,
+}
+
+impl Usage {
+    fn add(&mut self, pid: u32) {
+        let (cpu, hwm) = usage(pid);
+        self.count(cpu, hwm);
+    }
+
+    fn count(&mut self, cpu_ns: u64, hwm_kib: u64) {
+        self.cpu_ns += cpu_ns;
+        self.peak_rss_kib = self.peak_rss_kib.max(hwm_kib);
+    }
+
+    /// Counts a child's own `usage cpu_ns=N hwm_kib=N` line; false for other lines.
+    fn line(&mut self, line: &str) -> bool {
+        let Some(rest) = line.strip_prefix("usage ") else {
+            return false;
+        };
+        let field = |name: &str| {
+            rest.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        self.count(field("cpu_ns"), field("hwm_kib"));
+        true
+    }
+}
+
+/// A child's `latency p99_us=N` line.
+fn latency_line(line: &str) -> Option<u64> {
+    line.strip_prefix("latency p99_us=")?.parse().ok()
+}
 
 /// A child process, with its standard output read line by line on a thread.
 struct Kid {
@@ -222,8 +324,10 @@ struct Kid {
 }
 
 impl Kid {
+    /// Starts `exe durable-child ARGS` (the `trophy-bench` binary in a child role).
     fn spawn(exe: &Path, args: &[String]) -> Result<Kid, BoxError> {
         let mut child = Command::new(exe)
+            .arg("durable-child")
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -242,6 +346,12 @@ impl Kid {
             }
         });
         Ok(Kid { child, stdin, lines })
+    }
+
+    /// SIGKILL, then wait.
+    fn kill_counted(&mut self, usage: &mut Usage) {
+        usage.add(self.child.id());
+        self.kill();
     }
 
     /// SIGKILL, then wait.
@@ -296,37 +406,53 @@ pub struct CrashReport {
     pub duplicated: u64,
     /// Replays the emulator answered (events sent again after a kill, counted once).
     pub replayed: u64,
+    /// Requests the emulator answered with 429 (tier 1).
+    pub http_429: u64,
     /// Whether every user's total is the expected one.
     pub totals_match: bool,
-    /// Wall time of the whole run.
+    /// From the first start to the last child's drained outbox.
     pub elapsed: Duration,
+    /// CPU and memory of the children.
+    pub usage: Usage,
+    /// p99 of `send` (until the event is on disk) in the last child, in microseconds.
+    pub p99_send_us: u64,
 }
 
-/// Sends `events` events (at `rate` events/s) through an outbox in child processes, against
-/// the emulator with Trophy's rate limits, killing the child with SIGKILL `kills` times at
-/// random points (each child lives between `lifetime.0` and `lifetime.1`), then lets a last
-/// child drain, and compares the emulator with what was acknowledged.
-pub async fn crash_run(
-    exe: &Path,
-    events: u64,
-    kills: u32,
-    lifetime: (Duration, Duration),
-    rate: f64,
-    seed: u64,
-) -> Result<CrashReport, BoxError> {
+/// How a crash run goes.
+#[derive(Debug, Clone)]
+pub struct CrashPlan {
+    /// Events to send, in all.
+    pub events: u64,
+    /// SIGKILLs before the last child.
+    pub kills: u32,
+    /// Each killed child lives between these.
+    pub lifetime: (Duration, Duration),
+    /// Offered events/s (0: as fast as the outbox takes them).
+    pub rate: f64,
+    /// Seed of the kill times.
+    pub seed: u64,
+}
+
+/// Sends `plan.events` events through an outbox in child processes, against the emulator with
+/// Trophy's rate limits, killing the child with SIGKILL `plan.kills` times at random points,
+/// then lets a last child drain, and compares the emulator with what was acknowledged.
+pub async fn crash_run(exe: &Path, plan: &CrashPlan) -> Result<CrashReport, BoxError> {
+    let (events, kills, lifetime) = (plan.events, plan.kills, plan.lifetime);
     let emu = emulator(true).await?;
-    let dir = std::env::temp_dir().join(format!("trophy-crash-{}-{seed}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("trophy-crash-{}-{}", std::process::id(), plan.seed));
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("outbox.sqlite");
     let todo_file = dir.join("todo.txt");
     let mut acked = BTreeSet::new();
-    let mut rng = seed | 1;
+    let mut rng = plan.seed | 1;
     let mut next = move || {
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
         rng
     };
+    let mut usage = Usage::default();
+    let mut p99_send_us = 0;
     let started = Instant::now();
     let mut done = 0;
     for life in 0..=kills {
@@ -346,7 +472,7 @@ pub async fn crash_run(
             "--concurrency",
             "8",
             "--rate",
-            &rate.to_string(),
+            &plan.rate.to_string(),
         ]
         .iter()
         .map(|s| s.to_string())
@@ -356,7 +482,7 @@ pub async fn crash_run(
         let span = lifetime.1.saturating_sub(lifetime.0).as_millis().max(1) as u64;
         let deadline = Instant::now()
             + if last {
-                Duration::from_secs(60)
+                Duration::from_secs(120)
             } else {
                 lifetime.0 + Duration::from_millis(next() % span)
             };
@@ -369,7 +495,9 @@ pub async fn crash_run(
                 Ok(line) => {
                     if let Some(i) = line.strip_prefix("acked ").and_then(|s| s.parse::<u64>().ok()) {
                         acked.insert(i);
-                    } else if line == "drained" && last {
+                    } else if let Some(us) = latency_line(&line) {
+                        p99_send_us = us;
+                    } else if !usage.line(&line) && line == "drained" && last {
                         drained = true;
                     }
                 }
@@ -382,11 +510,11 @@ pub async fn crash_run(
         }
         if last {
             if !drained {
-                return Err("the last child did not drain within 60 s".into());
+                return Err("the last child did not drain within 120 s".into());
             }
             kid.finish(Duration::from_secs(10))?;
         } else {
-            kid.kill();
+            kid.kill_counted(&mut usage);
             // Lines written before the kill are still in the pipe.
             while let Ok(line) = kid.lines.recv_timeout(Duration::from_millis(200)) {
                 if let Some(i) = line.strip_prefix("acked ").and_then(|s| s.parse::<u64>().ok()) {
@@ -396,16 +524,19 @@ pub async fn crash_run(
             done += 1;
         }
     }
+    let elapsed = started.elapsed();
     let (lost, duplicated) = lost_and_duplicated(&emu, events);
-    let totals_match = held(&emu) == expected(events);
     let report = CrashReport {
         events: acked.len() as u64,
         kills: done,
         lost,
         duplicated,
         replayed: emu.event_counts().replayed,
-        totals_match,
-        elapsed: started.elapsed(),
+        http_429: emu.rate_limit_counts().map_or(0, |c| c.rejected[0]),
+        totals_match: held(&emu) == expected(events),
+        elapsed,
+        usage,
+        p99_send_us,
     };
     let _ = std::fs::remove_dir_all(&dir);
     Ok(report)
@@ -436,6 +567,12 @@ pub struct FleetReport {
     pub redis_restarts: u32,
     /// Whether every user's total is the expected one.
     pub totals_match: bool,
+    /// CPU and memory of the children (producers and workers).
+    pub usage: Usage,
+    /// The largest p99 of `send` (until Redis has the event) of the producers, in microseconds.
+    pub p99_send_us: u64,
+    /// Events dead-lettered by the workers that finished.
+    pub dead_lettered: u64,
 }
 
 /// How a fleet run goes.
@@ -513,13 +650,14 @@ pub async fn fleet_run(exe: &Path, plan: &FleetPlan) -> Result<FleetReport, BoxE
         producers.push(Kid::spawn(exe, &args)?);
     }
     let (mut kills, mut pending_at_kill, mut restarts) = (0, 0, 0);
+    let mut usage = Usage::default();
     let mut last_count = 0;
     let mut last_change = Instant::now();
     let mut finished_at = None;
     while started.elapsed() < plan.limit {
         let now = started.elapsed();
         if plan.kill_worker_after.is_some_and(|at| now >= at) && kills == 0 {
-            workers[0].kill();
+            workers[0].kill_counted(&mut usage);
             kills = 1;
             pending_at_kill = pending_of(&redis, "worker-0").unwrap_or(0);
         }
@@ -538,12 +676,29 @@ pub async fn fleet_run(exe: &Path, plan: &FleetPlan) -> Result<FleetReport, BoxE
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let mut p99_send_us = 0;
     for (p, kid) in producers.iter_mut().enumerate() {
-        kid.finish(Duration::from_secs(10))
+        let lines = kid
+            .finish(Duration::from_secs(10))
             .map_err(|e| format!("producer {p}: {e}"))?;
+        for line in lines {
+            if let Some(us) = latency_line(&line) {
+                p99_send_us = p99_send_us.max(us);
+            }
+            usage.line(&line);
+        }
     }
+    let mut dead_lettered = 0;
     for kid in workers.iter_mut().skip(kills as usize) {
-        kid.finish(Duration::from_secs(20))?;
+        for line in kid.finish(Duration::from_secs(20))? {
+            usage.line(&line);
+            if let Some(rest) = line.strip_prefix("worker ") {
+                dead_lettered += rest
+                    .split_whitespace()
+                    .find_map(|kv| kv.strip_prefix("dead_lettered=")?.parse::<u64>().ok())
+                    .unwrap_or(0);
+            }
+        }
     }
     let end = finished_at.unwrap_or_else(Instant::now);
     let delivered = emu.event_counts().stored;
@@ -561,6 +716,9 @@ pub async fn fleet_run(exe: &Path, plan: &FleetPlan) -> Result<FleetReport, BoxE
         pending_at_kill,
         redis_restarts: restarts,
         totals_match: held(&emu) == expected(offered),
+        usage,
+        p99_send_us,
+        dead_lettered,
     })
 }
 
@@ -581,4 +739,111 @@ fn pending_of(redis: &RedisServer, consumer: &str) -> Result<u64, BoxError> {
         redis::Value::Array(items) => Ok(items.len() as u64),
         _ => Ok(0),
     }
+}
+
+// ----- benchmarks -------------------------------------------------------------------------------
+
+fn opt<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Result<T, BoxError> {
+    if args.iter().any(|a| a == name) {
+        arg(args, name)
+    } else {
+        Ok(default)
+    }
+}
+
+/// The closing line shared by the ingest benchmarks.
+#[allow(clippy::too_many_arguments)]
+fn closing_line(
+    name: &str,
+    offered: u64,
+    delivered: u64,
+    elapsed: Duration,
+    (lost, duplicated, dead_lettered, http_429): (u64, u64, u64, u64),
+    usage: &Usage,
+    p99_us: u64,
+    extra: &str,
+) -> String {
+    format!(
+        "{name}: offered={offered} delivered={delivered} events_per_s={:.0} lost={lost} duplicated={duplicated} \
+         dead_lettered={dead_lettered} http_429={http_429} peak_rss_mib={:.1} cpu_us_per_event={:.1} \
+         p99_latency_ms={:.2} {extra}",
+        delivered as f64 / elapsed.as_secs_f64().max(1e-9),
+        usage.peak_rss_kib as f64 / 1024.0,
+        usage.cpu_ns as f64 / 1000.0 / delivered.max(1) as f64,
+        p99_us as f64 / 1000.0,
+    )
+}
+
+/// `trophy-bench ingest --outbox [--duration S] [--rate N] [--kills N]`: one writer process
+/// at `rate` events/s (default 6,000) for `duration` seconds (default 20) through the outbox,
+/// killed with SIGKILL `kills` times (default 5) at even intervals, then drained; the emulator
+/// has Trophy's rate limits on. Prints the closing line; `p99_latency_ms` is the p99 of `send`
+/// until the event is on disk (last writer), `cpu_us_per_event` and `peak_rss_mib` are the
+/// writer processes'.
+pub fn bench_outbox(exe: &Path, args: &[String]) -> Result<String, BoxError> {
+    let duration: f64 = opt(args, "--duration", 20.0)?;
+    let rate: f64 = opt(args, "--rate", 6000.0)?;
+    let kills: u32 = opt(args, "--kills", 5)?;
+    let events = (duration * rate) as u64;
+    let life = Duration::from_secs_f64(duration / f64::from(kills + 1));
+    let plan = CrashPlan {
+        events,
+        kills,
+        lifetime: (life, life + Duration::from_millis(1)),
+        rate,
+        seed: 0x5eed,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let r = rt.block_on(crash_run(exe, &plan))?;
+    if !r.totals_match {
+        return Err(format!("totals differ: {r:?}").into());
+    }
+    Ok(closing_line(
+        "ingest",
+        events,
+        events - r.lost,
+        r.elapsed,
+        (r.lost, r.duplicated, 0, r.http_429),
+        &r.usage,
+        r.p99_send_us,
+        &format!("kills={} outbox=sqlite replayed={}", r.kills, r.replayed),
+    ))
+}
+
+/// `trophy-bench ingest-fleet [--duration S] [--rate N] [--producers N] [--workers N]
+/// [--kill-worker S]`: producer processes offering `rate` events/s in all (default 6,000) for
+/// `duration` seconds (default 20), worker processes (default 4 producers, 2 workers), one
+/// real `redis-server`, the emulator with Trophy's rate limits; the first worker is killed
+/// with SIGKILL after `kill-worker` seconds when given. Prints the closing line;
+/// `p99_latency_ms` is the largest producer p99 of `send` until Redis has the event.
+pub fn bench_fleet(exe: &Path, args: &[String]) -> Result<String, BoxError> {
+    let duration: f64 = opt(args, "--duration", 20.0)?;
+    let rate: f64 = opt(args, "--rate", 6000.0)?;
+    let producers: u64 = opt(args, "--producers", 4)?;
+    let workers: usize = opt(args, "--workers", 2)?;
+    let kill: f64 = opt(args, "--kill-worker", 0.0)?;
+    let per_producer = (duration * rate) as u64 / producers.max(1);
+    let plan = FleetPlan {
+        producers,
+        workers,
+        per_producer,
+        rate: rate / producers.max(1) as f64,
+        kill_worker_after: (kill > 0.0).then(|| Duration::from_secs_f64(kill)),
+        restart_redis_after: None,
+        claim_idle: Duration::from_secs(5),
+        limit: Duration::from_secs_f64(duration * 3.0 + 30.0),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let r = rt.block_on(fleet_run(exe, &plan))?;
+    let elapsed = Duration::from_secs_f64(r.delivered as f64 / r.events_per_s.max(1e-9));
+    Ok(closing_line(
+        "ingest-fleet",
+        r.offered,
+        r.delivered,
+        elapsed,
+        (r.lost, r.duplicated, r.dead_lettered, r.http_429),
+        &r.usage,
+        r.p99_send_us,
+        &format!("workers={} producers={producers} kills={}", r.workers, r.kills),
+    ))
 }

@@ -8,7 +8,7 @@ use trophy_bench::durable::{event, fleet_run, FleetPlan};
 use trophy_bench::redis_server::RedisServer;
 
 fn exe() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_durable-child"))
+    Path::new(env!("CARGO_BIN_EXE_trophy-bench"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

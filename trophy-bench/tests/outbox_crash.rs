@@ -4,16 +4,22 @@
 
 use std::path::Path;
 use std::time::Duration;
-use trophy_bench::durable::crash_run;
+use trophy_bench::durable::{crash_run, CrashPlan};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_points_loses_nothing_and_counts_nothing_twice() {
-    let exe = Path::new(env!("CARGO_BIN_EXE_durable-child"));
+    let exe = Path::new(env!("CARGO_BIN_EXE_trophy-bench"));
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(7, |d| d.as_nanos() as u64);
-    let lifetime = (Duration::from_millis(80), Duration::from_millis(400));
-    let report = crash_run(exe, 20_000, 24, lifetime, 4000.0, seed).await.unwrap();
+    let plan = CrashPlan {
+        events: 20_000,
+        kills: 24,
+        lifetime: (Duration::from_millis(80), Duration::from_millis(400)),
+        rate: 4000.0,
+        seed,
+    };
+    let report = crash_run(exe, &plan).await.unwrap();
     println!("crash run (seed {seed}): {report:?}");
     assert_eq!(report.kills, 24);
     assert_eq!(report.events, 20_000, "every event was acknowledged once in the end");

@@ -470,7 +470,7 @@ pub async fn crash_run(exe: &Path, plan: &CrashPlan) -> Result<CrashReport, BoxE
             "--todo",
             &todo_file.display().to_string(),
             "--concurrency",
-            "8",
+            "64",
             "--rate",
             &plan.rate.to_string(),
         ]

@@ -14,6 +14,9 @@
 //! key; TROPHY_ADMIN_URL to point elsewhere) workers send to Trophy; without, each worker starts
 //! its own emulator with Trophy's rate limits (the budget in Redis is shared all the same).
 
+#[path = "support/offline.rs"]
+mod offline;
+
 use std::time::{Duration, Instant};
 use trophy::api::admin::events::BatchEvent;
 use trophy::fleet::{FleetConfig, FleetProducer, FleetWorker};
@@ -81,16 +84,6 @@ async fn client() -> Result<(Client, Option<trophy_emulator::Emulator>), Box<dyn
         }
         return Ok((b.build()?, None));
     }
-    let seed = trophy_emulator::Seed::empty().with_metric("words-written", "Words written");
-    let emu = trophy_emulator::Emulator::builder()
-        .seed(seed)
-        .rate_limits(trophy_emulator::RateLimits::trophy())
-        .start()
-        .await?;
-    let client = Client::builder()
-        .api_key(emu.admin_key())
-        .api_url(emu.app_url())
-        .admin_url(emu.admin_url())
-        .build()?;
+    let (client, emu) = offline::emulator_and_client(false).await?;
     Ok((client, Some(emu)))
 }

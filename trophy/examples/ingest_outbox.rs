@@ -8,6 +8,9 @@
 //! Offline against the built-in emulator (with Trophy's rate limits); set TROPHY_API_KEY (an
 //! admin key) to send to Trophy itself, and TROPHY_OUTBOX to choose the file.
 
+#[path = "support/offline.rs"]
+mod offline;
+
 use std::time::{Duration, Instant};
 use trophy::api::admin::events::BatchEvent;
 use trophy::outbox::{Outbox, OutboxConfig};
@@ -24,18 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             None,
         ),
         Err(_) => {
-            let seed = trophy_emulator::Seed::empty().with_metric("words-written", "Words written");
-            let emu = trophy_emulator::Emulator::builder()
-                .seed(seed)
-                .rate_limits(trophy_emulator::RateLimits::trophy())
-                .start()
-                .await?;
-            let client = Client::builder()
-                .api_key(emu.admin_key())
-                .api_url(emu.app_url())
-                .admin_url(emu.admin_url())
-                .rate_limit(RateLimit::trophy_tiers())
-                .build()?;
+            let (client, emu) = offline::emulator_and_client(true).await?;
             (client, Some(emu))
         }
     };

@@ -28,12 +28,13 @@
 //!   Redis: as durable as Redis is configured to be (with `appendonly yes` and
 //!   `appendfsync always`, on disk). While the stream holds `max_pending` entries or more,
 //!   `send` waits and `try_send` hands the event back.
-//! - **Consume.** Each [`FleetWorker`] reads new entries with `XREADGROUP` under its own
-//!   consumer name, batches up to `batch_size` (or what came within `linger`), takes one slot
-//!   of the fleet budget, sends the batch with `POST /metrics/events`, and only after Trophy
-//!   answered 2xx runs `XACK` and `XDEL` for its entries (one `MULTI`). Faults are retried
-//!   without limit; a batch Trophy refuses is split until each bad event is alone, and those go
-//!   to the `<stream>:dead` stream.
+//! - **Consume.** Each [`FleetWorker`] reads entries ahead with `XREADGROUP` under its own
+//!   consumer name (at most the delivery's `capacity`) and feeds them to the ingester's
+//!   batching and delivery engine ([`crate::ingest`], configured by [`FleetConfig::delivery`]),
+//!   which takes one slot of the fleet budget per request; only after Trophy answered 2xx are
+//!   the batch's entries acknowledged (`XACK` and `XDEL` in one `MULTI`). Faults are retried
+//!   without limit of attempts until the give-up age; a batch Trophy refuses is split until
+//!   each bad event is alone, and those go to the `<stream>:dead` stream.
 //! - **Dead workers.** Every second each worker runs `XAUTOCLAIM` for entries pending longer
 //!   than `claim_idle` under any consumer, and delivers them: the entries of a worker that died
 //!   are sent again by another, with the same keys, so Trophy counts each once.

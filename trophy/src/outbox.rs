@@ -41,19 +41,22 @@
 //!   and hands it to one writer thread, which commits everything that arrived meanwhile in one
 //!   transaction (group commit) and answers each sender after the fsync. Events get increasing
 //!   sequence numbers; the key is stored with the event, so a restart sends the same key.
-//! - **Deliver.** The delivery loop reads the oldest events not yet taken, in order, up to
-//!   `batch_size` (or what arrived within `linger`), sends them with `POST /metrics/events`
-//!   through the client (its retries and rate limiter), retries without limit, and deletes
-//!   them in one transaction once Trophy answered 2xx. A batch Trophy refuses (400, 404, 422)
-//!   is split in halves until each bad event is alone; those are moved to a dead-letter table.
+//! - **Deliver.** The ingester's batching and delivery engine ([`crate::ingest`], configured by
+//!   [`OutboxConfig::delivery`]) takes the oldest events not yet taken, in order, up to
+//!   `max_batch` (or what arrived within `linger`), within the client's tier-1 budget; it
+//!   retries faults without limit of attempts until the give-up age, and splits a batch Trophy
+//!   refuses (400, 404, 413, 422) until each bad event is alone. Events Trophy accepted are
+//!   deleted (one transaction per batch); dead letters move to a table of their own
+//!   ([`Outbox::dead_letters`]) and go to the `on_dead_letter` callback.
 //! - **Crash.** Whatever was not deleted is sent again at the next [`Outbox::open`], with the
 //!   same keys: Trophy counts it once. Nothing acknowledged to a caller is lost, and nothing is
 //!   counted twice.
 //! - **Bounded.** `max_events` and `max_bytes` bound what the file holds: beyond them `send`
 //!   waits (backpressure) and `try_send` hands the event back.
 //! - **Damaged files.** A file that is not a SQLite database, a SQLite database that is not
-//!   an outbox (checked with SQLite's `application_id`), a file that fails `PRAGMA quick_check`, or an event that no longer decodes gives a [`QueueError`] of kind
-//!   [`QueueErrorKind::Corrupt`], never a panic.
+//!   an outbox (checked with SQLite's `application_id`), or a file that fails
+//!   `PRAGMA quick_check` gives a [`QueueError`] of kind [`QueueErrorKind::Corrupt`], never a
+//!   panic; a stored event that no longer decodes is moved to the dead letters.
 //!
 //! Dropping the last handle without [`Outbox::shutdown`] stops delivery and logs how many
 //! events are left; they stay on disk and are delivered at the next open.

@@ -7,6 +7,8 @@
 //! trophy-bench cpu|throughput|rss|decode|verify [--repeats N]         one part
 //! trophy-bench build-cost [--build-repeats N]                         clean builds, regen
 //! trophy-bench serve --port N [--exit-on-eof]                         the canned server
+//! trophy-bench ingest [--duration S] [--producers N] [--rate R] [--fail-rate F] [--capacity C]
+//!                                                                    the batching ingester (ingest.rs)
 //! trophy-bench child cpu|throughput|rss ...                          one measurement (internal)
 //! trophy-bench ingest --outbox [--duration S] [--rate N] [--kills N]  durable outbox, SIGKILLs
 //! trophy-bench ingest-fleet [--duration S] [--rate N] [--kill-worker S] Redis fleet
@@ -16,6 +18,7 @@
 
 mod buildcost;
 mod canned;
+mod ingest;
 mod measure;
 mod ops;
 mod report;
@@ -90,7 +93,8 @@ const USAGE: &str = "usage: trophy-bench all [--repeats N] [--no-build] [--build
        trophy-bench smoke
        trophy-bench cpu|throughput|rss|decode|verify [--repeats N]
        trophy-bench build-cost [--build-repeats N]
-       trophy-bench serve --port N [--exit-on-eof]";
+       trophy-bench serve --port N [--exit-on-eof]
+       trophy-bench ingest [--duration S] [--producers N] [--rate R] [--fail-rate F] [--capacity C]";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -146,6 +150,8 @@ fn run(args: &[String]) -> Result<(), BoxError> {
         "durable-child" => trophy_bench::durable::child_main(rest).map_err(|e| e.to_string().into()),
         "ingest" if rest.iter().any(|a| a == "--outbox") => durable_bench(rest, trophy_bench::durable::bench_outbox),
         "ingest-fleet" => durable_bench(rest, trophy_bench::durable::bench_fleet),
+        "ingest" => ingest::run(rest),
+        "ingest-emulator" => ingest::serve_emulator(rest),
         "smoke" => {
             let plan = Plan::smoke();
             let report = suite(&plan, &Parts::all())?;

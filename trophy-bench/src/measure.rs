@@ -32,7 +32,12 @@ pub fn process_cpu_ns() -> (u64, usize) {
 
 /// `utime + stime` of `/proc/self/stat`, in nanoseconds (10 ms resolution; counts ended threads).
 pub fn stat_cpu_ns() -> u64 {
-    let Ok(stat) = fs::read_to_string("/proc/self/stat") else {
+    stat_cpu_ns_of("self")
+}
+
+/// `utime + stime` of `/proc/<pid>/stat` (`pid` may be `self`), in nanoseconds.
+pub fn stat_cpu_ns_of(pid: &str) -> u64 {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return 0;
     };
     // The command name (field 2) may hold spaces: fields are counted after its closing `)`.

@@ -68,6 +68,13 @@
 //! [`Timeouts`] bound each attempt and the whole call; [`RateLimit`] keeps bulk jobs under
 //! Trophy's limits. The repository's `RELIABILITY.md` has the full table.
 //!
+//! # Ingesting at volume
+//!
+//! One metric event is one tier-1 request, and Trophy allows 5 per second. [`ingest::Ingester`]
+//! queues events and sends them in batches of up to 1,000 within that budget (up to 5,000
+//! events per second), with keys set at enqueue, unlimited retries up to a give-up age, and
+//! refused events isolated and dead-lettered.
+//!
 //! # Forward compatibility
 //!
 //! Response types live in [`types`] (Application API) and [`admin_types`] (Admin API). Unknown

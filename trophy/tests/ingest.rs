@@ -350,3 +350,27 @@ async fn the_ingester_and_other_tier1_calls_share_the_clients_budget() {
     want.insert("single".into(), (10, 10.0));
     assert_eq!(held(&emu), want);
 }
+
+#[tokio::test]
+async fn dropping_the_last_handle_still_delivers_what_was_queued() {
+    fn shareable<T: Send + Sync + Clone + 'static>(_: &T) {}
+    let (emu, client) = emulator(fast()).await;
+    // A linger far beyond the test: only the closing of intake sends the batch.
+    let ingester = Ingester::new(&client, config().linger(Duration::from_secs(60))).unwrap();
+    shareable(&ingester);
+    let clone = ingester.clone();
+    for i in 0..500 {
+        clone.send(event(i, 5)).await.unwrap();
+    }
+    drop(clone);
+    // Dropping a clone closes nothing.
+    ingester.send(event(500, 5)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!((ingester.stats().queued, emu.event_counts().stored), (501, 0));
+    drop(ingester);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while emu.event_counts().stored < 501 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(held(&emu), expected(0..501, 5));
+}

@@ -165,6 +165,12 @@ impl Engine {
             match sent {
                 Sent::Delivered => {
                     self.counters.delivered.fetch_add(part.len() as u64, Relaxed);
+                    let now = Instant::now();
+                    for k in &part {
+                        self.counters
+                            .latency
+                            .record(now.saturating_duration_since(k.enqueued), 1);
+                    }
                     report.delivered.extend(part);
                 }
                 Sent::Rejected { .. } if part.len() > 1 => {

@@ -339,6 +339,11 @@ pub struct IngestStats {
     pub bisections: u64,
     /// How long the oldest queued event has waited.
     pub oldest_queued_age: Option<Duration>,
+    /// Median time from `send` to Trophy's acceptance, over every delivered event so far
+    /// (from a histogram with buckets 12 % wide: the bucket's upper bound).
+    pub latency_p50: Option<Duration>,
+    /// 99th percentile of the same.
+    pub latency_p99: Option<Duration>,
 }
 
 #[derive(Debug, Default)]
@@ -350,6 +355,54 @@ pub(crate) struct Counters {
     pub(crate) retried: AtomicU64,
     pub(crate) http_429: AtomicU64,
     pub(crate) bisections: AtomicU64,
+    pub(crate) latency: Latency,
+}
+
+/// Number of buckets of [`Latency`]: bucket `i` holds latencies up to `100 µs × 2^(i/6)`, the
+/// last one everything longer (about 2^(127/6) × 100 µs ≈ 4 days).
+const LATENCY_BUCKETS: usize = 128;
+
+/// A histogram of delivery latencies, cheap enough to record every event.
+#[derive(Debug)]
+pub(crate) struct Latency([AtomicU64; LATENCY_BUCKETS]);
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency(std::array::from_fn(|_| AtomicU64::new(0)))
+    }
+}
+
+impl Latency {
+    fn bound(i: usize) -> Duration {
+        Duration::from_secs_f64(100e-6 * 2f64.powf(i as f64 / 6.0))
+    }
+
+    pub(crate) fn record(&self, latency: Duration, count: u64) {
+        let units = latency.as_secs_f64() / 100e-6;
+        let i = if units <= 1.0 {
+            0
+        } else {
+            ((units.log2() * 6.0).ceil() as usize).min(LATENCY_BUCKETS - 1)
+        };
+        self.0[i].fetch_add(count, Relaxed);
+    }
+
+    fn quantile(&self, q: f64) -> Option<Duration> {
+        let counts: Vec<u64> = self.0.iter().map(|c| c.load(Relaxed)).collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((total as f64 * q).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (i, c) in counts.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                return Some(Latency::bound(i));
+            }
+        }
+        None
+    }
 }
 
 /// What [`Ingester::shutdown`] could not do.
@@ -590,6 +643,8 @@ impl Ingester {
             http_429: c.http_429.load(Relaxed),
             bisections: c.bisections.load(Relaxed),
             oldest_queued_age: oldest,
+            latency_p50: c.latency.quantile(0.5),
+            latency_p99: c.latency.quantile(0.99),
         }
     }
 
@@ -627,4 +682,30 @@ fn refused((why, mut event): (Refusal, BatchEvent), generated_key: bool) -> Send
 fn later(t: Instant, d: Duration) -> Instant {
     t.checked_add(d)
         .unwrap_or_else(|| t + Duration::from_secs(86_400 * 365 * 30))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_quantiles_come_from_bucket_bounds_within_twelve_percent() {
+        let l = Latency::default();
+        assert_eq!(l.quantile(0.99), None);
+        l.record(Duration::from_millis(10), 98);
+        l.record(Duration::from_millis(500), 2);
+        let p50 = l.quantile(0.5).unwrap();
+        let p99 = l.quantile(0.99).unwrap();
+        assert!(
+            p50 >= Duration::from_millis(10) && p50 < Duration::from_micros(11_300),
+            "{p50:?}"
+        );
+        assert!(
+            p99 >= Duration::from_millis(500) && p99 < Duration::from_millis(565),
+            "{p99:?}"
+        );
+        l.record(Duration::ZERO, 1);
+        l.record(Duration::MAX, 1);
+        assert_eq!(l.quantile(1.0), Some(Latency::bound(LATENCY_BUCKETS - 1)));
+    }
 }

@@ -79,7 +79,7 @@ async fn producers_fail_at_once_or_wait_when_redis_is_down() {
     let rejected = patient.try_send(event(3)).await.unwrap_err();
     assert_eq!(rejected.error.kind, QueueErrorKind::Unavailable);
     assert!(started.elapsed() >= wait, "waited {:?}", started.elapsed());
-    assert_eq!(rejected.event, event(3), "the event comes back as built");
+    assert_eq!(*rejected.event, event(3), "the event comes back as built");
 
     // Redis comes back (empty: this one keeps nothing) while a producer waits: its send goes
     // through, and the stream holds exactly that event.

@@ -67,7 +67,7 @@ impl std::error::Error for QueueError {}
 #[non_exhaustive]
 pub struct Rejected {
     /// The event, unchanged.
-    pub event: BatchEvent,
+    pub event: Box<BatchEvent>,
     /// Why it was not queued.
     pub error: QueueError,
 }
@@ -85,7 +85,7 @@ impl std::error::Error for Rejected {}
 pub(crate) fn prepare(mut event: BatchEvent) -> Result<(BatchEvent, Vec<u8>), Rejected> {
     if let Err(e) = event.check() {
         return Err(Rejected {
-            event,
+            event: Box::new(event),
             error: QueueError::new(QueueErrorKind::InvalidEvent, e.to_string()),
         });
     }
@@ -95,7 +95,7 @@ pub(crate) fn prepare(mut event: BatchEvent) -> Result<(BatchEvent, Vec<u8>), Re
     match serde_json::to_vec(&event) {
         Ok(bytes) => Ok((event, bytes)),
         Err(e) => Err(Rejected {
-            event,
+            event: Box::new(event),
             error: QueueError::new(QueueErrorKind::InvalidEvent, e.to_string()),
         }),
     }

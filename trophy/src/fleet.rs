@@ -296,7 +296,10 @@ impl FleetProducer {
             if !had_key {
                 event.idempotency_key = None;
             }
-            Err(Rejected { event, error })
+            Err(Rejected {
+                event: Box::new(event),
+                error,
+            })
         };
         let started = Instant::now();
         let mut backoff = Duration::from_millis(50);

@@ -373,7 +373,7 @@ impl Outbox {
                 event.idempotency_key = None;
             }
             Err(Rejected {
-                event,
+                event: Box::new(event),
                 error: QueueError::new(kind, message),
             })
         };
@@ -731,12 +731,15 @@ fn commit(conn: &mut Connection, group: &[Op], start: u64) -> Result<(), rusqlit
     txn.commit()
 }
 
+/// A stored event by sequence number, or why it does not decode.
+type StoredRow = (u64, Result<BatchEvent, String>);
+
 /// The outbox as the delivery loop sees it.
 struct Store(Arc<Shared>);
 
 impl Store {
     /// Reads up to `max` stored events from `from` on, in order.
-    fn read(&self, from: u64, max: usize) -> Result<Vec<(u64, Result<BatchEvent, String>)>, QueueError> {
+    fn read(&self, from: u64, max: usize) -> Result<Vec<StoredRow>, QueueError> {
         let shared = &self.0;
         let err = |e| storage_error(&shared.path, "reading", e);
         let conn = shared.conn();

@@ -140,7 +140,7 @@ async fn a_full_outbox_pushes_back() {
     }
     let rejected = outbox.try_send(event(10)).await.unwrap_err();
     assert_eq!(rejected.error.kind, QueueErrorKind::Full);
-    assert_eq!(rejected.event, event(10), "the event comes back unchanged");
+    assert_eq!(*rejected.event, event(10), "the event comes back unchanged");
     let waiting = tokio::time::timeout(Duration::from_millis(300), outbox.send(event(10))).await;
     assert!(waiting.is_err(), "send waits while full");
     assert_eq!(outbox.stats().stored_events, 10);

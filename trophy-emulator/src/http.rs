@@ -460,7 +460,14 @@ async fn info() -> Response {
             "name": "trophy-emulator",
             "applicationApi": "/v1",
             "adminApi": "/admin/v1",
-            "controls": ["/_emulator/clock", "/_emulator/faults", "/_emulator/reset", "/_emulator/webhooks"],
+            "controls": [
+                "/_emulator/clock",
+                "/_emulator/faults",
+                "/_emulator/reset",
+                "/_emulator/webhooks",
+                "/_emulator/events",
+                "/_emulator/rate-limits",
+            ],
         }),
     )
 }

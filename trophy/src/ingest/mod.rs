@@ -75,7 +75,7 @@ use crate::api::admin::events::BatchEvent;
 use crate::{Client, Error, InvalidInput, Result, RetryConfig};
 use dispatch::Source as _;
 use engine::{Engine, EngineConfig, Keyed};
-use queue::{DeadLetterFn, MemQueue, Refusal};
+use queue::{DeadLetterFn, MemQueue, Refusal, Refused};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -516,6 +516,7 @@ struct WorkerGuard {
 
 impl Drop for WorkerGuard {
     fn drop(&mut self) {
+        self.queue.retire();
         if self.done {
             return;
         }
@@ -598,7 +599,8 @@ impl Ingester {
     }
 
     /// Returns once every event queued before the call is delivered or dead-lettered. Batches
-    /// go out without lingering while it waits.
+    /// go out without lingering while it waits. After a [`shutdown`](Self::shutdown), it
+    /// returns at once (what was left is in the shutdown's report).
     pub async fn flush(&self) {
         self.shared.queue.flush().await
     }
@@ -665,7 +667,7 @@ impl Ingester {
 
 /// The error for a refused event, handed back as the caller gave it (without the key the
 /// ingester generated).
-fn refused((why, mut event): (Refusal, BatchEvent), generated_key: bool) -> SendError {
+fn refused(Refused(why, mut event): Refused, generated_key: bool) -> SendError {
     if generated_key {
         event.idempotency_key = None;
     }
@@ -674,7 +676,7 @@ fn refused((why, mut event): (Refusal, BatchEvent), generated_key: bool) -> Send
             Refusal::Full => SendErrorKind::Full,
             Refusal::Closed => SendErrorKind::Closed,
         },
-        event: Box::new(event),
+        event,
     }
 }
 

@@ -4,6 +4,7 @@
 use super::dispatch::Source;
 use super::engine::{Keyed, Report};
 use super::{Counters, DeadLetter};
+use crate::api::admin::events::BatchEvent;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
@@ -62,6 +63,13 @@ pub(crate) enum Refusal {
     Closed,
 }
 
+/// An event not queued, and why.
+pub(crate) struct Refused(pub(crate) Refusal, pub(crate) Box<BatchEvent>);
+
+fn refuse(why: Refusal, event: BatchEvent) -> Refused {
+    Refused(why, Box::new(event))
+}
+
 impl MemQueue {
     pub(crate) fn new(
         capacity: usize,
@@ -87,41 +95,32 @@ impl MemQueue {
     }
 
     /// Waits for space, then queues the event.
-    pub(crate) async fn push(
-        &self,
-        event: crate::api::admin::events::BatchEvent,
-    ) -> Result<(), (Refusal, crate::api::admin::events::BatchEvent)> {
+    pub(crate) async fn push(&self, event: BatchEvent) -> Result<(), Refused> {
         match self.space.acquire().await {
             Ok(p) => p.forget(),
-            Err(_) => return Err((Refusal::Closed, event)),
+            Err(_) => return Err(refuse(Refusal::Closed, event)),
         }
         self.enqueue(event)
     }
 
     /// Queues the event if there is space now.
-    pub(crate) fn try_push(
-        &self,
-        event: crate::api::admin::events::BatchEvent,
-    ) -> Result<(), (Refusal, crate::api::admin::events::BatchEvent)> {
+    pub(crate) fn try_push(&self, event: BatchEvent) -> Result<(), Refused> {
         match self.space.try_acquire() {
             Ok(p) => p.forget(),
-            Err(tokio::sync::TryAcquireError::Closed) => return Err((Refusal::Closed, event)),
-            Err(tokio::sync::TryAcquireError::NoPermits) => return Err((Refusal::Full, event)),
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(refuse(Refusal::Closed, event)),
+            Err(tokio::sync::TryAcquireError::NoPermits) => return Err(refuse(Refusal::Full, event)),
         }
         self.enqueue(event)
     }
 
-    fn enqueue(
-        &self,
-        event: crate::api::admin::events::BatchEvent,
-    ) -> Result<(), (Refusal, crate::api::admin::events::BatchEvent)> {
+    fn enqueue(&self, event: BatchEvent) -> Result<(), Refused> {
         let now = Instant::now();
         let len = {
             let mut st = self.lock();
             if self.closed.load(Relaxed) {
                 drop(st);
                 self.space.add_permits(1);
-                return Err((Refusal::Closed, event));
+                return Err(refuse(Refusal::Closed, event));
             }
             let ticket = st.next_ticket;
             st.next_ticket += 1;
@@ -160,6 +159,11 @@ impl MemQueue {
         self.work.notify_one();
         let _ = rx.wait_for(|w| *w >= target).await;
         self.flushes.fetch_sub(1, Relaxed);
+    }
+
+    /// The dispatch loop has ended (shut down, stopped or dropped): no flush waits any more.
+    pub(crate) fn retire(&self) {
+        self.finished.send_replace(u64::MAX);
     }
 
     /// (queued, in flight, age of the oldest queued event).

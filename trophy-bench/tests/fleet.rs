@@ -97,3 +97,45 @@ async fn producers_fail_at_once_or_wait_when_redis_is_down() {
     let bad = FleetProducer::connect(FleetConfig::new("not a url")).await.unwrap_err();
     assert_eq!(bad.kind, QueueErrorKind::Config);
 }
+
+#[tokio::test]
+async fn a_full_stream_pushes_producers_back() {
+    let redis = RedisServer::start().unwrap();
+    let config = FleetConfig::new(redis.url()).max_pending(10);
+    let producer = FleetProducer::connect(config).await.unwrap();
+    for i in 0..10 {
+        producer.try_send(event(i)).await.unwrap();
+    }
+    // The length is re-read at most every 100 ms: wait past that, then the stream is full.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let rejected = producer.try_send(event(10)).await.unwrap_err();
+    assert_eq!(rejected.error.kind, QueueErrorKind::Full, "{}", rejected.error);
+    assert!(
+        rejected.event.idempotency_key.is_none(),
+        "handed back without the generated key"
+    );
+    let waiting = tokio::time::timeout(Duration::from_millis(400), producer.send(event(10))).await;
+    assert!(waiting.is_err(), "send waits while the stream is full");
+
+    // A worker-side acknowledgement (here: XDEL of two entries) makes room.
+    let mut con = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+    let ids: Vec<(String, Vec<(String, Vec<u8>)>)> = redis::cmd("XRANGE")
+        .arg("trophy:events")
+        .arg("-")
+        .arg("+")
+        .arg("COUNT")
+        .arg(2)
+        .query(&mut con)
+        .unwrap();
+    let _: u64 = redis::cmd("XDEL")
+        .arg("trophy:events")
+        .arg(ids.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>())
+        .query(&mut con)
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(2), producer.send(event(10)))
+        .await
+        .expect("room again")
+        .unwrap();
+    let len: u64 = redis::cmd("XLEN").arg("trophy:events").query(&mut con).unwrap();
+    assert_eq!(len, 9);
+}

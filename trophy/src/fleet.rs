@@ -454,19 +454,23 @@ impl FleetWorker {
     /// counters. Entries it could not finish stay pending in the group, for another worker to
     /// claim after `claim_idle`.
     pub async fn shutdown(mut self, deadline: Duration) -> DeliveryStats {
+        let until = Instant::now() + deadline;
         self.source.closed.store(true, Ordering::Relaxed);
         self.source.work.notify_one();
         self.source.room.notify_one();
         if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(deadline, &mut task).await.is_err() {
+            if tokio::time::timeout_at(until, &mut task).await.is_err() {
                 self.stop.send_replace(true);
                 let _ = task.await;
             }
         }
-        // Acknowledgements handed off by finished batches.
+        // Acknowledgements handed off by finished batches, within what is left of the deadline
+        // (an entry whose acknowledgement never lands is claimed and sent again, same key).
         let pending = std::mem::take(&mut self.source.buffer().acks);
-        for ack in pending {
-            let _ = ack.await;
+        for mut ack in pending {
+            if tokio::time::timeout_at(until, &mut ack).await.is_err() {
+                ack.abort();
+            }
         }
         self.stats()
     }

@@ -119,7 +119,7 @@ async fn a_full_stream_pushes_producers_back() {
 
     // A worker-side acknowledgement (here: XDEL of two entries) makes room.
     let mut con = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
-    let ids: Vec<(String, Vec<(String, Vec<u8>)>)> = redis::cmd("XRANGE")
+    let first: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
         .arg("trophy:events")
         .arg("-")
         .arg("+")
@@ -127,9 +127,10 @@ async fn a_full_stream_pushes_producers_back() {
         .arg(2)
         .query(&mut con)
         .unwrap();
+    let ids: Vec<&str> = first.ids.iter().map(|e| e.id.as_str()).collect();
     let _: u64 = redis::cmd("XDEL")
         .arg("trophy:events")
-        .arg(ids.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>())
+        .arg(ids)
         .query(&mut con)
         .unwrap();
     tokio::time::timeout(Duration::from_secs(2), producer.send(event(10)))

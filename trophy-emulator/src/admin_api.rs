@@ -9,12 +9,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 use trophy_generated::admin::types as ta;
 
-use crate::http::{parse_body, reply, AdminCtx, ApiError, ApiResult, AppKey, Params, SharedState, TenantRec};
+use crate::context::{parse_body, reply, AdminCtx, ApiError, ApiResult, Params};
+use crate::events;
 use crate::model::{
     fmt_dt, new_id, parse_date, valid_key, validate_user_id, Achievement, Attribute, Boost, Freq, Leaderboard, Level,
     Metric, Pause, PointsSystem, State, Trigger, UserInput,
 };
 use crate::render;
+use crate::state::{AppKey, SharedState, TenantRec};
+use crate::webhooks;
 
 /// Routes of the Admin API.
 pub(crate) fn routes() -> Router<SharedState> {
@@ -684,19 +687,19 @@ async fn metrics_batch_events(AxState(sh): AxState<SharedState>, ctx: AdminCtx, 
             }
         }
         for (ev, input) in typed.iter().zip(inputs.iter()) {
-            let recorded = st
-                .record_event(
-                    &ev.key,
-                    &ev.user.id,
-                    input,
-                    ev.value,
-                    &ev.attributes,
-                    ev.idempotency_key.as_deref(),
-                    now,
-                )
-                .map_err(|(s, m)| ApiError::new(s, m))?;
+            let recorded = events::record_event(
+                st,
+                &ev.key,
+                &ev.user.id,
+                input,
+                ev.value,
+                &ev.attributes,
+                ev.idempotency_key.as_deref(),
+                now,
+            )
+            .map_err(|(s, m)| ApiError::new(s, m))?;
             if !recorded.replayed {
-                sh.emit(|| crate::webhooks::event_payloads(st, &ev.user.id, &recorded));
+                sh.emit(|| webhooks::event_payloads(st, &ev.user.id, &recorded));
             }
         }
         Ok(reply(202, json!({"accepted": typed.len()})))

@@ -276,6 +276,31 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// Source layout. Dependencies run one way: a module uses only modules of the layers below its
+// own, never one of its own layer or above (and none uses the crate root, which uses them all).
+// `tests/layout.rs` reads the `layer:` lines of this table and fails on a `crate::` path that
+// breaks them, or on a cycle.
+//
+// layer: routes
+//     the router: mounts both APIs and the controls, with the middleware around them
+// layer: admin_api app_api controls counts ratelimit
+//     handlers of the Admin API, the Application API and `/_emulator/*`; rate limits
+// layer: context
+//     request context (AppCtx, AdminCtx), query parameters, bodies, replies, ApiError
+// layer: state
+//     what sits behind the one mutex (clock, faults, keys, tenants, each tenant's State)
+// layer: webhooks
+//     signing, delivery and the payloads of a request
+// layer: events
+//     recording a metric event: idempotency, the model's changes, the answer
+// layer: render
+//     JSON bodies of both APIs from the model
+// layer: model
+//     a tenant's state and the rules that change it; no JSON shapes of answers
+// layer: seed
+//     the seed file format and its validation
+// layer: values faults error
+//     leaves: IDs, keys, dates, periods; fault settings; the start error
 mod admin_api;
 mod app_api;
 mod context;

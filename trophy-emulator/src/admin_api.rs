@@ -131,7 +131,7 @@ fn str_field<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
 }
 
 /// A bulk update: each item names an existing one by `id` (`position` finds it), else it gets the
-/// issue "<what> not found"; `apply` checks and stores the update and returns the item's new JSON,
+/// issue "`<what>` not found"; `apply` checks and stores the update and returns the item's new JSON,
 /// or the message of an issue (under `id_field`). `{updated, issues}`, 200.
 fn bulk_update<S: ?Sized>(
     st: &mut S,

@@ -19,6 +19,14 @@ async fn points_system(api: &Api, body: Value) -> String {
     r.parse::<ta::CreatePointsSystemsResponse>().created[0].id.to_string()
 }
 
+/// Creates a user attribute through the Admin API and returns its ID.
+async fn user_attribute(api: &Api, name: &str, key: &str) -> String {
+    let body = json!([{"name": name, "key": key, "type": "user"}]);
+    let r = api.admin(Method::POST, "/attributes", Some(&body)).await;
+    r.expect(201);
+    r.parse::<ta::CreateAttributesResponse>().created[0].id.to_string()
+}
+
 async fn current(api: &Api, user: &str, metric: &str) -> f64 {
     let r = api
         .app(Method::GET, &format!("/users/{user}/metrics/{metric}"), None)
@@ -980,14 +988,7 @@ async fn streak_settings_change_how_streaks_count() {
 #[tokio::test]
 async fn admin_achievements_follow_status_conditions_and_sign_up_dates() {
     let api = Api::start().await;
-    let r = api
-        .admin(
-            Method::POST,
-            "/attributes",
-            Some(&json!([{"name": "Plan", "key": "plan", "type": "user"}])),
-        )
-        .await;
-    let plan = r.parse::<ta::CreateAttributesResponse>().created[0].id.to_string();
+    let plan = user_attribute(&api, "Plan", "plan").await;
     let r = api
         .admin(
             Method::POST,
@@ -1081,14 +1082,7 @@ async fn admin_achievements_follow_status_conditions_and_sign_up_dates() {
 async fn leaderboard_user_attribute_filters_limit_the_ranking() {
     let api = Api::start().await;
     let metric = api.metric("steps").await;
-    let r = api
-        .admin(
-            Method::POST,
-            "/attributes",
-            Some(&json!([{"name": "Region", "key": "region", "type": "user"}])),
-        )
-        .await;
-    let region = r.parse::<ta::CreateAttributesResponse>().created[0].id.to_string();
+    let region = user_attribute(&api, "Region", "region").await;
     let r = api
         .admin(
             Method::POST,
@@ -1180,15 +1174,7 @@ async fn streaks_accept_repeated_and_comma_joined_user_ids() {
 async fn awards_keep_their_trigger_and_boosts_as_awarded() {
     let api = Api::start().await;
     let metric_id = api.metric("words").await;
-    let r = api
-        .admin(
-            Method::POST,
-            "/attributes",
-            Some(&json!([{"name": "Plan", "key": "plan", "type": "user"}])),
-        )
-        .await;
-    r.expect(201);
-    let plan = r.json()["created"][0]["id"].as_str().expect("attribute id").to_string();
+    let plan = user_attribute(&api, "Plan", "plan").await;
     points_system(
         &api,
         json!({"name": "Points", "key": "pts",

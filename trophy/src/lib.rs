@@ -82,18 +82,20 @@
 //!
 //! # TLS
 //!
-//! The default `rustls` feature uses rustls with its default crypto provider, aws-lc-rs (a C
-//! library, the longest step of a clean build). To keep it out of your build, for example when
-//! your application already uses ring:
+//! TLS is rustls, with one of three features:
 //!
-//! ```toml
-//! trophy = { version = "0.1", default-features = false, features = ["rustls-no-provider"] }
-//! ```
+//! - `rustls` (default): the ring crypto provider, or the process default when your
+//!   application installed one, with the platform's certificate verifier. trophy never
+//!   installs a process default itself.
+//! - `rustls-aws-lc-rs`: aws-lc-rs instead (reqwest's own default; a larger C build):
+//!   `trophy = { version = "0.1", default-features = false, features = ["rustls-aws-lc-rs"] }`.
+//! - `rustls-no-provider`: no provider compiled in; install one once, before building a
+//!   [`Client`], e.g. `rustls::crypto::ring::default_provider().install_default()`. Without
+//!   one, [`ClientBuilder::build`] returns [`Error::Config`] saying so.
 //!
-//! and install a provider once, before building a [`Client`]:
-//! `rustls::crypto::ring::default_provider().install_default()`. Without one,
-//! [`ClientBuilder::build`] returns [`Error::Config`] saying so. A client passed with
-//! [`ClientBuilder::http_client`] is used as it is, whatever the features.
+//! With no TLS feature, `http` base URLs work (e.g. the emulator) and an `https` one is an
+//! [`Error::Config`]. A client passed with [`ClientBuilder::http_client`] is used as it is,
+//! whatever the features.
 //!
 //! # Testing without Trophy
 //!
@@ -108,6 +110,7 @@
 //!     .build()?;
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod api;

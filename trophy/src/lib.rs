@@ -196,4 +196,34 @@ pub mod __private {
     pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> crate::Result<T> {
         crate::transport::decode("fuzz", 200, body)
     }
+
+    /// A request as an operation builder's `__build` makes it: what the first attempt sends.
+    #[derive(Debug, Clone)]
+    pub struct BuiltRequest {
+        /// The operation's name, e.g. `metrics_event`.
+        pub operation: &'static str,
+        /// The HTTP method.
+        pub method: http::Method,
+        /// The full URL, query included.
+        pub url: String,
+        /// Every header.
+        pub headers: http::HeaderMap,
+        /// The JSON body, if any.
+        pub body: Option<bytes::Bytes>,
+    }
+
+    pub(crate) fn built(
+        client: &crate::Client,
+        call: crate::request::Call,
+        options: &crate::request::RequestOptions,
+    ) -> crate::Result<BuiltRequest> {
+        let prepared = crate::transport::prepare(client, &call, options)?;
+        Ok(BuiltRequest {
+            operation: call.operation,
+            method: call.method,
+            url: prepared.url.into(),
+            headers: prepared.headers,
+            body: call.body,
+        })
+    }
 }

@@ -11,7 +11,7 @@
 
 mod fuzz_common;
 
-use fuzz_common::{alloc_budget, bounded, env_u64, AllocReport, Rng};
+use fuzz_common::{alloc_budget, bounded, exclusive, long_run, Rng};
 use schemars::schema::{InstanceType, RootSchema, Schema, SchemaObject, SingleOrVec};
 use serde_json::{json, Map, Value};
 
@@ -354,6 +354,7 @@ fn run(iterations: u64, seed: u64) -> Stats {
 
 #[test]
 fn decoding_survives_mutated_responses_quick() {
+    let _turn = exclusive();
     let stats = run(3_000, 0x5eed_1234);
     assert!(stats.executions >= 3_000);
     assert_eq!(
@@ -370,20 +371,17 @@ fn decoding_survives_mutated_responses_quick() {
 #[test]
 #[ignore = "long run: TROPHY_FUZZ_ITERS=10_000_000 cargo test --release -p trophy --test fuzz_decode -- --ignored --nocapture"]
 fn decoding_survives_mutated_responses_long() {
-    let iterations = env_u64("TROPHY_FUZZ_ITERS", 1_000_000);
-    let seed = env_u64("TROPHY_FUZZ_SEED", 0xfeed_f00d);
-    let alloc = AllocReport::start();
-    let start = std::time::Instant::now();
-    let stats = run(iterations, seed);
-    let elapsed = start.elapsed();
-    let heap = alloc.finish(1024 * 1024);
+    let r = long_run(0xfeed_f00d, run);
     println!(
-        "{} decode executions (seed {seed:#x}) in {elapsed:.1?} ({:.0}/s), no panic: {} mutants decoded, \
-         {} rejected with an error; {heap}",
-        stats.executions,
-        stats.executions as f64 / elapsed.as_secs_f64(),
-        stats.mutants_decoded,
-        stats.mutants_rejected,
+        "{} decode executions (seed {:#x}) in {:.1?} ({:.0}/s), no panic: {} mutants decoded, \
+         {} rejected with an error; {}",
+        r.stats.executions,
+        r.seed,
+        r.elapsed,
+        r.stats.executions as f64 / r.elapsed.as_secs_f64(),
+        r.stats.mutants_decoded,
+        r.stats.mutants_rejected,
+        r.heap,
     );
-    assert_eq!(stats.valid_failures, 0);
+    assert_eq!(r.stats.valid_failures, 0);
 }

@@ -21,10 +21,10 @@
 
 mod fuzz_common;
 
-use fuzz_common::{alloc_budget, bounded, env_u64, AllocReport, Rng};
+use fuzz_common::{alloc_budget, bounded, exclusive, long_run, Rng};
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use trophy::__private::BuiltRequest;
 use trophy::api::admin::attributes::{AttributeUpdate, NewAttribute};
 use trophy::api::admin::events::BatchEvent;
@@ -716,6 +716,7 @@ fn run(iterations: u64, seed: u64) -> Stats {
 
 #[test]
 fn request_building_fuzz_short() {
+    let _turn = exclusive();
     let stats = run(20 * BUILDERS as u64 * 10, 3);
     assert_eq!(stats.built + stats.invalid, 20 * BUILDERS as u64 * 10);
     // The generator reaches both outcomes on every builder.
@@ -729,19 +730,17 @@ fn request_building_fuzz_short() {
 #[test]
 #[ignore = "long: run with --release -- --ignored"]
 fn request_building_fuzz_long() {
-    let iterations = env_u64("TROPHY_FUZZ_ITERS", 1_000_000);
-    let seed = env_u64("TROPHY_FUZZ_SEED", 0x0b11_d3e5);
-    let alloc = AllocReport::start();
-    let started = Instant::now();
-    let stats = run(iterations, seed);
-    let elapsed = started.elapsed();
-    let heap = alloc.finish(1024 * 1024);
+    let r = long_run(0x0b11_d3e5, run);
     println!(
-        "fuzzed {iterations} requests through {BUILDERS} builders (seed {seed:#x}) in {elapsed:.1?} ({:.0}/s): \
-         {} built, {} refused with InvalidInput, no panic; {heap}",
-        iterations as f64 / elapsed.as_secs_f64(),
-        stats.built,
-        stats.invalid,
+        "fuzzed {} requests through {BUILDERS} builders (seed {:#x}) in {:.1?} ({:.0}/s): \
+         {} built, {} refused with InvalidInput, no panic; {}",
+        r.iterations,
+        r.seed,
+        r.elapsed,
+        r.rate(),
+        r.stats.built,
+        r.stats.invalid,
+        r.heap,
     );
-    assert_eq!(stats.built + stats.invalid, iterations);
+    assert_eq!(r.stats.built + r.stats.invalid, r.iterations);
 }

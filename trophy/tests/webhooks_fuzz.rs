@@ -18,9 +18,8 @@
 
 mod fuzz_common;
 
-use fuzz_common::{alloc_budget, bounded, env_u64, AllocReport, Rng};
+use fuzz_common::{alloc_budget, bounded, exclusive, long_run, Rng};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::Instant;
 
 use serde_json::{json, Value};
 use trophy::webhooks::{construct_event, parse_event, sign, WebhookError, WebhookEvent, WebhookEventType};
@@ -362,6 +361,7 @@ fn run(iterations: u64, seed: u64) -> Stats {
 
 #[test]
 fn fuzz_short() {
+    let _turn = exclusive();
     let stats = run(2_000, 1);
     assert_eq!(stats.executions, 4_000);
     // The generator reaches every outcome.
@@ -373,21 +373,19 @@ fn fuzz_short() {
 #[test]
 #[ignore = "long: run with --release -- --ignored"]
 fn fuzz_long() {
-    let iterations = env_u64("TROPHY_FUZZ_ITERS", 1_000_000);
-    let seed = env_u64("TROPHY_FUZZ_SEED", 0x7c0f_fee5);
-    let alloc = AllocReport::start();
-    let started = Instant::now();
-    let stats = run(iterations, seed);
-    let elapsed = started.elapsed();
-    let heap = alloc.finish(1024 * 1024);
+    let r = long_run(0x7c0f_fee5, run);
     println!(
-        "fuzzed {iterations} inputs (seed {seed:#x}): {} executions of parse_event/construct_event \
-         in {elapsed:.1?} ({:.0}/s); outcomes of parse_event: {} known, {} unknown, {} bad payload; {heap}",
-        stats.executions,
-        stats.executions as f64 / elapsed.as_secs_f64(),
-        stats.known,
-        stats.unknown,
-        stats.bad_payload,
+        "fuzzed {} inputs (seed {:#x}): {} executions of parse_event/construct_event in {:.1?} \
+         ({:.0} inputs/s); outcomes of parse_event: {} known, {} unknown, {} bad payload; {}",
+        r.iterations,
+        r.seed,
+        r.stats.executions,
+        r.elapsed,
+        r.rate(),
+        r.stats.known,
+        r.stats.unknown,
+        r.stats.bad_payload,
+        r.heap,
     );
-    assert_eq!(stats.executions, 2 * iterations);
+    assert_eq!(r.stats.executions, 2 * r.iterations);
 }

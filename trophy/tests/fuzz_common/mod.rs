@@ -70,8 +70,15 @@ pub fn alloc_budget(default: usize) -> usize {
     env_u64("TROPHY_FUZZ_ALLOC_BUDGET", default as u64) as usize
 }
 
+/// Held by each fuzz test while it runs, so the allocation counts of one are never mixed with
+/// another's when the harness runs tests in parallel (e.g. with `--include-ignored`).
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static RUNNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    RUNNING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Runs `f` with at most `budget` bytes allocated beyond what is allocated now: more aborts
-/// the process. One fuzz test runs at a time in these binaries, so the count is its own.
+/// the process.
 pub fn bounded<R>(budget: usize, f: impl FnOnce() -> R) -> R {
     let limit = ALLOCATOR.allocated().saturating_add(budget);
     ALLOCATOR
@@ -111,5 +118,42 @@ impl AllocReport {
             ALLOCATOR.max_allocated() / 1024,
             ALLOCATOR.total_allocated() / (1024 * 1024),
         )
+    }
+}
+
+/// What a long run did.
+pub struct LongRun<S> {
+    pub iterations: u64,
+    pub seed: u64,
+    pub stats: S,
+    pub elapsed: std::time::Duration,
+    /// The allocation report (see [`AllocReport::finish`]).
+    pub heap: String,
+}
+
+impl<S> LongRun<S> {
+    /// Iterations per second.
+    pub fn rate(&self) -> f64 {
+        self.iterations as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Runs `run(iterations, seed)` with `TROPHY_FUZZ_ITERS` (default 1,000,000) and
+/// `TROPHY_FUZZ_SEED` (default `default_seed`), timed, then checks nothing stayed allocated.
+pub fn long_run<S>(default_seed: u64, run: impl FnOnce(u64, u64) -> S) -> LongRun<S> {
+    let iterations = env_u64("TROPHY_FUZZ_ITERS", 1_000_000);
+    let seed = env_u64("TROPHY_FUZZ_SEED", default_seed);
+    let _turn = exclusive();
+    let alloc = AllocReport::start();
+    let started = std::time::Instant::now();
+    let stats = run(iterations, seed);
+    let elapsed = started.elapsed();
+    let heap = alloc.finish(1024 * 1024);
+    LongRun {
+        iterations,
+        seed,
+        stats,
+        elapsed,
+        heap,
     }
 }

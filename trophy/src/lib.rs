@@ -93,6 +93,14 @@
 //!   [`Client`], e.g. `rustls::crypto::ring::default_provider().install_default()`. Without
 //!   one, [`ClientBuilder::build`] returns [`Error::Config`] saying so.
 //!
+//! **Your own reqwest clients.** reqwest has no ring feature: with the default `rustls`, trophy
+//! turns on reqwest's `rustls-no-provider` and hands its own client a ring-backed TLS
+//! configuration. If your application also builds reqwest clients and its reqwest dependency
+//! has no TLS feature of its own (e.g. `default-features = false`), those clients share that
+//! reqwest build and `reqwest::Client::new()` panics for want of a provider: install one first
+//! (`let _ = rustls::crypto::ring::default_provider().install_default();`) or use
+//! `rustls-aws-lc-rs`. A reqwest with its default features brings aws-lc-rs and is not affected.
+//!
 //! With no TLS feature, `http` base URLs work (e.g. the emulator) and an `https` one is an
 //! [`Error::Config`]. A client passed with [`ClientBuilder::http_client`] is used as it is,
 //! whatever the features.

@@ -2,9 +2,10 @@
 //! characters, invalid UTF-8 made lossy, right-to-left marks, emoji, up to 5,000 characters),
 //! arbitrary numbers (NaN, infinities, `-0.0`, extremes, random bit patterns), arbitrary dates
 //! (from `NaiveDate::MIN` to `MAX`) and lists from empty to over a thousand items go through
-//! every operation builder of the SDK (all 69: 27 of the Application API, 42 of the Admin
-//! API), through the setters of the request items (users, events, metrics, attributes, points
-//! systems, levels, boosts, triggers, leaderboards, tenants, streak pauses) and the per-call
+//! every operation builder of the SDK (all 85: 27 of the Application API, 58 of the Admin
+//! API), through every setter of the builders and of the request items (users, events,
+//! achievements, metrics, attributes, points systems, levels, boosts, triggers, leaderboards,
+//! tenants, streak pauses, streak and organisation settings, freeze rules) and the per-call
 //! options (tenant, extra header, idempotency key, timeouts, retries). Each request is built
 //! exactly as `send` builds it, without sending it (`__build`). The outcome must be a request
 //! or `Error::InvalidInput`, never a panic or another error, and a built request must be
@@ -13,7 +14,10 @@
 //! `Content-Type` exactly when there is one.
 //!
 //! `cargo test` runs a short round that also checks every builder both built a request and
-//! refused one. The long run (`TROPHY_FUZZ_ITERS`, default 1,000,000; `TROPHY_FUZZ_SEED`):
+//! refused one and that each builder is a different operation, and a test that counts the
+//! operation builders in the SDK's source (`operation!` and `crud!` invocations under
+//! `src/api`), so a builder added to the SDK but not here fails it. The long run
+//! (`TROPHY_FUZZ_ITERS`, default 1,000,000; `TROPHY_FUZZ_SEED`):
 //!
 //! ```text
 //! TROPHY_FUZZ_ITERS=10_000_000 cargo test --release -p trophy --test fuzz_requests -- --ignored --nocapture
@@ -22,10 +26,12 @@
 mod fuzz_common;
 
 use fuzz_common::{alloc_budget, bounded, exclusive, long_run, Rng};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
 use std::time::Duration;
 use trophy::__private::BuiltRequest;
+use trophy::api::admin::achievements::{AchievementUpdate, NewAchievement};
 use trophy::api::admin::attributes::{AttributeUpdate, NewAttribute};
 use trophy::api::admin::events::BatchEvent;
 use trophy::api::admin::leaderboards::{LeaderboardUpdate, NewLeaderboard};
@@ -34,7 +40,7 @@ use trophy::api::admin::points::{
     NewPointsBoost, NewPointsLevel, NewPointsSystem, NewPointsTrigger, PointsBoostUpdate, PointsLevelUpdate,
     PointsSystemUpdate, PointsTriggerUpdate,
 };
-use trophy::api::admin::streaks::StreakPause;
+use trophy::api::admin::streaks::{StreakFreezeRules, StreakPause};
 use trophy::api::admin::tenants::{NewTenant, TenantUpdate};
 use trophy::api::users::StreakMetric;
 use trophy::chrono::NaiveDate;
@@ -42,8 +48,13 @@ use trophy::{Client, Error, RetryConfig, UserInput, UserUpdate};
 
 const APP_URL: &str = "http://127.0.0.1:9/v1";
 const ADMIN_URL: &str = "http://127.0.0.1:9/admin/v1";
-/// The number of operation builders; `build` has one arm per builder.
-const BUILDERS: usize = 69;
+/// The number of operation builders; `build` has one arm per builder, and
+/// `every_builder_of_the_sdk_is_fuzzed` holds it to the SDK's source.
+const BUILDERS: usize = 85;
+/// Builders `0..APP_BUILDERS` are the Application API's.
+const APP_BUILDERS: usize = 27;
+/// Builders from `CRUD_START` on are the five operations of each bulk Admin resource.
+const CRUD_START: usize = 40;
 /// No request built from these inputs needs more (the largest lists hold ~1,100 items of at
 /// most 5,000 characters).
 const ALLOC_BUDGET: usize = 64 * 1024 * 1024;
@@ -107,20 +118,25 @@ macro_rules! setters {
     };
 }
 
+/// Calls each setter 0 to 2 times, with fresh arguments: `repeated!(g, x; user_attribute(s, s))`.
+macro_rules! repeated {
+    ($g:ident, $x:ident; $($setter:ident($($arg:ident),*)),* $(,)?) => {
+        $(
+            for _ in 0..$g.0.below(3) {
+                $x = $x.$setter($($g.$arg()),*);
+            }
+        )*
+    };
+}
+
 /// The setters `NewPointsTrigger` and `PointsTriggerUpdate` share.
 macro_rules! trigger_details {
     ($g:ident, $t:expr) => {{
         let mut t = $t;
         setters!($g, t; status(s), metric_id(s), metric_threshold(u64), achievement_id(s), streak_length(u64), time_unit(s), time_interval(u64));
-        for _ in 0..$g.0.below(3) {
-            t = t.user_attribute($g.s(), $g.s());
-        }
-        if $g.0.chance(6) {
-            t = t.clear_user_attributes();
-        }
-        for _ in 0..$g.0.below(3) {
-            t = t.event_attribute($g.s(), $g.s());
-        }
+        repeated!($g, t; user_attribute(s, s));
+        setters!($g, t; clear_user_attributes());
+        repeated!($g, t; event_attribute(s, s));
         setters!($g, t; clear_event_attributes(), block_if_out_of_points(b));
         t
     }};
@@ -205,6 +221,10 @@ impl Gen {
         self.0.chance(3)
     }
 
+    fn i32(&mut self) -> i32 {
+        self.i64() as i32
+    }
+
     fn date(&mut self) -> NaiveDate {
         let r = &mut self.0;
         match r.below(6) {
@@ -231,22 +251,59 @@ impl Gen {
         self.list(Gen::s)
     }
 
+    /// Weekdays: mostly 0 to 7 (7 is not one), sometimes any byte; repeats happen.
+    fn days(&mut self) -> Vec<u8> {
+        self.list(|g| {
+            if g.0.chance(10) {
+                g.0.next() as u8
+            } else {
+                g.0.below(8) as u8
+            }
+        })
+    }
+
     fn user(&mut self) -> UserInput {
         let mut u = UserInput::new(self.s());
-        setters!(self, u; email(s), name(s), tz(s), clear_tz(), device_tokens(strings), clear_device_tokens(), subscribe_to_emails(b));
-        for _ in 0..self.0.below(3) {
-            u = u.attribute(self.s(), self.s());
-        }
+        setters!(self, u; email(s), name(s), tz(s), clear_tz(), device_tokens(strings), clear_device_tokens(), subscribe_to_emails(b), sign_up_date(date));
+        repeated!(self, u; attribute(s, s));
         u
     }
 
     fn user_update(&mut self) -> UserUpdate {
         let mut u = UserUpdate::new();
-        setters!(self, u; email(s), name(s), tz(s), clear_tz(), device_tokens(strings), clear_device_tokens(), subscribe_to_emails(b));
-        for _ in 0..self.0.below(3) {
-            u = u.attribute(self.s(), self.s());
-        }
+        setters!(self, u; email(s), name(s), tz(s), clear_tz(), device_tokens(strings), clear_device_tokens(), subscribe_to_emails(b), sign_up_date(date));
+        repeated!(self, u; attribute(s, s));
         u
+    }
+
+    fn new_achievement(&mut self) -> NewAchievement {
+        let mut a = match self.0.below(6) {
+            0 => NewAchievement::new(self.s(), self.s()),
+            1 => NewAchievement::api(self.s(), self.s()),
+            2 => NewAchievement::metric(self.s(), self.s(), self.f64()),
+            3 => NewAchievement::streak(self.s(), self.u32()),
+            4 => NewAchievement::anniversary(self.s(), self.u32()),
+            _ => NewAchievement::achievements(self.s(), self.strings()),
+        };
+        setters!(self, a; description(s), status(s), badge_url(s), key(s));
+        repeated!(self, a; user_attribute(s, s), event_attribute(s, s));
+        a
+    }
+
+    fn achievement_update(&mut self) -> AchievementUpdate {
+        let mut a = AchievementUpdate::new(self.s());
+        setters!(self, a; name(s), trigger(s), description(s), clear_description(), status(s), badge_url(s), clear_badge(), key(s), metric(s, f64), streak_length(u32), anniversary_years(u32), achievement_ids(strings));
+        repeated!(self, a; user_attribute(s, s));
+        setters!(self, a; clear_user_attributes());
+        repeated!(self, a; event_attribute(s, s));
+        setters!(self, a; clear_event_attributes());
+        a
+    }
+
+    fn freeze_rules(&mut self) -> StreakFreezeRules {
+        let mut r = StreakFreezeRules::new(self.u32(), self.u32());
+        setters!(self, r; auto_earn(u32, u32), no_auto_earn());
+        r
     }
 
     fn new_level(&mut self) -> NewPointsLevel {
@@ -258,12 +315,8 @@ impl Gen {
     fn new_boost(&mut self) -> NewPointsBoost {
         let mut b = NewPointsBoost::new(self.s(), self.date(), self.f64());
         setters!(self, b; end(date), clear_end(), rounding(s), user_id(s));
-        for _ in 0..self.0.below(3) {
-            b = b.user_attribute(self.s(), self.s());
-        }
-        if self.0.chance(6) {
-            b = b.clear_user_attributes();
-        }
+        repeated!(self, b; user_attribute(s, s));
+        setters!(self, b; clear_user_attributes());
         b
     }
 
@@ -288,12 +341,15 @@ impl Gen {
     fn new_leaderboard(&mut self) -> NewLeaderboard {
         let mut l = NewLeaderboard::new(self.s(), self.s(), self.s());
         setters!(self, l; description(s), status(s), metric_id(s), points_system_id(s), max_participants(u32), clear_max_participants(), start(date), end(date), start_time(s), end_time(s), breakdown_attributes(strings), run_unit(s), run_interval(u32));
+        repeated!(self, l; user_attribute(s, s));
         l
     }
 
     fn leaderboard_update(&mut self) -> LeaderboardUpdate {
         let mut l = LeaderboardUpdate::new(self.s());
         setters!(self, l; name(s), key(s), description(s), status(s), rank_by(s), metric_id(s), points_system_id(s), max_participants(u32), clear_max_participants(), start(date), end(date), clear_end(), start_time(s), clear_start_time(), end_time(s), clear_end_time(), breakdown_attributes(strings), run_unit(s), clear_run_unit(), run_interval(u32));
+        repeated!(self, l; user_attribute(s, s));
+        setters!(self, l; clear_user_attributes());
         l
     }
 }
@@ -368,50 +424,36 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
         // Application API.
         0 => {
             let mut b = c.achievements().list();
-            for _ in 0..g.0.below(3) {
-                b = b.user_attribute(g.s(), g.s());
-            }
+            repeated!(g, b; user_attribute(s, s));
             build!(g, b)
         }
         1 => build!(g, c.achievements().complete(g.s(), g.user())),
         2 => {
             let mut b = c.leaderboards().list();
-            if g.maybe() {
-                b = b.include_finished(g.b());
-            }
+            setters!(g, b; include_finished(b));
             build!(g, b)
         }
         3 => {
             let mut b = c.leaderboards().get(g.s());
             setters!(g, b; offset(u32), limit(u32), run(date), user_id(s));
-            for _ in 0..g.0.below(3) {
-                b = b.user_attribute(g.s(), g.s());
-            }
+            repeated!(g, b; user_attribute(s, s));
             build!(g, b)
         }
         4 => {
             let mut b = c.metrics().event(g.s(), g.user(), g.f64());
-            for _ in 0..g.0.below(3) {
-                b = b.attribute(g.s(), g.s());
-            }
-            if g.maybe() {
-                b = b.idempotency_key(g.s());
-            }
+            repeated!(g, b; attribute(s, s));
+            setters!(g, b; idempotency_key(s));
             build!(g, b)
         }
         5 => {
             let mut b = c.points().summary(g.s());
-            for _ in 0..g.0.below(3) {
-                b = b.user_attribute(g.s(), g.s());
-            }
+            repeated!(g, b; user_attribute(s, s));
             build!(g, b)
         }
         6 => build!(g, c.points().system(g.s())),
         7 => {
             let mut b = c.points().boosts(g.s());
-            if g.maybe() {
-                b = b.include_finished(g.b());
-            }
+            setters!(g, b; include_finished(b));
             build!(g, b)
         }
         8 => build!(g, c.points().levels(g.s())),
@@ -427,7 +469,7 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
         15 => build!(g, c.users().preferences(g.s())),
         16 => {
             let mut b = c.users().update_preferences(g.s());
-            setters!(g, b; achievement_completed_channels(strings), recap_channels(strings), reactivation_channels(strings), streak_reminder_channels(strings), streak_enabled(b), streak_evaluation_mode(s), streak_metric(s, f64));
+            setters!(g, b; achievement_completed_channels(strings), recap_channels(strings), reactivation_channels(strings), streak_reminder_channels(strings), streak_enabled(b), streak_evaluation_mode(s), streak_metric(s, f64), streak_days_off(days));
             if g.maybe() {
                 let metrics = g.list(|g| StreakMetric::new(g.s(), g.f64()));
                 b = b.streak_metrics(metrics);
@@ -442,23 +484,17 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
         }
         20 => {
             let mut b = c.users().achievements(g.s());
-            if g.maybe() {
-                b = b.include_incomplete(g.b());
-            }
+            setters!(g, b; include_incomplete(b));
             build!(g, b)
         }
         21 => {
             let mut b = c.users().streak(g.s());
-            if g.maybe() {
-                b = b.history_periods(g.u32());
-            }
+            setters!(g, b; history_periods(u32));
             build!(g, b)
         }
         22 => {
             let mut b = c.users().points(g.s(), g.s());
-            if g.maybe() {
-                b = b.awards(g.u32());
-            }
+            setters!(g, b; awards(u32));
             build!(g, b)
         }
         23 => build!(g, c.users().points_boosts(g.s(), g.s())),
@@ -473,9 +509,7 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
         }
         26 => {
             let mut b = c.users().wrapped(g.s());
-            if g.maybe() {
-                b = b.year(g.i64() as i32);
-            }
+            setters!(g, b; year(i32));
             build!(g, b)
         }
         // Admin API: the operations outside the bulk resources.
@@ -484,12 +518,8 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
         29 => {
             let events = g.list(|g| {
                 let mut e = BatchEvent::new(g.s(), g.user(), g.f64());
-                for _ in 0..g.0.below(3) {
-                    e = e.attribute(g.s(), g.s());
-                }
-                if g.maybe() {
-                    e = e.idempotency_key(g.s());
-                }
+                repeated!(g, e; attribute(s, s));
+                setters!(g, e; idempotency_key(s));
                 e
             });
             build!(g, admin.events().batch(events))
@@ -501,124 +531,123 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
         }
         32 => build!(g, admin.streaks().delete_pauses(g.strings())),
         33 => build!(g, admin.streaks().restore(g.strings())),
-        // Admin API: the seven bulk resources, five operations each.
-        34..=38 => crud!(
-            g,
-            op - 34,
-            admin.metrics(),
-            |g: &mut Gen| {
-                let mut m = NewMetric::new(g.s(), g.s());
-                setters!(g, m; unit_type(s), units(s));
-                m
-            },
-            |g: &mut Gen| {
-                let mut m = MetricUpdate::new(g.s());
-                setters!(g, m; name(s), unit_type(s), units(s));
-                m
+        34 => build!(g, admin.streaks().reset(g.strings())),
+        35 => build!(g, admin.streaks().settings()),
+        36 => {
+            let mut b = admin.streaks().update_settings();
+            setters!(g, b; frequency(s), evaluation_mode(s), customization_enabled(b), days_off(days));
+            repeated!(g, b; metric(s, u32));
+            setters!(g, b; freezes(freeze_rules), disable_freezes());
+            build!(g, b)
+        }
+        37 => build!(g, admin.settings().get()),
+        38 => {
+            let mut b = admin.settings().update();
+            setters!(g, b; app_name(s), app_url(s), brand_color(s), font(s), logo_url(s), clear_logo(), app_icon_url(s), clear_app_icon(), control_ratio(u32), user_activation_window(u32), aggregation_period(s));
+            build!(g, b)
+        }
+        39 => build!(g, admin.environments().list()),
+        // Admin API: the nine bulk resources, five operations each.
+        _ => {
+            let (resource, k) = ((op - CRUD_START) / 5, (op - CRUD_START) % 5);
+            match resource {
+                0 => crud!(
+                    g,
+                    k,
+                    admin.achievements(),
+                    Gen::new_achievement,
+                    Gen::achievement_update
+                ),
+                1 => crud!(
+                    g,
+                    k,
+                    admin.metrics(),
+                    |g: &mut Gen| {
+                        let mut m = NewMetric::new(g.s(), g.s());
+                        setters!(g, m; unit_type(s), units(s));
+                        m
+                    },
+                    |g: &mut Gen| {
+                        let mut m = MetricUpdate::new(g.s());
+                        setters!(g, m; name(s), unit_type(s), units(s));
+                        m
+                    }
+                ),
+                2 => crud!(
+                    g,
+                    k,
+                    admin.attributes(),
+                    |g: &mut Gen| NewAttribute::new(g.s(), g.s(), g.s()),
+                    |g: &mut Gen| {
+                        let mut a = AttributeUpdate::new(g.s());
+                        setters!(g, a; name(s));
+                        a
+                    }
+                ),
+                3 => crud!(
+                    g,
+                    k,
+                    admin.points(),
+                    |g: &mut Gen| {
+                        let mut p = NewPointsSystem::new(g.s(), g.s());
+                        setters!(g, p; description(s), badge_url(s), max_points(u64), clear_max_points());
+                        if g.maybe() {
+                            p = p.levels(g.list(Gen::new_level));
+                        }
+                        if g.maybe() {
+                            p = p.boosts(g.list(Gen::new_boost));
+                        }
+                        if g.maybe() {
+                            p = p.triggers(g.list(Gen::new_trigger));
+                        }
+                        p
+                    },
+                    |g: &mut Gen| {
+                        let mut p = PointsSystemUpdate::new(g.s());
+                        setters!(g, p; name(s), description(s), badge_url(s), clear_badge(), max_points(u64), clear_max_points());
+                        p
+                    }
+                ),
+                4 => crud!(g, k, admin.points().levels(g.s()), Gen::new_level, |g: &mut Gen| {
+                    let mut l = PointsLevelUpdate::new(g.s());
+                    setters!(g, l; name(s), points(u64), description(s), badge_url(s), clear_badge());
+                    l
+                }),
+                5 => crud!(g, k, admin.points().boosts(g.s()), Gen::new_boost, |g: &mut Gen| {
+                    let mut b = PointsBoostUpdate::new(g.s());
+                    setters!(g, b; name(s), start(date), end(date), clear_end(), multiplier(f64), rounding(s));
+                    repeated!(g, b; user_attribute(s, s));
+                    setters!(g, b; clear_user_attributes());
+                    b
+                }),
+                6 => crud!(
+                    g,
+                    k,
+                    admin.points().triggers(g.s()),
+                    Gen::new_trigger,
+                    Gen::trigger_update
+                ),
+                7 => crud!(
+                    g,
+                    k,
+                    admin.leaderboards(),
+                    Gen::new_leaderboard,
+                    Gen::leaderboard_update
+                ),
+                8 => crud!(
+                    g,
+                    k,
+                    admin.tenants(),
+                    |g: &mut Gen| NewTenant::new(g.s(), g.s()),
+                    |g: &mut Gen| {
+                        let mut t = TenantUpdate::new(g.s());
+                        setters!(g, t; customer_id(s), name(s));
+                        t
+                    }
+                ),
+                _ => unreachable!("no builder {op}: BUILDERS is {BUILDERS}"),
             }
-        ),
-        39..=43 => crud!(
-            g,
-            op - 39,
-            admin.attributes(),
-            |g: &mut Gen| NewAttribute::new(g.s(), g.s(), g.s()),
-            |g: &mut Gen| {
-                let a = AttributeUpdate::new(g.s());
-                if g.maybe() {
-                    a.name(g.s())
-                } else {
-                    a
-                }
-            }
-        ),
-        44..=48 => crud!(
-            g,
-            op - 44,
-            admin.points(),
-            |g: &mut Gen| {
-                let mut p = NewPointsSystem::new(g.s(), g.s());
-                if g.maybe() {
-                    p = p.description(g.s());
-                }
-                if g.maybe() {
-                    p = p.badge_url(g.s());
-                }
-                if g.maybe() {
-                    p = p.max_points(g.u64());
-                }
-                if g.0.chance(6) {
-                    p = p.clear_max_points();
-                }
-                if g.maybe() {
-                    p = p.levels(g.list(Gen::new_level));
-                }
-                if g.maybe() {
-                    p = p.boosts(g.list(Gen::new_boost));
-                }
-                if g.maybe() {
-                    p = p.triggers(g.list(Gen::new_trigger));
-                }
-                p
-            },
-            |g: &mut Gen| {
-                let mut p = PointsSystemUpdate::new(g.s());
-                setters!(g, p; name(s), description(s), badge_url(s), clear_badge(), max_points(u64), clear_max_points());
-                p
-            }
-        ),
-        49..=53 => crud!(
-            g,
-            op - 49,
-            admin.points().levels(g.s()),
-            Gen::new_level,
-            |g: &mut Gen| {
-                let mut l = PointsLevelUpdate::new(g.s());
-                setters!(g, l; name(s), points(u64), description(s), badge_url(s), clear_badge());
-                l
-            }
-        ),
-        54..=58 => crud!(
-            g,
-            op - 54,
-            admin.points().boosts(g.s()),
-            Gen::new_boost,
-            |g: &mut Gen| {
-                let mut b = PointsBoostUpdate::new(g.s());
-                setters!(g, b; name(s), start(date), end(date), clear_end(), multiplier(f64), rounding(s));
-                for _ in 0..g.0.below(3) {
-                    b = b.user_attribute(g.s(), g.s());
-                }
-                if g.0.chance(6) {
-                    b = b.clear_user_attributes();
-                }
-                b
-            }
-        ),
-        59..=63 => crud!(
-            g,
-            op - 59,
-            admin.points().triggers(g.s()),
-            Gen::new_trigger,
-            Gen::trigger_update
-        ),
-        64..=68 => crud!(
-            g,
-            op - 64,
-            admin.leaderboards(),
-            Gen::new_leaderboard,
-            Gen::leaderboard_update
-        ),
-        _ => crud!(
-            g,
-            op - 69,
-            admin.tenants(),
-            |g: &mut Gen| NewTenant::new(g.s(), g.s()),
-            |g: &mut Gen| {
-                let mut t = TenantUpdate::new(g.s());
-                setters!(g, t; customer_id(s), name(s));
-                t
-            }
-        ),
+        }
     }
 }
 
@@ -628,6 +657,8 @@ struct Stats {
     invalid: u64,
     /// Per builder: (built, refused).
     per_builder: BTreeMap<usize, (u64, u64)>,
+    /// Per builder: the operations its built requests named.
+    operations: BTreeMap<usize, BTreeSet<&'static str>>,
 }
 
 /// Checks the outcome of one build.
@@ -637,6 +668,7 @@ fn check(op: usize, outcome: trophy::Result<BuiltRequest>, own_content_type: boo
         Ok(req) => {
             stats.built += 1;
             counts.0 += 1;
+            stats.operations.entry(op).or_default().insert(req.operation);
             let base = if req.url.starts_with(ADMIN_URL) {
                 ADMIN_URL
             } else {
@@ -725,6 +757,60 @@ fn request_building_fuzz_short() {
         assert!(*built > 0, "builder {op} never built a request");
         assert!(*refused > 0, "builder {op} never refused its input");
     }
+    // Each builder is one operation, and no two builders the same one.
+    let mut seen = BTreeMap::new();
+    for (op, names) in &stats.operations {
+        assert_eq!(names.len(), 1, "builder {op} built requests of {names:?}");
+        let name = names.first().unwrap();
+        if let Some(other) = seen.insert(*name, op) {
+            panic!("builders {other} and {op} both build {name}");
+        }
+    }
+    assert_eq!(seen.len(), BUILDERS);
+    let app = seen.values().filter(|op| ***op < APP_BUILDERS).count();
+    assert_eq!(app, 27, "Application API builders");
+    assert!(seen
+        .iter()
+        .all(|(name, op)| (**op < APP_BUILDERS) != name.starts_with("admin_")));
+}
+
+/// The lines of every `.rs` file under `dir`, with the file's name.
+fn source_lines(dir: &Path, out: &mut Vec<(String, String)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            source_lines(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).unwrap();
+            out.extend(text.lines().map(|l| (name.clone(), l.trim().to_owned())));
+        }
+    }
+}
+
+/// Every operation builder of the SDK is one `operation!` invocation under `src/api`, or one
+/// of the builders each `crud!` invocation makes (as many as the macro's definition in
+/// `crud.rs` invokes `operation!`): `BUILDERS` must be their number, so a builder added to
+/// the SDK without an arm in `build` fails here.
+#[test]
+fn every_builder_of_the_sdk_is_fuzzed() {
+    let mut lines = Vec::new();
+    source_lines(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api"), &mut lines);
+    let direct = lines
+        .iter()
+        .filter(|(_, l)| l.starts_with("operation!(") || l.starts_with("crate::request::operation!("))
+        .count();
+    let per_crud = lines
+        .iter()
+        .filter(|(file, l)| file == "crud.rs" && l.starts_with("$crate::request::operation!($"))
+        .count();
+    let cruds = lines.iter().filter(|(_, l)| l == "crud! {").count();
+    assert_eq!((per_crud, cruds), (5, 9), "the five operations of each bulk resource");
+    assert_eq!(
+        direct + cruds * per_crud,
+        BUILDERS,
+        "{direct} operation! + {cruds} crud! x {per_crud}"
+    );
 }
 
 #[test]

@@ -26,7 +26,11 @@ macro_rules! targets {
         vec![$(Target {
             name: stringify!($t),
             schema: schemars::schema_for!($t),
-            decode: |b| trophy::__private::decode::<$t>(b).map(|_| ()).map_err(|e| e.to_string()),
+            // A refused body must be an `Error::Decode`; any other error fails the run.
+            decode: |b| trophy::__private::decode::<$t>(b).map(|_| ()).map_err(|e| match e {
+                trophy::Error::Decode(_) => e.to_string(),
+                other => panic!("{} failed with {other:?}, not Error::Decode", stringify!($t)),
+            }),
         }),+]
     };
 }

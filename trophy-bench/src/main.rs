@@ -97,6 +97,10 @@ const USAGE: &str = "usage: trophy-bench all [--repeats N] [--no-build] [--build
        trophy-bench ingest [--duration S] [--producers N] [--rate R] [--fail-rate F] [--capacity C]";
 
 fn main() {
+    // trophy's default TLS (ring) installs no process-wide provider, and this workspace's
+    // reqwest has no TLS feature of its own: the raw reqwest clients of the benchmarks (the
+    // baseline, the emulator's counts) need one installed, as an application's would.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Err(e) = run(&args) {
         eprintln!("trophy-bench: {e}");

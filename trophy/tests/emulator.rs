@@ -60,28 +60,6 @@ fn client(emu: &Emulator) -> Client {
     client_with_key(emu, &emu.admin_key())
 }
 
-/// The operationIds of the `paths` of an OpenAPI document, by plain line scanning: every
-/// `operationId:` line met while the current top-level key is `paths` (so the `webhooks`
-/// section, whose ids start with `webhook_`, is left out).
-fn spec_operation_ids(file: &str) -> BTreeSet<String> {
-    let path = format!("{}/../openapi/{file}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut section = "";
-    let mut ids = BTreeSet::new();
-    for line in text.lines() {
-        if !line.is_empty() && !line.starts_with([' ', '#', '-']) {
-            section = line.split(':').next().unwrap_or_default();
-            continue;
-        }
-        if section == "paths" {
-            if let Some(id) = line.trim().strip_prefix("operationId:") {
-                ids.insert(id.trim().trim_matches(['"', '\'']).to_string());
-            }
-        }
-    }
-    ids
-}
-
 /// Awaits one call, records its operation id and fails the test with the SDK's error.
 async fn call<T>(
     ops: &mut BTreeSet<&'static str>,
@@ -1229,14 +1207,12 @@ async fn all_85_operations_through_the_client() {
     assert!(admin.metrics().list().send().await.unwrap().is_empty());
 
     // ============ Every operation of both documents, and nothing else ============
-    let application = spec_operation_ids("application.yaml");
-    let admin_ops = spec_operation_ids("admin.yaml");
-    assert_eq!((application.len(), admin_ops.len()), (27, 58));
-    assert!(application
-        .iter()
-        .chain(&admin_ops)
-        .all(|id| !id.starts_with("webhook_")));
-    let spec: BTreeSet<String> = application.into_iter().chain(admin_ops).collect();
+    // The generated descriptors: an operation added to a document and regenerated is missing
+    // here until the SDK wraps it and this test calls it.
+    let all = trophy_generated::operations::ALL;
+    let app_count = all.iter().filter(|op| op.api == trophy_generated::ApiKind::App).count();
+    assert_eq!((app_count, all.len() - app_count), (27, 58));
+    let spec: BTreeSet<String> = all.iter().map(|op| op.id.to_string()).collect();
     let called: BTreeSet<String> = ops.iter().map(|op| op.to_string()).collect();
     assert_eq!(called, spec, "operations called differ from the documents");
     assert_eq!(ops.len(), 85);

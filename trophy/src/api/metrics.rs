@@ -1,12 +1,12 @@
 //! Metric events: the heart of Trophy.
 
 use crate::ratelimit::Tier;
-use crate::request::{finite, operation, segment, Api, Call, RequestOptions, RetryClass};
+use crate::request::{finite, operation, Call, RequestOptions, RetryClass};
 use crate::types::EventResponse;
 use crate::{Client, Response, Result, UserInput};
-use http::Method;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use trophy_generated::operations as ops;
 
 /// Metric events of the Application API: get it with [`Client::metrics`].
 ///
@@ -81,8 +81,7 @@ impl SendEvent {
     fn call(&self) -> Result<Call> {
         self.user.check("user")?;
         finite("value", self.value)?;
-        let path = format!("/metrics/{}/event", segment("key", &self.key)?);
-        Call::new(Api::App, "metrics_event", Method::POST, "/metrics/{key}/event", path)
+        Call::from_op(&ops::metrics_event::OP, &[&self.key])?
             .class(RetryClass::Keyed)
             .tier(Tier::One)
             .json(&EventBody {

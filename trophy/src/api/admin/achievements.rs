@@ -46,16 +46,15 @@ pub struct AdminAchievements {
 
 impl AdminAchievements {
     fn scope(&self) -> Scope {
-        Scope::fixed("/achievements")
+        Scope::top()
     }
 }
 
 crud! {
     handle: AdminAchievements,
     what: "achievements",
-    ops: "admin_achievements",
-    path: "/achievements",
-    list: ListAchievements => AdminAchievement,
+    ops: [admin_achievements_list, admin_achievements_create, admin_achievements_get, admin_achievements_update, admin_achievements_delete],
+        list: ListAchievements => AdminAchievement,
     create: CreateAchievements(NewAchievement) => CreateAchievementsResponse,
     get: GetAchievement => AdminAchievement,
     /// The description, badge and attribute conditions can also be cleared (see

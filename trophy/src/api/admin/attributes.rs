@@ -33,16 +33,15 @@ pub struct AdminAttributes {
 
 impl AdminAttributes {
     fn scope(&self) -> Scope {
-        Scope::fixed("/attributes")
+        Scope::top()
     }
 }
 
 crud! {
     handle: AdminAttributes,
     what: "attributes",
-    ops: "admin_attributes",
-    path: "/attributes",
-    list: ListAttributes => AdminAttribute,
+    ops: [admin_attributes_list, admin_attributes_create, admin_attributes_get, admin_attributes_update, admin_attributes_delete],
+        list: ListAttributes => AdminAttribute,
     create: CreateAttributes(NewAttribute) => CreateAttributesResponse,
     get: GetAttribute => AdminAttribute,
     /// The name is all that can change.

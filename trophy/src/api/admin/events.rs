@@ -1,11 +1,11 @@
 //! Admin API: Batch metric events.
 
 use crate::admin_types::BatchEventsResponse;
-use crate::request::{finite, list_len, non_empty, operation, Api, Call, RequestOptions, RetryClass};
+use crate::request::{finite, list_len, non_empty, operation, Call, RequestOptions, RetryClass};
 use crate::{Client, Result, UserInput};
-use http::Method;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use trophy_generated::operations as ops;
 
 /// The most events one batch may carry.
 const MAX_EVENTS: usize = 1000;
@@ -133,13 +133,7 @@ impl BatchEvents {
             })?;
         }
         let retry = self.options.retry.as_ref().unwrap_or(&self.client.inner.retry);
-        let call = Call::new(
-            Api::Admin,
-            "admin_metrics_batch_events",
-            Method::POST,
-            "/metrics/events",
-            "/metrics/events".into(),
-        );
+        let call = Call::from_op(&ops::admin_metrics_batch_events::OP, &[])?;
         if retry.max_attempts <= 1 {
             return call.json(&self.events);
         }

@@ -41,16 +41,15 @@ pub struct AdminLeaderboards {
 
 impl AdminLeaderboards {
     fn scope(&self) -> Scope {
-        Scope::fixed("/leaderboards")
+        Scope::top()
     }
 }
 
 crud! {
     handle: AdminLeaderboards,
     what: "leaderboards",
-    ops: "admin_leaderboards",
-    path: "/leaderboards",
-    list: ListLeaderboards => AdminLeaderboard,
+    ops: [admin_leaderboards_list, admin_leaderboards_create, admin_leaderboards_get, admin_leaderboards_update, admin_leaderboards_delete],
+        list: ListLeaderboards => AdminLeaderboard,
     create: CreateLeaderboards(NewLeaderboard) => CreateLeaderboardsResponse,
     get: GetLeaderboard => AdminLeaderboard,
     /// Where Trophy allows, a field can also be cleared (see [`LeaderboardUpdate`]).

@@ -37,16 +37,15 @@ pub struct AdminMetrics {
 
 impl AdminMetrics {
     fn scope(&self) -> Scope {
-        Scope::fixed("/metrics")
+        Scope::top()
     }
 }
 
 crud! {
     handle: AdminMetrics,
     what: "metrics",
-    ops: "admin_metrics",
-    path: "/metrics",
-    list: ListMetrics => CreatedMetric,
+    ops: [admin_metrics_list, admin_metrics_create, admin_metrics_get, admin_metrics_update, admin_metrics_delete],
+        list: ListMetrics => CreatedMetric,
     create: CreateMetrics(NewMetric) => CreateMetricsResponse,
     get: GetMetric => CreatedMetric,
     update: UpdateMetrics(MetricUpdate) => UpdateMetricsResponse,

@@ -21,6 +21,7 @@ use crate::pagination::MAX_PAGE;
 use crate::request::{list_len, non_empty, Call};
 use crate::{Client, Error, Result};
 use serde::Serialize;
+use trophy_generated::QueryParam;
 
 /// The Admin API's resources.
 #[derive(Debug, Clone)]
@@ -113,7 +114,12 @@ impl Admin {
 pub(crate) const MAX_ITEMS: usize = 100;
 
 /// Adds `limit` (checked: 1 to 100) and `skip` to a list call, each only when set.
-pub(crate) fn paged(call: Call, limit: Option<u32>, skip: Option<u32>) -> Result<Call> {
+pub(crate) fn paged(
+    call: Call,
+    [limit_param, skip_param]: [QueryParam; 2],
+    limit: Option<u32>,
+    skip: Option<u32>,
+) -> Result<Call> {
     if let Some(limit) = limit {
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(Error::invalid(
@@ -122,7 +128,7 @@ pub(crate) fn paged(call: Call, limit: Option<u32>, skip: Option<u32>) -> Result
             ));
         }
     }
-    Ok(call.query_opt("limit", limit).query_opt("skip", skip))
+    Ok(call.query_opt(limit_param, limit).query_opt(skip_param, skip))
 }
 
 /// Checks a list of 1 to 100 items, then each item with `check`, which gets the item's field
@@ -141,9 +147,9 @@ pub(crate) fn check_ids(field: &str, ids: &[String]) -> Result<()> {
 }
 
 /// Adds `ids=a&ids=b...` (repeated keys) to a bulk delete, after checking 1 to 100 non-empty ids.
-pub(crate) fn with_ids(call: Call, ids: &[String]) -> Result<Call> {
+pub(crate) fn with_ids(call: Call, param: QueryParam, ids: &[String]) -> Result<Call> {
     check_ids("ids", ids)?;
-    Ok(ids.iter().fold(call, |call, id| call.query("ids", id)))
+    Ok(call.query_list(param, ids))
 }
 
 /// `{"userId": ..}`: an item of the bodies that list users (application keys, streak freezes).

@@ -92,12 +92,7 @@ impl AdminPoints {
     }
 
     fn scope(&self) -> Scope {
-        Scope::fixed("/points")
-    }
-
-    /// The collection `collection` under the points system `system_id`.
-    fn under(system_id: &str, collection: &'static str) -> Scope {
-        Scope::under("/points", "system_id", system_id, collection)
+        Scope::top()
     }
 }
 

@@ -6,11 +6,11 @@ use crate::admin_types::{
     AdminStreakEvaluationMode, AdminStreakFrequency, CreateStreakFreezesResponse, CreateStreakPausesResponse,
     DeleteStreakPausesResponse, ResetStreaksResponse, RestoreStreaksResponse, StreakSettings,
 };
-use crate::request::{non_empty, operation, Api, Call, RequestOptions};
+use crate::request::{non_empty, operation, Call, RequestOptions};
 use crate::{Client, Error, Field, Result};
 use chrono::NaiveDate;
-use http::Method;
 use serde::Serialize;
+use trophy_generated::operations as ops;
 
 /// Admin API: Streak freezes, pauses, restores, resets and the streak settings. Get it with
 /// [`Admin::streaks`](super::Admin::streaks).
@@ -174,14 +174,7 @@ pub struct FreezeStreaks {
 impl FreezeStreaks {
     fn call(&self) -> Result<Call> {
         check_ids("user_ids", &self.user_ids)?;
-        Call::new(
-            Api::Admin,
-            "admin_streaks_freezes_create",
-            Method::POST,
-            "/streaks/freezes",
-            "/streaks/freezes".into(),
-        )
-        .json(&FreezeBody {
+        Call::from_op(&ops::admin_streaks_freezes_create::OP, &[])?.json(&FreezeBody {
             freezes: user_id_items(&self.user_ids),
         })
     }
@@ -213,14 +206,7 @@ impl PauseStreaks {
             }
             Ok(())
         })?;
-        Call::new(
-            Api::Admin,
-            "admin_streaks_pauses_create",
-            Method::POST,
-            "/streaks/pauses",
-            "/streaks/pauses".into(),
-        )
-        .json(&PauseBody { pauses: &self.pauses })
+        Call::from_op(&ops::admin_streaks_pauses_create::OP, &[])?.json(&PauseBody { pauses: &self.pauses })
     }
 }
 operation!(PauseStreaks => CreateStreakPausesResponse);
@@ -236,14 +222,8 @@ pub struct DeleteStreakPauses {
 
 impl DeleteStreakPauses {
     fn call(&self) -> Result<Call> {
-        let call = Call::new(
-            Api::Admin,
-            "admin_streaks_pauses_delete",
-            Method::DELETE,
-            "/streaks/pauses",
-            "/streaks/pauses".into(),
-        );
-        with_ids(call, &self.ids)
+        let call = Call::from_op(&ops::admin_streaks_pauses_delete::OP, &[])?;
+        with_ids(call, ops::admin_streaks_pauses_delete::IDS, &self.ids)
     }
 }
 operation!(DeleteStreakPauses => DeleteStreakPausesResponse);
@@ -264,14 +244,7 @@ pub struct RestoreStreaks {
 impl RestoreStreaks {
     fn call(&self) -> Result<Call> {
         check_ids("user_ids", &self.user_ids)?;
-        Call::new(
-            Api::Admin,
-            "admin_streaks_restore",
-            Method::POST,
-            "/streaks/restore",
-            "/streaks/restore".into(),
-        )
-        .json(&users_body(&self.user_ids))
+        Call::from_op(&ops::admin_streaks_restore::OP, &[])?.json(&users_body(&self.user_ids))
     }
 }
 operation!(RestoreStreaks => RestoreStreaksResponse);
@@ -288,14 +261,7 @@ pub struct ResetStreaks {
 impl ResetStreaks {
     fn call(&self) -> Result<Call> {
         check_ids("user_ids", &self.user_ids)?;
-        Call::new(
-            Api::Admin,
-            "admin_streaks_reset",
-            Method::POST,
-            "/streaks/reset",
-            "/streaks/reset".into(),
-        )
-        .json(&users_body(&self.user_ids))
+        Call::from_op(&ops::admin_streaks_reset::OP, &[])?.json(&users_body(&self.user_ids))
     }
 }
 operation!(ResetStreaks => ResetStreaksResponse);
@@ -310,13 +276,7 @@ pub struct GetStreakSettings {
 
 impl GetStreakSettings {
     fn call(&self) -> Result<Call> {
-        Ok(Call::new(
-            Api::Admin,
-            "admin_streaks_settings_get",
-            Method::GET,
-            "/streaks/settings",
-            "/streaks/settings".into(),
-        ))
+        Call::from_op(&ops::admin_streaks_settings_get::OP, &[])
     }
 }
 operation!(GetStreakSettings => StreakSettings);
@@ -457,14 +417,7 @@ impl UpdateStreakSettings {
         if let Field::Set(rules) = &self.body.freezes {
             rules.check()?;
         }
-        Call::new(
-            Api::Admin,
-            "admin_streaks_settings_update",
-            Method::PATCH,
-            "/streaks/settings",
-            "/streaks/settings".into(),
-        )
-        .json(&self.body)
+        Call::from_op(&ops::admin_streaks_settings_update::OP, &[])?.json(&self.body)
     }
 }
 operation!(UpdateStreakSettings => StreakSettings);

@@ -30,16 +30,15 @@ pub struct AdminTenants {
 
 impl AdminTenants {
     fn scope(&self) -> Scope {
-        Scope::fixed("/tenants")
+        Scope::top()
     }
 }
 
 crud! {
     handle: AdminTenants,
     what: "tenants",
-    ops: "admin_tenants",
-    path: "/tenants",
-    list: ListTenants => AdminTenant,
+    ops: [admin_tenants_list, admin_tenants_create, admin_tenants_get, admin_tenants_update, admin_tenants_delete],
+        list: ListTenants => AdminTenant,
     create: CreateTenants(NewTenant) => CreateTenantsResponse,
     /// The id is Trophy's, not the customer id.
     get: GetTenant => AdminTenant,

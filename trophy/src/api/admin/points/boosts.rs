@@ -1,6 +1,6 @@
 //! Boosts of a points system: `/points/{systemId}/boosts`.
 
-use super::{check_conditions, crud, push_condition, AdminPoints, AttributeCondition, Check, Scope};
+use super::{check_conditions, crud, push_condition, AttributeCondition, Check, Scope};
 use crate::admin_types::{
     AdminPointsBoost, CreatePointsBoostsResponse, DeletePointsBoostsResponse, PatchPointsBoostsResponse,
     PointsBoostRounding,
@@ -39,16 +39,15 @@ pub struct AdminPointsBoosts {
 
 impl AdminPointsBoosts {
     fn scope(&self) -> Scope {
-        AdminPoints::under(&self.system_id, "boosts")
+        Scope::under(&self.system_id)
     }
 }
 
 crud! {
     handle: AdminPointsBoosts,
     what: "boosts of the points system",
-    ops: "admin_points_boosts",
-    path: "/points/{systemId}/boosts",
-    list: ListPointsBoosts => AdminPointsBoost,
+    ops: [admin_points_boosts_list, admin_points_boosts_create, admin_points_boosts_get, admin_points_boosts_update, admin_points_boosts_delete],
+        list: ListPointsBoosts => AdminPointsBoost,
     create: CreatePointsBoosts(NewPointsBoost) => CreatePointsBoostsResponse,
     get: GetPointsBoost => AdminPointsBoost,
     update: UpdatePointsBoosts(PointsBoostUpdate) => PatchPointsBoostsResponse,

@@ -14,9 +14,8 @@ use serde::Serialize;
 crud! {
     handle: AdminPoints,
     what: "points systems",
-    ops: "admin_points_systems",
-    path: "/points",
-    list: ListPointsSystems => AdminPointsSystem,
+    ops: [admin_points_systems_list, admin_points_systems_create, admin_points_systems_get, admin_points_systems_update, admin_points_systems_delete],
+        list: ListPointsSystems => AdminPointsSystem,
     create: CreatePointsSystems(NewPointsSystem) => CreatePointsSystemsResponse,
     get: GetPointsSystem => AdminPointsSystem,
     update: UpdatePointsSystems(PointsSystemUpdate) => UpdatePointsSystemsResponse,

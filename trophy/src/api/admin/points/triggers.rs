@@ -1,6 +1,6 @@
 //! Triggers of a points system: `/points/{systemId}/triggers`.
 
-use super::{at_least_one, check_conditions, crud, push_condition, AdminPoints, AttributeCondition, Check, Scope};
+use super::{at_least_one, check_conditions, crud, push_condition, AttributeCondition, Check, Scope};
 use crate::admin_types::{
     AdminPointsTrigger, AdminPointsTriggerStatus, AdminPointsTriggerTimeUnit, CreatePointsTriggersResponse,
     DeletePointsTriggersResponse, PatchPointsTriggersResponse, PointsTriggerType,
@@ -44,16 +44,15 @@ pub struct AdminPointsTriggers {
 
 impl AdminPointsTriggers {
     fn scope(&self) -> Scope {
-        AdminPoints::under(&self.system_id, "triggers")
+        Scope::under(&self.system_id)
     }
 }
 
 crud! {
     handle: AdminPointsTriggers,
     what: "triggers of the points system",
-    ops: "admin_points_triggers",
-    path: "/points/{systemId}/triggers",
-    list: ListPointsTriggers => AdminPointsTrigger,
+    ops: [admin_points_triggers_list, admin_points_triggers_create, admin_points_triggers_get, admin_points_triggers_update, admin_points_triggers_delete],
+        list: ListPointsTriggers => AdminPointsTrigger,
     create: CreatePointsTriggers(NewPointsTrigger) => CreatePointsTriggersResponse,
     get: GetPointsTrigger => AdminPointsTrigger,
     update: UpdatePointsTriggers(PointsTriggerUpdate) => PatchPointsTriggersResponse,

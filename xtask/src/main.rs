@@ -72,11 +72,15 @@ fn regen(check: bool) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut stale = Vec::new();
     let mut outputs = Vec::new();
-    let mut normalized_docs = Vec::new();
+    let mut normalized_docs: Vec<(&generate::Api, serde_json::Value)> = Vec::new();
     for api in generate::APIS {
         let doc = normalize::load(&root.join("openapi").join(api.document))?;
         let normalized = normalize::to_progenitor(doc)?;
-        let source = generate::generate(api, &normalized)?;
+        // An enum the Application document already defines is that module's type (the first).
+        let shared = normalized_docs
+            .first()
+            .map(|(owner, owner_doc)| (owner.module, generate::shared_enums(&normalized, owner_doc)));
+        let source = generate::generate(api, &normalized, shared.as_ref().map(|(m, n)| (*m, n.as_slice())))?;
         outputs.push((format!("{}.rs", api.module), source));
         normalized_docs.push((api, normalized));
     }

@@ -50,8 +50,7 @@ fn client_with_key(emu: &Emulator, key: &str) -> Client {
     spans();
     Client::builder()
         .api_key(key)
-        .api_url(emu.app_url())
-        .admin_url(emu.admin_url())
+        .base_url(emu.base_url())
         .build()
         .expect("client")
 }
@@ -276,7 +275,12 @@ async fn all_85_operations_through_the_client() {
             NewPointsTrigger::metric(&metric_id, 1, 10).status(AdminPointsTriggerStatus::Active),
             NewPointsTrigger::achievement(&onboarding_id, 25).status(AdminPointsTriggerStatus::Active),
         ]);
-    let created = call(&mut ops, "admin_points_systems_create", admin.points().create([xp])).await;
+    let created = call(
+        &mut ops,
+        "admin_points_systems_create",
+        admin.points().systems().create([xp]),
+    )
+    .await;
     assert!(created.issues.is_empty(), "{:?}", created.issues);
     let system = &created.created[0];
     assert_eq!((system.key.as_str(), system.max_points), ("xp", None));
@@ -291,9 +295,19 @@ async fn all_85_operations_through_the_client() {
     let system_id = system.id.to_string();
     let launch_boost = system.boosts[0].id.to_string();
 
-    let systems = call(&mut ops, "admin_points_systems_list", admin.points().list().limit(10)).await;
+    let systems = call(
+        &mut ops,
+        "admin_points_systems_list",
+        admin.points().systems().list().limit(10),
+    )
+    .await;
     assert_eq!(systems.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(), ["xp"]);
-    let got = call(&mut ops, "admin_points_systems_get", admin.points().get(&system_id)).await;
+    let got = call(
+        &mut ops,
+        "admin_points_systems_get",
+        admin.points().systems().get(&system_id),
+    )
+    .await;
     assert_eq!(
         (got.name.as_str(), got.description.as_str()),
         ("Experience", "Earned by learning")
@@ -301,7 +315,7 @@ async fn all_85_operations_through_the_client() {
     let updated = call(
         &mut ops,
         "admin_points_systems_update",
-        admin.points().update([PointsSystemUpdate::new(&system_id)
+        admin.points().systems().update([PointsSystemUpdate::new(&system_id)
             .max_points(1000)
             .badge_url("https://cdn.example/xp.png")]),
     )
@@ -448,7 +462,7 @@ async fn all_85_operations_through_the_client() {
         "admin_tenants_create",
         admin
             .tenants()
-            .create([NewTenant::new("acme", "Acme"), NewTenant::new("acme", "Acme again")]),
+            .create([NewTenant::new("Acme", "acme"), NewTenant::new("Acme again", "acme")]),
     )
     .await;
     assert_eq!(
@@ -631,7 +645,7 @@ async fn all_85_operations_through_the_client() {
     let batch = call(
         &mut ops,
         "admin_metrics_batch_events",
-        admin.events().batch([
+        admin.metrics().batch_events([
             BatchEvent::new(LESSONS, UserInput::new("bob"), 4.0).idempotency_key("import-bob-1"),
             BatchEvent::new(LESSONS, UserInput::new("bob"), 4.0).idempotency_key("import-bob-1"),
             BatchEvent::new(LESSONS, UserInput::new("dave").name("Dave"), 2.0),
@@ -975,7 +989,7 @@ async fn all_85_operations_through_the_client() {
     let frozen = call(
         &mut ops,
         "admin_streaks_freezes_create",
-        admin.streaks().freeze(["alice", "nobody"]),
+        admin.streaks().freezes().create(["alice", "nobody"]),
     )
     .await;
     assert_eq!(frozen.issues.len(), 1);
@@ -983,7 +997,10 @@ async fn all_85_operations_through_the_client() {
     let paused = call(
         &mut ops,
         "admin_streaks_pauses_create",
-        admin.streaks().pause([StreakPause::new("alice", day(20), day(22))]),
+        admin
+            .streaks()
+            .pauses()
+            .create([StreakPause::new("alice", day(20), day(22))]),
     )
     .await;
     assert!(paused.issues.is_empty(), "{:?}", paused.issues);
@@ -998,7 +1015,7 @@ async fn all_85_operations_through_the_client() {
     let unpaused = call(
         &mut ops,
         "admin_streaks_pauses_delete",
-        admin.streaks().delete_pauses([pause_id.as_str()]),
+        admin.streaks().pauses().delete([pause_id.as_str()]),
     )
     .await;
     assert_eq!(
@@ -1107,14 +1124,15 @@ async fn all_85_operations_through_the_client() {
         "every new user is in the control group"
     );
 
-    let streak_settings = call(&mut ops, "admin_streaks_settings_get", admin.streaks().settings()).await;
+    let streak_settings = call(&mut ops, "admin_streaks_settings_get", admin.streaks().settings().get()).await;
     assert_eq!(streak_settings.freezes.map(|f| f.max_count), Some(3));
     let streak_settings = call(
         &mut ops,
         "admin_streaks_settings_update",
         admin
             .streaks()
-            .update_settings()
+            .settings()
+            .update()
             .evaluation_mode(AdminStreakEvaluationMode::Or)
             .metric(LESSONS, 1)
             .freezes(StreakFreezeRules::new(0, 5).no_auto_earn()),
@@ -1190,7 +1208,7 @@ async fn all_85_operations_through_the_client() {
     let deleted = call(
         &mut ops,
         "admin_points_systems_delete",
-        admin.points().delete([system_id]),
+        admin.points().systems().delete([system_id]),
     )
     .await;
     assert_eq!(deleted.deleted.len(), 1);
@@ -1350,7 +1368,7 @@ async fn tenants_are_isolated_per_call_and_per_client() {
     let created = org
         .admin()
         .tenants()
-        .create([NewTenant::new("acme", "Acme"), NewTenant::new("globex", "Globex")])
+        .create([NewTenant::new("Acme", "acme"), NewTenant::new("Globex", "globex")])
         .send()
         .await
         .unwrap();
@@ -1384,8 +1402,7 @@ async fn tenants_are_isolated_per_call_and_per_client() {
     // A client bound to a tenant.
     let acme = Client::builder()
         .api_key(emu.admin_key())
-        .api_url(emu.app_url())
-        .admin_url(emu.admin_url())
+        .base_url(emu.base_url())
         .tenant_id("acme")
         .build()
         .unwrap();
@@ -1562,8 +1579,7 @@ fn retrying_client(emu: &Emulator) -> Client {
     spans();
     Client::builder()
         .api_key(emu.admin_key())
-        .api_url(emu.app_url())
-        .admin_url(emu.admin_url())
+        .base_url(emu.base_url())
         .retry(
             RetryConfig::standard()
                 .max_attempts(6)
@@ -1648,7 +1664,7 @@ async fn retried_events_never_double_count_when_answers_are_lost() {
     let batches: u32 = 10;
     for b in 0..batches {
         let events = (0..5).map(|j| BatchEvent::new(LESSONS, "batched", f64::from(b * 5 + j + 1)));
-        let accepted = client.admin().events().batch(events).send().await;
+        let accepted = client.admin().metrics().batch_events(events).send().await;
         assert_eq!(accepted.unwrap_or_else(|e| panic!("batch {b}: {e}")).accepted, 5);
     }
 

@@ -119,8 +119,8 @@ impl GetLeaderboard {
     }
 
     /// Counts the offset from this user's position instead of from the top.
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
+    pub fn user_id(mut self, user_id: impl Into<crate::Id>) -> Self {
+        self.user_id = Some(user_id.into().into_string());
         self
     }
 

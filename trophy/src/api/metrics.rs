@@ -14,8 +14,8 @@ use trophy_generated::operations as ops;
 /// # async fn run(client: trophy::Client) -> Result<(), trophy::Error> {
 /// let result = client
 ///     .metrics()
-///     .event("words-written", trophy::UserInput::new("user-id"), 750.0)
-///     .attribute("category", "writing")
+///     .event("words-written", trophy::UserInput::new("user-id"), 750)
+///     .event_attribute("category", "writing")
 ///     .send()
 ///     .await?;
 /// println!("total {} streak {}", result.total, result.current_streak.length);
@@ -32,13 +32,13 @@ impl Metrics {
     ///
     /// With retries on (the default), the event travels with an idempotency key, generated
     /// when you set none, and reused on every attempt: a retried event is never counted twice.
-    pub fn event(&self, key: impl Into<String>, user: impl Into<UserInput>, value: f64) -> SendEvent {
+    pub fn event(&self, key: impl Into<String>, user: impl Into<UserInput>, value: impl Into<f64>) -> SendEvent {
         SendEvent {
             client: self.client.clone(),
             options: RequestOptions::default(),
             key: key.into(),
             user: user.into(),
-            value,
+            value: value.into(),
             attributes: BTreeMap::new(),
         }
     }
@@ -66,7 +66,7 @@ struct EventBody<'a> {
 
 impl SendEvent {
     /// Sets an event attribute (its key must exist in Trophy).
-    pub fn attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn event_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.attributes.insert(key.into(), value.into());
         self
     }

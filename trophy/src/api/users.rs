@@ -56,70 +56,70 @@ impl Users {
     }
 
     /// `GET /users/{id}`: one user.
-    pub fn get(&self, id: impl Into<String>) -> GetUser {
+    pub fn get(&self, id: impl Into<crate::Id>) -> GetUser {
         GetUser {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
         }
     }
 
     /// `PUT /users/{id}`: creates the user if Trophy does not know it, otherwise applies
     /// `changes`; returns the resulting user.
-    pub fn identify(&self, id: impl Into<String>, changes: UserUpdate) -> IdentifyUser {
+    pub fn identify(&self, id: impl Into<crate::Id>, changes: UserUpdate) -> IdentifyUser {
         IdentifyUser {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             changes,
         }
     }
 
     /// `PATCH /users/{id}`: applies `changes` to an existing user (404 if there is none).
-    pub fn update(&self, id: impl Into<String>, changes: UserUpdate) -> UpdateUser {
+    pub fn update(&self, id: impl Into<crate::Id>, changes: UserUpdate) -> UpdateUser {
         UpdateUser {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             changes,
         }
     }
 
     /// `GET /users/{id}/preferences`: the user's notification channels and streak settings.
-    pub fn preferences(&self, id: impl Into<String>) -> GetUserPreferences {
+    pub fn preferences(&self, id: impl Into<crate::Id>) -> GetUserPreferences {
         GetUserPreferences {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
         }
     }
 
     /// `PATCH /users/{id}/preferences`: changes the notification channels and streak settings
     /// set on the builder; the rest is left as it is.
-    pub fn update_preferences(&self, id: impl Into<String>) -> UpdateUserPreferences {
+    pub fn update_preferences(&self, id: impl Into<crate::Id>) -> UpdateUserPreferences {
         UpdateUserPreferences {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             body: PreferencesBody::default(),
         }
     }
 
     /// `GET /users/{id}/metrics`: every metric with the user's total and linked achievements.
-    pub fn metrics(&self, id: impl Into<String>) -> ListUserMetrics {
+    pub fn metrics(&self, id: impl Into<crate::Id>) -> ListUserMetrics {
         ListUserMetrics {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
         }
     }
 
     /// `GET /users/{id}/metrics/{key}`: the user's total of one metric and its achievements.
-    pub fn metric(&self, id: impl Into<String>, key: impl Into<String>) -> GetUserMetric {
+    pub fn metric(&self, id: impl Into<crate::Id>, key: impl Into<String>) -> GetUserMetric {
         GetUserMetric {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             key: key.into(),
         }
     }
@@ -128,7 +128,7 @@ impl Users {
     /// per day, week or month from `start_date` to `end_date` (both included).
     pub fn metric_event_summary(
         &self,
-        id: impl Into<String>,
+        id: impl Into<crate::Id>,
         key: impl Into<String>,
         aggregation: impl Into<EventSummaryAggregation>,
         start_date: NaiveDate,
@@ -137,7 +137,7 @@ impl Users {
         UserMetricEventSummary {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             key: key.into(),
             range: SummaryRange {
                 aggregation: aggregation.into(),
@@ -148,32 +148,32 @@ impl Users {
     }
 
     /// `GET /users/{id}/achievements`: the achievements the user completed, with statistics.
-    pub fn achievements(&self, id: impl Into<String>) -> ListUserAchievements {
+    pub fn achievements(&self, id: impl Into<crate::Id>) -> ListUserAchievements {
         ListUserAchievements {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             include_incomplete: false,
         }
     }
 
     /// `GET /users/{id}/streak`: the user's streak, freezes, pauses and recent history.
-    pub fn streak(&self, id: impl Into<String>) -> GetUserStreak {
+    pub fn streak(&self, id: impl Into<crate::Id>) -> GetUserStreak {
         GetUserStreak {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             history_periods: None,
         }
     }
 
     /// `GET /users/{id}/points/{key}`: the user's total, level and recent awards in a points
     /// system.
-    pub fn points(&self, id: impl Into<String>, key: impl Into<String>) -> GetUserPoints {
+    pub fn points(&self, id: impl Into<crate::Id>, key: impl Into<String>) -> GetUserPoints {
         GetUserPoints {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             key: key.into(),
             awards: None,
         }
@@ -181,11 +181,11 @@ impl Users {
 
     /// `GET /users/{id}/points/{key}/boosts`: the boosts that apply to the user in a points
     /// system.
-    pub fn points_boosts(&self, id: impl Into<String>, key: impl Into<String>) -> ListUserPointsBoosts {
+    pub fn points_boosts(&self, id: impl Into<crate::Id>, key: impl Into<String>) -> ListUserPointsBoosts {
         ListUserPointsBoosts {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             key: key.into(),
         }
     }
@@ -194,7 +194,7 @@ impl Users {
     /// day, week or month from `start_date` to `end_date` (both included).
     pub fn points_event_summary(
         &self,
-        id: impl Into<String>,
+        id: impl Into<crate::Id>,
         key: impl Into<String>,
         aggregation: impl Into<EventSummaryAggregation>,
         start_date: NaiveDate,
@@ -203,7 +203,7 @@ impl Users {
         UserPointsEventSummary {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             key: key.into(),
             range: SummaryRange {
                 aggregation: aggregation.into(),
@@ -215,11 +215,11 @@ impl Users {
 
     /// `GET /users/{id}/leaderboards/{key}`: the user's rank and value on a leaderboard, with
     /// the history of their rank changes.
-    pub fn leaderboard(&self, id: impl Into<String>, key: impl Into<String>) -> GetUserLeaderboard {
+    pub fn leaderboard(&self, id: impl Into<crate::Id>, key: impl Into<String>) -> GetUserLeaderboard {
         GetUserLeaderboard {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             key: key.into(),
             run: None,
             num_events: None,
@@ -227,11 +227,11 @@ impl Users {
     }
 
     /// `GET /users/{id}/wrapped`: the user's yearly recap.
-    pub fn wrapped(&self, id: impl Into<String>) -> GetUserWrapped {
+    pub fn wrapped(&self, id: impl Into<crate::Id>) -> GetUserWrapped {
         GetUserWrapped {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             year: None,
         }
     }
@@ -340,10 +340,10 @@ pub struct StreakMetric {
 
 impl StreakMetric {
     /// The metric `key` with its `threshold`.
-    pub fn new(key: impl Into<String>, threshold: f64) -> Self {
+    pub fn new(key: impl Into<String>, threshold: impl Into<f64>) -> Self {
         StreakMetric {
             key: key.into(),
-            threshold,
+            threshold: threshold.into(),
         }
     }
 }
@@ -489,12 +489,12 @@ impl UpdateUserPreferences {
 
     /// Adds a metric threshold to the user's streak settings; repeat for several. The
     /// thresholds sent replace the user's current ones.
-    pub fn streak_metric(mut self, key: impl Into<String>, threshold: f64) -> Self {
+    pub fn streak_metric(mut self, key: impl Into<String>, threshold: impl Into<f64>) -> Self {
         self.body
             .streak
             .metrics
             .get_or_insert_with(Vec::new)
-            .push(StreakMetric::new(key, threshold));
+            .push(StreakMetric::new(key, threshold.into()));
         self
     }
 

@@ -138,10 +138,10 @@ impl NewAchievement {
     }
 
     /// Completed when a user's total of the metric `metric_id` reaches `value`.
-    pub fn metric(name: impl Into<String>, metric_id: impl Into<String>, value: f64) -> Self {
+    pub fn metric(name: impl Into<String>, metric_id: impl Into<crate::Id>, value: impl Into<f64>) -> Self {
         let mut a = Self::new(name, AdminAchievementTrigger::Metric);
-        a.metric_id = Some(metric_id.into());
-        a.metric_value = Some(value);
+        a.metric_id = Some(metric_id.into().into_string());
+        a.metric_value = Some(value.into());
         a
     }
 
@@ -163,7 +163,7 @@ impl NewAchievement {
     pub fn achievements<I>(name: impl Into<String>, achievement_ids: I) -> Self
     where
         I: IntoIterator,
-        I::Item: Into<String>,
+        I::Item: Into<crate::Id>,
     {
         let mut a = Self::new(name, AdminAchievementTrigger::Achievement);
         a.achievement_ids = Some(strings(achievement_ids));
@@ -200,7 +200,7 @@ impl NewAchievement {
 
     /// Adds a condition: only users whose attribute `attribute_id` has `value` are eligible.
     #[must_use]
-    pub fn user_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn user_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         push_condition(&mut self.user_attributes, AttributeCondition::new(attribute_id, value));
         self
     }
@@ -208,7 +208,7 @@ impl NewAchievement {
     /// Adds a condition: only events whose attribute `attribute_id` has `value` count (metric
     /// achievements).
     #[must_use]
-    pub fn event_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn event_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         push_condition(&mut self.event_attributes, AttributeCondition::new(attribute_id, value));
         self
     }
@@ -295,9 +295,9 @@ pub struct AchievementUpdate {
 
 impl AchievementUpdate {
     /// No changes yet to the achievement `id`.
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<crate::Id>) -> Self {
         AchievementUpdate {
-            id: id.into(),
+            id: id.into().into_string(),
             name: None,
             trigger: None,
             description: Field::Unset,
@@ -365,7 +365,7 @@ impl AchievementUpdate {
 
     /// Adds a user attribute condition; the conditions sent replace the current ones.
     #[must_use]
-    pub fn user_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn user_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         push_condition(&mut self.user_attributes, AttributeCondition::new(attribute_id, value));
         self
     }
@@ -386,15 +386,15 @@ impl AchievementUpdate {
 
     /// Sets the metric and the total to reach.
     #[must_use]
-    pub fn metric(mut self, metric_id: impl Into<String>, value: f64) -> Self {
-        self.metric_id = Some(metric_id.into());
-        self.metric_value = Some(value);
+    pub fn metric(mut self, metric_id: impl Into<crate::Id>, value: impl Into<f64>) -> Self {
+        self.metric_id = Some(metric_id.into().into_string());
+        self.metric_value = Some(value.into());
         self
     }
 
     /// Adds an event attribute condition; the conditions sent replace the current ones.
     #[must_use]
-    pub fn event_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn event_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         push_condition(&mut self.event_attributes, AttributeCondition::new(attribute_id, value));
         self
     }
@@ -425,7 +425,7 @@ impl AchievementUpdate {
     pub fn achievement_ids<I>(mut self, ids: I) -> Self
     where
         I: IntoIterator,
-        I::Item: Into<String>,
+        I::Item: Into<crate::Id>,
     {
         self.achievement_ids = Some(strings(ids));
         self

@@ -30,7 +30,7 @@ impl AdminApplicationApiKeys {
     pub fn create<I>(&self, user_ids: I) -> CreateApplicationApiKeys
     where
         I: IntoIterator,
-        I::Item: Into<String>,
+        I::Item: Into<crate::Id>,
     {
         CreateApplicationApiKeys {
             client: self.client.clone(),
@@ -43,7 +43,7 @@ impl AdminApplicationApiKeys {
     pub fn delete<I>(&self, ids: I) -> DeleteApplicationApiKeys
     where
         I: IntoIterator,
-        I::Item: Into<String>,
+        I::Item: Into<crate::Id>,
     {
         DeleteApplicationApiKeys {
             client: self.client.clone(),

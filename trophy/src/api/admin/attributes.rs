@@ -94,9 +94,9 @@ pub struct AttributeUpdate {
 
 impl AttributeUpdate {
     /// No changes yet to the attribute `id`.
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<crate::Id>) -> Self {
         AttributeUpdate {
-            id: id.into(),
+            id: id.into().into_string(),
             name: None,
         }
     }

@@ -126,8 +126,8 @@ macro_rules! crud {
 
             #[doc = concat!("One of the ", $what, " by its id.")]
             $(#[$get_doc])*
-            pub fn get(&self, id: impl Into<String>) -> $Get {
-                $Get { client: self.client.clone(), options: Default::default(), scope: self.scope(), id: id.into() }
+            pub fn get(&self, id: impl Into<crate::Id>) -> $Get {
+                $Get { client: self.client.clone(), options: Default::default(), scope: self.scope(), id: id.into().into_string() }
             }
 
             #[doc = concat!(
@@ -149,7 +149,7 @@ macro_rules! crud {
             pub fn delete<I>(&self, ids: I) -> $Delete
             where
                 I: IntoIterator,
-                I::Item: Into<String>,
+                I::Item: Into<crate::Id>,
             {
                 $Delete {
                     client: self.client.clone(),

@@ -121,9 +121,9 @@ pub struct MetricUpdate {
 
 impl MetricUpdate {
     /// No changes yet to the metric `id`.
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<crate::Id>) -> Self {
         MetricUpdate {
-            id: id.into(),
+            id: id.into().into_string(),
             name: None,
             unit_type: None,
             units: None,

@@ -72,13 +72,6 @@ impl Admin {
         }
     }
 
-    /// Batch metric events.
-    pub fn events(&self) -> events::AdminEvents {
-        events::AdminEvents {
-            client: self.client.clone(),
-        }
-    }
-
     /// Application API keys (keys that act for one user).
     pub fn application_api_keys(&self) -> application_api_keys::AdminApplicationApiKeys {
         application_api_keys::AdminApplicationApiKeys {
@@ -168,7 +161,7 @@ pub(crate) fn user_id_items(ids: &[String]) -> Vec<UserIdItem<'_>> {
 pub(crate) fn strings<I>(values: I) -> Vec<String>
 where
     I: IntoIterator,
-    I::Item: Into<String>,
+    I::Item: Into<crate::Id>,
 {
-    values.into_iter().map(Into::into).collect()
+    values.into_iter().map(|v| v.into().into_string()).collect()
 }

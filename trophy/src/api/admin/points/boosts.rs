@@ -112,12 +112,12 @@ pub struct NewPointsBoost {
 
 impl NewPointsBoost {
     /// A boost named `name` multiplying points by `multiplier` from `start` on, with no end.
-    pub fn new(name: impl Into<String>, start: NaiveDate, multiplier: f64) -> Self {
+    pub fn new(name: impl Into<String>, start: NaiveDate, multiplier: impl Into<f64>) -> Self {
         NewPointsBoost {
             name: name.into(),
             start,
             end: Field::Unset,
-            multiplier,
+            multiplier: multiplier.into(),
             rounding: None,
             user_id: None,
             user_attributes: Field::Unset,
@@ -147,15 +147,15 @@ impl NewPointsBoost {
 
     /// Limits the boost to one user (cannot be combined with attribute conditions).
     #[must_use]
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
+    pub fn user_id(mut self, user_id: impl Into<crate::Id>) -> Self {
+        self.user_id = Some(user_id.into().into_string());
         self
     }
 
     /// Adds a condition: the boost applies to users whose attribute `attribute_id` has `value`
     /// (cannot be combined with a user id).
     #[must_use]
-    pub fn user_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn user_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         push_condition(&mut self.user_attributes, AttributeCondition::new(attribute_id, value));
         self
     }
@@ -220,9 +220,9 @@ pub struct PointsBoostUpdate {
 
 impl PointsBoostUpdate {
     /// Changes to the boost `id`; nothing is changed until a setter is called.
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<crate::Id>) -> Self {
         PointsBoostUpdate {
-            id: id.into(),
+            id: id.into().into_string(),
             name: None,
             start: None,
             end: Field::Unset,
@@ -262,8 +262,8 @@ impl PointsBoostUpdate {
 
     /// Sets the multiplier.
     #[must_use]
-    pub fn multiplier(mut self, multiplier: f64) -> Self {
-        self.multiplier = Some(multiplier);
+    pub fn multiplier(mut self, multiplier: impl Into<f64>) -> Self {
+        self.multiplier = Some(multiplier.into());
         self
     }
 
@@ -276,7 +276,7 @@ impl PointsBoostUpdate {
 
     /// Adds a condition to the list sent, which replaces the boost's current conditions.
     #[must_use]
-    pub fn user_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn user_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         push_condition(&mut self.user_attributes, AttributeCondition::new(attribute_id, value));
         self
     }

@@ -131,9 +131,9 @@ pub struct PointsLevelUpdate {
 
 impl PointsLevelUpdate {
     /// Changes to the level `id`; nothing is changed until a setter is called.
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<crate::Id>) -> Self {
         PointsLevelUpdate {
-            id: id.into(),
+            id: id.into().into_string(),
             name: None,
             points: None,
             description: None,

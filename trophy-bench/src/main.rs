@@ -10,6 +10,9 @@
 //! trophy-bench ingest [--duration S] [--producers N] [--rate R] [--fail-rate F] [--capacity C]
 //!                                                                    the batching ingester (ingest.rs)
 //! trophy-bench child cpu|throughput|rss ...                          one measurement (internal)
+//! trophy-bench ingest --outbox [--duration S] [--rate N] [--kills N]  durable outbox, SIGKILLs
+//! trophy-bench ingest-fleet [--duration S] [--rate N] [--kill-worker S] Redis fleet
+//! trophy-bench durable-child outbox|producer|worker ...               a durable child (internal)
 //! ```
 #![forbid(unsafe_code)]
 
@@ -116,6 +119,17 @@ fn required<T: std::str::FromStr>(args: &[String], name: &str) -> Result<T, BoxE
     flag(args, name)?.ok_or_else(|| format!("missing {name}").into())
 }
 
+/// Runs a durable-ingestion benchmark (its children are this binary) and prints its line.
+fn durable_bench(
+    rest: &[String],
+    bench: fn(&std::path::Path, &[String]) -> Result<String, trophy_bench::durable::BoxError>,
+) -> Result<(), BoxError> {
+    let exe = std::env::current_exe()?;
+    let line = bench(&exe, rest).map_err(|e| e.to_string())?;
+    println!("{line}");
+    Ok(())
+}
+
 fn run(args: &[String]) -> Result<(), BoxError> {
     let Some(cmd) = args.first() else {
         return Err(USAGE.into());
@@ -132,6 +146,10 @@ fn run(args: &[String]) -> Result<(), BoxError> {
     match cmd.as_str() {
         "serve" => serve(required(rest, "--port")?, rest.iter().any(|a| a == "--exit-on-eof")),
         "child" => child(rest),
+        // Durable ingestion (outbox, Redis fleet): see trophy_bench::durable.
+        "durable-child" => trophy_bench::durable::child_main(rest).map_err(|e| e.to_string().into()),
+        "ingest" if rest.iter().any(|a| a == "--outbox") => durable_bench(rest, trophy_bench::durable::bench_outbox),
+        "ingest-fleet" => durable_bench(rest, trophy_bench::durable::bench_fleet),
         "ingest" => ingest::run(rest),
         "ingest-emulator" => ingest::serve_emulator(rest),
         "smoke" => {

@@ -9,12 +9,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 use trophy_generated::admin::types as ta;
 
-use crate::http::{parse_body, reply, AdminCtx, ApiError, ApiResult, AppKey, Params, SharedState, TenantRec};
+use crate::context::{parse_body, reply, AdminCtx, ApiError, ApiResult, Params};
+use crate::events;
 use crate::model::{
     fmt_dt, new_id, parse_date, valid_key, validate_user_id, Achievement, Attribute, Boost, Freq, Leaderboard, Level,
     Metric, Pause, PointsSystem, State, Trigger, UserInput,
 };
 use crate::render;
+use crate::state::{AppKey, SharedState, TenantRec};
+use crate::webhooks;
 
 /// Routes of the Admin API.
 pub(crate) fn routes() -> Router<SharedState> {
@@ -22,15 +25,12 @@ pub(crate) fn routes() -> Router<SharedState> {
     let router = system_items::<Boost>(router, "boosts");
     let router = system_items::<Level>(router, "levels");
     let router = system_items::<Trigger>(router, "triggers");
+    let router = resource::<Achievement>(router, "achievements");
+    let router = resource::<Attribute>(router, "attributes");
+    let router = resource::<Metric>(router, "metrics");
+    let router = resource::<PointsSystem>(router, "points");
+    let router = resource::<Leaderboard>(router, "leaderboards");
     router
-        .route(
-            "/achievements",
-            get(achievements_list)
-                .post(achievements_create)
-                .patch(achievements_update)
-                .delete(achievements_delete),
-        )
-        .route("/achievements/{id}", get(achievements_get))
         .route("/environments", get(environments_list))
         .route("/settings", get(settings_get).patch(settings_update))
         .route("/streaks/reset", post(streaks_reset))
@@ -38,39 +38,7 @@ pub(crate) fn routes() -> Router<SharedState> {
             "/streaks/settings",
             get(streak_settings_get).patch(streak_settings_update),
         )
-        .route(
-            "/attributes",
-            get(attributes_list)
-                .post(attributes_create)
-                .patch(attributes_update)
-                .delete(attributes_delete),
-        )
-        .route("/attributes/{id}", get(attributes_get))
-        .route(
-            "/metrics",
-            get(metrics_list)
-                .post(metrics_create)
-                .patch(metrics_update)
-                .delete(metrics_delete),
-        )
         .route("/metrics/events", post(metrics_batch_events))
-        .route("/metrics/{id}", get(metrics_get))
-        .route(
-            "/points",
-            get(systems_list)
-                .post(systems_create)
-                .patch(systems_update)
-                .delete(systems_delete),
-        )
-        .route("/points/{id}", get(systems_get))
-        .route(
-            "/leaderboards",
-            get(leaderboards_list)
-                .post(leaderboards_create)
-                .patch(leaderboards_update)
-                .delete(leaderboards_delete),
-        )
-        .route("/leaderboards/{id}", get(leaderboards_get))
         .route("/streaks/freezes", post(freezes_create))
         .route("/streaks/pauses", post(pauses_create).delete(pauses_delete))
         .route("/streaks/restore", post(streaks_restore))
@@ -163,7 +131,7 @@ fn str_field<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
 }
 
 /// A bulk update: each item names an existing one by `id` (`position` finds it), else it gets the
-/// issue "<what> not found"; `apply` checks and stores the update and returns the item's new JSON,
+/// issue "`<what>` not found"; `apply` checks and stores the update and returns the item's new JSON,
 /// or the message of an issue (under `id_field`). `{updated, issues}`, 200.
 fn bulk_update<S: ?Sized>(
     st: &mut S,
@@ -481,183 +449,7 @@ fn build_leaderboard(st: &State, v: &Value, id: Option<&str>, today: NaiveDate) 
     })
 }
 
-// ----- attributes ---------------------------------------------------------------------------------
-
-async fn attributes_list(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
-    let params = Params::parse(q.as_deref());
-    sh.with(&ctx.tenant, |st, _| {
-        let list: Vec<Value> = page(&st.attributes, &params)?
-            .iter()
-            .map(render::admin_attribute)
-            .collect();
-        Ok(reply(200, Value::Array(list)))
-    })
-}
-
-async fn attributes_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::CreateAttributesRequest>(&body)?;
-    let items = items(&raw, 100)?;
-    Ok(sh.with(&ctx.tenant, |st, _| {
-        bulk_create(
-            st,
-            &items,
-            |st, v| {
-                let name = check_name(v)?;
-                let key = check_key(v, |k| st.attributes.iter().any(|a| a.key == k))?;
-                let kind = str_field(v, "type").unwrap_or_default();
-                if kind != "user" && kind != "event" {
-                    return Err(format!("type must be user or event, not {kind:?}"));
-                }
-                Ok(Attribute {
-                    id: new_id(),
-                    key,
-                    name,
-                    kind: kind.to_string(),
-                })
-            },
-            |st, a| {
-                let json = render::admin_attribute(&a);
-                st.attributes.push(a);
-                json
-            },
-        )
-    }))
-}
-
-async fn attributes_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::UpdateAttributesRequest>(&body)?;
-    let items = items(&raw, 100)?;
-    Ok(sh.with(&ctx.tenant, |st, _| {
-        bulk_update(
-            st,
-            &items,
-            "attribute",
-            "id",
-            |st, id| st.attributes.iter().position(|a| a.id == id),
-            |st, pos, v| {
-                let a = &mut st.attributes[pos];
-                if v.get("name").is_some() {
-                    a.name = check_name(v)?;
-                }
-                Ok(render::admin_attribute(a))
-            },
-        )
-    }))
-}
-
-async fn attributes_delete(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
-    let ids = delete_ids(&Params::parse(q.as_deref()))?;
-    Ok(sh.with(&ctx.tenant, |st, _| {
-        reply(
-            200,
-            delete_where(&mut st.attributes, &ids, |a| a.id.as_str(), "attribute"),
-        )
-    }))
-}
-
-async fn attributes_get(AxState(sh): AxState<SharedState>, ctx: AdminCtx, Path(id): Path<String>) -> ApiResult {
-    sh.with(&ctx.tenant, |st, _| {
-        st.attributes
-            .iter()
-            .find(|a| a.id == id)
-            .map(|a| reply(200, render::admin_attribute(a)))
-            .ok_or_else(|| ApiError::not_found(format!("attribute {id} not found")))
-    })
-}
-
-// ----- metrics ----------------------------------------------------------------------------------
-
-async fn metrics_list(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
-    let params = Params::parse(q.as_deref());
-    sh.with(&ctx.tenant, |st, _| {
-        let list: Vec<Value> = page(&st.metrics, &params)?.iter().map(render::admin_metric).collect();
-        Ok(reply(200, Value::Array(list)))
-    })
-}
-
-fn unit_type(v: &Value) -> Result<Option<String>, String> {
-    match str_field(v, "unitType") {
-        None => Ok(None),
-        Some(u @ ("number" | "currency")) => Ok(Some(u.to_string())),
-        Some(u) => Err(format!("unitType must be number or currency, not {u:?}")),
-    }
-}
-
-async fn metrics_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::CreateMetricsRequest>(&body)?;
-    let items = items(&raw, 100)?;
-    Ok(sh.with(&ctx.tenant, |st, _| {
-        bulk_create(
-            st,
-            &items,
-            |st, v| {
-                let name = check_name(v)?;
-                let key = check_key(v, |k| st.metrics.iter().any(|m| m.key == k))?;
-                Ok(Metric {
-                    id: new_id(),
-                    key,
-                    name,
-                    unit_type: unit_type(v)?.unwrap_or_else(|| "number".into()),
-                    units: str_field(v, "units").unwrap_or_default().to_string(),
-                })
-            },
-            |st, m| {
-                let json = render::admin_metric(&m);
-                st.metrics.push(m);
-                json
-            },
-        )
-    }))
-}
-
-async fn metrics_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::UpdateMetricsRequest>(&body)?;
-    let items = items(&raw, 100)?;
-    Ok(sh.with(&ctx.tenant, |st, _| {
-        bulk_update(
-            st,
-            &items,
-            "metric",
-            "id",
-            |st, id| st.metrics.iter().position(|m| m.id == id),
-            |st, pos, v| {
-                // Check everything before changing anything.
-                let name = v.get("name").map(|_| check_name(v)).transpose()?;
-                let unit = unit_type(v)?;
-                let m = &mut st.metrics[pos];
-                if let Some(n) = name {
-                    m.name = n;
-                }
-                if let Some(u) = unit {
-                    m.unit_type = u;
-                }
-                if let Some(u) = str_field(v, "units") {
-                    m.units = u.to_string();
-                }
-                Ok(render::admin_metric(m))
-            },
-        )
-    }))
-}
-
-async fn metrics_delete(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
-    let ids = delete_ids(&Params::parse(q.as_deref()))?;
-    Ok(sh.with(&ctx.tenant, |st, _| {
-        let body = delete_where(&mut st.metrics, &ids, |m| m.id.as_str(), "metric");
-        for u in st.users.values_mut() {
-            u.totals.retain(|k, _| !ids.contains(k));
-        }
-        reply(200, body)
-    }))
-}
-
-async fn metrics_get(AxState(sh): AxState<SharedState>, ctx: AdminCtx, Path(id): Path<String>) -> ApiResult {
-    sh.with(&ctx.tenant, |st, _| {
-        st.metric_by_id(&id)
-            .map(|m| reply(200, render::admin_metric(m)))
-            .ok_or_else(|| ApiError::not_found(format!("metric {id} not found")))
-    })
-}
+// ----- batch metric events ------------------------------------------------------------------------
 
 async fn metrics_batch_events(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
     let (typed, raw) = parse_body::<Vec<ta::BatchMetricEvent>>(&body)?;
@@ -684,26 +476,236 @@ async fn metrics_batch_events(AxState(sh): AxState<SharedState>, ctx: AdminCtx, 
             }
         }
         for (ev, input) in typed.iter().zip(inputs.iter()) {
-            let recorded = st
-                .record_event(
-                    &ev.key,
-                    &ev.user.id,
-                    input,
-                    ev.value,
-                    &ev.attributes,
-                    ev.idempotency_key.as_deref(),
-                    now,
-                )
-                .map_err(|(s, m)| ApiError::new(s, m))?;
+            let recorded = events::record_event(
+                st,
+                &ev.key,
+                &ev.user.id,
+                input,
+                ev.value,
+                &ev.attributes,
+                ev.idempotency_key.as_deref(),
+                now,
+            )
+            .map_err(|(s, m)| ApiError::new(s, m))?;
             if !recorded.replayed {
-                sh.emit(|| crate::webhooks::event_payloads(st, &ev.user.id, &recorded));
+                sh.emit(|| webhooks::event_payloads(st, &ev.user.id, &recorded));
             }
         }
         Ok(reply(202, json!({"accepted": typed.len()})))
     })
 }
 
-// ----- points systems ---------------------------------------------------------------------------
+// ----- top-level collections: attributes, metrics, points systems, leaderboards, achievements -------
+
+/// What differs between the top-level collections of a tenant's state; their five handlers
+/// (list, bulk create, bulk update, bulk delete, get by ID) are written once below.
+trait Resource: Clone + Send + 'static {
+    /// The singular name used in messages ("points system").
+    const WHAT: &'static str;
+    /// Request bodies, decoded to reject malformed ones with the generated types.
+    type Create: serde::de::DeserializeOwned;
+    type Patch: serde::de::DeserializeOwned;
+
+    fn all(st: &State) -> &Vec<Self>;
+    fn all_mut(st: &mut State) -> &mut Vec<Self>;
+    fn id(&self) -> &str;
+    fn render(&self, st: &State) -> Value;
+    /// The body of a created item (by default the same as [`Resource::render`]).
+    fn render_created(&self, st: &State, _today: NaiveDate) -> Value {
+        self.render(st)
+    }
+    /// Builds a new item from one item of a create request.
+    fn build(st: &State, v: &Value, now: DateTime<Utc>) -> Result<Self, String>;
+    /// Checks and applies one item of an update request to the item at `pos`; returns its new
+    /// JSON, or the message of an issue (nothing changed then).
+    fn update(st: &mut State, pos: usize, v: &Value, now: DateTime<Utc>) -> Result<Value, String>;
+    /// Deletes the items with these IDs; returns the `{deleted, issues}` body.
+    fn delete(st: &mut State, ids: &[String]) -> Value {
+        delete_where(Self::all_mut(st), ids, Self::id, Self::WHAT)
+    }
+}
+
+/// `/<path>` (list, create, update, delete) and `/<path>/{id}` (get) for one collection.
+fn resource<T: Resource>(router: Router<SharedState>, path: &str) -> Router<SharedState> {
+    router
+        .route(
+            &format!("/{path}"),
+            get(resource_list::<T>)
+                .post(resource_create::<T>)
+                .patch(resource_update::<T>)
+                .delete(resource_delete::<T>),
+        )
+        .route(&format!("/{path}/{{id}}"), get(resource_get::<T>))
+}
+
+async fn resource_list<T: Resource>(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let params = Params::parse(q.as_deref());
+    sh.with(&ctx.tenant, |st, _| {
+        let list: Vec<Value> = page(T::all(st), &params)?.iter().map(|x| x.render(st)).collect();
+        Ok(reply(200, Value::Array(list)))
+    })
+}
+
+async fn resource_create<T: Resource>(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<T::Create>(&body)?;
+    let items = items(&raw, 100)?;
+    Ok(sh.with(&ctx.tenant, |st, now| {
+        bulk_create(
+            st,
+            &items,
+            |st, v| T::build(st, v, now),
+            |st, item| {
+                let json = item.render_created(st, now.date_naive());
+                T::all_mut(st).push(item);
+                json
+            },
+        )
+    }))
+}
+
+async fn resource_update<T: Resource>(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
+    let (_t, raw) = parse_body::<T::Patch>(&body)?;
+    let items = items(&raw, 100)?;
+    Ok(sh.with(&ctx.tenant, |st, now| {
+        bulk_update(
+            st,
+            &items,
+            T::WHAT,
+            "id",
+            |st, id| T::all(st).iter().position(|x| x.id() == id),
+            |st, pos, v| T::update(st, pos, v, now),
+        )
+    }))
+}
+
+async fn resource_delete<T: Resource>(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let ids = delete_ids(&Params::parse(q.as_deref()))?;
+    Ok(sh.with(&ctx.tenant, |st, _| reply(200, T::delete(st, &ids))))
+}
+
+async fn resource_get<T: Resource>(
+    AxState(sh): AxState<SharedState>,
+    ctx: AdminCtx,
+    Path(id): Path<String>,
+) -> ApiResult {
+    sh.with(&ctx.tenant, |st, _| {
+        T::all(st)
+            .iter()
+            .find(|x| x.id() == id)
+            .map(|x| reply(200, x.render(st)))
+            .ok_or_else(|| ApiError::not_found(format!("{} {id} not found", T::WHAT)))
+    })
+}
+
+impl Resource for Attribute {
+    const WHAT: &'static str = "attribute";
+    type Create = ta::CreateAttributesRequest;
+    type Patch = ta::UpdateAttributesRequest;
+
+    fn all(st: &State) -> &Vec<Self> {
+        &st.attributes
+    }
+    fn all_mut(st: &mut State) -> &mut Vec<Self> {
+        &mut st.attributes
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn render(&self, _st: &State) -> Value {
+        render::admin_attribute(self)
+    }
+    fn build(st: &State, v: &Value, _now: DateTime<Utc>) -> Result<Self, String> {
+        let name = check_name(v)?;
+        let key = check_key(v, |k| st.attributes.iter().any(|a| a.key == k))?;
+        let kind = str_field(v, "type").unwrap_or_default();
+        if kind != "user" && kind != "event" {
+            return Err(format!("type must be user or event, not {kind:?}"));
+        }
+        Ok(Attribute {
+            id: new_id(),
+            key,
+            name,
+            kind: kind.to_string(),
+        })
+    }
+    fn update(st: &mut State, pos: usize, v: &Value, _now: DateTime<Utc>) -> Result<Value, String> {
+        let a = &mut st.attributes[pos];
+        if v.get("name").is_some() {
+            a.name = check_name(v)?;
+        }
+        Ok(render::admin_attribute(a))
+    }
+}
+
+fn unit_type(v: &Value) -> Result<Option<String>, String> {
+    match str_field(v, "unitType") {
+        None => Ok(None),
+        Some(u @ ("number" | "currency")) => Ok(Some(u.to_string())),
+        Some(u) => Err(format!("unitType must be number or currency, not {u:?}")),
+    }
+}
+
+impl Resource for Metric {
+    const WHAT: &'static str = "metric";
+    type Create = ta::CreateMetricsRequest;
+    type Patch = ta::UpdateMetricsRequest;
+
+    fn all(st: &State) -> &Vec<Self> {
+        &st.metrics
+    }
+    fn all_mut(st: &mut State) -> &mut Vec<Self> {
+        &mut st.metrics
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn render(&self, _st: &State) -> Value {
+        render::admin_metric(self)
+    }
+    fn build(st: &State, v: &Value, _now: DateTime<Utc>) -> Result<Self, String> {
+        let name = check_name(v)?;
+        let key = check_key(v, |k| st.metrics.iter().any(|m| m.key == k))?;
+        Ok(Metric {
+            id: new_id(),
+            key,
+            name,
+            unit_type: unit_type(v)?.unwrap_or_else(|| "number".into()),
+            units: str_field(v, "units").unwrap_or_default().to_string(),
+        })
+    }
+    fn update(st: &mut State, pos: usize, v: &Value, _now: DateTime<Utc>) -> Result<Value, String> {
+        // Check everything before changing anything.
+        let name = v.get("name").map(|_| check_name(v)).transpose()?;
+        let unit = unit_type(v)?;
+        let m = &mut st.metrics[pos];
+        if let Some(n) = name {
+            m.name = n;
+        }
+        if let Some(u) = unit {
+            m.unit_type = u;
+        }
+        if let Some(u) = str_field(v, "units") {
+            m.units = u.to_string();
+        }
+        Ok(render::admin_metric(m))
+    }
+    /// Deleting a metric also drops the users' totals of it.
+    fn delete(st: &mut State, ids: &[String]) -> Value {
+        let body = delete_where(&mut st.metrics, ids, |m| m.id.as_str(), Self::WHAT);
+        for u in st.users.values_mut() {
+            u.totals.retain(|k, _| !ids.contains(k));
+        }
+        body
+    }
+}
 
 fn created_system(ps: &PointsSystem, today: NaiveDate) -> Value {
     fn rendered<T: SystemItem>(ps: &PointsSystem, today: NaiveDate) -> Value {
@@ -727,110 +729,190 @@ fn max_points(v: &Value) -> Result<Option<i64>, String> {
     }
 }
 
-async fn systems_list(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
-    let params = Params::parse(q.as_deref());
-    sh.with(&ctx.tenant, |st, _| {
-        let list: Vec<Value> = page(&st.systems, &params)?.iter().map(render::admin_system).collect();
-        Ok(reply(200, Value::Array(list)))
-    })
+impl Resource for PointsSystem {
+    const WHAT: &'static str = "points system";
+    type Create = ta::CreatePointsSystemsRequest;
+    type Patch = ta::UpdatePointsSystemsRequest;
+
+    fn all(st: &State) -> &Vec<Self> {
+        &st.systems
+    }
+    fn all_mut(st: &mut State) -> &mut Vec<Self> {
+        &mut st.systems
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn render(&self, _st: &State) -> Value {
+        render::admin_system(self)
+    }
+    /// A created system shows its levels, boosts and triggers too.
+    fn render_created(&self, _st: &State, today: NaiveDate) -> Value {
+        created_system(self, today)
+    }
+    fn build(st: &State, v: &Value, now: DateTime<Utc>) -> Result<Self, String> {
+        let name = check_name(v)?;
+        let key = check_key(v, |k| st.systems.iter().any(|s| s.key == k))?;
+        let mut ps = PointsSystem {
+            id: new_id(),
+            key,
+            name,
+            description: str_field(v, "description").unwrap_or_default().to_string(),
+            badge: v.get("badge").and_then(|b| str_field(b, "url")).map(str::to_string),
+            max_points: max_points(v)?,
+            levels: Vec::new(),
+            boosts: Vec::new(),
+            triggers: Vec::new(),
+        };
+        let list = |k: &str| v.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
+        for (j, l) in list("levels").iter().enumerate() {
+            let level = build_level(l, &ps.levels, None).map_err(|m| format!("levels[{j}]: {m}"))?;
+            ps.levels.push(level);
+        }
+        for (j, b) in list("boosts").iter().enumerate() {
+            ps.boosts
+                .push(build_boost(st, b, None).map_err(|m| format!("boosts[{j}]: {m}"))?);
+        }
+        for (j, t) in list("triggers").iter().enumerate() {
+            ps.triggers
+                .push(build_trigger(st, t, None, now).map_err(|m| format!("triggers[{j}]: {m}"))?);
+        }
+        Ok(ps)
+    }
+    fn update(st: &mut State, pos: usize, v: &Value, _now: DateTime<Utc>) -> Result<Value, String> {
+        // Check everything before changing anything.
+        let name = v.get("name").map(|_| check_name(v)).transpose()?;
+        let mp = v.get("maxPoints").map(|_| max_points(v)).transpose()?;
+        let ps = &mut st.systems[pos];
+        if let Some(n) = name {
+            ps.name = n;
+        }
+        if let Some(mp) = mp {
+            ps.max_points = mp;
+        }
+        if let Some(d) = str_field(v, "description") {
+            ps.description = d.to_string();
+        }
+        match v.get("badge") {
+            None => {}
+            Some(Value::Null) => ps.badge = None,
+            Some(b) => ps.badge = str_field(b, "url").map(str::to_string),
+        }
+        Ok(render::admin_system(ps))
+    }
 }
 
-async fn systems_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::CreatePointsSystemsRequest>(&body)?;
-    let items = items(&raw, 100)?;
-    Ok(sh.with(&ctx.tenant, |st, now| {
-        bulk_create(
-            st,
-            &items,
-            |st, v| {
-                let name = check_name(v)?;
-                let key = check_key(v, |k| st.systems.iter().any(|s| s.key == k))?;
-                let mut ps = PointsSystem {
-                    id: new_id(),
-                    key,
-                    name,
-                    description: str_field(v, "description").unwrap_or_default().to_string(),
-                    badge: v.get("badge").and_then(|b| str_field(b, "url")).map(str::to_string),
-                    max_points: max_points(v)?,
-                    levels: Vec::new(),
-                    boosts: Vec::new(),
-                    triggers: Vec::new(),
-                };
-                let list = |k: &str| v.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
-                for (j, l) in list("levels").iter().enumerate() {
-                    let level = build_level(l, &ps.levels, None).map_err(|m| format!("levels[{j}]: {m}"))?;
-                    ps.levels.push(level);
-                }
-                for (j, b) in list("boosts").iter().enumerate() {
-                    ps.boosts
-                        .push(build_boost(st, b, None).map_err(|m| format!("boosts[{j}]: {m}"))?);
-                }
-                for (j, t) in list("triggers").iter().enumerate() {
-                    ps.triggers
-                        .push(build_trigger(st, t, None, now).map_err(|m| format!("triggers[{j}]: {m}"))?);
-                }
-                Ok(ps)
-            },
-            |st, ps| {
-                let json = created_system(&ps, now.date_naive());
-                st.systems.push(ps);
-                json
-            },
-        )
-    }))
+impl Resource for Leaderboard {
+    const WHAT: &'static str = "leaderboard";
+    type Create = ta::CreateLeaderboardsRequest;
+    type Patch = ta::UpdateLeaderboardsRequest;
+
+    fn all(st: &State) -> &Vec<Self> {
+        &st.leaderboards
+    }
+    fn all_mut(st: &mut State) -> &mut Vec<Self> {
+        &mut st.leaderboards
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn render(&self, _st: &State) -> Value {
+        render::admin_leaderboard(self)
+    }
+    fn build(st: &State, v: &Value, now: DateTime<Utc>) -> Result<Self, String> {
+        build_leaderboard(st, v, None, now.date_naive())
+    }
+    fn update(st: &mut State, pos: usize, v: &Value, now: DateTime<Utc>) -> Result<Value, String> {
+        let mut base = render::admin_leaderboard(&st.leaderboards[pos]);
+        // Switching what is ranked drops the previous reference.
+        if v.get("rankBy").is_some() {
+            if let Some(o) = base.as_object_mut() {
+                o.remove("metricId");
+                o.remove("pointsSystemId");
+            }
+        }
+        // maxParticipants null means unlimited, so keep it explicit through the overlay.
+        let mut patch = v.clone();
+        if let Some(o) = patch.as_object_mut() {
+            o.remove("maxParticipants");
+        }
+        let mut merged = overlay(base, &patch);
+        if let (Some(o), Some(mp)) = (merged.as_object_mut(), v.get("maxParticipants")) {
+            o.insert("maxParticipants".into(), mp.clone());
+        }
+        let id = st.leaderboards[pos].id.clone();
+        let lb = build_leaderboard(st, &merged, Some(&id), now.date_naive())?;
+        let json = render::admin_leaderboard(&lb);
+        st.leaderboards[pos] = lb;
+        Ok(json)
+    }
 }
 
-async fn systems_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::UpdatePointsSystemsRequest>(&body)?;
-    let items = items(&raw, 100)?;
-    Ok(sh.with(&ctx.tenant, |st, _| {
-        bulk_update(
-            st,
-            &items,
-            "points system",
-            "id",
-            |st, id| st.systems.iter().position(|s| s.id == id),
-            |st, pos, v| {
-                // Check everything before changing anything.
-                let name = v.get("name").map(|_| check_name(v)).transpose()?;
-                let mp = v.get("maxPoints").map(|_| max_points(v)).transpose()?;
-                let ps = &mut st.systems[pos];
-                if let Some(n) = name {
-                    ps.name = n;
-                }
-                if let Some(mp) = mp {
-                    ps.max_points = mp;
-                }
-                if let Some(d) = str_field(v, "description") {
-                    ps.description = d.to_string();
-                }
-                match v.get("badge") {
-                    None => {}
-                    Some(Value::Null) => ps.badge = None,
-                    Some(b) => ps.badge = str_field(b, "url").map(str::to_string),
-                }
-                Ok(render::admin_system(ps))
-            },
-        )
-    }))
-}
+impl Resource for Achievement {
+    const WHAT: &'static str = "achievement";
+    type Create = ta::CreateAchievementsRequest;
+    type Patch = ta::UpdateAchievementsRequest;
 
-async fn systems_delete(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
-    let ids = delete_ids(&Params::parse(q.as_deref()))?;
-    Ok(sh.with(&ctx.tenant, |st, _| {
-        reply(
-            200,
-            delete_where(&mut st.systems, &ids, |s| s.id.as_str(), "points system"),
-        )
-    }))
-}
-
-async fn systems_get(AxState(sh): AxState<SharedState>, ctx: AdminCtx, Path(id): Path<String>) -> ApiResult {
-    sh.with(&ctx.tenant, |st, _| {
-        st.system_by_id(&id)
-            .map(|s| reply(200, render::admin_system(s)))
-            .ok_or_else(|| ApiError::not_found(format!("points system {id} not found")))
-    })
+    fn all(st: &State) -> &Vec<Self> {
+        &st.achievements
+    }
+    fn all_mut(st: &mut State) -> &mut Vec<Self> {
+        &mut st.achievements
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn render(&self, st: &State) -> Value {
+        render::admin_achievement(st, self)
+    }
+    fn build(st: &State, v: &Value, _now: DateTime<Utc>) -> Result<Self, String> {
+        build_achievement(st, v, None)
+    }
+    fn update(st: &mut State, pos: usize, v: &Value, _now: DateTime<Utc>) -> Result<Value, String> {
+        let mut base = render::admin_achievement(st, &st.achievements[pos]);
+        // A new trigger drops what the previous one needed.
+        if v.get("trigger").is_some() {
+            if let Some(o) = base.as_object_mut() {
+                for k in [
+                    "metricId",
+                    "metricValue",
+                    "eventAttributes",
+                    "streakLength",
+                    "anniversaryYears",
+                    "achievementIds",
+                ] {
+                    o.remove(k);
+                }
+            }
+        }
+        let id = st.achievements[pos].id.clone();
+        let a = build_achievement(st, &overlay(base, v), Some(&id))?;
+        let json = render::admin_achievement(st, &a);
+        st.achievements[pos] = a;
+        Ok(json)
+    }
+    /// An achievement another one needs stays; the others go.
+    fn delete(st: &mut State, ids: &[String]) -> Value {
+        let mut deleted = Vec::new();
+        let mut issues = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            let needed_by = st
+                .achievements
+                .iter()
+                .find(|a| a.achievement_ids.contains(id) && !ids.contains(&a.id));
+            let message = match (st.achievements.iter().position(|a| &a.id == id), needed_by) {
+                (None, _) => "achievement not found".to_string(),
+                (Some(_), Some(other)) => format!("achievement {} needs it", other.id),
+                (Some(pos), None) => {
+                    st.achievements.remove(pos);
+                    deleted.push(json!({"id": id}));
+                    continue;
+                }
+            };
+            issues.push(json!({"id": id, "index": i, "severity": "error", "message": message}));
+        }
+        json!({"deleted": deleted, "issues": issues})
+    }
 }
 
 // ----- boosts, levels and triggers of a points system ------------------------------------------
@@ -1043,94 +1125,6 @@ async fn items_get<T: SystemItem>(
             .find(|x| x.id() == item)
             .map(|x| reply(200, x.render(now.date_naive())))
             .ok_or_else(|| ApiError::not_found(format!("{} {item} not found", T::WHAT)))
-    })
-}
-
-// ----- leaderboards -----------------------------------------------------------------------------
-
-async fn leaderboards_list(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
-    let params = Params::parse(q.as_deref());
-    sh.with(&ctx.tenant, |st, _| {
-        let list: Vec<Value> = page(&st.leaderboards, &params)?
-            .iter()
-            .map(render::admin_leaderboard)
-            .collect();
-        Ok(reply(200, Value::Array(list)))
-    })
-}
-
-async fn leaderboards_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::CreateLeaderboardsRequest>(&body)?;
-    let items = items(&raw, 100)?;
-    Ok(sh.with(&ctx.tenant, |st, now| {
-        bulk_create(
-            st,
-            &items,
-            |st, v| build_leaderboard(st, v, None, now.date_naive()),
-            |st, lb| {
-                let json = render::admin_leaderboard(&lb);
-                st.leaderboards.push(lb);
-                json
-            },
-        )
-    }))
-}
-
-async fn leaderboards_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::UpdateLeaderboardsRequest>(&body)?;
-    let items = items(&raw, 100)?;
-    Ok(sh.with(&ctx.tenant, |st, now| {
-        bulk_update(
-            st,
-            &items,
-            "leaderboard",
-            "id",
-            |st, id| st.leaderboards.iter().position(|l| l.id == id),
-            |st, pos, v| {
-                let mut base = render::admin_leaderboard(&st.leaderboards[pos]);
-                // Switching what is ranked drops the previous reference.
-                if v.get("rankBy").is_some() {
-                    if let Some(o) = base.as_object_mut() {
-                        o.remove("metricId");
-                        o.remove("pointsSystemId");
-                    }
-                }
-                // maxParticipants null means unlimited, so keep it explicit through the overlay.
-                let mut patch = v.clone();
-                if let Some(o) = patch.as_object_mut() {
-                    o.remove("maxParticipants");
-                }
-                let mut merged = overlay(base, &patch);
-                if let (Some(o), Some(mp)) = (merged.as_object_mut(), v.get("maxParticipants")) {
-                    o.insert("maxParticipants".into(), mp.clone());
-                }
-                let id = st.leaderboards[pos].id.clone();
-                let lb = build_leaderboard(st, &merged, Some(&id), now.date_naive())?;
-                let json = render::admin_leaderboard(&lb);
-                st.leaderboards[pos] = lb;
-                Ok(json)
-            },
-        )
-    }))
-}
-
-async fn leaderboards_delete(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
-    let ids = delete_ids(&Params::parse(q.as_deref()))?;
-    Ok(sh.with(&ctx.tenant, |st, _| {
-        reply(
-            200,
-            delete_where(&mut st.leaderboards, &ids, |l| l.id.as_str(), "leaderboard"),
-        )
-    }))
-}
-
-async fn leaderboards_get(AxState(sh): AxState<SharedState>, ctx: AdminCtx, Path(id): Path<String>) -> ApiResult {
-    sh.with(&ctx.tenant, |st, _| {
-        st.leaderboards
-            .iter()
-            .find(|l| l.id == id)
-            .map(|l| reply(200, render::admin_leaderboard(l)))
-            .ok_or_else(|| ApiError::not_found(format!("leaderboard {id} not found")))
     })
 }
 
@@ -1388,7 +1382,7 @@ async fn tenants_get(AxState(sh): AxState<SharedState>, _ctx: AdminCtx, Path(id)
         .ok_or_else(|| ApiError::not_found(format!("tenant {id} not found")))
 }
 
-// ----- achievements -------------------------------------------------------------------------------
+// ----- achievement builder -----------------------------------------------------------------------
 
 /// An achievement from a create item, or from an update merged over the current one (`id`).
 fn build_achievement(st: &State, v: &Value, id: Option<&str>) -> Result<Achievement, String> {
@@ -1476,105 +1470,6 @@ fn build_achievement(st: &State, v: &Value, id: Option<&str>) -> Result<Achievem
         }
     }
     Ok(a)
-}
-
-async fn achievements_list(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
-    let params = Params::parse(q.as_deref());
-    sh.with(&ctx.tenant, |st, _| {
-        let list: Vec<Value> = page(&st.achievements, &params)?
-            .iter()
-            .map(|a| render::admin_achievement(st, a))
-            .collect();
-        Ok(reply(200, Value::Array(list)))
-    })
-}
-
-async fn achievements_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::CreateAchievementsRequest>(&body)?;
-    let items = items(&raw, 100)?;
-    Ok(sh.with(&ctx.tenant, |st, _| {
-        bulk_create(
-            st,
-            &items,
-            |st, v| build_achievement(st, v, None),
-            |st, a| {
-                let json = render::admin_achievement(st, &a);
-                st.achievements.push(a);
-                json
-            },
-        )
-    }))
-}
-
-async fn achievements_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::UpdateAchievementsRequest>(&body)?;
-    let items = items(&raw, 100)?;
-    Ok(sh.with(&ctx.tenant, |st, _| {
-        bulk_update(
-            st,
-            &items,
-            "achievement",
-            "id",
-            |st, id| st.achievements.iter().position(|a| a.id == id),
-            |st, pos, v| {
-                let mut base = render::admin_achievement(st, &st.achievements[pos]);
-                // A new trigger drops what the previous one needed.
-                if v.get("trigger").is_some() {
-                    if let Some(o) = base.as_object_mut() {
-                        for k in [
-                            "metricId",
-                            "metricValue",
-                            "eventAttributes",
-                            "streakLength",
-                            "anniversaryYears",
-                            "achievementIds",
-                        ] {
-                            o.remove(k);
-                        }
-                    }
-                }
-                let id = st.achievements[pos].id.clone();
-                let a = build_achievement(st, &overlay(base, v), Some(&id))?;
-                let json = render::admin_achievement(st, &a);
-                st.achievements[pos] = a;
-                Ok(json)
-            },
-        )
-    }))
-}
-
-async fn achievements_delete(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuery(q): RawQuery) -> ApiResult {
-    let ids = delete_ids(&Params::parse(q.as_deref()))?;
-    Ok(sh.with(&ctx.tenant, |st, _| {
-        // An achievement another one needs stays; the others go.
-        let mut deleted = Vec::new();
-        let mut issues = Vec::new();
-        for (i, id) in ids.iter().enumerate() {
-            let needed_by = st
-                .achievements
-                .iter()
-                .find(|a| a.achievement_ids.contains(id) && !ids.contains(&a.id));
-            let message = match (st.achievements.iter().position(|a| &a.id == id), needed_by) {
-                (None, _) => "achievement not found".to_string(),
-                (Some(_), Some(other)) => format!("achievement {} needs it", other.id),
-                (Some(pos), None) => {
-                    st.achievements.remove(pos);
-                    deleted.push(json!({"id": id}));
-                    continue;
-                }
-            };
-            issues.push(json!({"id": id, "index": i, "severity": "error", "message": message}));
-        }
-        reply(200, json!({"deleted": deleted, "issues": issues}))
-    }))
-}
-
-async fn achievements_get(AxState(sh): AxState<SharedState>, ctx: AdminCtx, Path(id): Path<String>) -> ApiResult {
-    sh.with(&ctx.tenant, |st, _| {
-        st.achievement_by_id(&id)
-            .map(|a| reply(200, render::admin_achievement(st, a)))
-            .ok_or_else(|| ApiError::not_found(format!("achievement {id} not found")))
-    })
 }
 
 // ----- environments and settings ------------------------------------------------------------------

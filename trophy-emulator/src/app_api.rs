@@ -11,11 +11,13 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 use trophy_generated::app::types as t;
 
-use crate::http::{parse_body, reply, ApiError, ApiResult, AppCtx, Caller, Params, SharedState};
+use crate::context::{parse_body, reply, ApiError, ApiResult, AppCtx, Caller, Params};
+use crate::events;
 use crate::model::{
     fmt_date, fmt_dt, parse_date, validate_user_id, Freq, Outcome, State, User, UserInput, MAX_PERIOD_STEPS,
 };
 use crate::render;
+use crate::state::SharedState;
 use crate::webhooks;
 
 /// Routes of the Application API.
@@ -184,7 +186,8 @@ async fn metrics_event(
         if st.metric_by_key(&key).is_none() {
             return Err(ApiError::unprocessable(format!("metric with key {key:?} not found")));
         }
-        match st.record_event(
+        match events::record_event(
+            st,
             &key,
             &user_id,
             &input,

@@ -1,5 +1,6 @@
 //! What the emulator holds of metric events, so a test can compare it with what it sent:
-//! [`Emulator::event_counts`], [`Emulator::metric_totals`] and `GET /_emulator/events`.
+//! [`Emulator::event_counts`](crate::Emulator::event_counts),
+//! [`Emulator::metric_totals`](crate::Emulator::metric_totals) and `GET /_emulator/events`.
 
 use axum::extract::State as AxState;
 use axum::response::Response;
@@ -7,8 +8,8 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::json;
 
-use crate::http::{reply, Inner, SharedState};
-use crate::Emulator;
+use crate::context::reply;
+use crate::state::{Inner, SharedState};
 
 /// Metric events held by the emulator, all tenants together.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -36,7 +37,7 @@ pub struct MetricTotal {
     pub total: f64,
 }
 
-fn counts(g: &Inner) -> EventCounts {
+pub(crate) fn counts(g: &Inner) -> EventCounts {
     let mut c = EventCounts::default();
     for st in g.states.values() {
         c.replayed += st.replayed;
@@ -45,7 +46,7 @@ fn counts(g: &Inner) -> EventCounts {
     c
 }
 
-fn totals(g: &Inner) -> Vec<MetricTotal> {
+pub(crate) fn totals(g: &Inner) -> Vec<MetricTotal> {
     let mut out = Vec::new();
     for (tenant, st) in &g.states {
         for u in st.users.values() {
@@ -65,18 +66,6 @@ fn totals(g: &Inner) -> Vec<MetricTotal> {
     }
     out.sort_by(|a, b| (&a.tenant, &a.user_id, &a.metric).cmp(&(&b.tenant, &b.user_id, &b.metric)));
     out
-}
-
-impl Emulator {
-    /// How many metric events the emulator holds, and how many were idempotent replays.
-    pub fn event_counts(&self) -> EventCounts {
-        counts(&self.shared.lock())
-    }
-
-    /// Every user's total of every metric with events, sorted by tenant, user and metric.
-    pub fn metric_totals(&self) -> Vec<MetricTotal> {
-        totals(&self.shared.lock())
-    }
 }
 
 /// `GET /_emulator/events`: `{"stored": n, "replayed": n, "totals": [{"tenant", "userId",

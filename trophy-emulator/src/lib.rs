@@ -276,14 +276,46 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// Source layout. Dependencies run one way: a module uses only modules of the layers below its
+// own, never one of its own layer or above (and none uses the crate root, which uses them all).
+// `tests/layout.rs` reads the `layer:` lines of this table and fails on a `crate::` path that
+// breaks them, or on a cycle.
+//
+// layer: routes
+//     the router: mounts both APIs and the controls, with the middleware around them
+// layer: admin_api app_api controls counts ratelimit
+//     handlers of the Admin API, the Application API and `/_emulator/*`; rate limits
+// layer: context
+//     request context (AppCtx, AdminCtx), query parameters, bodies, replies, ApiError
+// layer: state
+//     what sits behind the one mutex (clock, faults, keys, tenants, each tenant's State)
+// layer: webhooks
+//     signing, delivery and the payloads of a request
+// layer: events
+//     recording a metric event: idempotency, the model's changes, the answer
+// layer: render
+//     JSON bodies of both APIs from the model
+// layer: model
+//     a tenant's state and the rules that change it; no JSON shapes of answers
+// layer: seed
+//     the seed file format and its validation
+// layer: values faults error
+//     leaves: IDs, keys, dates, periods; fault settings; the start error
 mod admin_api;
 mod app_api;
+mod context;
+mod controls;
 mod counts;
-mod http;
+mod error;
+mod events;
+mod faults;
 mod model;
 mod ratelimit;
 mod render;
+mod routes;
 mod seed;
+mod state;
+mod values;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -298,103 +330,14 @@ pub use ratelimit::{RateLimitCounts, RateLimits};
 pub use seed::{Seed, SeedAchievement, SeedAttribute, SeedEnvironment, SeedMetric, SeedStreak, DEFAULT_SEED_JSON};
 pub use webhooks::{WebhookDelivery, WebhookTarget, SIGNATURE_HEADER};
 
-use http::{Clock, FaultState, Inner, Shared};
+pub use error::Error;
+pub use faults::Faults;
+
+use faults::FaultState;
+use state::{Clock, Inner, Shared};
 
 /// The admin key returned by [`Emulator::admin_key`] when no keys are configured.
 pub const DEFAULT_ADMIN_KEY: &str = "admin_emulator_key";
-
-/// Errors of starting an emulator.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Error {
-    /// The listener could not be bound.
-    Io(std::io::Error),
-    /// The seed is invalid.
-    Seed(String),
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Error::Io(e) => write!(f, "trophy-emulator: {e}"),
-            Error::Seed(m) => write!(f, "trophy-emulator: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io(e) => Some(e),
-            Error::Seed(_) => None,
-        }
-    }
-}
-
-impl From<std::io::Error> for Error {
-    fn from(e: std::io::Error) -> Self {
-        Error::Io(e)
-    }
-}
-
-/// Fault injection settings: answer a fraction of API requests with an error status.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Faults {
-    /// Fraction of requests to fail, from 0 to 1.
-    pub rate: f64,
-    /// Status to answer with (for example 503, or 429 which adds `Retry-After: 1`).
-    pub status: u16,
-    /// Seed of the pseudo-random generator deciding which requests fail.
-    pub seed: u64,
-    /// When `true`, a failed request is processed first and only its answer is replaced by
-    /// the fault (a lost response: the change happened, the client cannot know it). When
-    /// `false` (the default), it is refused before anything happens.
-    pub after_processing: bool,
-}
-
-impl Default for Faults {
-    fn default() -> Self {
-        Faults::none()
-    }
-}
-
-impl Faults {
-    /// No faults.
-    pub fn none() -> Faults {
-        Faults {
-            rate: 0.0,
-            status: 503,
-            seed: 0,
-            after_processing: false,
-        }
-    }
-
-    /// Fail `rate` (clamped to 0..=1) of requests with `status` (kept within 400..=599, else 503).
-    pub fn new(rate: f64, status: u16) -> Faults {
-        let rate = if rate.is_finite() { rate.clamp(0.0, 1.0) } else { 0.0 };
-        let status = if (400..=599).contains(&status) { status } else { 503 };
-        Faults {
-            rate,
-            status,
-            seed: 0,
-            after_processing: false,
-        }
-    }
-
-    /// Sets the generator seed.
-    pub fn with_seed(mut self, seed: u64) -> Faults {
-        self.seed = seed;
-        self
-    }
-
-    /// Fails requests after processing them: the change is made and its answer replaced by
-    /// the fault, as when a response is lost on its way back. This is the case idempotency
-    /// keys exist for: a client retrying without one counts twice.
-    pub fn after_processing(mut self) -> Faults {
-        self.after_processing = true;
-        self
-    }
-}
 
 /// Configures and starts an [`Emulator`].
 #[derive(Debug)]
@@ -495,7 +438,7 @@ impl EmulatorBuilder {
         let listener = tokio::net::TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
         let limiter = self.rate_limits.map(|l| Arc::new(ratelimit::Limiter::new(l)));
-        let app = http::router(shared.clone(), limiter.clone());
+        let app = routes::router(shared.clone(), limiter.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -528,12 +471,6 @@ pub struct Emulator {
     webhook_task: Option<JoinHandle<()>>,
 }
 
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Shared")
-    }
-}
-
 impl Emulator {
     /// Starts an emulator with the default seed on a free port of 127.0.0.1.
     pub async fn start() -> Result<Emulator, Error> {
@@ -556,6 +493,16 @@ impl Emulator {
     /// Requests admitted and refused (429) per tier, when rate limits are on.
     pub fn rate_limit_counts(&self) -> Option<RateLimitCounts> {
         self.limiter.as_ref().map(|l| l.counts())
+    }
+
+    /// How many metric events the emulator holds, and how many were idempotent replays.
+    pub fn event_counts(&self) -> EventCounts {
+        counts::counts(&self.shared.lock())
+    }
+
+    /// Every user's total of every metric with events, sorted by tenant, user and metric.
+    pub fn metric_totals(&self) -> Vec<MetricTotal> {
+        counts::totals(&self.shared.lock())
     }
 
     /// The socket address served.

@@ -2,104 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use serde_json::Value;
 
 use crate::seed::Seed;
-
-/// Upper bound of loops walking over periods, so that no request can spin.
-pub(crate) const MAX_PERIOD_STEPS: usize = 20_000;
-
-/// A fresh random ID.
-pub(crate) fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-/// Whether a key matches `^[A-Za-z0-9_-]+$`.
-pub(crate) fn valid_key(key: &str) -> bool {
-    !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-/// RFC 3339 with milliseconds and `Z`.
-pub(crate) fn fmt_dt(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// `YYYY-MM-DD`.
-pub(crate) fn fmt_date(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
-
-/// Parses `YYYY-MM-DD`.
-pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
-}
-
-/// A period length: streak frequency or summary aggregation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Freq {
-    Daily,
-    Weekly,
-    Monthly,
-}
-
-impl Freq {
-    pub(crate) fn parse(s: &str) -> Option<Freq> {
-        match s {
-            "daily" => Some(Freq::Daily),
-            "weekly" => Some(Freq::Weekly),
-            "monthly" => Some(Freq::Monthly),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Freq::Daily => "daily",
-            Freq::Weekly => "weekly",
-            Freq::Monthly => "monthly",
-        }
-    }
-
-    /// The first day of the period containing `d` (weeks start on Monday).
-    pub(crate) fn start(self, d: NaiveDate) -> NaiveDate {
-        match self {
-            Freq::Daily => d,
-            Freq::Weekly => d
-                .checked_sub_signed(Duration::days(i64::from(d.weekday().num_days_from_monday())))
-                .unwrap_or(d),
-            Freq::Monthly => d.with_day(1).unwrap_or(d),
-        }
-    }
-
-    /// The start of the next period (saturating at the end of the calendar).
-    pub(crate) fn next(self, p: NaiveDate) -> NaiveDate {
-        match self {
-            Freq::Daily => p.succ_opt().unwrap_or(p),
-            Freq::Weekly => p.checked_add_signed(Duration::days(7)).unwrap_or(p),
-            Freq::Monthly => p.checked_add_months(Months::new(1)).unwrap_or(p),
-        }
-    }
-
-    /// The start of the previous period (saturating at the start of the calendar).
-    pub(crate) fn prev(self, p: NaiveDate) -> NaiveDate {
-        match self {
-            Freq::Daily => p.pred_opt().unwrap_or(p),
-            Freq::Weekly => p.checked_sub_signed(Duration::days(7)).unwrap_or(p),
-            Freq::Monthly => p.checked_sub_months(Months::new(1)).unwrap_or(p),
-        }
-    }
-
-    /// The last day of the period starting at `p`.
-    pub(crate) fn end(self, p: NaiveDate) -> NaiveDate {
-        let n = self.next(p);
-        if n == p {
-            p
-        } else {
-            n.pred_opt().unwrap_or(p)
-        }
-    }
-}
+pub(crate) use crate::values::{fmt_date, fmt_dt, new_id, parse_date, valid_key, Freq, MAX_PERIOD_STEPS};
 
 /// A change to a nullable field: leave, clear or set.
 #[derive(Clone, Debug, PartialEq)]
@@ -331,10 +238,39 @@ pub(crate) struct AwardRec {
     pub awarded: i64,
     pub total: i64,
     pub at: DateTime<Utc>,
-    /// The trigger as the Application API shows it, captured when awarded.
-    pub trigger: Value,
-    /// The boosts applied, as the Application API shows them.
-    pub boosts: Vec<Value>,
+    /// The trigger as it stood when it awarded the points.
+    pub trigger: TriggerSnapshot,
+    /// The boosts applied, as they stood then.
+    pub boosts: Vec<BoostSnapshot>,
+}
+
+/// A trigger captured when it awarded points, with the names it referred to at that moment (an
+/// award keeps showing them after the metric, achievement or attribute changes).
+#[derive(Clone, Debug)]
+pub(crate) struct TriggerSnapshot {
+    pub trigger: Trigger,
+    pub metric_name: Option<String>,
+    pub achievement_name: Option<String>,
+    /// (attribute key, value) of the user attribute conditions.
+    pub user_attributes: Vec<(String, String)>,
+    /// (attribute key, value) of the event attribute conditions.
+    pub event_attributes: Vec<(String, String)>,
+}
+
+/// A boost captured when it applied to an award, with its status then.
+#[derive(Clone, Debug)]
+pub(crate) struct BoostSnapshot {
+    pub boost: Boost,
+    pub status: &'static str,
+}
+
+impl BoostSnapshot {
+    pub(crate) fn of(boost: &Boost, today: NaiveDate) -> BoostSnapshot {
+        BoostSnapshot {
+            boost: boost.clone(),
+            status: boost.status(today),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -660,6 +596,31 @@ impl State {
         self.achievements.iter().find(|a| a.id == id)
     }
 
+    /// A trigger with the names it refers to now.
+    pub(crate) fn trigger_snapshot(&self, t: &Trigger) -> TriggerSnapshot {
+        let keys = |filters: &[(String, String)]| -> Vec<(String, String)> {
+            filters
+                .iter()
+                .map(|(id, v)| (self.attribute_key(id).unwrap_or(id).to_string(), v.clone()))
+                .collect()
+        };
+        TriggerSnapshot {
+            trigger: t.clone(),
+            metric_name: t
+                .metric_id
+                .as_deref()
+                .and_then(|m| self.metric_by_id(m))
+                .map(|m| m.name.clone()),
+            achievement_name: t
+                .achievement_id
+                .as_deref()
+                .and_then(|a| self.achievement_by_id(a))
+                .map(|a| a.name.clone()),
+            user_attributes: keys(&t.user_attributes),
+            event_attributes: keys(&t.event_attributes),
+        }
+    }
+
     pub(crate) fn attribute_key(&self, id: &str) -> Option<&str> {
         self.attributes.iter().find(|a| a.id == id).map(|a| a.key.as_str())
     }
@@ -814,7 +775,7 @@ impl State {
                     "nearest" => raw.round(),
                     _ => raw.floor(),
                 } as i64;
-                boosts.push(crate::render::app_boost(b, today));
+                boosts.push(BoostSnapshot::of(b, today));
             }
         }
         let current = user.points.get(&system.id).map_or(0, |p| p.total);
@@ -832,7 +793,7 @@ impl State {
         if points == 0 {
             return;
         }
-        let trigger_json = crate::render::app_trigger(self, trigger);
+        let trigger_snapshot = self.trigger_snapshot(trigger);
         let system_id = system.id.clone();
         let Some(user) = self.users.get_mut(user_id) else {
             return;
@@ -844,7 +805,7 @@ impl State {
             awarded: points,
             total: entry.total,
             at: now,
-            trigger: trigger_json,
+            trigger: trigger_snapshot,
             boosts,
         };
         entry.awards.push(rec.clone());
@@ -1070,37 +1031,17 @@ impl State {
 
     // ----- metric events ---------------------------------------------------------------------
 
-    /// Records a metric event and applies everything it causes.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn record_event(
+    /// Applies a metric event of `metric` and everything it causes (idempotency is the
+    /// caller's: see `events::record_event`).
+    pub(crate) fn apply_event(
         &mut self,
-        metric_key: &str,
+        metric: &Metric,
         user_id: &str,
         user: &UserInput,
         value: f64,
         attributes: &BTreeMap<String, String>,
-        idempotency_key: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<Recorded, (u16, String)> {
-        let Some(metric) = self.metric_by_key(metric_key).cloned() else {
-            return Err((404, format!("metric with key {metric_key:?} not found")));
-        };
-        if let Some(k) = idempotency_key {
-            let idem = (user_id.to_string(), metric.id.clone(), k.to_string());
-            if let Some(body) = self.idempotency.get(&idem) {
-                self.replayed += 1;
-                let mut body = body.clone();
-                if let Some(o) = body.as_object_mut() {
-                    o.insert("idempotentReplayed".into(), Value::Bool(true));
-                }
-                return Ok(Recorded {
-                    body,
-                    replayed: true,
-                    freezes_consumed: None,
-                    rank_changes: Vec::new(),
-                });
-            }
-        }
+    ) -> Result<Applied, (u16, String)> {
         if !value.is_finite() {
             return Err((400, "value must be a finite number".into()));
         }
@@ -1187,9 +1128,8 @@ impl State {
 
         // Leaderboards affected by the event.
         let points_systems: BTreeSet<&str> = out.awards.iter().map(|(s, _)| s.as_str()).collect();
-        let mut lbs = serde_json::Map::new();
+        let mut boards = Vec::new();
         let mut history = Vec::new();
-        let mut rank_changes = Vec::new();
         for (lb, (prev_rank, prev_value)) in candidates.iter().zip(before) {
             let relevant = match lb.rank_by.as_str() {
                 "metric" => lb.metric_id.as_deref() == Some(&metric.id),
@@ -1225,26 +1165,15 @@ impl State {
                     },
                 ));
             }
-            let mut j = crate::render::leaderboard_base(self, lb);
-            if let Some(o) = j.as_object_mut() {
-                o.insert("start".into(), Value::String(fmt_date(run.0)));
-                o.insert("end".into(), run.1.map_or(Value::Null, |d| Value::String(fmt_date(d))));
-                o.insert("rank".into(), rank.into());
-                o.insert("previousRank".into(), prev_rank.into());
-                o.insert("threshold".into(), threshold.into());
-            }
-            if rank != prev_rank {
-                // `WebhookUserLeaderboardResponse`: the board with this user's rank and value,
-                // before and after.
-                let mut change = j.clone();
-                if let Some(o) = change.as_object_mut() {
-                    o.remove("threshold");
-                    o.insert("value".into(), value.into());
-                    o.insert("previousValue".into(), prev_value.into());
-                }
-                rank_changes.push(change);
-            }
-            lbs.insert(lb.key.clone(), j);
+            boards.push(BoardChange {
+                board: lb.clone(),
+                run,
+                rank,
+                previous_rank: prev_rank,
+                value,
+                previous_value: prev_value,
+                threshold,
+            });
         }
         if let Some(u) = self.users.get_mut(user_id) {
             for (lb_id, rec) in history {
@@ -1252,49 +1181,47 @@ impl State {
             }
         }
 
-        let achievements: Vec<Value> = out
-            .completed
-            .iter()
-            .filter_map(|id| {
-                let a = self.achievement_by_id(id)?;
-                Some(crate::render::user_achievement(self, a, Some(now)))
-            })
-            .collect();
-        let mut body = serde_json::json!({
-            "eventId": event_id,
-            "metricId": metric.id,
-            "total": new_total,
-            "achievements": achievements,
-            "currentStreak": crate::render::event_streak(&view, self.streak.freq, extended),
-            "points": crate::render::points_changes(self, user_id, &out),
-            "leaderboards": Value::Object(lbs),
-        });
-        if let (Some(k), Some(o)) = (idempotency_key, body.as_object_mut()) {
-            o.insert("idempotencyKey".into(), Value::String(k.to_string()));
-            o.insert("idempotentReplayed".into(), Value::Bool(false));
-            self.idempotency
-                .insert((user_id.to_string(), metric.id.clone(), k.to_string()), body.clone());
-        }
-        Ok(Recorded {
-            body,
-            replayed: false,
+        Ok(Applied {
+            event_id,
+            metric_id: metric.id.clone(),
+            total: new_total,
+            out,
+            streak: view,
+            extended,
+            boards,
             freezes_consumed,
-            rank_changes,
         })
     }
 }
 
-/// What recording a metric event did.
-pub(crate) struct Recorded {
-    /// The `EventResponse` body.
-    pub body: Value,
-    /// Whether it was an idempotent replay (nothing changed).
-    pub replayed: bool,
+/// What applying a metric event did, for its answer and its webhooks.
+pub(crate) struct Applied {
+    pub event_id: String,
+    pub metric_id: String,
+    /// The user's new total of the metric.
+    pub total: f64,
+    pub out: Outcome,
+    /// The user's streak after the event.
+    pub streak: StreakView,
+    /// Whether the event extended the streak.
+    pub extended: bool,
+    /// The active leaderboards the event concerned, in order.
+    pub boards: Vec<BoardChange>,
     /// Streak freezes used to bridge missed periods, and how many the user has left.
     pub freezes_consumed: Option<(i64, i64)>,
-    /// The leaderboards on which the event changed the user's rank, each with the rank and
-    /// value before and after.
-    pub rank_changes: Vec<Value>,
+}
+
+/// The user's standing on one leaderboard before and after an event.
+pub(crate) struct BoardChange {
+    pub board: Leaderboard,
+    /// The run the event fell in.
+    pub run: (NaiveDate, Option<NaiveDate>),
+    pub rank: Option<i64>,
+    pub previous_rank: Option<i64>,
+    pub value: Option<i64>,
+    pub previous_value: Option<i64>,
+    /// The value needed to enter a full board (0 when it is not full).
+    pub threshold: i64,
 }
 
 /// One row of a leaderboard.

@@ -4,8 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::model::{
-    fmt_date, fmt_dt, Achievement, Attribute, AwardRec, Boost, Freq, Leaderboard, Level, Metric, Outcome, Pause,
-    PointsSystem, State, StreakView, Trigger, User,
+    fmt_date, fmt_dt, Achievement, Applied, Attribute, AwardRec, Boost, Freq, Leaderboard, Level, Metric, Outcome,
+    Pause, PointsSystem, State, StreakCalc, StreakView, Trigger, TriggerSnapshot, User,
 };
 
 fn opt_date(d: Option<NaiveDate>) -> Value {
@@ -38,10 +38,14 @@ pub(crate) fn user(u: &User) -> Value {
 
 /// `PointsBoost` of the Application API.
 pub(crate) fn app_boost(b: &Boost, today: NaiveDate) -> Value {
+    boost_with_status(b, b.status(today))
+}
+
+fn boost_with_status(b: &Boost, status: &str) -> Value {
     json!({
         "id": b.id,
         "name": b.name,
-        "status": b.status(today),
+        "status": status,
         "start": fmt_date(b.start),
         "end": opt_date(b.end),
         "multiplier": b.multiplier,
@@ -49,17 +53,19 @@ pub(crate) fn app_boost(b: &Boost, today: NaiveDate) -> Value {
     })
 }
 
-fn attribute_values(st: &State, filters: &[(String, String)]) -> Value {
-    Value::Array(
-        filters
-            .iter()
-            .map(|(id, v)| json!({"key": st.attribute_key(id).unwrap_or(id), "value": v}))
-            .collect(),
-    )
+/// `[{key, value}]` of (attribute key, value) pairs.
+fn attribute_values(keyed: &[(String, String)]) -> Value {
+    Value::Array(keyed.iter().map(|(k, v)| json!({"key": k, "value": v})).collect())
 }
 
 /// `PointsTrigger` of the Application API.
 pub(crate) fn app_trigger(st: &State, t: &Trigger) -> Value {
+    trigger_snapshot(&st.trigger_snapshot(t))
+}
+
+/// `PointsTriggerResponse` of a trigger as it stood when captured.
+fn trigger_snapshot(s: &TriggerSnapshot) -> Value {
+    let t = &s.trigger;
     let mut o = Map::new();
     o.insert("id".into(), json!(t.id));
     o.insert("type".into(), json!(t.kind));
@@ -67,15 +73,15 @@ pub(crate) fn app_trigger(st: &State, t: &Trigger) -> Value {
     o.insert("status".into(), json!(t.status));
     if let Some(m) = &t.metric_id {
         o.insert("metricId".into(), json!(m));
-        if let Some(metric) = st.metric_by_id(m) {
-            o.insert("metricName".into(), json!(metric.name));
+        if let Some(name) = &s.metric_name {
+            o.insert("metricName".into(), json!(name));
         }
         o.insert("metricThreshold".into(), json!(t.metric_threshold.unwrap_or(1)));
     }
     if let Some(a) = &t.achievement_id {
         o.insert("achievementId".into(), json!(a));
-        if let Some(ach) = st.achievement_by_id(a) {
-            o.insert("achievementName".into(), json!(ach.name));
+        if let Some(name) = &s.achievement_name {
+            o.insert("achievementName".into(), json!(name));
         }
     }
     if let Some(l) = t.streak_length {
@@ -88,9 +94,9 @@ pub(crate) fn app_trigger(st: &State, t: &Trigger) -> Value {
     if let Some(i) = t.time_interval {
         o.insert("timeInterval".into(), json!(i));
     }
-    o.insert("userAttributes".into(), attribute_values(st, &t.user_attributes));
-    if !t.event_attributes.is_empty() {
-        o.insert("eventAttributes".into(), attribute_values(st, &t.event_attributes));
+    o.insert("userAttributes".into(), attribute_values(&s.user_attributes));
+    if !s.event_attributes.is_empty() {
+        o.insert("eventAttributes".into(), attribute_values(&s.event_attributes));
     }
     o.insert("created".into(), json!(fmt_dt(t.created)));
     o.insert("updated".into(), json!(fmt_dt(t.updated)));
@@ -128,8 +134,8 @@ pub(crate) fn award(a: &AwardRec) -> Value {
         "awarded": a.awarded,
         "date": fmt_dt(a.at),
         "total": a.total,
-        "trigger": a.trigger,
-        "boosts": a.boosts,
+        "trigger": trigger_snapshot(&a.trigger),
+        "boosts": a.boosts.iter().map(|b| boost_with_status(&b.boost, b.status)).collect::<Vec<_>>(),
     })
 }
 
@@ -320,9 +326,53 @@ pub(crate) fn event_streak(v: &StreakView, freq: Freq, extended: bool) -> Value 
     })
 }
 
+/// The answer to a metric event (`EventResponse`, without the idempotency fields), and the
+/// leaderboards on which the user's rank changed (`WebhookUserLeaderboardResponse`: the board with
+/// the user's rank and value, before and after).
+pub(crate) fn event_answer(st: &State, user_id: &str, applied: &Applied, now: DateTime<Utc>) -> (Value, Vec<Value>) {
+    let mut boards = Map::new();
+    let mut rank_changes = Vec::new();
+    for b in &applied.boards {
+        let mut j = leaderboard_base(st, &b.board);
+        if let Some(o) = j.as_object_mut() {
+            o.insert("start".into(), Value::String(fmt_date(b.run.0)));
+            o.insert("end".into(), opt_date(b.run.1));
+            o.insert("rank".into(), b.rank.into());
+            o.insert("previousRank".into(), b.previous_rank.into());
+            o.insert("threshold".into(), b.threshold.into());
+        }
+        if b.rank != b.previous_rank {
+            let mut change = j.clone();
+            if let Some(o) = change.as_object_mut() {
+                o.remove("threshold");
+                o.insert("value".into(), b.value.into());
+                o.insert("previousValue".into(), b.previous_value.into());
+            }
+            rank_changes.push(change);
+        }
+        boards.insert(b.board.key.clone(), j);
+    }
+    let achievements: Vec<Value> = applied
+        .out
+        .completed
+        .iter()
+        .filter_map(|id| Some(user_achievement(st, st.achievement_by_id(id)?, Some(now))))
+        .collect();
+    let body = json!({
+        "eventId": applied.event_id,
+        "metricId": applied.metric_id,
+        "total": applied.total,
+        "achievements": achievements,
+        "currentStreak": event_streak(&applied.streak, st.streak.freq, applied.extended),
+        "points": points_changes(st, user_id, &applied.out),
+        "leaderboards": Value::Object(boards),
+    });
+    (body, rank_changes)
+}
+
 /// `StreakResponse`.
 pub(crate) fn streak(st: &State, user: &User, today: NaiveDate, history_periods: usize) -> Value {
-    let calc = crate::model::StreakCalc::new(st, user, today);
+    let calc = StreakCalc::new(st, user, today);
     let v = calc.view(today, st.usable_freezes(user));
     let f = st.streak.freq;
     let mut o = base_streak(&v, f, st);

@@ -6,8 +6,8 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::model::{valid_key, Freq};
-use crate::Error;
+use crate::error::Error;
+use crate::values::{valid_key, Freq};
 
 /// The default seed shipped with the crate (`seed/default.json`), used by [`crate::Emulator::start`].
 pub const DEFAULT_SEED_JSON: &str = include_str!("../seed/default.json");

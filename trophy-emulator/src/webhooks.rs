@@ -13,7 +13,8 @@ use sha2::Sha256;
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
-use crate::model::{Recorded, State};
+use crate::events::Recorded;
+use crate::model::State;
 use crate::render;
 
 /// The header that carries a delivery's signature, as Trophy sends it.

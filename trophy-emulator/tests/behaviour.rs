@@ -19,6 +19,14 @@ async fn points_system(api: &Api, body: Value) -> String {
     r.parse::<ta::CreatePointsSystemsResponse>().created[0].id.to_string()
 }
 
+/// Creates a user attribute through the Admin API and returns its ID.
+async fn user_attribute(api: &Api, name: &str, key: &str) -> String {
+    let body = json!([{"name": name, "key": key, "type": "user"}]);
+    let r = api.admin(Method::POST, "/attributes", Some(&body)).await;
+    r.expect(201);
+    r.parse::<ta::CreateAttributesResponse>().created[0].id.to_string()
+}
+
 async fn current(api: &Api, user: &str, metric: &str) -> f64 {
     let r = api
         .app(Method::GET, &format!("/users/{user}/metrics/{metric}"), None)
@@ -980,14 +988,7 @@ async fn streak_settings_change_how_streaks_count() {
 #[tokio::test]
 async fn admin_achievements_follow_status_conditions_and_sign_up_dates() {
     let api = Api::start().await;
-    let r = api
-        .admin(
-            Method::POST,
-            "/attributes",
-            Some(&json!([{"name": "Plan", "key": "plan", "type": "user"}])),
-        )
-        .await;
-    let plan = r.parse::<ta::CreateAttributesResponse>().created[0].id.to_string();
+    let plan = user_attribute(&api, "Plan", "plan").await;
     let r = api
         .admin(
             Method::POST,
@@ -1081,14 +1082,7 @@ async fn admin_achievements_follow_status_conditions_and_sign_up_dates() {
 async fn leaderboard_user_attribute_filters_limit_the_ranking() {
     let api = Api::start().await;
     let metric = api.metric("steps").await;
-    let r = api
-        .admin(
-            Method::POST,
-            "/attributes",
-            Some(&json!([{"name": "Region", "key": "region", "type": "user"}])),
-        )
-        .await;
-    let region = r.parse::<ta::CreateAttributesResponse>().created[0].id.to_string();
+    let region = user_attribute(&api, "Region", "region").await;
     let r = api
         .admin(
             Method::POST,
@@ -1172,4 +1166,65 @@ async fn streaks_accept_repeated_and_comma_joined_user_ids() {
     }
     let r = api.app(Method::GET, "/streaks?userIds=lee,nobody", None).await;
     assert_eq!(ids_of(r.json()), [("lee".to_string(), 1), ("nobody".to_string(), 0)]);
+}
+
+/// An award shows its trigger and boosts as they were when the points were given: renaming the
+/// metric or the boost running out later changes the points system, not the award.
+#[tokio::test]
+async fn awards_keep_their_trigger_and_boosts_as_awarded() {
+    let api = Api::start().await;
+    let metric_id = api.metric("words").await;
+    let plan = user_attribute(&api, "Plan", "plan").await;
+    points_system(
+        &api,
+        json!({"name": "Points", "key": "pts",
+        "boosts": [{"name": "Launch", "start": "2026-01-14", "end": "2026-01-16", "multiplier": 3}],
+        "triggers": [{"type": "metric", "points": 10, "metricId": metric_id, "metricThreshold": 1, "status": "active",
+            "userAttributes": [{"attributeId": plan, "attributeValue": "pro"}]}]}),
+    )
+    .await;
+    let body = json!({"user": {"id": "w", "attributes": {"plan": "pro"}}, "value": 1});
+    let e = api.app(Method::POST, "/metrics/words/event", Some(&body)).await;
+    e.expect(201);
+    assert_eq!(e.json()["points"]["pts"]["added"], json!(30), "10 points, tripled");
+
+    let r = api
+        .admin(
+            Method::PATCH,
+            "/metrics",
+            Some(&json!([{"id": metric_id, "name": "Words written"}])),
+        )
+        .await;
+    r.expect(200);
+    api.control(
+        Method::POST,
+        "/_emulator/clock",
+        Some(&json!({"advanceSeconds": 3 * 86_400})),
+    )
+    .await
+    .expect(200);
+
+    let p = api.app(Method::GET, "/users/w/points/pts", None).await;
+    p.expect(200);
+    let award = &p.json()["awards"][0];
+    assert_eq!(award["awarded"], json!(30));
+    assert_eq!(award["trigger"]["metricName"], json!("words"), "the name when awarded");
+    assert_eq!(
+        award["trigger"]["userAttributes"],
+        json!([{"key": "plan", "value": "pro"}])
+    );
+    assert_eq!(award["boosts"][0]["name"], json!("Launch"));
+    assert_eq!(award["boosts"][0]["multiplier"], json!(3.0));
+    assert_eq!(award["boosts"][0]["status"], json!("active"), "the status when awarded");
+
+    let system = api.app(Method::GET, "/points/pts", None).await;
+    system.expect(200);
+    assert_eq!(
+        system.json()["triggers"][0]["metricName"],
+        json!("Words written"),
+        "today's name"
+    );
+    let boosts = api.app(Method::GET, "/points/pts/boosts", None).await;
+    boosts.expect(200);
+    assert_ne!(boosts.json()[0]["status"], json!("active"), "the boost has ended since");
 }

@@ -157,10 +157,16 @@
 pub mod api;
 mod client;
 mod config;
+#[cfg(any(feature = "outbox", feature = "redis"))]
+mod durable;
 mod error;
 mod field;
+#[cfg(feature = "redis")]
+pub mod fleet;
 mod id;
 pub mod ingest;
+#[cfg(feature = "outbox")]
+pub mod outbox;
 mod pagination;
 mod ratelimit;
 mod request;

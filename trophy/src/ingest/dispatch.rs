@@ -3,7 +3,6 @@
 //! [`Source`] and hands it to the [`Engine`]; reports each outcome back to the source.
 
 use super::engine::{stopped, Engine, Keyed, Report};
-use crate::ratelimit::Tier;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,7 +94,7 @@ pub(crate) async fn run<S: Source>(
         if engine.config.rate_limited {
             tokio::select! {
                 _ = stopped(&mut stop_rx) => break 'outer,
-                _ = engine.client.inner.rate_limiter.acquire(Tier::One) => {}
+                _ = engine.token() => {}
             }
         }
         let batch = source.take(config.max_batch);

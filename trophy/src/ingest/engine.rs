@@ -62,6 +62,20 @@ pub(crate) struct Engine {
     pub(crate) client: Client,
     pub(crate) config: EngineConfig,
     pub(crate) counters: Arc<Counters>,
+    /// A tier-1 budget shared beyond this process (fleet mode); `None`: the client's limiter.
+    pub(crate) budget: Option<Budget>,
+}
+
+/// Waits for one tier-1 token of a budget other than the client's own limiter.
+#[derive(Clone)]
+pub(crate) struct Budget(
+    pub(crate) Arc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync>,
+);
+
+impl std::fmt::Debug for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Budget")
+    }
 }
 
 /// The outcome of sending one part of a batch until something final happened.
@@ -105,6 +119,15 @@ pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
 }
 
 impl Engine {
+    /// Waits for one tier-1 token: from the shared budget when there is one, else from the
+    /// client's limiter.
+    pub(crate) async fn token(&self) {
+        match &self.budget {
+            Some(budget) => (budget.0)().await,
+            None => self.client.inner.rate_limiter.acquire(Tier::One).await,
+        }
+    }
+
     /// Delivers `batch`, bisecting refused parts, until every event has an outcome or `stop`
     /// turns true. With `prepaid`, the caller already took the rate-limit token of the first
     /// request.
@@ -224,7 +247,7 @@ impl Engine {
                 tokio::select! {
                     biased;
                     _ = stopped(stop) => return Sent::Stopped,
-                    _ = self.client.inner.rate_limiter.acquire(Tier::One) => {}
+                    _ = self.token() => {}
                 }
             }
             token_taken = false;

@@ -67,8 +67,8 @@
 //! `trophy.ingest.batch` tracing span (events, requests, delivered, dead-lettered), around the
 //! `trophy.call` spans of its requests.
 
-mod dispatch;
-mod engine;
+pub(crate) mod dispatch;
+pub(crate) mod engine;
 mod queue;
 
 use crate::api::admin::events::BatchEvent;
@@ -208,6 +208,66 @@ impl IngestConfig {
     pub fn on_dead_letter(mut self, callback: impl Fn(DeadLetter) + Send + Sync + 'static) -> Self {
         self.on_dead_letter = Some(Arc::new(callback));
         self
+    }
+
+    /// The delivery engine these settings describe.
+    fn engine(&self, client: &Client, counters: Arc<Counters>, budget: Option<engine::Budget>) -> Engine {
+        Engine {
+            client: client.clone(),
+            config: EngineConfig {
+                rate_limited: self.rate_limited,
+                backoff: RetryConfig::standard()
+                    .initial_backoff(self.initial_backoff)
+                    .max_backoff(self.max_backoff),
+                give_up_after: self.give_up_after,
+                attempt_timeout: self.attempt_timeout.unwrap_or(client.inner.timeouts.per_attempt),
+            },
+            counters,
+            budget,
+        }
+    }
+
+    /// Starts the batching and delivery of these settings over another source (the outbox,
+    /// the fleet's stream) on the current runtime: the task returns what a stop left
+    /// undelivered; `true` on the sender stops it.
+    #[cfg(any(feature = "outbox", feature = "redis"))]
+    pub(crate) fn spawn_over<S: dispatch::Source>(
+        &self,
+        client: &Client,
+        source: Arc<S>,
+        counters: Arc<Counters>,
+        budget: Option<engine::Budget>,
+    ) -> Result<(JoinHandle<Vec<Keyed>>, watch::Sender<bool>)> {
+        self.check()?;
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| Error::Config("durable ingestion must start within a Tokio runtime".into()))?;
+        let engine = Arc::new(self.engine(client, counters, budget));
+        let dispatch = dispatch::DispatchConfig {
+            max_batch: self.max_batch,
+            linger: self.linger,
+            max_in_flight: self.max_in_flight,
+        };
+        let (stop, stop_rx) = watch::channel(false);
+        let task = runtime.spawn(dispatch::run(source, engine, dispatch, stop_rx));
+        Ok((task, stop))
+    }
+
+    /// The dead-letter callback, if any.
+    #[cfg(any(feature = "outbox", feature = "redis"))]
+    pub(crate) fn dead_letter_callback(&self) -> Option<DeadLetterFn> {
+        self.on_dead_letter.clone()
+    }
+
+    /// The most events per request.
+    #[cfg(any(feature = "outbox", feature = "redis"))]
+    pub(crate) fn batch_size(&self) -> usize {
+        self.max_batch
+    }
+
+    /// The most events held in memory (a fleet worker's read-ahead).
+    #[cfg(any(feature = "outbox", feature = "redis"))]
+    pub(crate) fn capacity_hint(&self) -> usize {
+        self.capacity
     }
 
     fn check(&self) -> Result<()> {
@@ -494,18 +554,7 @@ impl Ingester {
             counters.clone(),
             config.on_dead_letter.clone(),
         ));
-        let engine = Arc::new(Engine {
-            client: client.clone(),
-            config: EngineConfig {
-                rate_limited: config.rate_limited,
-                backoff: RetryConfig::standard()
-                    .initial_backoff(config.initial_backoff)
-                    .max_backoff(config.max_backoff),
-                give_up_after: config.give_up_after,
-                attempt_timeout: config.attempt_timeout.unwrap_or(client.inner.timeouts.per_attempt),
-            },
-            counters: counters.clone(),
-        });
+        let engine = Arc::new(config.engine(client, counters.clone(), None));
         let (stop, stop_rx) = watch::channel(false);
         let dispatch = dispatch::DispatchConfig {
             max_batch: config.max_batch,

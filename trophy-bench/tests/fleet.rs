@@ -1,0 +1,142 @@
+//! Fleet mode against a real `redis-server` and the emulator with Trophy's rate limits: producer
+//! and worker processes, a worker killed mid-run, Redis restarted mid-run, Redis down.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+use trophy::fleet::{FleetConfig, FleetProducer, QueueErrorKind, WhenUnavailable};
+use trophy_bench::durable::{event, fleet_run, FleetPlan};
+use trophy_bench::redis_server::RedisServer;
+
+fn exe() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_trophy-bench"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_producers_two_workers_one_killed_nothing_lost_nothing_twice() {
+    let plan = FleetPlan {
+        producers: 4,
+        workers: 2,
+        per_producer: 6_000,
+        rate: 1_500.0,
+        kill_worker_after: Some(Duration::from_millis(2_500)),
+        restart_redis_after: None,
+        claim_idle: Duration::from_secs(3),
+        limit: Duration::from_secs(90),
+    };
+    let r = fleet_run(exe(), &plan).await.unwrap();
+    println!("fleet run: {r:?}");
+    assert_eq!(r.kills, 1);
+    assert!(
+        r.pending_at_kill > 0,
+        "the killed worker held entries, taken over by the other"
+    );
+    assert_eq!((r.delivered, r.lost, r.duplicated), (24_000, 0, 0));
+    assert!(r.totals_match);
+    assert!(
+        r.http_429 <= 2,
+        "the fleet budget keeps the workers under the limit: {} 429s",
+        r.http_429
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_mid_run_keeps_everything_it_acknowledged() {
+    let plan = FleetPlan {
+        producers: 2,
+        workers: 1,
+        per_producer: 5_000,
+        rate: 1_000.0,
+        kill_worker_after: None,
+        restart_redis_after: Some(Duration::from_millis(1_500)),
+        claim_idle: Duration::from_secs(3),
+        limit: Duration::from_secs(90),
+    };
+    let r = fleet_run(exe(), &plan).await.unwrap();
+    println!("redis restart run: {r:?}");
+    assert_eq!(r.redis_restarts, 1);
+    assert_eq!((r.delivered, r.lost, r.duplicated), (10_000, 0, 0));
+    assert!(r.totals_match);
+}
+
+#[tokio::test]
+async fn producers_fail_at_once_or_wait_when_redis_is_down() {
+    let mut redis = RedisServer::start().unwrap();
+    let connect = |w| FleetProducer::connect(FleetConfig::new(redis.url()).when_unavailable(w));
+    let wait = Duration::from_millis(800);
+    let fail = connect(WhenUnavailable::Fail).await.unwrap();
+    let patient = connect(WhenUnavailable::Wait(wait)).await.unwrap();
+    let enduring = connect(WhenUnavailable::Wait(Duration::from_secs(20))).await.unwrap();
+    fail.send(event(1)).await.unwrap();
+    redis.kill();
+
+    let started = Instant::now();
+    let e = fail.send(event(2)).await.unwrap_err();
+    assert_eq!(e.kind, QueueErrorKind::Unavailable, "{e}");
+    assert!(e.message.contains(&redis.port().to_string()), "names the address: {e}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+
+    let started = Instant::now();
+    let rejected = patient.try_send(event(3)).await.unwrap_err();
+    assert_eq!(rejected.error.kind, QueueErrorKind::Unavailable);
+    assert!(started.elapsed() >= wait, "waited {:?}", started.elapsed());
+    assert_eq!(*rejected.event, event(3), "the event comes back as built");
+
+    // Redis comes back (empty: this one keeps nothing) while a producer waits: its send goes
+    // through, and the stream holds exactly that event.
+    let restart = tokio::task::spawn_blocking(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        redis.restart().map(|()| redis)
+    });
+    let key = enduring.send(event(4).idempotency_key("after-restart")).await.unwrap();
+    assert_eq!(key, "after-restart");
+    let redis = restart.await.unwrap().unwrap();
+    let mut con = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+    let len: u64 = redis::cmd("XLEN").arg("trophy:events").query(&mut con).unwrap();
+    assert_eq!(len, 1);
+
+    let bad = FleetProducer::connect(FleetConfig::new("not a url")).await.unwrap_err();
+    assert_eq!(bad.kind, QueueErrorKind::Config);
+}
+
+#[tokio::test]
+async fn a_full_stream_pushes_producers_back() {
+    let redis = RedisServer::start().unwrap();
+    let config = FleetConfig::new(redis.url()).max_pending(10);
+    let producer = FleetProducer::connect(config).await.unwrap();
+    for i in 0..10 {
+        producer.try_send(event(i)).await.unwrap();
+    }
+    // The length is re-read at most every 100 ms: wait past that, then the stream is full.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let rejected = producer.try_send(event(10)).await.unwrap_err();
+    assert_eq!(rejected.error.kind, QueueErrorKind::Full, "{}", rejected.error);
+    assert!(
+        rejected.event.idempotency_key.is_none(),
+        "handed back without the generated key"
+    );
+    let waiting = tokio::time::timeout(Duration::from_millis(400), producer.send(event(10))).await;
+    assert!(waiting.is_err(), "send waits while the stream is full");
+
+    // A worker-side acknowledgement (here: XDEL of two entries) makes room.
+    let mut con = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+    let first: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg("trophy:events")
+        .arg("-")
+        .arg("+")
+        .arg("COUNT")
+        .arg(2)
+        .query(&mut con)
+        .unwrap();
+    let ids: Vec<&str> = first.ids.iter().map(|e| e.id.as_str()).collect();
+    let _: u64 = redis::cmd("XDEL")
+        .arg("trophy:events")
+        .arg(ids)
+        .query(&mut con)
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(2), producer.send(event(10)))
+        .await
+        .expect("room again")
+        .unwrap();
+    let len: u64 = redis::cmd("XLEN").arg("trophy:events").query(&mut con).unwrap();
+    assert_eq!(len, 9);
+}

@@ -1,0 +1,35 @@
+//! The error of starting an emulator (re-exported at the crate root).
+
+/// Errors of starting an emulator.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The listener could not be bound.
+    Io(std::io::Error),
+    /// The seed is invalid.
+    Seed(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Io(e) => write!(f, "trophy-emulator: {e}"),
+            Error::Seed(m) => write!(f, "trophy-emulator: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e),
+            Error::Seed(_) => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
+}

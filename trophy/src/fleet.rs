@@ -1,0 +1,833 @@
+//! Fleet mode: producers in any number of processes append events to a Redis Stream; ingester
+//! workers in any number of processes read it through one consumer group, batch, deliver, and
+//! acknowledge each event only after Trophy accepted its batch. One tier-1 budget, kept in
+//! Redis, paces every worker, so the fleet as a whole stays within Trophy's 5 requests/s.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use trophy::api::admin::events::BatchEvent;
+//! use trophy::fleet::{FleetConfig, FleetProducer, FleetWorker};
+//!
+//! let config = FleetConfig::new("redis://127.0.0.1:6379/");
+//! // In each app server:
+//! let producer = FleetProducer::connect(config.clone()).await?;
+//! let key = producer.send(BatchEvent::new("words-written", "user-1", 750.0)).await?;
+//! // In one or more worker processes (no client-side rate limit: the fleet budget is the limit):
+//! let client = trophy::Client::new(std::env::var("TROPHY_ADMIN_KEY")?)?;
+//! let worker = FleetWorker::start(client, config).await?;
+//! // ... until the process should stop:
+//! let stats = worker.shutdown(std::time::Duration::from_secs(5)).await;
+//! println!("{key}; delivered {}", stats.delivered);
+//! # Ok(()) }
+//! ```
+//!
+//! # How it works
+//!
+//! - **Produce.** [`FleetProducer::send`] checks the event, gives it its idempotency key (kept
+//!   if set) and `XADD`s it (field `e`, the event as JSON). Once `send` returns, the event is in
+//!   Redis: as durable as Redis is configured to be (with `appendonly yes` and
+//!   `appendfsync always`, on disk). While the stream holds `max_pending` entries or more,
+//!   `send` waits and `try_send` hands the event back.
+//! - **Consume.** Each [`FleetWorker`] reads entries ahead with `XREADGROUP` under its own
+//!   consumer name (at most the delivery's `capacity`) and feeds them to the ingester's
+//!   batching and delivery engine ([`crate::ingest`], configured by [`FleetConfig::delivery`]),
+//!   which takes one slot of the fleet budget per request; only after Trophy answered 2xx are
+//!   the batch's entries acknowledged (`XACK` and `XDEL` in one `MULTI`). Faults are retried
+//!   without limit of attempts until the give-up age; a batch Trophy refuses is split until
+//!   each bad event is alone, and those go to the `<stream>:dead` stream.
+//! - **Dead workers.** Every second each worker runs `XAUTOCLAIM` for entries pending longer
+//!   than `claim_idle` under any consumer, and delivers them: the entries of a worker that died
+//!   are sent again by another, with the same keys, so Trophy counts each once.
+//! - **Budget.** A GCRA limiter in one Lua script (`TIME`, `GET`, `SET` of one key, atomic in
+//!   Redis) hands out send times spaced `1 / requests_per_second` apart across all workers.
+//! - **Redis down or restarting.** Producers fail at once with [`QueueErrorKind::Unavailable`],
+//!   or, with [`WhenUnavailable::Wait`], retry for up to the given time first. Workers log and
+//!   retry; they never acknowledge what Trophy has not accepted. Entries that Redis kept across
+//!   its restart are delivered; a Redis without persistence loses what it held, which is why
+//!   the README recommends AOF for fleet mode.
+
+pub use crate::durable::{DeliveryStats, QueueError, QueueErrorKind, Rejected};
+
+use crate::api::admin::events::BatchEvent;
+use crate::durable;
+use crate::ingest::dispatch::Source;
+use crate::ingest::engine::{Budget, Keyed, Report};
+use crate::ingest::{Counters, DeadLetter, IngestConfig};
+use crate::Client;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamReadOptions, StreamReadReply};
+use redis::AsyncCommands;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+use tokio::time::Instant;
+
+/// What a producer does when Redis cannot be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WhenUnavailable {
+    /// Fail the `send` at once with [`QueueErrorKind::Unavailable`].
+    Fail,
+    /// Retry for up to this long, then fail.
+    Wait(Duration),
+}
+
+/// Where the fleet's stream, group and budget live, and how workers batch.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct FleetConfig {
+    /// `redis://host:port/db`.
+    pub redis_url: String,
+    /// The stream key. Default `trophy:events`.
+    pub stream: String,
+    /// The consumer group. Default `trophy-ingest`.
+    pub group: String,
+    /// The key of the shared tier-1 budget. Default `trophy:budget:tier1`.
+    pub budget_key: String,
+    /// Requests per second for the whole fleet. Default 5 (Trophy's tier 1).
+    pub requests_per_second: f64,
+    /// Requests the budget lets through at once after a quiet spell. Default 1.
+    pub burst: u32,
+    /// A worker's batching, retries, give-up age and dead-letter callback, as for the
+    /// in-memory ingester; its `capacity` bounds the entries a worker holds read ahead (keep
+    /// it small: entries read ahead wait under this worker's name), and the fleet's budget
+    /// replaces the client's limiter. Default: capacity 2,000, 2 batches in flight, linger
+    /// 50 ms.
+    pub delivery: IngestConfig,
+    /// Entries pending this long under a consumer are taken over by another. Default 30 s.
+    pub claim_idle: Duration,
+    /// Producers wait while the stream holds this many entries. Default 1,000,000.
+    pub max_pending: u64,
+    /// What a producer does when Redis is down. Default `Wait(10 s)`.
+    pub when_unavailable: WhenUnavailable,
+    /// The consumer name of a worker. Default: host-pid-random.
+    pub consumer: Option<String>,
+}
+
+impl FleetConfig {
+    /// The defaults, with Redis at `redis_url`.
+    pub fn new(redis_url: impl Into<String>) -> Self {
+        FleetConfig {
+            redis_url: redis_url.into(),
+            stream: "trophy:events".into(),
+            group: "trophy-ingest".into(),
+            budget_key: "trophy:budget:tier1".into(),
+            requests_per_second: 5.0,
+            burst: 1,
+            delivery: IngestConfig::default()
+                .capacity(2 * crate::ingest::MAX_BATCH)
+                .max_in_flight(2)
+                .linger(Duration::from_millis(50)),
+            claim_idle: Duration::from_secs(30),
+            max_pending: 1_000_000,
+            when_unavailable: WhenUnavailable::Wait(Duration::from_secs(10)),
+            consumer: None,
+        }
+    }
+
+    /// Sets the stream key (and so the dead-letter stream, `<stream>:dead`).
+    #[must_use]
+    pub fn stream(mut self, key: impl Into<String>) -> Self {
+        self.stream = key.into();
+        self
+    }
+
+    /// Sets the consumer group.
+    #[must_use]
+    pub fn group(mut self, name: impl Into<String>) -> Self {
+        self.group = name.into();
+        self
+    }
+
+    /// Sets the budget's key (workers sharing a key share the budget).
+    #[must_use]
+    pub fn budget_key(mut self, key: impl Into<String>) -> Self {
+        self.budget_key = key.into();
+        self
+    }
+
+    /// Sets the fleet's requests per second and burst.
+    #[must_use]
+    pub fn budget(mut self, requests_per_second: f64, burst: u32) -> Self {
+        self.requests_per_second = requests_per_second;
+        self.burst = burst;
+        self
+    }
+
+    /// Sets how a worker batches and retries.
+    #[must_use]
+    pub fn delivery(mut self, config: IngestConfig) -> Self {
+        self.delivery = config;
+        self
+    }
+
+    /// Sets `claim_idle`.
+    #[must_use]
+    pub fn claim_idle(mut self, d: Duration) -> Self {
+        self.claim_idle = d;
+        self
+    }
+
+    /// Sets `max_pending`.
+    #[must_use]
+    pub fn max_pending(mut self, n: u64) -> Self {
+        self.max_pending = n;
+        self
+    }
+
+    /// Sets what producers do when Redis is down.
+    #[must_use]
+    pub fn when_unavailable(mut self, w: WhenUnavailable) -> Self {
+        self.when_unavailable = w;
+        self
+    }
+
+    /// Sets the worker's consumer name (unique per live worker).
+    #[must_use]
+    pub fn consumer(mut self, name: impl Into<String>) -> Self {
+        self.consumer = Some(name.into());
+        self
+    }
+
+    fn check(&self) -> Result<(), QueueError> {
+        let bad = |m: &str| Err(QueueError::new(QueueErrorKind::Config, m));
+        if !(self.requests_per_second.is_finite() && self.requests_per_second > 0.0) || self.burst == 0 {
+            return bad("the budget needs a positive, finite rate and a burst of at least 1");
+        }
+        if self.max_pending == 0 {
+            return bad("max_pending must be at least 1");
+        }
+        if [&self.stream, &self.group, &self.budget_key]
+            .iter()
+            .any(|s| s.is_empty())
+        {
+            return bad("stream, group and budget_key must not be empty");
+        }
+        Ok(())
+    }
+
+    fn dead_stream(&self) -> String {
+        format!("{}:dead", self.stream)
+    }
+}
+
+fn redis_error(config: &FleetConfig, what: &str, e: &redis::RedisError) -> QueueError {
+    QueueError::new(
+        QueueErrorKind::Unavailable,
+        format!("{what} (Redis at {}): {e}", redact(&config.redis_url)),
+    )
+}
+
+/// The URL without a password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}<redacted>{}", &url[..scheme + 3], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+async fn connect(config: &FleetConfig, response_timeout: Duration) -> Result<ConnectionManager, QueueError> {
+    let client = redis::Client::open(config.redis_url.as_str()).map_err(|e| {
+        QueueError::new(
+            QueueErrorKind::Config,
+            format!("bad Redis URL {}: {e}", redact(&config.redis_url)),
+        )
+    })?;
+    let settings = ConnectionManagerConfig::new()
+        .set_connection_timeout(Duration::from_secs(2))
+        .set_response_timeout(response_timeout)
+        .set_number_of_retries(2)
+        .set_max_delay(500);
+    ConnectionManager::new_with_config(client, settings)
+        .await
+        .map_err(|e| redis_error(config, "connecting", &e))
+}
+
+/// Appends events to the fleet's stream; cheap to clone, `Send + Sync`.
+#[derive(Clone)]
+pub struct FleetProducer {
+    conn: ConnectionManager,
+    config: Arc<FleetConfig>,
+    /// The stream length seen last, and when.
+    length: Arc<Mutex<(u64, Option<Instant>)>>,
+}
+
+impl std::fmt::Debug for FleetProducer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FleetProducer")
+            .field("redis", &redact(&self.config.redis_url))
+            .field("stream", &self.config.stream)
+            .finish()
+    }
+}
+
+/// How often producers re-read the stream's length for backpressure.
+const LENGTH_EVERY: Duration = Duration::from_millis(100);
+
+impl FleetProducer {
+    /// Connects to Redis. Fails with [`QueueErrorKind::Unavailable`] when it cannot be reached.
+    pub async fn connect(config: FleetConfig) -> Result<FleetProducer, QueueError> {
+        config.check()?;
+        let conn = connect(&config, Duration::from_secs(2)).await?;
+        Ok(FleetProducer {
+            conn,
+            config: Arc::new(config),
+            length: Arc::new(Mutex::new((0, None))),
+        })
+    }
+
+    /// Appends the event to the stream and returns its idempotency key once Redis has it.
+    /// Waits while the stream is full, and while Redis is down if so configured.
+    pub async fn send(&self, event: BatchEvent) -> Result<String, QueueError> {
+        self.append(event, true).await.map_err(|r| r.error)
+    }
+
+    /// Like [`send`](Self::send), but hands the event back at once when the stream is full.
+    pub async fn try_send(&self, event: BatchEvent) -> Result<String, Rejected> {
+        self.append(event, false).await
+    }
+
+    async fn append(&self, event: BatchEvent, wait: bool) -> Result<String, Rejected> {
+        let had_key = event.idempotency_key.is_some();
+        let (event, bytes) = durable::prepare(event)?;
+        let reject = |mut event: BatchEvent, error: QueueError| {
+            if !had_key {
+                event.idempotency_key = None;
+            }
+            Err(Rejected {
+                event: Box::new(event),
+                error,
+            })
+        };
+        let started = Instant::now();
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let result = match self.room(wait).await {
+                Ok(()) => self
+                    .conn
+                    .clone()
+                    .xadd::<_, _, _, _, String>(&self.config.stream, "*", &[("e", bytes.as_slice())])
+                    .await
+                    .map_err(|e| redis_error(&self.config, "appending an event", &e)),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(_) => return Ok(event.idempotency_key.clone().unwrap_or_default()),
+                Err(e) if e.kind == QueueErrorKind::Unavailable => match self.config.when_unavailable {
+                    WhenUnavailable::Wait(limit) if started.elapsed() < limit => {
+                        tracing::debug!(error = %e, "trophy fleet: Redis unavailable; waiting");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(1));
+                    }
+                    _ => return reject(event, e),
+                },
+                Err(e) => return reject(event, e),
+            }
+        }
+    }
+
+    /// Waits (or fails with `Full`) while the stream holds `max_pending` entries.
+    async fn room(&self, wait: bool) -> Result<(), QueueError> {
+        loop {
+            let (known, fresh) = {
+                let guard = self.length.lock().unwrap_or_else(|p| p.into_inner());
+                (guard.0, guard.1.is_some_and(|at| at.elapsed() < LENGTH_EVERY))
+            };
+            let length = if fresh {
+                known
+            } else {
+                let n: u64 = self
+                    .conn
+                    .clone()
+                    .xlen(&self.config.stream)
+                    .await
+                    .map_err(|e| redis_error(&self.config, "reading the stream length", &e))?;
+                *self.length.lock().unwrap_or_else(|p| p.into_inner()) = (n, Some(Instant::now()));
+                n
+            };
+            if length < self.config.max_pending {
+                return Ok(());
+            }
+            if !wait {
+                return Err(QueueError::new(
+                    QueueErrorKind::Full,
+                    format!("the stream {} holds {length} entries", self.config.stream),
+                ));
+            }
+            tokio::time::sleep(LENGTH_EVERY).await;
+        }
+    }
+}
+
+/// Reserves one send time of the fleet's budget and answers how many microseconds to wait for
+/// it (GCRA: the key holds the theoretical arrival time, in microseconds of Redis's clock).
+const BUDGET_SCRIPT: &str = r"
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local wait = tat - tolerance - now
+if wait < 0 then wait = 0 end
+local next_tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', math.floor((next_tat - now) / 1000) + 1000)
+return wait
+";
+
+/// One ingester worker of the fleet; see the [module docs](self).
+pub struct FleetWorker {
+    source: Arc<RedisSource>,
+    counters: Arc<Counters>,
+    task: Option<tokio::task::JoinHandle<Vec<Keyed>>>,
+    reader: tokio::task::JoinHandle<()>,
+    stop: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for FleetWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FleetWorker")
+            .field("consumer", &self.source.consumer)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl FleetWorker {
+    /// Connects to Redis, creates the consumer group if needed (reading the stream from its
+    /// start) and starts delivering. Must be called inside a Tokio runtime.
+    ///
+    /// Each request takes a slot of the fleet's budget (in Redis), not of the client's own
+    /// limiter.
+    pub async fn start(client: Client, config: FleetConfig) -> Result<FleetWorker, QueueError> {
+        config.check()?;
+        let block = Duration::from_millis(200);
+        let reader = connect(&config, block + Duration::from_secs(2)).await?;
+        let control = connect(&config, Duration::from_secs(2)).await?;
+        let consumer = config.consumer.clone().unwrap_or_else(|| {
+            let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+            format!("{host}-{}-{:08x}", std::process::id(), fastrand::u32(..))
+        });
+        let source = Arc::new(RedisSource {
+            control,
+            consumer,
+            claim: Mutex::new(ClaimState {
+                cursor: "0-0".into(),
+                last: None,
+            }),
+            buffer: Mutex::new(Buffer::default()),
+            work: Notify::new(),
+            room: Notify::new(),
+            closed: AtomicBool::new(false),
+            config: config.clone(),
+        });
+        source.ensure_group().await?;
+        let counters = Arc::new(Counters::default());
+        let budget = budget(source.clone());
+        let (task, stop) = config
+            .delivery
+            .spawn_over(&client, source.clone(), counters.clone(), Some(budget))
+            .map_err(durable::config_error)?;
+        let reader = tokio::spawn(read_ahead(source.clone(), reader, block));
+        Ok(FleetWorker {
+            source,
+            counters,
+            task: Some(task),
+            reader,
+            stop,
+        })
+    }
+
+    /// This worker's consumer name in the group.
+    pub fn consumer(&self) -> &str {
+        &self.source.consumer
+    }
+
+    /// What this worker delivered so far.
+    pub fn stats(&self) -> DeliveryStats {
+        DeliveryStats::of(&self.counters)
+    }
+
+    /// Stops reading, delivers what it read for at most `deadline`, and returns the
+    /// counters. Entries it could not finish stay pending in the group, for another worker to
+    /// claim after `claim_idle`.
+    pub async fn shutdown(mut self, deadline: Duration) -> DeliveryStats {
+        let until = Instant::now() + deadline;
+        self.source.closed.store(true, Ordering::Relaxed);
+        self.source.work.notify_one();
+        self.source.room.notify_one();
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout_at(until, &mut task).await.is_err() {
+                self.stop.send_replace(true);
+                let _ = task.await;
+            }
+        }
+        // Acknowledgements handed off by finished batches, within what is left of the deadline
+        // (an entry whose acknowledgement never lands is claimed and sent again, same key).
+        let pending = std::mem::take(&mut self.source.buffer().acks);
+        for mut ack in pending {
+            if tokio::time::timeout_at(until, &mut ack).await.is_err() {
+                ack.abort();
+            }
+        }
+        self.stats()
+    }
+}
+
+impl Drop for FleetWorker {
+    fn drop(&mut self) {
+        self.reader.abort();
+        if let Some(task) = self.task.take() {
+            tracing::warn!(
+                consumer = %self.source.consumer,
+                "trophy fleet worker dropped without shutdown: its pending entries are claimed by another worker after claim_idle"
+            );
+            self.stop.send_replace(true);
+            task.abort();
+        }
+    }
+}
+
+/// Reserves one send time of the fleet's budget and answers how many microseconds to wait for
+/// it (GCRA: the key holds the theoretical arrival time, in microseconds of Redis's clock).
+fn budget(source: Arc<RedisSource>) -> Budget {
+    let script = Arc::new(redis::Script::new(BUDGET_SCRIPT));
+    Budget(Arc::new(move || {
+        let (source, script) = (source.clone(), script.clone());
+        Box::pin(async move { source.permit(&script).await })
+    }))
+}
+
+/// Keeps up to the delivery's `capacity` entries read ahead, so batches are ready when a slot
+/// of the budget comes.
+async fn read_ahead(source: Arc<RedisSource>, mut conn: ConnectionManager, block: Duration) {
+    let capacity = source.config.delivery.capacity_hint();
+    let max = source.config.delivery.batch_size();
+    loop {
+        if source.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let held = source.buffer().entries.len();
+        if held >= capacity {
+            let room = source.room.notified();
+            tokio::select! {
+                _ = room => {}
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+            continue;
+        }
+        let want = (capacity - held).min(max);
+        let claimed = match source.claim(want).await {
+            Ok(entries) => entries,
+            Err(e) => {
+                source.pause_after("claiming idle entries", &e).await;
+                Vec::new()
+            }
+        };
+        let entries = if claimed.is_empty() {
+            match source.read(&mut conn, want, block).await {
+                Ok(entries) => entries,
+                Err(e) => {
+                    source.pause_after("reading the stream", &e).await;
+                    continue;
+                }
+            }
+        } else {
+            claimed
+        };
+        if !entries.is_empty() {
+            source.push(entries).await;
+        }
+    }
+}
+
+struct ClaimState {
+    cursor: String,
+    last: Option<Instant>,
+}
+
+/// Entries read and not yet taken, and the stream ids of the events taken.
+#[derive(Default)]
+struct Buffer {
+    entries: VecDeque<Keyed>,
+    ids: HashMap<u64, String>,
+    next_ticket: u64,
+    acks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// The stream as the delivery loop sees it.
+struct RedisSource {
+    control: ConnectionManager,
+    consumer: String,
+    claim: Mutex<ClaimState>,
+    buffer: Mutex<Buffer>,
+    /// Wakes the dispatch loop.
+    work: Notify,
+    /// Wakes the reader when entries were taken.
+    room: Notify,
+    closed: AtomicBool,
+    config: FleetConfig,
+}
+
+/// How often a worker looks for entries left by dead workers.
+const CLAIM_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(serde::Serialize)]
+struct StoredDead<'a> {
+    event: Option<&'a BatchEvent>,
+    status: Option<u16>,
+    message: &'a str,
+}
+
+impl RedisSource {
+    fn buffer(&self) -> std::sync::MutexGuard<'_, Buffer> {
+        self.buffer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn ensure_group(&self) -> Result<(), QueueError> {
+        let created: redis::RedisResult<()> = self
+            .control
+            .clone()
+            .xgroup_create_mkstream(&self.config.stream, &self.config.group, "0")
+            .await;
+        match created {
+            Err(e) if e.code() != Some("BUSYGROUP") => {
+                Err(redis_error(&self.config, "creating the consumer group", &e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Entries pending too long under any consumer, taken over by this one.
+    async fn claim(&self, max: usize) -> redis::RedisResult<Vec<StreamId>> {
+        let cursor = {
+            let mut st = self.claim.lock().unwrap_or_else(|p| p.into_inner());
+            if st.last.is_some_and(|at| at.elapsed() < CLAIM_EVERY) {
+                return Ok(Vec::new());
+            }
+            st.last = Some(Instant::now());
+            st.cursor.clone()
+        };
+        let idle = self.config.claim_idle.as_millis() as u64;
+        let reply: StreamAutoClaimReply = self
+            .control
+            .clone()
+            .xautoclaim_options(
+                &self.config.stream,
+                &self.config.group,
+                &self.consumer,
+                idle,
+                &cursor,
+                StreamAutoClaimOptions::default().count(max),
+            )
+            .await?;
+        let mut st = self.claim.lock().unwrap_or_else(|p| p.into_inner());
+        st.cursor = reply.next_stream_id;
+        if st.cursor != "0-0" {
+            // More to claim: look again at once.
+            st.last = None;
+        }
+        if !reply.claimed.is_empty() {
+            tracing::info!(
+                consumer = %self.consumer,
+                claimed = reply.claimed.len(),
+                "trophy fleet: took over entries of an idle consumer"
+            );
+        }
+        Ok(reply.claimed)
+    }
+
+    async fn read(
+        &self,
+        conn: &mut ConnectionManager,
+        max: usize,
+        block: Duration,
+    ) -> redis::RedisResult<Vec<StreamId>> {
+        let options = StreamReadOptions::default()
+            .group(&self.config.group, &self.consumer)
+            .count(max)
+            .block(block.as_millis().max(1) as usize);
+        let reply: Option<StreamReadReply> = conn.xread_options(&[&self.config.stream], &[">"], &options).await?;
+        Ok(reply
+            .map(|r| r.keys.into_iter().flat_map(|k| k.ids).collect())
+            .unwrap_or_default())
+    }
+
+    /// Buffers the events of `entries`; entries that hold none go to the dead stream at once.
+    async fn push(&self, entries: Vec<StreamId>) {
+        let now = Instant::now();
+        let mut bad = Vec::new();
+        {
+            let mut buf = self.buffer();
+            for entry in entries {
+                let event = match entry.map.get("e") {
+                    Some(redis::Value::BulkString(bytes)) => {
+                        serde_json::from_slice::<BatchEvent>(bytes).map_err(|e| format!("entry does not decode: {e}"))
+                    }
+                    _ => Err("entry has no field `e`".to_string()),
+                };
+                match event {
+                    Ok(event) if event.idempotency_key.is_some() => {
+                        let ticket = buf.next_ticket;
+                        buf.next_ticket += 1;
+                        buf.ids.insert(ticket, entry.id);
+                        buf.entries.push_back(Keyed {
+                            event,
+                            enqueued: now,
+                            ticket,
+                        });
+                    }
+                    Ok(_) => bad.push((entry.id, "entry has no idempotency key".to_string())),
+                    Err(reason) => bad.push((entry.id, reason)),
+                }
+            }
+        }
+        self.work.notify_one();
+        if !bad.is_empty() {
+            tracing::error!(
+                count = bad.len(),
+                "trophy fleet: stream entries without an event; moved to the dead stream"
+            );
+            let ids: Vec<String> = bad.iter().map(|(id, _)| id.clone()).collect();
+            let rows: Vec<Vec<u8>> = bad.iter().map(|(_, message)| dead_row(None, None, message)).collect();
+            if let Err(e) = self.settle(&ids, &rows).await {
+                tracing::warn!(error = %e, "trophy fleet: could not move bad entries aside");
+            }
+        }
+    }
+
+    async fn pause_after(&self, what: &str, e: &redis::RedisError) {
+        tracing::warn!(error = %e, consumer = %self.consumer, "trophy fleet: {what} failed; retrying");
+        if e.code() == Some("NOGROUP") {
+            // Redis lost the group (restarted without persistence): make it again.
+            let _ = self.ensure_group().await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    async fn settle(&self, ids: &[String], dead: &[Vec<u8>]) -> Result<(), QueueError> {
+        settle(&self.control, &self.config, ids, dead).await
+    }
+
+    /// Waits for this worker's slot of the fleet's budget.
+    async fn permit(&self, script: &redis::Script) {
+        let interval = 1_000_000.0 / self.config.requests_per_second;
+        let tolerance = interval * f64::from(self.config.burst.saturating_sub(1));
+        loop {
+            let wait: redis::RedisResult<u64> = script
+                .key(&self.config.budget_key)
+                .arg(interval.round() as u64)
+                .arg(tolerance.round() as u64)
+                .invoke_async(&mut self.control.clone())
+                .await;
+            match wait {
+                Ok(us) => {
+                    if us > 0 {
+                        tokio::time::sleep(Duration::from_micros(us)).await;
+                    }
+                    return;
+                }
+                Err(e) => self.pause_after("taking from the fleet budget", &e).await,
+            }
+        }
+    }
+}
+
+/// Acknowledges and removes entries, and files dead letters, in one transaction.
+async fn settle(
+    control: &ConnectionManager,
+    config: &FleetConfig,
+    ids: &[String],
+    dead: &[Vec<u8>],
+) -> Result<(), QueueError> {
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    for letter in dead {
+        pipe.xadd(config.dead_stream(), "*", &[("e", letter.as_slice())])
+            .ignore();
+    }
+    pipe.xack(&config.stream, &config.group, ids).ignore();
+    pipe.xdel(&config.stream, ids).ignore();
+    pipe.query_async::<()>(&mut control.clone())
+        .await
+        .map_err(|e| redis_error(config, "acknowledging entries", &e))
+}
+
+fn dead_row(event: Option<&BatchEvent>, status: Option<u16>, message: &str) -> Vec<u8> {
+    serde_json::to_vec(&StoredDead { event, status, message }).unwrap_or_default()
+}
+
+impl Source for RedisSource {
+    fn pending(&self) -> (usize, Option<Instant>) {
+        let buf = self.buffer();
+        (buf.entries.len(), buf.entries.front().map(|k| k.enqueued))
+    }
+
+    fn take(&self, max: usize) -> Vec<Keyed> {
+        let taken: Vec<Keyed> = {
+            let mut buf = self.buffer();
+            let n = buf.entries.len().min(max);
+            buf.entries.drain(..n).collect()
+        };
+        self.room.notify_one();
+        taken
+    }
+
+    async fn changed(&self) {
+        self.work.notified().await
+    }
+
+    fn flushing(&self) -> bool {
+        false
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    fn finish(&self, report: &Report) {
+        if let Some(callback) = self.config.delivery.dead_letter_callback() {
+            for (_, letter) in &report.dead {
+                callback(letter.clone());
+            }
+        }
+        let (ids, rows) = {
+            let mut buf = self.buffer();
+            // Undelivered (stopped) entries stay pending in the group for another worker.
+            for k in &report.undelivered {
+                buf.ids.remove(&k.ticket);
+            }
+            let mut ids = Vec::new();
+            for k in report.delivered.iter().chain(report.dead.iter().map(|(k, _)| k)) {
+                if let Some(id) = buf.ids.remove(&k.ticket) {
+                    ids.push(id);
+                }
+            }
+            let rows: Vec<Vec<u8>> = report
+                .dead
+                .iter()
+                .map(|(_, l): &(Keyed, DeadLetter)| dead_row(Some(&l.event), l.status, &l.message))
+                .collect();
+            (ids, rows)
+        };
+        if ids.is_empty() {
+            return;
+        }
+        // Acknowledge in the background, retrying: an entry left pending is sent again by a
+        // claim (same key, counted once), never lost.
+        let (control, config, consumer) = (self.control.clone(), self.config.clone(), self.consumer.clone());
+        let ack = tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(100);
+            while let Err(e) = settle(&control, &config, &ids, &rows).await {
+                tracing::warn!(error = %e, consumer = %consumer, "trophy fleet: acknowledging failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        });
+        let mut buf = self.buffer();
+        buf.acks.retain(|h| !h.is_finished());
+        buf.acks.push(ack);
+    }
+}

@@ -59,15 +59,20 @@
 //!   removes the constant the builder names, so the SDK stops compiling until it is looked at.
 //! - **Resources mirror the API's own grouping**, the one Trophy's official SDKs use:
 //!   `client.admin().points().systems()`, `.boosts(system)`, `.levels(system)`,
-//!   `.triggers(system)`; batch events under the metrics they feed
-//!   (`client.admin().metrics().batch_events(..)`, `POST /metrics/events`). A handle is a
-//!   noun and only hands out builders or other handles; it is never itself a request.
-//! - **Verbs**: `list`, `get`, `create`, `update`, `delete` for the collections; the
-//!   document's own verb otherwise (`complete`, `freeze`, `restore`, `reset`, `event`).
-//!   Request items are `New<Thing>` (to create) and `<Thing>Update` (to change).
-//! - **Positional arguments are the required path values, in path order**, then the required
-//!   body value the call is about (the user, the items, the event's value); everything optional
-//!   is a setter on the builder.
+//!   `.triggers(system)`; `client.admin().streaks().freezes()`, `.pauses()`, `.settings()`;
+//!   batch events under the metrics they feed (`client.admin().metrics().batch_events(..)`,
+//!   `POST /metrics/events`).
+//! - **Handles and requests**: in the Admin API every handle is a noun that hands out other
+//!   handles or verbs (`list`, `get`, `create`, `update`, `delete`, or the document's own verb:
+//!   `restore`, `reset`); it is never itself a request. In the Application API, whose
+//!   operations are reads of one thing, a read is named by what it returns
+//!   (`client.users().streak(id)`, `client.points().boosts(key)`), other calls by their verb
+//!   (`event`, `complete`, `create`, `identify`). Request items are `New<Thing>` (to create,
+//!   name first, then its key or your id, then other required values) and `<Thing>Update`
+//!   (to change, built from the id).
+//! - **Positional arguments are the required path values, in path order, then the values the
+//!   document requires, in its order** (the user, the items, the event's value, an event
+//!   summary's aggregation and dates); everything optional is a setter on the builder.
 //! - **A setter is named after the wire field it fills, with its owner when two owners meet in
 //!   one expression**: `UserInput::attribute` sets a user attribute, `SendEvent::event_attribute`
 //!   an event attribute, so a misplaced parenthesis no longer compiles.

@@ -17,6 +17,9 @@ async fn generated_client_decodes_a_user() {
         .expect(1)
         .mount(&server)
         .await;
+    // Built in the workspace, reqwest may carry trophy's `rustls-no-provider` (feature
+    // unification) and no provider of its own: install ring, as an application would.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = trophy_generated::app::Client::new(&server.uri());
     let user = client
         .users_get("user/1", None)

@@ -191,6 +191,10 @@ pub struct Raw {
 
 impl Raw {
     pub fn new(base: &str, layout: UserLayout) -> Result<Raw, BoxError> {
+        // trophy's default `rustls` feature leaves reqwest without a default crypto provider;
+        // like any application making its own reqwest calls, the bench installs one (ring, the
+        // provider the SDK's client uses too).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         // The same reqwest settings as the SDK's default client.
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))

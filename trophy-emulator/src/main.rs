@@ -5,7 +5,17 @@ use std::process::ExitCode;
 
 use trophy_emulator::{Emulator, Faults, RateLimits, Seed, WebhookTarget};
 
-const USAGE: &str = "\
+const USAGE: &str = concat!(
+    "trophy-emulator ",
+    env!("CARGO_PKG_VERSION"),
+    "\n",
+    "\
+A local emulator of the Trophy gamification API (https://trophy.so): it serves the Application
+API under /v1 and the Admin API under /admin/v1 on 127.0.0.1, keeping all state in memory, so
+an SDK or app can be developed and tested offline, without a key or rate limits. Starts from a
+seed (users, metrics, achievements, streaks, points, leaderboards); can inject failures and
+post signed webhooks.
+
 Usage: trophy-emulator [OPTIONS]
 
 Options:
@@ -23,7 +33,8 @@ Options:
   --webhook-url URL    (http://) deliver webhooks (achievements, streaks, points, ranks) here
   --webhook-secret S   sign them with this secret (default: $TROPHY_WEBHOOK_SECRET)
   -h, --help           show this help
-";
+"
+);
 
 struct Args {
     port: u16,

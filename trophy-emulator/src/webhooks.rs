@@ -7,7 +7,12 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use bytes::Bytes;
 use hmac::{Hmac, Mac};
+use http_body_util::Full;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use sha2::Sha256;
 use tokio::sync::{mpsc, Notify};
@@ -154,7 +159,7 @@ async fn deliver(
     pending: Arc<AtomicUsize>,
     settled: Arc<Notify>,
 ) {
-    let http = reqwest::Client::builder().timeout(ATTEMPT_TIMEOUT).build();
+    let http: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     while let Some(payload) = rx.recv().await {
         let body = payload.to_string();
         let signature = sign(&target.secret, body.as_bytes());
@@ -166,7 +171,7 @@ async fn deliver(
             status: None,
             delivered: false,
         };
-        if let Ok(http) = &http {
+        {
             let mut backoff = FIRST_BACKOFF;
             while delivery.attempts < ATTEMPTS && !delivery.delivered {
                 if delivery.attempts > 0 {
@@ -174,14 +179,17 @@ async fn deliver(
                     backoff *= 2;
                 }
                 delivery.attempts += 1;
-                let sent = http
-                    .post(&target.url)
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                let request = http::Request::post(target.url.as_str())
+                    .header(http::header::CONTENT_TYPE, "application/json")
                     .header(SIGNATURE_HEADER, &delivery.signature)
-                    .body(delivery.body.clone())
-                    .send()
-                    .await;
-                delivery.status = sent.ok().map(|r| r.status().as_u16());
+                    .body(Full::new(Bytes::from(delivery.body.clone())));
+                delivery.status = match request {
+                    Ok(request) => match tokio::time::timeout(ATTEMPT_TIMEOUT, http.request(request)).await {
+                        Ok(Ok(response)) => Some(response.status().as_u16()),
+                        _ => None,
+                    },
+                    Err(_) => None,
+                };
                 delivery.delivered = delivery.status.is_some_and(|s| (200..300).contains(&s));
             }
         }

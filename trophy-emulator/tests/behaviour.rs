@@ -716,7 +716,7 @@ async fn bulk_semantics_and_validation() {
 async fn dropping_the_handle_stops_the_server() {
     let emu = Emulator::start().await.unwrap();
     let url = format!("{}/achievements", emu.app_url());
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let http = common::http();
     let r = http
         .get(&url)
         .header("X-API-KEY", emu.admin_key())
@@ -728,7 +728,7 @@ async fn dropping_the_handle_stops_the_server() {
     assert!(body.iter().any(|a| a.key.as_deref() == Some("finish-onboarding")));
     drop(emu);
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let fresh = reqwest::Client::builder().no_proxy().build().unwrap();
+    let fresh = common::http();
     assert!(fresh.get(&url).send().await.is_err(), "the port is closed");
 }
 
@@ -762,7 +762,7 @@ async fn the_binary_prints_both_base_urls_and_serves() {
     assert!(app.starts_with("http://127.0.0.1:") && app.ends_with("/v1"));
     assert!(admin.ends_with("/admin/v1"));
     assert!(lines.iter().any(|l| l == "Admin API key: k1"));
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let http = common::http();
     let r = http
         .get(format!("{admin}/metrics"))
         .header("X-API-KEY", "k1")

@@ -267,7 +267,7 @@ impl ClientBuilder {
             Some(c) => c,
             None => {
                 check_tls(&[&app_url, &admin_url])?;
-                reqwest::Client::builder()
+                tls(reqwest::Client::builder())?
                     .connect_timeout(timeouts.connect)
                     .pool_idle_timeout(std::time::Duration::from_secs(60))
                     .build()
@@ -310,16 +310,20 @@ impl ClientBuilder {
 
 /// Refuses, instead of failing later (or panicking inside reqwest), a client that cannot speak
 /// TLS: built without a TLS feature while a base URL is `https`, or with `rustls-no-provider`
-/// before the application installed a rustls crypto provider.
+/// alone before the application installed a rustls crypto provider.
 #[allow(unused_variables)]
 fn check_tls(urls: &[&str]) -> Result<()> {
-    #[cfg(not(any(feature = "rustls", feature = "rustls-no-provider")))]
+    #[cfg(not(any(feature = "rustls", feature = "rustls-aws-lc-rs", feature = "rustls-no-provider")))]
     if let Some(url) = urls.iter().find(|u| u.starts_with("https:")) {
         return Err(Error::Config(format!(
-            "{url} needs TLS, but trophy was built without the `rustls` or `rustls-no-provider` feature"
+            "{url} needs TLS, but trophy was built without the `rustls`, `rustls-aws-lc-rs` or \
+             `rustls-no-provider` feature"
         )));
     }
-    #[cfg(all(feature = "rustls-no-provider", not(feature = "rustls")))]
+    #[cfg(all(
+        feature = "rustls-no-provider",
+        not(any(feature = "rustls", feature = "rustls-aws-lc-rs"))
+    ))]
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         return Err(Error::Config(
             "the `rustls-no-provider` feature needs a rustls crypto provider: call \
@@ -329,6 +333,30 @@ fn check_tls(urls: &[&str]) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The TLS set-up of the client trophy builds. With the default `rustls` feature (and not
+/// `rustls-aws-lc-rs`): rustls with the process's default crypto provider when the application
+/// installed one, ring otherwise, and the platform's certificate verifier, as reqwest would set
+/// it up. The process default is never changed. Otherwise reqwest's own set-up.
+fn tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
+    #[cfg(all(feature = "rustls", not(feature = "rustls-aws-lc-rs")))]
+    {
+        use rustls_platform_verifier::BuilderVerifierExt;
+        let provider = rustls::crypto::CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|b| b.with_platform_verifier())
+            .map_err(|e| Error::Config(format!("TLS: {e}")))?
+            .with_no_client_auth();
+        // reqwest is built without HTTP/2, so HTTP/1.1 is the one protocol to offer.
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(builder.tls_backend_preconfigured(config))
+    }
+    #[cfg(not(all(feature = "rustls", not(feature = "rustls-aws-lc-rs"))))]
+    Ok(builder)
 }
 
 fn base_url(field: &str, url: &str) -> Result<String> {
@@ -348,7 +376,10 @@ fn base_url(field: &str, url: &str) -> Result<String> {
 mod tests {
     use super::*;
 
-    #[cfg(all(feature = "rustls-no-provider", not(feature = "rustls")))]
+    #[cfg(all(
+        feature = "rustls-no-provider",
+        not(any(feature = "rustls", feature = "rustls-aws-lc-rs"))
+    ))]
     #[test]
     fn without_a_crypto_provider_build_is_a_config_error_not_a_panic() {
         let e = Client::new("sk_live_test").unwrap_err();
@@ -358,7 +389,7 @@ mod tests {
         );
     }
 
-    #[cfg(not(any(feature = "rustls", feature = "rustls-no-provider")))]
+    #[cfg(not(any(feature = "rustls", feature = "rustls-aws-lc-rs", feature = "rustls-no-provider")))]
     #[test]
     fn without_tls_an_https_base_url_is_refused_and_http_works() {
         let e = Client::new("sk_live_test").unwrap_err();
@@ -372,6 +403,39 @@ mod tests {
             .admin_url("http://127.0.0.1:8787/admin/v1")
             .build();
         assert!(local.is_ok());
+    }
+
+    /// With the default `rustls` feature (ring) or `rustls-aws-lc-rs`, and no provider installed
+    /// by anyone: the client builds, and a call to an `https` URL opens a real TLS handshake
+    /// (the server sees a ClientHello record) and ends in a connection error, not a panic.
+    #[cfg(any(feature = "rustls", feature = "rustls-aws-lc-rs"))]
+    #[tokio::test]
+    async fn https_speaks_tls_without_an_installed_provider() {
+        use tokio::io::AsyncReadExt;
+        assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://127.0.0.1:{}/v1", listener.local_addr().unwrap().port());
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut head = [0u8; 6];
+            socket.read_exact(&mut head).await.unwrap();
+            head
+        });
+        let client = Client::builder()
+            .api_key("sk_live_test")
+            .api_url(&url)
+            .retry(crate::RetryConfig::disabled())
+            .build()
+            .unwrap();
+        let e = client.users().get("u").send().await.unwrap_err();
+        assert!(matches!(e, Error::Connection(_)), "{e}");
+        let head = server.await.unwrap();
+        // A TLS handshake record (22), TLS major version 3, then a ClientHello (1).
+        assert_eq!((head[0], head[1], head[5]), (22, 3, 1), "{head:?}");
+        assert!(
+            rustls::crypto::CryptoProvider::get_default().is_none(),
+            "the process default is left alone"
+        );
     }
 
     #[test]

@@ -132,18 +132,28 @@
 //!
 //! # TLS
 //!
-//! The default `rustls` feature uses rustls with its default crypto provider, aws-lc-rs (a C
-//! library, the longest step of a clean build). To keep it out of your build, for example when
-//! your application already uses ring:
+//! TLS is rustls, with one of three features:
 //!
-//! ```toml
-//! trophy = { version = "0.1", default-features = false, features = ["rustls-no-provider"] }
-//! ```
+//! - `rustls` (default): the ring crypto provider, or the process default when your
+//!   application installed one, with the platform's certificate verifier. trophy never
+//!   installs a process default itself.
+//! - `rustls-aws-lc-rs`: aws-lc-rs instead (reqwest's own default; a larger C build):
+//!   `trophy = { version = "0.1", default-features = false, features = ["rustls-aws-lc-rs"] }`.
+//! - `rustls-no-provider`: no provider compiled in; install one once, before building a
+//!   [`Client`], e.g. `rustls::crypto::ring::default_provider().install_default()`. Without
+//!   one, [`ClientBuilder::build`] returns [`Error::Config`] saying so.
 //!
-//! and install a provider once, before building a [`Client`]:
-//! `rustls::crypto::ring::default_provider().install_default()`. Without one,
-//! [`ClientBuilder::build`] returns [`Error::Config`] saying so. A client passed with
-//! [`ClientBuilder::http_client`] is used as it is, whatever the features.
+//! **Your own reqwest clients.** reqwest has no ring feature: with the default `rustls`, trophy
+//! turns on reqwest's `rustls-no-provider` and hands its own client a ring-backed TLS
+//! configuration. If your application also builds reqwest clients and its reqwest dependency
+//! has no TLS feature of its own (e.g. `default-features = false`), those clients share that
+//! reqwest build and `reqwest::Client::new()` panics for want of a provider: install one first
+//! (`let _ = rustls::crypto::ring::default_provider().install_default();`) or use
+//! `rustls-aws-lc-rs`. A reqwest with its default features brings aws-lc-rs and is not affected.
+//!
+//! With no TLS feature, `http` base URLs work (e.g. the emulator) and an `https` one is an
+//! [`Error::Config`]. A client passed with [`ClientBuilder::http_client`] is used as it is,
+//! whatever the features.
 //!
 //! # Testing without Trophy
 //!
@@ -157,6 +167,7 @@
 //!     .build()?;
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod api;
@@ -280,5 +291,35 @@ pub mod __private {
     /// Decodes a response body exactly as every call does.
     pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> crate::Result<T> {
         crate::transport::decode("fuzz", 200, body)
+    }
+
+    /// A request as an operation builder's `__build` makes it: what the first attempt sends.
+    #[derive(Debug, Clone)]
+    pub struct BuiltRequest {
+        /// The operation's name, e.g. `metrics_event`.
+        pub operation: &'static str,
+        /// The HTTP method.
+        pub method: http::Method,
+        /// The full URL, query included.
+        pub url: String,
+        /// Every header.
+        pub headers: http::HeaderMap,
+        /// The JSON body, if any.
+        pub body: Option<bytes::Bytes>,
+    }
+
+    pub(crate) fn built(
+        client: &crate::Client,
+        call: crate::request::Call,
+        options: &crate::request::RequestOptions,
+    ) -> crate::Result<BuiltRequest> {
+        let prepared = crate::transport::prepare(client, &call, options)?;
+        Ok(BuiltRequest {
+            operation: call.operation,
+            method: call.method,
+            url: prepared.url.into(),
+            headers: prepared.headers,
+            body: call.body,
+        })
     }
 }

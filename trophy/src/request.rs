@@ -345,6 +345,14 @@ macro_rules! operation {
                 self
             }
 
+            /// Not public API: the request `send` would make, built without sending it (for
+            /// the request-building fuzz test).
+            #[doc(hidden)]
+            pub fn __build(self) -> $crate::Result<$crate::__private::BuiltRequest> {
+                let call = self.call()?;
+                $crate::__private::built(&self.client, call, &self.options)
+            }
+
             /// Sends the call and returns the typed result.
             pub async fn send(self) -> $crate::Result<$output> {
                 Ok(self.send_with_response().await?.into_body())

@@ -42,6 +42,33 @@ pub(crate) async fn execute<T: DeserializeOwned>(
     call: Call,
     options: RequestOptions,
 ) -> Result<Response<T>> {
+    let Prepared { url, headers, retry } = prepare(client, &call, &options)?;
+    let inner = &client.inner;
+    let per_call = options.timeout.unwrap_or(inner.timeouts.per_call);
+    let per_attempt = options.attempt_timeout.unwrap_or(inner.timeouts.per_attempt);
+    let limits = Limits::new(per_call, per_attempt);
+    let span = tracing::info_span!(
+        "trophy.call",
+        operation = call.operation,
+        method = %call.method,
+        path = call.template,
+        attempt = tracing::field::Empty,
+        status = tracing::field::Empty,
+    );
+    attempt_loop::<T>(client, &call, &url, &headers, &retry, &limits)
+        .instrument(span)
+        .await
+}
+
+/// What every attempt of a call sends, checked and built once before the first attempt.
+pub(crate) struct Prepared {
+    pub(crate) url: reqwest::Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) retry: crate::RetryConfig,
+}
+
+/// Checks the key against the API, and builds the URL and headers of `call`.
+pub(crate) fn prepare(client: &Client, call: &Call, options: &RequestOptions) -> Result<Prepared> {
     let inner = &client.inner;
     if call.api == Api::Admin && inner.api_key.is_application_key() {
         return Err(Error::invalid(
@@ -57,9 +84,10 @@ pub(crate) async fn execute<T: DeserializeOwned>(
         }
         _ => None,
     };
-    let mut headers = request_headers(client, &options, idempotency_key)?;
-    if call.body.is_some() {
-        headers.append(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let mut headers = request_headers(client, options, idempotency_key)?;
+    // A `Content-Type` the caller set (e.g. with a charset) is kept, never doubled.
+    if call.body.is_some() && !headers.contains_key(http::header::CONTENT_TYPE) {
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
     let base = match call.api {
         Api::App => &inner.app_url,
@@ -71,20 +99,7 @@ pub(crate) async fn execute<T: DeserializeOwned>(
         url.query_pairs_mut()
             .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
     }
-    let per_call = options.timeout.unwrap_or(inner.timeouts.per_call);
-    let per_attempt = options.attempt_timeout.unwrap_or(inner.timeouts.per_attempt);
-    let limits = Limits::new(per_call, per_attempt);
-    let span = tracing::info_span!(
-        "trophy.call",
-        operation = call.operation,
-        method = %call.method,
-        path = call.template,
-        attempt = tracing::field::Empty,
-        status = tracing::field::Empty,
-    );
-    attempt_loop::<T>(client, &call, &url, &headers, &retry, &limits)
-        .instrument(span)
-        .await
+    Ok(Prepared { url, headers, retry })
 }
 
 /// The time limits of one call: a deadline for the whole call (attempts, backoffs and rate

@@ -245,6 +245,7 @@ use trophy_generated::app::types::User;
 #[cfg(feature = "axum")]
 mod extract;
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use extract::{VerifiedWebhook, WebhookRejection};
 
 /// The name of the header that carries a delivery's signature: the standard base64 (with

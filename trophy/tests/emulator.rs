@@ -3,6 +3,8 @@
 //! retries under injected faults (the end-to-end proof that a retried event never counts
 //! twice).
 
+mod common;
+
 use std::collections::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::IntoFuture;
@@ -1329,7 +1331,7 @@ async fn application_keys_act_for_their_own_user_only() {
         .unwrap_err();
     assert!(matches!(refused, Error::InvalidInput(_)), "{refused:?}");
     // ...and the emulator would refuse it too.
-    let raw = reqwest::Client::new()
+    let raw = common::raw_http()
         .get(format!("{}/metrics", emu.admin_url()))
         .header("X-API-KEY", &key.key)
         .send()
@@ -1678,7 +1680,7 @@ async fn retried_events_never_double_count_when_answers_are_lost() {
 /// Sets the emulator's faults through its control endpoint (for `failNext`, which fails
 /// exactly the next requests).
 async fn fail_next(emu: &Emulator, requests: u64, status: u16) {
-    let response = reqwest::Client::new()
+    let response = common::raw_http()
         .post(format!("{}/_emulator/faults", emu.base_url()))
         .json(&serde_json::json!({"failNext": requests, "status": status}))
         .send()

@@ -3,29 +3,17 @@
 //! (bytes flipped, cut, spliced; values swapped for values of other types), and decoded exactly
 //! as a call decodes them. Decoding must never panic, and unmutated instances must decode.
 //!
-//! Quick run (part of `cargo test`): 3,000 executions per test.
-//! Long run: `TROPHY_FUZZ_ITERS=1000000 cargo test --release -p trophy --test fuzz_decode -- --ignored --nocapture`
+//! Every input runs under the allocation guard of `tests/fuzz_common`.
+//!
+//! Quick run (part of `cargo test`): 3,000 executions.
+//! Long run (`TROPHY_FUZZ_ITERS`, default 1,000,000; `TROPHY_FUZZ_SEED`):
+//! `TROPHY_FUZZ_ITERS=10_000_000 cargo test --release -p trophy --test fuzz_decode -- --ignored --nocapture`
 
+mod fuzz_common;
+
+use fuzz_common::{alloc_budget, bounded, exclusive, long_run, Rng};
 use schemars::schema::{InstanceType, RootSchema, Schema, SchemaObject, SingleOrVec};
 use serde_json::{json, Map, Value};
-
-/// xorshift64*: small, deterministic, good enough to pick mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 struct Target {
     name: &'static str,
@@ -167,7 +155,7 @@ fn generate(root: &RootSchema, schema: &SchemaObject, rng: &mut Rng, depth: usiz
         Some(SingleOrVec::Single(t)) => **t,
         Some(SingleOrVec::Vec(ts)) => {
             let non_null: Vec<_> = ts.iter().filter(|t| **t != InstanceType::Null).collect();
-            if non_null.is_empty() || rng.chance(20) {
+            if non_null.is_empty() || rng.percent(20) {
                 InstanceType::Null
             } else {
                 *non_null[rng.below(non_null.len())]
@@ -178,7 +166,7 @@ fn generate(root: &RootSchema, schema: &SchemaObject, rng: &mut Rng, depth: usiz
     };
     match ty {
         InstanceType::Null => Value::Null,
-        InstanceType::Boolean => Value::Bool(rng.chance(50)),
+        InstanceType::Boolean => Value::Bool(rng.percent(50)),
         InstanceType::Integer => json!(rng.below(2000) as i64 - 100),
         InstanceType::Number => json!((rng.below(100_000) as f64) / 7.0),
         InstanceType::String => match schema.format.as_deref() {
@@ -189,7 +177,7 @@ fn generate(root: &RootSchema, schema: &SchemaObject, rng: &mut Rng, depth: usiz
                 rng.next() & 0xffff_ffff_ffff
             )),
             _ => match schema.metadata.as_ref().map(|m| &m.examples) {
-                Some(ex) if !ex.is_empty() && rng.chance(80) => ex[rng.below(ex.len())].clone(),
+                Some(ex) if !ex.is_empty() && rng.percent(80) => ex[rng.below(ex.len())].clone(),
                 _ => json!(["ada", "zoë", "a/b", "", "日本", "x\"y"][rng.below(6)]),
             },
         },
@@ -212,7 +200,7 @@ fn generate(root: &RootSchema, schema: &SchemaObject, rng: &mut Rng, depth: usiz
             let mut m = Map::new();
             if let Some(obj) = &schema.object {
                 for (k, s) in &obj.properties {
-                    if obj.required.contains(k) || rng.chance(70) {
+                    if obj.required.contains(k) || rng.percent(70) {
                         if let Schema::Object(o) = s {
                             m.insert(k.clone(), generate(root, o, rng, depth + 1));
                         }
@@ -244,15 +232,15 @@ fn mutate_tree(v: &mut Value, rng: &mut Rng) {
         json!(3.5),
     ];
     match v {
-        Value::Object(m) if !m.is_empty() && rng.chance(75) => {
+        Value::Object(m) if !m.is_empty() && rng.percent(75) => {
             let k = m.keys().nth(rng.below(m.len())).cloned().unwrap_or_default();
-            if rng.chance(15) {
+            if rng.percent(15) {
                 m.remove(&k);
             } else if let Some(child) = m.get_mut(&k) {
                 mutate_tree(child, rng);
             }
         }
-        Value::Array(a) if !a.is_empty() && rng.chance(75) => {
+        Value::Array(a) if !a.is_empty() && rng.percent(75) => {
             let i = rng.below(a.len());
             mutate_tree(&mut a[i], rng);
         }
@@ -306,21 +294,40 @@ fn mutate_bytes(b: &mut Vec<u8>, rng: &mut Rng) {
     }
 }
 
-fn run(iterations: u64, seed: u64) -> (u64, u64) {
+/// Per generated instance: the instance itself, then this many mutated trees and this many
+/// byte-damaged copies. Byte damage is the cheapest input to make, so it gets the most.
+const TREE_MUTANTS: usize = 4;
+const BYTE_MUTANTS: usize = 15;
+/// Decoding one body (at most a few KiB here) never needs more.
+const ALLOC_BUDGET: usize = 16 * 1024 * 1024;
+
+#[derive(Default, Debug)]
+struct Stats {
+    executions: u64,
+    /// Unmutated instances the decoder rejected (must stay 0).
+    valid_failures: u64,
+    /// Mutated inputs decoded, and rejected with an error.
+    mutants_decoded: u64,
+    mutants_rejected: u64,
+}
+
+fn run(iterations: u64, seed: u64) -> Stats {
     let targets = all_targets();
     assert_eq!(targets.len(), 78, "every response type of the 85 operations");
-    let mut rng = Rng(seed);
-    let (mut executions, mut valid_failures) = (0u64, 0u64);
+    let budget = alloc_budget(ALLOC_BUDGET);
+    let mut rng = Rng::new(seed);
+    let mut stats = Stats::default();
+    let (mut tree_bytes, mut raw) = (Vec::new(), Vec::new());
     let mut i = 0;
-    while executions < iterations {
+    while stats.executions < iterations {
         let t = &targets[i % targets.len()];
         i += 1;
         let instance = generate(&t.schema, &t.schema.schema, &mut rng, 0);
         let bytes = serde_json::to_vec(&instance).unwrap();
-        executions += 1;
-        if let Err(e) = (t.decode)(&bytes) {
-            valid_failures += 1;
-            if valid_failures < 5 {
+        stats.executions += 1;
+        if let Err(e) = bounded(budget, || (t.decode)(&bytes)) {
+            stats.valid_failures += 1;
+            if stats.valid_failures < 5 {
                 eprintln!(
                     "{} rejected a generated instance ({e}): {}",
                     t.name,
@@ -328,40 +335,62 @@ fn run(iterations: u64, seed: u64) -> (u64, u64) {
                 );
             }
         }
-        for _ in 0..4 {
+        let mutant = |input: &[u8], stats: &mut Stats| {
+            stats.executions += 1;
+            match bounded(budget, || (t.decode)(input)) {
+                Ok(()) => stats.mutants_decoded += 1,
+                Err(_) => stats.mutants_rejected += 1,
+            }
+        };
+        for _ in 0..TREE_MUTANTS {
             let mut tree = instance.clone();
             mutate_tree(&mut tree, &mut rng);
-            let _ = (t.decode)(&serde_json::to_vec(&tree).unwrap());
-            let mut raw = bytes.clone();
+            tree_bytes.clear();
+            serde_json::to_writer(&mut tree_bytes, &tree).unwrap();
+            mutant(&tree_bytes, &mut stats);
+        }
+        for _ in 0..BYTE_MUTANTS {
+            raw.clear();
+            raw.extend_from_slice(&bytes);
             for _ in 0..1 + rng.below(3) {
                 mutate_bytes(&mut raw, &mut rng);
             }
-            let _ = (t.decode)(&raw);
-            executions += 2;
+            mutant(&raw, &mut stats);
         }
     }
-    (executions, valid_failures)
+    stats
 }
 
 #[test]
 fn decoding_survives_mutated_responses_quick() {
-    let (executions, valid_failures) = run(3_000, 0x5eed_1234);
-    assert!(executions >= 3_000);
+    let _turn = exclusive();
+    let stats = run(3_000, 0x5eed_1234);
+    assert!(stats.executions >= 3_000);
     assert_eq!(
-        valid_failures, 0,
+        stats.valid_failures, 0,
         "generated instances that follow the schemas must decode"
+    );
+    // The mutations reach both outcomes.
+    assert!(
+        stats.mutants_decoded > 100 && stats.mutants_rejected > 1_000,
+        "{stats:?}"
     );
 }
 
 #[test]
-#[ignore = "long run: TROPHY_FUZZ_ITERS=1000000 cargo test --release -p trophy --test fuzz_decode -- --ignored"]
+#[ignore = "long run: TROPHY_FUZZ_ITERS=10_000_000 cargo test --release -p trophy --test fuzz_decode -- --ignored --nocapture"]
 fn decoding_survives_mutated_responses_long() {
-    let iterations = std::env::var("TROPHY_FUZZ_ITERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let start = std::time::Instant::now();
-    let (executions, valid_failures) = run(iterations, 0xfeed_f00d);
-    println!("{executions} decode executions in {:.1?}, no panic", start.elapsed());
-    assert_eq!(valid_failures, 0);
+    let r = long_run(0xfeed_f00d, run);
+    println!(
+        "{} decode executions (seed {:#x}) in {:.1?} ({:.0}/s), no panic: {} mutants decoded, \
+         {} rejected with an error; {}",
+        r.stats.executions,
+        r.seed,
+        r.elapsed,
+        r.stats.executions as f64 / r.elapsed.as_secs_f64(),
+        r.stats.mutants_decoded,
+        r.stats.mutants_rejected,
+        r.heap,
+    );
+    assert_eq!(r.stats.valid_failures, 0);
 }

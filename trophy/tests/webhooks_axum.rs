@@ -1,6 +1,8 @@
 //! The `VerifiedWebhook` axum extractor, driven through a real `Router` (and once over TCP).
 #![cfg(feature = "axum")]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -267,7 +269,7 @@ async fn over_a_real_tcp_connection() {
     let address = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let client = reqwest::Client::new();
+    let client = common::raw_http();
     let url = format!("http://{address}{PATH}");
     let good = client
         .post(&url)

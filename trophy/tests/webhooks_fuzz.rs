@@ -9,51 +9,25 @@
 //! for panics.
 //!
 //! `cargo test` runs a short round. The long run (1,000,000 iterations unless
-//! `TROPHY_FUZZ_ITERS` says otherwise, `TROPHY_FUZZ_SEED` picks the seed):
+//! `TROPHY_FUZZ_ITERS` says otherwise, `TROPHY_FUZZ_SEED` picks the seed); every input runs under
+//! the allocation guard of `tests/fuzz_common`:
 //!
 //! ```text
 //! cargo test --release -p trophy --test webhooks_fuzz -- --ignored --nocapture
 //! ```
 
+mod fuzz_common;
+
+use fuzz_common::{alloc_budget, bounded, exclusive, long_run, Rng};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::Instant;
 
 use serde_json::{json, Value};
 use trophy::webhooks::{construct_event, parse_event, sign, WebhookError, WebhookEvent, WebhookEventType};
 
+/// Parsing and verifying one input (at most a few KiB) never needs more.
+const ALLOC_BUDGET: usize = 16 * 1024 * 1024;
+
 const SECRET: &str = "whsec_fuzz_0c8a7f3e5b2d4916a8e7c6b5d4f3e2a1";
-
-/// xorshift64*: small, fast, deterministic; plenty for choosing mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        // Never zero, or xorshift would stay at zero.
-        Self(seed ^ 0x9e37_79b9_7f4a_7c15 | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// A number in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, one_in: usize) -> bool {
-        self.below(one_in) == 0
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 fn fixtures() -> Vec<(String, Vec<u8>)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/webhooks");
@@ -369,9 +343,12 @@ fn run(iterations: u64, seed: u64) -> Stats {
     let fixtures = fixtures();
     let mut rng = Rng::new(seed);
     let mut stats = Stats::default();
+    let budget = alloc_budget(ALLOC_BUDGET);
     for iteration in 0..iterations {
         let input = generate(&mut rng, &fixtures);
-        let outcome = catch_unwind(AssertUnwindSafe(|| check(&mut rng, &input, &mut stats)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            bounded(budget, || check(&mut rng, &input, &mut stats))
+        }));
         if outcome.is_err() {
             panic!(
                 "panic at iteration {iteration} (seed {seed}) on input {:?}",
@@ -382,15 +359,9 @@ fn run(iterations: u64, seed: u64) -> Stats {
     stats
 }
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
 #[test]
 fn fuzz_short() {
+    let _turn = exclusive();
     let stats = run(2_000, 1);
     assert_eq!(stats.executions, 4_000);
     // The generator reaches every outcome.
@@ -402,19 +373,19 @@ fn fuzz_short() {
 #[test]
 #[ignore = "long: run with --release -- --ignored"]
 fn fuzz_long() {
-    let iterations = env_u64("TROPHY_FUZZ_ITERS", 1_000_000);
-    let seed = env_u64("TROPHY_FUZZ_SEED", 0x7c0f_fee5);
-    let started = Instant::now();
-    let stats = run(iterations, seed);
-    let elapsed = started.elapsed();
+    let r = long_run(0x7c0f_fee5, run);
     println!(
-        "fuzzed {iterations} inputs (seed {seed:#x}): {} executions of parse_event/construct_event \
-         in {elapsed:.1?} ({:.0}/s); outcomes of parse_event: {} known, {} unknown, {} bad payload",
-        stats.executions,
-        stats.executions as f64 / elapsed.as_secs_f64(),
-        stats.known,
-        stats.unknown,
-        stats.bad_payload,
+        "fuzzed {} inputs (seed {:#x}): {} executions of parse_event/construct_event in {:.1?} \
+         ({:.0} inputs/s); outcomes of parse_event: {} known, {} unknown, {} bad payload; {}",
+        r.iterations,
+        r.seed,
+        r.stats.executions,
+        r.elapsed,
+        r.rate(),
+        r.stats.known,
+        r.stats.unknown,
+        r.stats.bad_payload,
+        r.heap,
     );
-    assert_eq!(stats.executions, 2 * iterations);
+    assert_eq!(r.stats.executions, 2 * r.iterations);
 }

@@ -53,6 +53,14 @@ impl Resp {
 }
 
 /// A client bound to one emulator, with a default key and optional tenant.
+/// A reqwest client for raw calls. Built in the workspace, reqwest may carry trophy's
+/// `rustls-no-provider` and no provider of its own (feature unification), so ring is installed
+/// first, as an application making its own reqwest calls next to trophy must.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy().build().expect("client")
+}
+
 pub struct Api {
     pub emu: Emulator,
     pub http: reqwest::Client,
@@ -76,7 +84,7 @@ impl Api {
         let key = Some(emu.admin_key());
         Api {
             emu,
-            http: reqwest::Client::builder().no_proxy().build().expect("client"),
+            http: http(),
             key,
             tenant: None,
         }

@@ -1,0 +1,30 @@
+//! The installed binary: `--help` says what it is, a bad flag is refused with the usage.
+
+use std::process::Command;
+
+fn emulator(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_trophy-emulator"))
+        .args(args)
+        .output()
+        .expect("the trophy-emulator binary runs")
+}
+
+#[test]
+fn help_says_what_the_binary_is() {
+    let out = emulator(&["--help"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = text.lines().next().unwrap();
+    assert_eq!(first, concat!("trophy-emulator ", env!("CARGO_PKG_VERSION")));
+    assert!(text.contains("emulator of the Trophy gamification API"), "{text}");
+    assert!(text.contains("Usage: trophy-emulator [OPTIONS]"), "{text}");
+}
+
+#[test]
+fn an_unknown_flag_fails_with_the_usage() {
+    let out = emulator(&["--no-such-flag"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("error: unknown option --no-such-flag"), "{err}");
+    assert!(err.contains("Usage: trophy-emulator [OPTIONS]"), "{err}");
+}

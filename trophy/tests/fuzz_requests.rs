@@ -1,0 +1,746 @@
+//! Fuzzing of request building: arbitrary strings (empty, `.`/`..`, separators, control
+//! characters, invalid UTF-8 made lossy, right-to-left marks, emoji, up to 5,000 characters),
+//! arbitrary numbers (NaN, infinities, `-0.0`, extremes, random bit patterns), arbitrary dates
+//! (from `NaiveDate::MIN` to `MAX`) and lists from empty to over a thousand items go through
+//! every operation builder of the SDK (all 69: 27 of the Application API, 42 of the Admin
+//! API), through the setters of the request items (users, events, metrics, attributes, points
+//! systems, levels, boosts, triggers, leaderboards, tenants, streak pauses) and the per-call
+//! options (tenant, extra header, idempotency key, timeouts, retries). Each request is built
+//! exactly as `send` builds it, without sending it (`__build`). The outcome must be a request
+//! or `Error::InvalidInput`, never a panic or another error, and a built request must be
+//! well-formed: its URL under the client's base, no raw space or control character in it, the
+//! API key and version headers present, a body that is valid JSON and announced by
+//! `Content-Type` exactly when there is one.
+//!
+//! `cargo test` runs a short round that also checks every builder both built a request and
+//! refused one. The long run (`TROPHY_FUZZ_ITERS`, default 1,000,000; `TROPHY_FUZZ_SEED`):
+//!
+//! ```text
+//! TROPHY_FUZZ_ITERS=10_000_000 cargo test --release -p trophy --test fuzz_requests -- --ignored --nocapture
+//! ```
+
+mod fuzz_common;
+
+use fuzz_common::{alloc_budget, bounded, exclusive, long_run, Rng};
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+use trophy::__private::BuiltRequest;
+use trophy::api::admin::attributes::{AttributeUpdate, NewAttribute};
+use trophy::api::admin::events::BatchEvent;
+use trophy::api::admin::leaderboards::{LeaderboardUpdate, NewLeaderboard};
+use trophy::api::admin::metrics::{MetricUpdate, NewMetric};
+use trophy::api::admin::points::{
+    NewPointsBoost, NewPointsLevel, NewPointsSystem, NewPointsTrigger, PointsBoostUpdate, PointsLevelUpdate,
+    PointsSystemUpdate, PointsTriggerUpdate,
+};
+use trophy::api::admin::streaks::StreakPause;
+use trophy::api::admin::tenants::{NewTenant, TenantUpdate};
+use trophy::api::users::StreakMetric;
+use trophy::chrono::NaiveDate;
+use trophy::{Client, Error, RetryConfig, UserInput, UserUpdate};
+
+const APP_URL: &str = "http://127.0.0.1:9/v1";
+const ADMIN_URL: &str = "http://127.0.0.1:9/admin/v1";
+/// The number of operation builders; `build` has one arm per builder.
+const BUILDERS: usize = 69;
+/// No request built from these inputs needs more (the largest lists hold ~1,100 items of at
+/// most 5,000 characters).
+const ALLOC_BUDGET: usize = 64 * 1024 * 1024;
+
+const STRINGS: &[&str] = &[
+    "",
+    " ",
+    ".",
+    "..",
+    "../admin",
+    "a/b",
+    "?x=1&y=2#frag",
+    "%2F%00",
+    "a:b,c:d",
+    "key:value",
+    "\n",
+    "\r\nX-Injected: 1",
+    "tab\there",
+    "\u{0}",
+    "\u{7f}",
+    "\u{202e}rtl",
+    "\u{feff}",
+    "zoë",
+    "日本語",
+    "🏆",
+    "app_live_123",
+    "sk_live_123",
+    "Europe/London",
+    "Not/A_Zone",
+    "user@example.com",
+    "not-an-email",
+    "https://example.com/badge.png",
+    "javascript:alert(1)",
+    "00000000-0000-4000-8000-000000000000",
+    "12:30",
+    "25:99",
+    "x-api-key",
+    "Content-Type",
+    "bad header",
+    "daily",
+    "weekly",
+    "user",
+    "event",
+    "metric",
+    "active",
+    "total",
+    "NaN",
+    "-1",
+    "1e309",
+];
+
+/// Calls each setter, with fresh arguments, one time in three (`clear_*` setters one time in
+/// six): `setters!(g, x; name(s), max_points(u64), clear_badge())`.
+macro_rules! setters {
+    ($g:ident, $x:ident; $($setter:ident($($arg:ident),*)),* $(,)?) => {
+        $(
+            if $g.0.chance(if stringify!($setter).starts_with("clear") { 6 } else { 3 }) {
+                $x = $x.$setter($($g.$arg()),*);
+            }
+        )*
+    };
+}
+
+/// The setters `NewPointsTrigger` and `PointsTriggerUpdate` share.
+macro_rules! trigger_details {
+    ($g:ident, $t:expr) => {{
+        let mut t = $t;
+        setters!($g, t; status(s), metric_id(s), metric_threshold(u64), achievement_id(s), streak_length(u64), time_unit(s), time_interval(u64));
+        for _ in 0..$g.0.below(3) {
+            t = t.user_attribute($g.s(), $g.s());
+        }
+        if $g.0.chance(6) {
+            t = t.clear_user_attributes();
+        }
+        for _ in 0..$g.0.below(3) {
+            t = t.event_attribute($g.s(), $g.s());
+        }
+        setters!($g, t; clear_event_attributes(), block_if_out_of_points(b));
+        t
+    }};
+}
+
+/// The argument generator, and whether the call at hand set its own `Content-Type`.
+struct Gen(Rng, bool);
+
+impl Gen {
+    /// An arbitrary string: half of them plausible identifiers.
+    fn s(&mut self) -> String {
+        let r = &mut self.0;
+        match r.below(12) {
+            0..=2 => (*r.pick(STRINGS)).to_owned(),
+            3 => {
+                let bytes: Vec<u8> = (0..r.below(40)).map(|_| r.next() as u8).collect();
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            4 => (0..r.below(24))
+                .map(|_| {
+                    *r.pick(&[
+                        'a', '-', '_', ' ', '/', '%', '\u{1}', 'é', '😀', '\u{85}', ':', ',', '.',
+                    ])
+                })
+                .collect(),
+            5 if r.chance(8) => "x".repeat(r.below(5000)),
+            _ => format!("{}-{}", r.pick(&["user", "key", "words", "id", "a"]), r.below(10_000)),
+        }
+    }
+
+    fn f64(&mut self) -> f64 {
+        let r = &mut self.0;
+        match r.below(10) {
+            0 => *r.pick(&[
+                f64::NAN,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                -0.0,
+                f64::MAX,
+                f64::MIN,
+                f64::MIN_POSITIVE,
+                1e-310,
+            ]),
+            1 => f64::from_bits(r.next()),
+            2 => -(r.below(1000) as f64),
+            _ => r.below(100_000) as f64 / 4.0,
+        }
+    }
+
+    fn u64(&mut self) -> u64 {
+        let r = &mut self.0;
+        match r.below(6) {
+            0 => *r.pick(&[0, 1, u64::MAX, i64::MAX as u64, u32::MAX as u64 + 1]),
+            1 => r.next(),
+            _ => r.below(1000) as u64,
+        }
+    }
+
+    fn u32(&mut self) -> u32 {
+        let r = &mut self.0;
+        match r.below(6) {
+            0 => *r.pick(&[0, 1, u32::MAX, 1001, 101]),
+            1 => r.next() as u32,
+            _ => r.below(200) as u32,
+        }
+    }
+
+    fn i64(&mut self) -> i64 {
+        let r = &mut self.0;
+        match r.below(6) {
+            0 => *r.pick(&[0, -1, i64::MIN, i64::MAX]),
+            1 => r.next() as i64,
+            _ => r.below(2000) as i64 - 1000,
+        }
+    }
+
+    fn b(&mut self) -> bool {
+        self.0.chance(2)
+    }
+
+    fn maybe(&mut self) -> bool {
+        self.0.chance(3)
+    }
+
+    fn date(&mut self) -> NaiveDate {
+        let r = &mut self.0;
+        match r.below(6) {
+            0 => *r.pick(&[NaiveDate::MIN, NaiveDate::MAX]),
+            1 => {
+                let span = (NaiveDate::MAX - NaiveDate::MIN).num_days() as u64;
+                NaiveDate::MIN + trophy::chrono::Days::new(r.next() % span)
+            }
+            _ => NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + trophy::chrono::Days::new(r.below(800) as u64),
+        }
+    }
+
+    /// A list of 0 to 3 items, sometimes 90 to 1,100.
+    fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> T) -> Vec<T> {
+        let n = if self.0.chance(40) {
+            90 + self.0.below(1010)
+        } else {
+            self.0.below(4)
+        };
+        (0..n).map(|_| item(self)).collect()
+    }
+
+    fn strings(&mut self) -> Vec<String> {
+        self.list(Gen::s)
+    }
+
+    fn user(&mut self) -> UserInput {
+        let mut u = UserInput::new(self.s());
+        setters!(self, u; email(s), name(s), tz(s), clear_tz(), device_tokens(strings), clear_device_tokens(), subscribe_to_emails(b));
+        for _ in 0..self.0.below(3) {
+            u = u.attribute(self.s(), self.s());
+        }
+        u
+    }
+
+    fn user_update(&mut self) -> UserUpdate {
+        let mut u = UserUpdate::new();
+        setters!(self, u; email(s), name(s), tz(s), clear_tz(), device_tokens(strings), clear_device_tokens(), subscribe_to_emails(b));
+        for _ in 0..self.0.below(3) {
+            u = u.attribute(self.s(), self.s());
+        }
+        u
+    }
+
+    fn new_level(&mut self) -> NewPointsLevel {
+        let mut l = NewPointsLevel::new(self.s(), self.s(), self.u64());
+        setters!(self, l; description(s), badge_url(s));
+        l
+    }
+
+    fn new_boost(&mut self) -> NewPointsBoost {
+        let mut b = NewPointsBoost::new(self.s(), self.date(), self.f64());
+        setters!(self, b; end(date), clear_end(), rounding(s), user_id(s));
+        for _ in 0..self.0.below(3) {
+            b = b.user_attribute(self.s(), self.s());
+        }
+        if self.0.chance(6) {
+            b = b.clear_user_attributes();
+        }
+        b
+    }
+
+    fn new_trigger(&mut self) -> NewPointsTrigger {
+        let t = match self.0.below(6) {
+            0 => NewPointsTrigger::new(self.s(), self.i64()),
+            1 => NewPointsTrigger::metric(self.s(), self.u64(), self.i64()),
+            2 => NewPointsTrigger::achievement(self.s(), self.i64()),
+            3 => NewPointsTrigger::streak(self.u64(), self.i64()),
+            4 => NewPointsTrigger::time(self.s(), self.u64(), self.i64()),
+            _ => NewPointsTrigger::user_creation(self.i64()),
+        };
+        trigger_details!(self, t)
+    }
+
+    fn trigger_update(&mut self) -> PointsTriggerUpdate {
+        let mut t = PointsTriggerUpdate::new(self.s());
+        setters!(self, t; trigger_type(s), points(i64));
+        trigger_details!(self, t)
+    }
+
+    fn new_leaderboard(&mut self) -> NewLeaderboard {
+        let mut l = NewLeaderboard::new(self.s(), self.s(), self.s());
+        setters!(self, l; description(s), status(s), metric_id(s), points_system_id(s), max_participants(u32), clear_max_participants(), start(date), end(date), start_time(s), end_time(s), breakdown_attributes(strings), run_unit(s), run_interval(u32));
+        l
+    }
+
+    fn leaderboard_update(&mut self) -> LeaderboardUpdate {
+        let mut l = LeaderboardUpdate::new(self.s());
+        setters!(self, l; name(s), key(s), description(s), status(s), rank_by(s), metric_id(s), points_system_id(s), max_participants(u32), clear_max_participants(), start(date), end(date), clear_end(), start_time(s), clear_start_time(), end_time(s), clear_end_time(), breakdown_attributes(strings), run_unit(s), clear_run_unit(), run_interval(u32));
+        l
+    }
+}
+
+/// Applies random per-call options to a builder, then builds its request.
+macro_rules! build {
+    ($g:ident, $builder:expr) => {{
+        let mut b = $builder;
+        if $g.0.chance(4) {
+            b = b.tenant_id($g.s());
+        }
+        $g.1 = false;
+        for _ in 0..$g.0.below(2) {
+            let name = if $g.0.chance(20) {
+                "content-type".to_owned()
+            } else {
+                $g.s()
+            };
+            $g.1 |= name.eq_ignore_ascii_case("content-type");
+            b = b.header(name, $g.s());
+        }
+        if $g.0.chance(8) {
+            b = b.timeout(Duration::from_nanos($g.u64()));
+        }
+        if $g.0.chance(8) {
+            b = b.attempt_timeout(Duration::from_millis($g.u64()));
+        }
+        if $g.0.chance(8) {
+            b = b.retry(if $g.b() {
+                RetryConfig::disabled()
+            } else {
+                RetryConfig::standard()
+            });
+        }
+        b.__build()
+    }};
+}
+
+/// The five operations of a bulk Admin resource: `$handle` is an expression giving the handle.
+macro_rules! crud {
+    ($g:ident, $op:expr, $handle:expr, $new:expr, $change:expr) => {
+        match $op {
+            0 => {
+                let mut b = $handle.list();
+                setters!($g, b; limit(u32), skip(u32));
+                build!($g, b)
+            }
+            1 => {
+                let items = $g.list($new);
+                build!($g, $handle.create(items))
+            }
+            2 => {
+                let id = $g.s();
+                build!($g, $handle.get(id))
+            }
+            3 => {
+                let items = $g.list($change);
+                build!($g, $handle.update(items))
+            }
+            _ => {
+                let ids = $g.strings();
+                build!($g, $handle.delete(ids))
+            }
+        }
+    };
+}
+
+/// Builds the request of builder number `op` (`0..BUILDERS`) from arbitrary arguments.
+fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
+    let admin = c.admin();
+    match op {
+        // Application API.
+        0 => {
+            let mut b = c.achievements().list();
+            for _ in 0..g.0.below(3) {
+                b = b.user_attribute(g.s(), g.s());
+            }
+            build!(g, b)
+        }
+        1 => build!(g, c.achievements().complete(g.s(), g.user())),
+        2 => {
+            let mut b = c.leaderboards().list();
+            if g.maybe() {
+                b = b.include_finished(g.b());
+            }
+            build!(g, b)
+        }
+        3 => {
+            let mut b = c.leaderboards().get(g.s());
+            setters!(g, b; offset(u32), limit(u32), run(date), user_id(s));
+            for _ in 0..g.0.below(3) {
+                b = b.user_attribute(g.s(), g.s());
+            }
+            build!(g, b)
+        }
+        4 => {
+            let mut b = c.metrics().event(g.s(), g.user(), g.f64());
+            for _ in 0..g.0.below(3) {
+                b = b.event_attribute(g.s(), g.s());
+            }
+            if g.maybe() {
+                b = b.idempotency_key(g.s());
+            }
+            build!(g, b)
+        }
+        5 => {
+            let mut b = c.points().summary(g.s());
+            for _ in 0..g.0.below(3) {
+                b = b.user_attribute(g.s(), g.s());
+            }
+            build!(g, b)
+        }
+        6 => build!(g, c.points().system(g.s())),
+        7 => {
+            let mut b = c.points().boosts(g.s());
+            if g.maybe() {
+                b = b.include_finished(g.b());
+            }
+            build!(g, b)
+        }
+        8 => build!(g, c.points().levels(g.s())),
+        9 => build!(g, c.points().level_summary(g.s())),
+        10 => {
+            let ids = g.strings();
+            build!(g, c.streaks().list(ids))
+        }
+        11 => build!(g, c.users().create(g.user())),
+        12 => build!(g, c.users().get(g.s())),
+        13 => build!(g, c.users().identify(g.s(), g.user_update())),
+        14 => build!(g, c.users().update(g.s(), g.user_update())),
+        15 => build!(g, c.users().preferences(g.s())),
+        16 => {
+            let mut b = c.users().update_preferences(g.s());
+            setters!(g, b; achievement_completed_channels(strings), recap_channels(strings), reactivation_channels(strings), streak_reminder_channels(strings), streak_enabled(b), streak_evaluation_mode(s), streak_metric(s, f64));
+            if g.maybe() {
+                let metrics = g.list(|g| StreakMetric::new(g.s(), g.f64()));
+                b = b.streak_metrics(metrics);
+            }
+            build!(g, b)
+        }
+        17 => build!(g, c.users().metrics(g.s())),
+        18 => build!(g, c.users().metric(g.s(), g.s())),
+        19 => {
+            let b = c.users().metric_event_summary(g.s(), g.s(), g.s(), g.date(), g.date());
+            build!(g, b)
+        }
+        20 => {
+            let mut b = c.users().achievements(g.s());
+            if g.maybe() {
+                b = b.include_incomplete(g.b());
+            }
+            build!(g, b)
+        }
+        21 => {
+            let mut b = c.users().streak(g.s());
+            if g.maybe() {
+                b = b.history_periods(g.u32());
+            }
+            build!(g, b)
+        }
+        22 => {
+            let mut b = c.users().points(g.s(), g.s());
+            if g.maybe() {
+                b = b.awards(g.u32());
+            }
+            build!(g, b)
+        }
+        23 => build!(g, c.users().points_boosts(g.s(), g.s())),
+        24 => {
+            let b = c.users().points_event_summary(g.s(), g.s(), g.s(), g.date(), g.date());
+            build!(g, b)
+        }
+        25 => {
+            let mut b = c.users().leaderboard(g.s(), g.s());
+            setters!(g, b; run(date), num_events(u32));
+            build!(g, b)
+        }
+        26 => {
+            let mut b = c.users().wrapped(g.s());
+            if g.maybe() {
+                b = b.year(g.i64() as i32);
+            }
+            build!(g, b)
+        }
+        // Admin API: the operations outside the bulk resources.
+        27 => build!(g, admin.application_api_keys().create(g.strings())),
+        28 => build!(g, admin.application_api_keys().delete(g.strings())),
+        29 => {
+            let events = g.list(|g| {
+                let mut e = BatchEvent::new(g.s(), g.user(), g.f64());
+                for _ in 0..g.0.below(3) {
+                    e = e.event_attribute(g.s(), g.s());
+                }
+                if g.maybe() {
+                    e = e.idempotency_key(g.s());
+                }
+                e
+            });
+            build!(g, admin.metrics().batch_events(events))
+        }
+        30 => build!(g, admin.streaks().freezes().create(g.strings())),
+        31 => {
+            let pauses = g.list(|g| StreakPause::new(g.s(), g.date(), g.date()));
+            build!(g, admin.streaks().pauses().create(pauses))
+        }
+        32 => build!(g, admin.streaks().pauses().delete(g.strings())),
+        33 => build!(g, admin.streaks().restore(g.strings())),
+        // Admin API: the seven bulk resources, five operations each.
+        34..=38 => crud!(
+            g,
+            op - 34,
+            admin.metrics(),
+            |g: &mut Gen| {
+                let mut m = NewMetric::new(g.s(), g.s());
+                setters!(g, m; unit_type(s), units(s));
+                m
+            },
+            |g: &mut Gen| {
+                let mut m = MetricUpdate::new(g.s());
+                setters!(g, m; name(s), unit_type(s), units(s));
+                m
+            }
+        ),
+        39..=43 => crud!(
+            g,
+            op - 39,
+            admin.attributes(),
+            |g: &mut Gen| NewAttribute::new(g.s(), g.s(), g.s()),
+            |g: &mut Gen| {
+                let a = AttributeUpdate::new(g.s());
+                if g.maybe() {
+                    a.name(g.s())
+                } else {
+                    a
+                }
+            }
+        ),
+        44..=48 => crud!(
+            g,
+            op - 44,
+            admin.points().systems(),
+            |g: &mut Gen| {
+                let mut p = NewPointsSystem::new(g.s(), g.s());
+                if g.maybe() {
+                    p = p.description(g.s());
+                }
+                if g.maybe() {
+                    p = p.badge_url(g.s());
+                }
+                if g.maybe() {
+                    p = p.max_points(g.u64());
+                }
+                if g.0.chance(6) {
+                    p = p.clear_max_points();
+                }
+                if g.maybe() {
+                    p = p.levels(g.list(Gen::new_level));
+                }
+                if g.maybe() {
+                    p = p.boosts(g.list(Gen::new_boost));
+                }
+                if g.maybe() {
+                    p = p.triggers(g.list(Gen::new_trigger));
+                }
+                p
+            },
+            |g: &mut Gen| {
+                let mut p = PointsSystemUpdate::new(g.s());
+                setters!(g, p; name(s), description(s), badge_url(s), clear_badge(), max_points(u64), clear_max_points());
+                p
+            }
+        ),
+        49..=53 => crud!(
+            g,
+            op - 49,
+            admin.points().levels(g.s()),
+            Gen::new_level,
+            |g: &mut Gen| {
+                let mut l = PointsLevelUpdate::new(g.s());
+                setters!(g, l; name(s), points(u64), description(s), badge_url(s), clear_badge());
+                l
+            }
+        ),
+        54..=58 => crud!(
+            g,
+            op - 54,
+            admin.points().boosts(g.s()),
+            Gen::new_boost,
+            |g: &mut Gen| {
+                let mut b = PointsBoostUpdate::new(g.s());
+                setters!(g, b; name(s), start(date), end(date), clear_end(), multiplier(f64), rounding(s));
+                for _ in 0..g.0.below(3) {
+                    b = b.user_attribute(g.s(), g.s());
+                }
+                if g.0.chance(6) {
+                    b = b.clear_user_attributes();
+                }
+                b
+            }
+        ),
+        59..=63 => crud!(
+            g,
+            op - 59,
+            admin.points().triggers(g.s()),
+            Gen::new_trigger,
+            Gen::trigger_update
+        ),
+        64..=68 => crud!(
+            g,
+            op - 64,
+            admin.leaderboards(),
+            Gen::new_leaderboard,
+            Gen::leaderboard_update
+        ),
+        _ => crud!(
+            g,
+            op - 69,
+            admin.tenants(),
+            |g: &mut Gen| NewTenant::new(g.s(), g.s()),
+            |g: &mut Gen| {
+                let mut t = TenantUpdate::new(g.s());
+                setters!(g, t; customer_id(s), name(s));
+                t
+            }
+        ),
+    }
+}
+
+#[derive(Default)]
+struct Stats {
+    built: u64,
+    invalid: u64,
+    /// Per builder: (built, refused).
+    per_builder: BTreeMap<usize, (u64, u64)>,
+}
+
+/// Checks the outcome of one build.
+fn check(op: usize, outcome: trophy::Result<BuiltRequest>, own_content_type: bool, stats: &mut Stats) {
+    let counts = stats.per_builder.entry(op).or_default();
+    match outcome {
+        Ok(req) => {
+            stats.built += 1;
+            counts.0 += 1;
+            let base = if req.url.starts_with(ADMIN_URL) {
+                ADMIN_URL
+            } else {
+                APP_URL
+            };
+            assert!(req.url.starts_with(base), "{}: {}", req.operation, req.url);
+            assert!(
+                !req.url.chars().any(|c| c.is_whitespace() || c.is_control()),
+                "{}: raw space or control character in {:?}",
+                req.operation,
+                req.url
+            );
+            // The path stays below the base: no dot segment reached the URL.
+            let path = req.url[base.len()..].split(['?', '#']).next().unwrap_or("");
+            assert!(path.starts_with('/'), "{}: {}", req.operation, req.url);
+            assert!(
+                !path.split('/').any(|seg| seg == "." || seg == ".."),
+                "{}: {}",
+                req.operation,
+                req.url
+            );
+            assert!(req.headers.contains_key("x-api-key"), "{}", req.operation);
+            assert!(req.headers.contains_key("x-sdk-version"), "{}", req.operation);
+            let content_types: Vec<_> = req
+                .headers
+                .get_all("content-type")
+                .iter()
+                .map(|v| v.as_bytes())
+                .collect();
+            match &req.body {
+                Some(body) => {
+                    // One `Content-Type`: JSON, unless the call set its own.
+                    assert_eq!(content_types.len(), 1, "{}", req.operation);
+                    assert!(
+                        own_content_type || content_types[0] == b"application/json",
+                        "{}",
+                        req.operation
+                    );
+                    if let Err(e) = serde_json::from_slice::<serde_json::Value>(body) {
+                        panic!("{}: body is not JSON ({e})", req.operation);
+                    }
+                }
+                None => assert!(own_content_type || content_types.is_empty(), "{}", req.operation),
+            }
+        }
+        Err(Error::InvalidInput(e)) => {
+            stats.invalid += 1;
+            counts.1 += 1;
+            assert!(!e.field.is_empty() && !e.reason.is_empty(), "{e:?}");
+        }
+        Err(other) => panic!("builder {op}: expected a request or InvalidInput, got {other:?}"),
+    }
+}
+
+fn run(iterations: u64, seed: u64) -> Stats {
+    let client = Client::builder()
+        .api_key("sk_fuzz_admin_key")
+        .api_url(APP_URL)
+        .admin_url(ADMIN_URL)
+        .build()
+        .unwrap();
+    let mut g = Gen(Rng::new(seed), false);
+    let mut stats = Stats::default();
+    let budget = alloc_budget(ALLOC_BUDGET);
+    for iteration in 0..iterations {
+        let op = (iteration % BUILDERS as u64) as usize;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let built = bounded(budget, || build(&client, &mut g, op));
+            check(op, built, g.1, &mut stats);
+        }));
+        if outcome.is_err() {
+            panic!("panic at iteration {iteration} (builder {op}, seed {seed:#x})");
+        }
+    }
+    stats
+}
+
+#[test]
+fn request_building_fuzz_short() {
+    let _turn = exclusive();
+    let stats = run(20 * BUILDERS as u64 * 10, 3);
+    assert_eq!(stats.built + stats.invalid, 20 * BUILDERS as u64 * 10);
+    // The generator reaches both outcomes on every builder.
+    assert_eq!(stats.per_builder.len(), BUILDERS);
+    for (op, (built, refused)) in &stats.per_builder {
+        assert!(*built > 0, "builder {op} never built a request");
+        assert!(*refused > 0, "builder {op} never refused its input");
+    }
+}
+
+#[test]
+#[ignore = "long: run with --release -- --ignored"]
+fn request_building_fuzz_long() {
+    let r = long_run(0x0b11_d3e5, run);
+    println!(
+        "fuzzed {} requests through {BUILDERS} builders (seed {:#x}) in {:.1?} ({:.0}/s): \
+         {} built, {} refused with InvalidInput, no panic; {}",
+        r.iterations,
+        r.seed,
+        r.elapsed,
+        r.rate(),
+        r.stats.built,
+        r.stats.invalid,
+        r.heap,
+    );
+    assert_eq!(r.stats.built + r.stats.invalid, r.iterations);
+}

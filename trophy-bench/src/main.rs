@@ -97,6 +97,10 @@ const USAGE: &str = "usage: trophy-bench all [--repeats N] [--no-build] [--build
        trophy-bench ingest [--duration S] [--producers N] [--rate R] [--fail-rate F] [--capacity C]";
 
 fn main() {
+    // Every mode may build raw reqwest clients (the ingest modes read the emulator's totals),
+    // and trophy's default `rustls` feature gives reqwest no provider: install ring, the one
+    // the SDK's client uses, once for the process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Err(e) = run(&args) {
         eprintln!("trophy-bench: {e}");

@@ -234,7 +234,7 @@ pub mod types {
         )]
         pub points_system_id: ::std::option::Option<::uuid::Uuid>,
         #[serde(rename = "rankBy")]
-        pub rank_by: crate::admin::types::LeaderboardRankBy,
+        pub rank_by: crate::app::types::LeaderboardRankBy,
         ///For repeating leaderboards, how many run units each run lasts.
         #[serde(
             rename = "runInterval",
@@ -245,7 +245,7 @@ pub mod types {
             rename = "runUnit",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub run_unit: ::std::option::Option<crate::admin::types::LeaderboardRunUnit>,
+        pub run_unit: ::std::option::Option<crate::app::types::LeaderboardRunUnit>,
         ///The date the leaderboard starts.
         pub start: ::chrono::naive::NaiveDate,
         ///The time of day (HH:MM or HH:MM:SS) at which the leaderboard starts.
@@ -283,10 +283,10 @@ pub mod types {
         pub multiplier: f64,
         ///The name of the boost.
         pub name: ::std::string::String,
-        pub rounding: crate::admin::types::PointsBoostRounding,
+        pub rounding: crate::app::types::PointsBoostRounding,
         ///The date the boost starts.
         pub start: ::chrono::naive::NaiveDate,
-        pub status: crate::admin::types::PointsBoostStatus,
+        pub status: crate::app::types::PointsBoostStatus,
         ///User attribute conditions that restrict which users the boost applies to.
         #[serde(
             rename = "userAttributes",
@@ -420,7 +420,7 @@ pub mod types {
             crate::admin::types::AdminPointsTriggerTimeUnit,
         >,
         #[serde(rename = "type")]
-        pub type_: crate::admin::types::PointsTriggerType,
+        pub type_: crate::app::types::PointsTriggerType,
         ///User attribute conditions a user must match for the trigger to apply.
         #[serde(
             rename = "userAttributes",
@@ -967,7 +967,7 @@ pub mod types {
         )]
         pub points_system_id: ::std::option::Option<::uuid::Uuid>,
         #[serde(rename = "rankBy")]
-        pub rank_by: crate::admin::types::LeaderboardRankBy,
+        pub rank_by: crate::app::types::LeaderboardRankBy,
         ///For repeating leaderboards, how many run units each run lasts; at least 1.
         #[serde(
             rename = "runInterval",
@@ -978,7 +978,7 @@ pub mod types {
             rename = "runUnit",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub run_unit: ::std::option::Option<crate::admin::types::LeaderboardRunUnit>,
+        pub run_unit: ::std::option::Option<crate::app::types::LeaderboardRunUnit>,
         ///The date the leaderboard starts.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start: ::std::option::Option<::chrono::naive::NaiveDate>,
@@ -1144,7 +1144,7 @@ pub mod types {
         pub name: ::std::string::String,
         ///How fractional boosted points are rounded: down, up or nearest. Defaults to down.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rounding: ::std::option::Option<crate::admin::types::PointsBoostRounding>,
+        pub rounding: ::std::option::Option<crate::app::types::PointsBoostRounding>,
         ///The date the boost starts.
         pub start: ::chrono::naive::NaiveDate,
         ///User attribute conditions that restrict which users the boost applies to, or null for no restriction.
@@ -1439,7 +1439,7 @@ pub mod types {
             crate::admin::types::AdminPointsTriggerTimeUnit,
         >,
         #[serde(rename = "type")]
-        pub type_: crate::admin::types::PointsTriggerType,
+        pub type_: crate::app::types::PointsTriggerType,
         ///User attribute conditions a user must match for the trigger to apply.
         #[serde(
             rename = "userAttributes",
@@ -2312,7 +2312,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rounding: ::std::option::Option<crate::admin::types::PointsBoostRounding>,
+        pub rounding: ::std::option::Option<crate::app::types::PointsBoostRounding>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start: ::std::option::Option<::chrono::naive::NaiveDate>,
         #[serde(
@@ -2503,7 +2503,7 @@ pub mod types {
             crate::admin::types::AdminPointsTriggerTimeUnit,
         >,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<crate::admin::types::PointsTriggerType>,
+        pub type_: ::std::option::Option<crate::app::types::PointsTriggerType>,
         #[serde(
             rename = "userAttributes",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3049,7 +3049,7 @@ pub mod types {
             rename = "rankBy",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub rank_by: ::std::option::Option<crate::admin::types::LeaderboardRankBy>,
+        pub rank_by: ::std::option::Option<crate::app::types::LeaderboardRankBy>,
         ///For repeating leaderboards, how many run units each run lasts. Omit to keep the current value.
         #[serde(
             rename = "runInterval",
@@ -3061,7 +3061,7 @@ pub mod types {
             rename = "runUnit",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub run_unit: ::std::option::Option<crate::admin::types::LeaderboardRunUnit>,
+        pub run_unit: ::std::option::Option<crate::app::types::LeaderboardRunUnit>,
         ///The date the leaderboard starts. Omit to keep the current value.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start: ::std::option::Option<::chrono::naive::NaiveDate>,
@@ -3470,6 +3470,16 @@ pub mod types {
                 .finish()
         }
     }
+    ///The same type as in `app`: one wire concept, one type.
+    pub use crate::app::types::LeaderboardRankBy;
+    ///The same type as in `app`: one wire concept, one type.
+    pub use crate::app::types::LeaderboardRunUnit;
+    ///The same type as in `app`: one wire concept, one type.
+    pub use crate::app::types::PointsBoostRounding;
+    ///The same type as in `app`: one wire concept, one type.
+    pub use crate::app::types::PointsBoostStatus;
+    ///The same type as in `app`: one wire concept, one type.
+    pub use crate::app::types::PointsTriggerType;
     crate::open_enum! {
         #[doc = "Values of AdminAchievementStatus."] AdminAchievementStatus { #[doc =
         "`active`"] Active = "active", #[doc = "`inactive`"] Inactive = "inactive", #[doc
@@ -3530,38 +3540,12 @@ pub mod types {
         "user", #[doc = "`event`"] Event = "event" }
     }
     crate::open_enum! {
-        #[doc = "Values of LeaderboardRankBy."] LeaderboardRankBy { #[doc = "`metric`"]
-        Metric = "metric", #[doc = "`streak`"] Streak = "streak", #[doc = "`points`"]
-        Points = "points" }
-    }
-    crate::open_enum! {
-        #[doc = "Values of LeaderboardRunUnit."] LeaderboardRunUnit { #[doc = "`day`"]
-        Day = "day", #[doc = "`month`"] Month = "month", #[doc = "`year`"] Year = "year"
-        }
-    }
-    crate::open_enum! {
         #[doc = "Values of MetricUnitType."] MetricUnitType { #[doc = "`number`"] Number
         = "number", #[doc = "`currency`"] Currency = "currency" }
     }
     crate::open_enum! {
-        #[doc = "Values of PointsBoostRounding."] PointsBoostRounding { #[doc = "`down`"]
-        Down = "down", #[doc = "`up`"] Up = "up", #[doc = "`nearest`"] Nearest =
-        "nearest" }
-    }
-    crate::open_enum! {
-        #[doc = "Values of PointsBoostStatus."] PointsBoostStatus { #[doc = "`active`"]
-        Active = "active", #[doc = "`scheduled`"] Scheduled = "scheduled", #[doc =
-        "`finished`"] Finished = "finished" }
-    }
-    crate::open_enum! {
         #[doc = "Values of PointsSystemStatus."] PointsSystemStatus { #[doc = "`active`"]
         Active = "active", #[doc = "`archived`"] Archived = "archived" }
-    }
-    crate::open_enum! {
-        #[doc = "Values of PointsTriggerType."] PointsTriggerType { #[doc = "`metric`"]
-        Metric = "metric", #[doc = "`achievement`"] Achievement = "achievement", #[doc =
-        "`streak`"] Streak = "streak", #[doc = "`time`"] Time = "time", #[doc =
-        "`user_creation`"] UserCreation = "user_creation" }
     }
     crate::open_enum! {
         #[doc = "Values of TenantStatus."] TenantStatus { #[doc = "`active`"] Active =

@@ -121,6 +121,97 @@ macro_rules! open_enum {
     };
 }
 
+/// Which of Trophy's two APIs an operation belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiKind {
+    /// The Application API (`https://api.trophy.so/v1`).
+    App,
+    /// The Admin API (`https://admin.trophy.so/v1`).
+    Admin,
+}
+
+/// The HTTP method of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HttpMethod {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+}
+
+impl HttpMethod {
+    /// The method as written on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+}
+
+/// How the value of a query parameter is written into the query string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueryStyle {
+    /// One value: `name=value`.
+    Scalar,
+    /// A list, one pair per item (`style: form, explode: true`): `name=a&name=b`.
+    Repeated,
+    /// A list joined by commas into one value (`style: form, explode: false`): `name=a,b`.
+    CommaJoined,
+}
+
+/// One query parameter of an operation, as the document declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct QueryParam {
+    /// The name on the wire.
+    pub name: &'static str,
+    /// How its value is written.
+    pub style: QueryStyle,
+    /// Whether the document requires it.
+    pub required: bool,
+}
+
+/// Everything the transport needs to know about one operation of the documents.
+///
+/// One `pub const` per operation is generated into [`operations`]; the SDK fills the path
+/// template's parameters, in order, and adds the query parameters the caller set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Operation {
+    /// The document's `operationId`, unique across both APIs.
+    pub id: &'static str,
+    /// The API it belongs to.
+    pub api: ApiKind,
+    /// The HTTP method.
+    pub method: HttpMethod,
+    /// The path template relative to the API's base URL, e.g. `/metrics/{key}/event`.
+    pub path: &'static str,
+    /// The names of the path template's parameters, in the order they appear in it.
+    pub path_params: &'static [&'static str],
+    /// The query parameters, in document order.
+    pub query: &'static [QueryParam],
+    /// The request body's schema (`None` when there is no body); inline schemas are named
+    /// after the operation, as in the generated types.
+    pub request: Option<&'static str>,
+    /// The schema of the first success response (`()` when it has no body); a list is written
+    /// `Vec<Item>`.
+    pub response: &'static str,
+    /// The success statuses the document lists.
+    pub success: &'static [u16],
+}
+
+/// One descriptor per operation of both documents, written by `cargo xtask regen`.
+#[rustfmt::skip]
+pub mod operations;
+
 /// The Admin API (`https://admin.trophy.so/v1`), generated from `openapi/admin.yaml`.
 #[rustfmt::skip]
 pub mod admin;

@@ -17,8 +17,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let emulator = trophy_emulator::Emulator::start().await?;
             let client = Client::builder()
                 .api_key(emulator.admin_key())
-                .api_url(emulator.app_url())
-                .admin_url(emulator.admin_url())
+                .base_url(emulator.base_url())
                 .build()?;
             (client, Some(emulator))
         }
@@ -44,7 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let system = NewPointsSystem::new("Coins", "coins")
         .description("Earned by finishing lessons")
         .triggers([NewPointsTrigger::metric(metric.id.to_string(), 1, 5).status("active")]);
-    let systems = admin.points().create([system]).send().await?;
+    let systems = admin.points().systems().create([system]).send().await?;
     for s in &systems.created {
         println!(
             "points system {} = {} with {} trigger(s)",

@@ -34,8 +34,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // included, share one budget of 5 requests per second.
     let client = Client::builder()
         .api_key(emulator.admin_key())
-        .api_url(emulator.app_url())
-        .admin_url(emulator.admin_url())
+        .base_url(emulator.base_url())
         .rate_limit(RateLimit::trophy_tiers())
         .build()?;
     client

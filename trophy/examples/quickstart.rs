@@ -44,8 +44,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             );
             let client = Client::builder()
                 .api_key(emulator.admin_key())
-                .api_url(emulator.app_url())
-                .admin_url(emulator.admin_url())
+                .base_url(emulator.base_url())
                 .build()?;
             (client, Some(emulator))
         }
@@ -163,11 +162,11 @@ async fn ensure_metric(client: &Client) -> trophy::Result<String> {
 async fn ensure_points_system(client: &Client, metric_id: &str) -> trophy::Result<String> {
     let system = NewPointsSystem::new("Experience", POINTS)
         .triggers([NewPointsTrigger::metric(metric_id, 100, 10).status("active")]);
-    let created = client.admin().points().create([system]).send().await?;
+    let created = client.admin().points().systems().create([system]).send().await?;
     if let Some(s) = created.created.first() {
         return Ok(s.id.to_string());
     }
-    let all = client.admin().points().list().limit(100).send().await?;
+    let all = client.admin().points().systems().list().limit(100).send().await?;
     find(
         all.iter().map(|s| (s.key.as_str(), s.id.to_string())),
         POINTS,

@@ -15,8 +15,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let emulator = trophy_emulator::Emulator::start().await?;
             let client = Client::builder()
                 .api_key(emulator.admin_key())
-                .api_url(emulator.app_url())
-                .admin_url(emulator.admin_url())
+                .base_url(emulator.base_url())
                 .build()?;
             (client, Some(emulator))
         }

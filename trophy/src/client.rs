@@ -175,6 +175,26 @@ impl ClientBuilder {
         self
     }
 
+    /// One server for both APIs (a local emulator, a proxy): the Application API at
+    /// `{root}/v1` and the Admin API at `{root}/admin/v1`. [`api_url`](Self::api_url) and
+    /// [`admin_url`](Self::admin_url) set either one on its own; the setter called last wins.
+    ///
+    /// ```no_run
+    /// let client = trophy::Client::builder()
+    ///     .api_key("admin-key")
+    ///     .base_url("http://127.0.0.1:8787")
+    ///     .build()?;
+    /// assert_eq!(client.api_url(), "http://127.0.0.1:8787/v1");
+    /// assert_eq!(client.admin_url(), "http://127.0.0.1:8787/admin/v1");
+    /// # Ok::<(), trophy::Error>(())
+    /// ```
+    pub fn base_url(mut self, root: impl AsRef<str>) -> Self {
+        let root = root.as_ref().trim_end_matches('/');
+        self.app_url = Some(format!("{root}/v1"));
+        self.admin_url = Some(format!("{root}/admin/v1"));
+        self
+    }
+
     /// Base URL of the Application API (default `https://api.trophy.so/v1`).
     pub fn api_url(mut self, url: impl Into<String>) -> Self {
         self.app_url = Some(url.into());

@@ -47,6 +47,46 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # API convention
+//!
+//! Every operation follows these rules; a new one (say, from a Trophy release) follows them too.
+//!
+//! - **The wire comes from the documents.** Each builder builds its request from the operation
+//!   descriptor `cargo xtask regen` writes into `trophy_generated::operations` (method, path
+//!   template, operation id, query parameter names and encodings). Nothing of the wire is
+//!   typed by hand in `src/api`, and a test fails while an operation of the documents has no
+//!   builder. A renamed path changes what is sent with no hand edit; a renamed query parameter
+//!   removes the constant the builder names, so the SDK stops compiling until it is looked at.
+//! - **Resources mirror the API's own grouping**, the one Trophy's official SDKs use:
+//!   `client.admin().points().systems()`, `.boosts(system)`, `.levels(system)`,
+//!   `.triggers(system)`; `client.admin().streaks().freezes()`, `.pauses()`, `.settings()`;
+//!   batch events under the metrics they feed (`client.admin().metrics().batch_events(..)`,
+//!   `POST /metrics/events`).
+//! - **Handles and requests**: in the Admin API every handle is a noun that hands out other
+//!   handles or verbs (`list`, `get`, `create`, `update`, `delete`, or the document's own verb:
+//!   `restore`, `reset`); it is never itself a request. In the Application API, whose
+//!   operations are reads of one thing, a read is named by what it returns
+//!   (`client.users().streak(id)`, `client.points().boosts(key)`), other calls by their verb
+//!   (`event`, `complete`, `create`, `identify`). Request items are `New<Thing>` (to create,
+//!   name first, then its key or your id, then other required values) and `<Thing>Update`
+//!   (to change, built from the id).
+//! - **Positional arguments are the required path values, in path order, then the values the
+//!   document requires, in its order** (the user, the items, the event's value, an event
+//!   summary's aggregation and dates); everything optional is a setter on the builder.
+//! - **A setter is named after the wire field it fills, with its owner when two owners meet in
+//!   one expression**: `UserInput::attribute` sets a user attribute, `SendEvent::event_attribute`
+//!   an event attribute, so a misplaced parenthesis no longer compiles.
+//! - **Ids take what the API returns**: every id parameter is `impl Into<`[`Id`]`>`, which
+//!   `&str`, `String` and [`uuid::Uuid`] (the type of ids in responses) all are.
+//! - **Numbers take what converts losslessly**: a value Trophy reads as a double is
+//!   `impl Into<f64>` (`i8`–`i32`, `u8`–`u32`, `f32`, `f64`; not `i64` or `u64`, which could
+//!   lose precision: convert those yourself); counts are `u32`.
+//! - **One wire concept, one type**: an enum both documents define (e.g. `LeaderboardRankBy`,
+//!   `PointsTriggerType`) is generated once, in [`types`], and [`admin_types`] re-exports it,
+//!   so `use trophy::types::*; use trophy::admin_types::*;` does not collide.
+//! - **One setting per intent**: [`ClientBuilder::base_url`] points both APIs at one server;
+//!   `api_url` and `admin_url` set either one alone. [`prelude`] brings the common names in.
+//!
 //! # Requests only send what you set
 //!
 //! Users in requests are [`UserInput`] (with an id) and [`UserUpdate`] (changes only): a field
@@ -123,8 +163,7 @@
 //! let emulator = trophy_emulator::Emulator::start().await?;
 //! let client = trophy::Client::builder()
 //!     .api_key(emulator.admin_key())
-//!     .api_url(emulator.app_url())
-//!     .admin_url(emulator.admin_url())
+//!     .base_url(emulator.base_url())
 //!     .build()?;
 //! ```
 #![forbid(unsafe_code)]
@@ -140,6 +179,7 @@ mod error;
 mod field;
 #[cfg(feature = "redis")]
 pub mod fleet;
+mod id;
 pub mod ingest;
 #[cfg(feature = "outbox")]
 pub mod outbox;
@@ -156,6 +196,7 @@ pub use client::{Client, ClientBuilder, API_VERSION, DEFAULT_ADMIN_URL, DEFAULT_
 pub use config::{RateLimit, RetryConfig, Timeouts};
 pub use error::{ApiError, ConnectionError, DecodeError, Error, InvalidInput, Result, TimeoutError};
 pub use field::Field;
+pub use id::Id;
 pub use request::Response;
 pub use user::{UserInput, UserUpdate};
 
@@ -204,7 +245,37 @@ impl Client {
     }
 }
 
+/// The names most programs use, in one line: `use trophy::prelude::*;`.
+///
+/// ```no_run
+/// use trophy::prelude::*;
+///
+/// # async fn run() -> Result<()> {
+/// let client = Client::builder().api_key("admin-key").base_url("http://127.0.0.1:8787").build()?;
+/// client.admin().metrics().create([NewMetric::new("Lessons", "lessons")]).send().await?;
+/// let event = client.metrics().event("lessons", UserInput::new("user-1"), 1).event_attribute("level", "a1").await?;
+/// println!("total {}", event.total);
+/// # Ok(()) }
+/// ```
+pub mod prelude {
+    pub use crate::api::admin::achievements::{AchievementUpdate, NewAchievement};
+    pub use crate::api::admin::attributes::{AttributeUpdate, NewAttribute};
+    pub use crate::api::admin::events::BatchEvent;
+    pub use crate::api::admin::leaderboards::{LeaderboardUpdate, NewLeaderboard};
+    pub use crate::api::admin::metrics::{MetricUpdate, NewMetric};
+    pub use crate::api::admin::points::{
+        NewPointsBoost, NewPointsLevel, NewPointsSystem, NewPointsTrigger, PointsBoostUpdate, PointsLevelUpdate,
+        PointsSystemUpdate, PointsTriggerUpdate,
+    };
+    pub use crate::api::admin::streaks::StreakPause;
+    pub use crate::api::admin::tenants::{NewTenant, TenantUpdate};
+    pub use crate::api::users::StreakMetric;
+    pub use crate::{Client, Error, Field, Id, Result, RetryConfig, Timeouts, UserInput, UserUpdate};
+}
+
 /// The data types of the Admin API: responses, and the open enums they use.
+///
+/// An enum the Application API also has is the same type as in [`types`] (re-exported here).
 pub mod admin_types {
     pub use trophy_generated::admin::types::*;
 }

@@ -8,6 +8,7 @@ use http::{HeaderMap, HeaderValue};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
 use std::time::Duration;
+use trophy_generated::{ApiKind, HttpMethod, Operation, QueryParam, QueryStyle};
 
 /// Which of the two APIs a call goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,42 +59,84 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    /// A call with the retry class and tier that follow from the API and the method.
-    pub(crate) fn new(
-        api: Api,
-        operation: &'static str,
-        method: http::Method,
-        template: &'static str,
-        path: String,
-    ) -> Self {
-        let class = if method == http::Method::POST {
-            RetryClass::Unsafe
-        } else {
-            RetryClass::Safe
+    /// The call of the operation `op`, its path template filled with `path` (one value per
+    /// template parameter, in template order; each checked and percent-encoded as one segment).
+    /// Method, operation id, template and API come from the descriptor; the retry class and
+    /// tier follow from the API and the method (a builder may override them).
+    pub(crate) fn from_op(op: &'static Operation, path: &[&str]) -> Result<Self> {
+        if path.len() != op.path_params.len() {
+            return Err(Error::invalid(
+                "path",
+                format!(
+                    "{} takes {} path values, not {}",
+                    op.id,
+                    op.path_params.len(),
+                    path.len()
+                ),
+            ));
+        }
+        let mut filled = String::with_capacity(op.path.len() + path.iter().map(|v| v.len()).sum::<usize>() * 3);
+        let mut rest = op.path;
+        for (name, value) in op.path_params.iter().zip(path) {
+            // The generator checked that the template's parameters are `path_params`, in order.
+            let (before, after) = rest.split_once('{').unwrap_or((rest, ""));
+            filled.push_str(before);
+            check_segment(name, value)?;
+            filled.extend(utf8_percent_encode(value, SEGMENT));
+            rest = after.split_once('}').map_or("", |(_, tail)| tail);
+        }
+        filled.push_str(rest);
+        let (api, tier) = match op.api {
+            ApiKind::App => (Api::App, Tier::Two),
+            ApiKind::Admin => (Api::Admin, Tier::One),
         };
-        let tier = if api == Api::Admin { Tier::One } else { Tier::Two };
-        Call {
+        let (method, class) = match op.method {
+            HttpMethod::Get => (http::Method::GET, RetryClass::Safe),
+            HttpMethod::Post => (http::Method::POST, RetryClass::Unsafe),
+            HttpMethod::Put => (http::Method::PUT, RetryClass::Safe),
+            HttpMethod::Patch => (http::Method::PATCH, RetryClass::Safe),
+            HttpMethod::Delete => (http::Method::DELETE, RetryClass::Safe),
+        };
+        Ok(Call {
             api,
-            operation,
+            operation: op.id,
             method,
-            template,
-            path,
+            template: op.path,
+            path: filled,
             query: Vec::new(),
             body: None,
             class,
             tier,
             limit: LimitMode::Client,
-        }
+        })
     }
 
-    pub(crate) fn query(mut self, name: &'static str, value: impl ToString) -> Self {
-        self.query.push((name, value.to_string()));
+    /// Adds one value of the query parameter `param`.
+    pub(crate) fn query(mut self, param: QueryParam, value: impl ToString) -> Self {
+        self.query.push((param.name, value.to_string()));
         self
     }
 
-    pub(crate) fn query_opt(mut self, name: &'static str, value: Option<impl ToString>) -> Self {
-        if let Some(v) = value {
-            self.query.push((name, v.to_string()));
+    /// Adds the query parameter `param` when `value` is set.
+    pub(crate) fn query_opt(self, param: QueryParam, value: Option<impl ToString>) -> Self {
+        match value {
+            Some(v) => self.query(param, v),
+            None => self,
+        }
+    }
+
+    /// Adds the list `values` of the query parameter `param`, written as its descriptor says:
+    /// one pair per value, or one comma-joined value.
+    pub(crate) fn query_list<V: AsRef<str>>(mut self, param: QueryParam, values: &[V]) -> Self {
+        match param.style {
+            QueryStyle::CommaJoined => {
+                let joined = values.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(",");
+                self.query.push((param.name, joined));
+            }
+            QueryStyle::Repeated | QueryStyle::Scalar => {
+                self.query
+                    .extend(values.iter().map(|v| (param.name, v.as_ref().to_owned())));
+            }
         }
         self
     }
@@ -182,15 +225,32 @@ impl<T> Response<T> {
 /// so a value always stays one path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
-/// Encodes `value` as one path segment, after checking it is usable as one.
-pub(crate) fn segment(field: &str, value: &str) -> Result<String> {
+/// `systemId` → `system_id`: the name a path parameter has in validation errors.
+fn field_name(param: &str) -> String {
+    let mut out = String::with_capacity(param.len() + 2);
+    for c in param.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Checks `value` is usable as one path segment (the path parameter `param`).
+fn check_segment(param: &str, value: &str) -> Result<()> {
     if value.is_empty() {
-        return Err(Error::invalid(field, "must not be empty"));
+        return Err(Error::invalid(field_name(param), "must not be empty"));
     }
     if value == "." || value == ".." {
-        return Err(Error::invalid(field, "`.` and `..` cannot be sent as a path segment"));
+        return Err(Error::invalid(
+            field_name(param),
+            "`.` and `..` cannot be sent as a path segment",
+        ));
     }
-    Ok(utf8_percent_encode(value, SEGMENT).to_string())
+    Ok(())
 }
 
 /// Checks a required identifier or key is not empty.
@@ -324,14 +384,42 @@ pub(crate) use operation;
 mod tests {
     use super::*;
 
+    use trophy_generated::operations as ops;
+
+    fn path(op: &'static Operation, values: &[&str]) -> Result<String> {
+        Call::from_op(op, values).map(|c| c.path)
+    }
+
     #[test]
     fn segments_are_encoded_whole() {
-        assert_eq!(segment("id", "a/b?c#d%e f").unwrap(), "a%2Fb%3Fc%23d%25e%20f");
-        assert_eq!(segment("id", "../x").unwrap(), "..%2Fx");
-        assert_eq!(segment("id", "zoë").unwrap(), "zo%C3%AB");
-        assert_eq!(segment("id", "user-1_a.b~").unwrap(), "user-1_a.b~");
-        assert!(segment("id", "").is_err());
-        assert!(segment("id", "..").is_err());
+        let user = |id| path(&ops::users_get::OP, &[id]);
+        assert_eq!(user("a/b?c#d%e f").unwrap(), "/users/a%2Fb%3Fc%23d%25e%20f");
+        assert_eq!(user("../x").unwrap(), "/users/..%2Fx");
+        assert_eq!(user("zoë").unwrap(), "/users/zo%C3%AB");
+        assert_eq!(user("user-1_a.b~").unwrap(), "/users/user-1_a.b~");
+        assert!(user("").is_err());
+        assert!(user("..").is_err());
+    }
+
+    #[test]
+    fn templates_are_filled_in_order() {
+        assert_eq!(
+            path(&ops::users_points::OP, &["u/1", "xp"]).unwrap(),
+            "/users/u%2F1/points/xp"
+        );
+        assert_eq!(
+            path(&ops::admin_points_boosts_get::OP, &["s", "b"]).unwrap(),
+            "/points/s/boosts/b"
+        );
+        assert_eq!(path(&ops::streaks_list::OP, &[]).unwrap(), "/streaks");
+        let e = path(&ops::admin_points_boosts_list::OP, &[""]).unwrap_err();
+        assert_eq!(e.to_string(), "invalid `system_id`: must not be empty");
+        assert!(path(&ops::users_points::OP, &["only-one"]).is_err());
+        let call = Call::from_op(&ops::metrics_event::OP, &["k"]).unwrap();
+        assert_eq!(
+            (call.method, call.operation, call.template),
+            (http::Method::POST, "metrics_event", "/metrics/{key}/event")
+        );
     }
 
     #[test]

@@ -83,11 +83,11 @@ async fn batch_sends_events_as_built_and_decodes_the_count() {
     let response = h
         .client
         .admin()
-        .events()
-        .batch([
+        .metrics()
+        .batch_events([
             BatchEvent::new("words-written", user, 750.5)
-                .attribute("category", "fiction")
-                .attribute("device", "tablet")
+                .event_attribute("category", "fiction")
+                .event_attribute("device", "tablet")
                 .idempotency_key("import-42-0"),
             BatchEvent::new("chapters-finished", "user-2", 1.0).idempotency_key("import-42-1"),
         ])
@@ -105,7 +105,13 @@ async fn with_retries_every_event_gets_a_key_and_all_attempts_carry_the_same_key
     let server = MockServer::start().await;
     unavailable_once(&server).await;
     let client = Harness::client_for(&server, trophy::Client::builder().retry(fast_retries()));
-    let result = client.admin().events().batch(three_events()).send().await.unwrap();
+    let result = client
+        .admin()
+        .metrics()
+        .batch_events(three_events())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(result.accepted, 3);
 
     let bodies = bodies(&server).await;
@@ -126,8 +132,8 @@ async fn a_per_call_retry_setting_turns_the_keys_on() {
         .await;
     h.client
         .admin()
-        .events()
-        .batch(three_events())
+        .metrics()
+        .batch_events(three_events())
         .retry(fast_retries())
         .send()
         .await
@@ -144,7 +150,13 @@ async fn without_retries_no_key_is_added() {
     let h = Harness::new().await;
     h.expect("POST", "/admin/v1/metrics/events", 202, json!({"accepted": 3}))
         .await;
-    h.client.admin().events().batch(three_events()).send().await.unwrap();
+    h.client
+        .admin()
+        .metrics()
+        .batch_events(three_events())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         keys(&bodies(&h.server).await[0]),
         [None, Some("import-42-user-2".to_string()), None]
@@ -156,8 +168,8 @@ async fn without_retries_no_key_is_added() {
     let client = Harness::client_for(&server, trophy::Client::builder().retry(fast_retries()));
     let err = client
         .admin()
-        .events()
-        .batch(three_events())
+        .metrics()
+        .batch_events(three_events())
         .retry(RetryConfig::disabled())
         .send()
         .await
@@ -171,28 +183,36 @@ async fn without_retries_no_key_is_added() {
 #[tokio::test]
 async fn events_are_checked_before_sending() {
     let h = Harness::new().await;
-    let events = h.client.admin().events();
-    assert_eq!(invalid_field(events.batch(Vec::new()).send().await), "events");
+    let events = h.client.admin().metrics();
+    assert_eq!(invalid_field(events.batch_events(Vec::new()).send().await), "events");
     let many = (0..1001).map(|i| BatchEvent::new("words-written", format!("user-{i}"), 1.0));
-    assert_eq!(invalid_field(events.batch(many).send().await), "events");
+    assert_eq!(invalid_field(events.batch_events(many).send().await), "events");
     let nan = [
         BatchEvent::new("words-written", "user-1", 1.0),
         BatchEvent::new("words-written", "user-2", f64::NAN),
     ];
-    assert_eq!(invalid_field(events.batch(nan).send().await), "events[1].value");
+    assert_eq!(invalid_field(events.batch_events(nan).send().await), "events[1].value");
     let infinite = [BatchEvent::new("words-written", "user-1", f64::INFINITY)];
-    assert_eq!(invalid_field(events.batch(infinite).send().await), "events[0].value");
     assert_eq!(
-        invalid_field(events.batch([BatchEvent::new("", "user-1", 1.0)]).send().await),
+        invalid_field(events.batch_events(infinite).send().await),
+        "events[0].value"
+    );
+    assert_eq!(
+        invalid_field(events.batch_events([BatchEvent::new("", "user-1", 1.0)]).send().await),
         "events[0].key"
     );
     assert_eq!(
-        invalid_field(events.batch([BatchEvent::new("words-written", "", 1.0)]).send().await),
+        invalid_field(
+            events
+                .batch_events([BatchEvent::new("words-written", "", 1.0)])
+                .send()
+                .await
+        ),
         "events[0].user.id"
     );
     let blank_key = [BatchEvent::new("words-written", "user-1", 1.0).idempotency_key("")];
     assert_eq!(
-        invalid_field(events.batch(blank_key).send().await),
+        invalid_field(events.batch_events(blank_key).send().await),
         "events[0].idempotency_key"
     );
     assert!(h.server.received_requests().await.unwrap().is_empty());
@@ -205,7 +225,14 @@ async fn a_full_batch_of_1000_is_accepted() {
         .await;
     let all = (0..1000).map(|i| BatchEvent::new("words-written", format!("user-{i}"), f64::from(i)));
     assert_eq!(
-        h.client.admin().events().batch(all).send().await.unwrap().accepted,
+        h.client
+            .admin()
+            .metrics()
+            .batch_events(all)
+            .send()
+            .await
+            .unwrap()
+            .accepted,
         1000
     );
 }

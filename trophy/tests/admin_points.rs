@@ -99,7 +99,17 @@ async fn systems_list_sends_limit_and_skip() {
         ]),
     )
     .await;
-    let page = h.client.admin().points().list().limit(2).skip(4).send().await.unwrap();
+    let page = h
+        .client
+        .admin()
+        .points()
+        .systems()
+        .list()
+        .limit(2)
+        .skip(4)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.len(), 2);
     assert_eq!(page[0].id.to_string(), SYS);
     assert_eq!(page[0].key, "xp");
@@ -139,7 +149,15 @@ async fn systems_create_sends_nested_levels_boosts_and_triggers() {
         .boosts([NewPointsBoost::new("Launch week", date(2026, 12, 1), 2.5).end(date(2026, 12, 3))])
         .triggers([NewPointsTrigger::metric(METRIC, 100, 5).event_attribute(ATTR_CATEGORY, "essay")]);
     let duplicate = NewPointsSystem::new("Experience again", "xp").clear_max_points();
-    let result = h.client.admin().points().create([xp, duplicate]).send().await.unwrap();
+    let result = h
+        .client
+        .admin()
+        .points()
+        .systems()
+        .create([xp, duplicate])
+        .send()
+        .await
+        .unwrap();
 
     let system = &result.created[0];
     assert_eq!(system.id.to_string(), SYS);
@@ -166,6 +184,7 @@ async fn systems_get_decodes_one_system_with_a_tenant() {
         .client
         .admin()
         .points()
+        .systems()
         .get(SYS)
         .tenant_id("tenant-42")
         .send()
@@ -199,7 +218,15 @@ async fn systems_update_sends_set_clear_and_leave_alone() {
         PointsSystemUpdate::new(SYS2).clear_badge().clear_max_points(),
         PointsSystemUpdate::new("1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f").description("Spend them in the shop"),
     ];
-    let result = h.client.admin().points().update(changes).send().await.unwrap();
+    let result = h
+        .client
+        .admin()
+        .points()
+        .systems()
+        .update(changes)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(result.updated.len(), 1);
     assert_eq!(result.updated[0].name, "XP");
     assert_eq!(result.updated[0].max_points, Some(2500));
@@ -220,7 +247,15 @@ async fn systems_delete_repeats_ids_in_the_query() {
         }),
     )
     .await;
-    let result = h.client.admin().points().delete([SYS, SYS2]).send().await.unwrap();
+    let result = h
+        .client
+        .admin()
+        .points()
+        .systems()
+        .delete([SYS, SYS2])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(result.deleted[0].id.to_string(), SYS);
     assert_eq!(result.issues[0].id.as_deref(), Some(SYS2));
     assert_eq!(result.issues[0].severity, AdminIssueSeverity::Warning);
@@ -702,7 +737,7 @@ async fn ids_are_encoded_as_one_path_segment() {
     )
     .await;
     let points = h.client.admin().points();
-    points.get("a/b é").send().await.unwrap();
+    points.systems().get("a/b é").send().await.unwrap();
     points.levels("a/b é").get("x?y").send().await.unwrap();
     points.triggers("../").delete(["a&ids=b"]).send().await.unwrap();
     let requests = h.server.received_requests().await.unwrap();
@@ -760,7 +795,16 @@ async fn stream_stops_at_the_first_error() {
         json!({"error": "skip must be 0 or more"}),
     )
     .await;
-    let items: Vec<_> = h.client.admin().points().list().skip(3).into_stream().collect().await;
+    let items: Vec<_> = h
+        .client
+        .admin()
+        .points()
+        .systems()
+        .list()
+        .skip(3)
+        .into_stream()
+        .collect()
+        .await;
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].as_ref().unwrap_err().status(), Some(422));
     let requests = h.server.received_requests().await.unwrap();
@@ -773,7 +817,7 @@ async fn stream_stops_at_the_first_error() {
 async fn path_ids_must_be_usable_segments() {
     let h = Harness::new().await;
     let points = h.client.admin().points();
-    assert_eq!(invalid_field(&h, points.get("").send()).await, "id");
+    assert_eq!(invalid_field(&h, points.systems().get("").send()).await, "id");
     assert_eq!(invalid_field(&h, points.boosts("").list().send()).await, "system_id");
     assert_eq!(
         invalid_field(&h, points.levels("..").get(LEVEL).send()).await,
@@ -786,7 +830,10 @@ async fn path_ids_must_be_usable_segments() {
 async fn limit_must_be_from_1_to_100() {
     let h = Harness::new().await;
     let points = h.client.admin().points();
-    assert_eq!(invalid_field(&h, points.list().limit(0).send()).await, "limit");
+    assert_eq!(
+        invalid_field(&h, points.systems().list().limit(0).send()).await,
+        "limit"
+    );
     assert_eq!(
         invalid_field(&h, points.triggers(SYS).list().limit(101).send()).await,
         "limit"
@@ -799,12 +846,12 @@ async fn limit_must_be_from_1_to_100() {
 async fn bulk_bodies_and_ids_take_1_to_100_items() {
     let h = Harness::new().await;
     let points = h.client.admin().points();
-    assert_eq!(invalid_field(&h, points.create([]).send()).await, "items");
+    assert_eq!(invalid_field(&h, points.systems().create([]).send()).await, "items");
     let many = (0..101).map(|i| NewPointsLevel::new("L", format!("l{i}"), i));
     assert_eq!(invalid_field(&h, points.levels(SYS).create(many).send()).await, "items");
     assert_eq!(invalid_field(&h, points.boosts(SYS).update([]).send()).await, "items");
     assert_eq!(
-        invalid_field(&h, points.delete(Vec::<String>::new()).send()).await,
+        invalid_field(&h, points.systems().delete(Vec::<String>::new()).send()).await,
         "ids"
     );
     let ids: Vec<String> = (0..101).map(|i| format!("id-{i}")).collect();
@@ -819,7 +866,7 @@ async fn bulk_bodies_and_ids_take_1_to_100_items() {
 async fn keys_ids_and_urls_are_checked_per_item() {
     let h = Harness::new().await;
     let points = h.client.admin().points();
-    let call = points.create([
+    let call = points.systems().create([
         NewPointsSystem::new("Experience", "xp"),
         NewPointsSystem::new("Bad", "bad key"),
     ]);
@@ -827,31 +874,31 @@ async fn keys_ids_and_urls_are_checked_per_item() {
     let nested =
         NewPointsSystem::new("XP", "xp").levels([NewPointsLevel::new("A", "a", 0), NewPointsLevel::new("B", "b/c", 1)]);
     assert_eq!(
-        invalid_field(&h, points.create([nested]).send()).await,
+        invalid_field(&h, points.systems().create([nested]).send()).await,
         "items[0].levels[1].key"
     );
     let nested = NewPointsSystem::new("XP", "xp").boosts([NewPointsBoost::new("B", date(2026, 1, 1), 1.0)]);
     assert_eq!(
-        invalid_field(&h, points.create([nested]).send()).await,
+        invalid_field(&h, points.systems().create([nested]).send()).await,
         "items[0].boosts[0].multiplier"
     );
     let nested = NewPointsSystem::new("XP", "xp").triggers([NewPointsTrigger::streak(0, 5)]);
     assert_eq!(
-        invalid_field(&h, points.create([nested]).send()).await,
+        invalid_field(&h, points.systems().create([nested]).send()).await,
         "items[0].triggers[0].streak_length"
     );
     let zero_max = NewPointsSystem::new("XP", "xp").max_points(0);
     assert_eq!(
-        invalid_field(&h, points.create([zero_max]).send()).await,
+        invalid_field(&h, points.systems().create([zero_max]).send()).await,
         "items[0].max_points"
     );
     let no_url = PointsSystemUpdate::new(SYS).badge_url("");
     assert_eq!(
-        invalid_field(&h, points.update([no_url]).send()).await,
+        invalid_field(&h, points.systems().update([no_url]).send()).await,
         "items[0].badge_url"
     );
     assert_eq!(
-        invalid_field(&h, points.update([PointsSystemUpdate::new("")]).send()).await,
+        invalid_field(&h, points.systems().update([PointsSystemUpdate::new("")]).send()).await,
         "items[0].id"
     );
     let level = NewPointsLevel::new("Gold", "gold!", 10);

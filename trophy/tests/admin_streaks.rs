@@ -38,7 +38,8 @@ async fn freeze_wraps_the_users_and_keeps_the_status() {
         .client
         .admin()
         .streaks()
-        .freeze(["user-1", "user-2", "user-3"])
+        .freezes()
+        .create(["user-1", "user-2", "user-3"])
         .tenant_id("acme")
         .send_with_response()
         .await
@@ -72,7 +73,8 @@ async fn pause_sends_dates_and_decodes_the_pauses() {
         .client
         .admin()
         .streaks()
-        .pause([
+        .pauses()
+        .create([
             StreakPause::new("user-1", day(2026, 12, 24), day(2026, 12, 26)),
             StreakPause::new("user-2", day(2027, 1, 1), day(2027, 1, 1)),
         ])
@@ -103,7 +105,8 @@ async fn delete_pauses_repeats_the_ids_key() {
         .client
         .admin()
         .streaks()
-        .delete_pauses([PAUSE_1, PAUSE_2])
+        .pauses()
+        .delete([PAUSE_1, PAUSE_2])
         .send()
         .await
         .unwrap();
@@ -147,11 +150,11 @@ async fn inputs_are_checked_before_sending() {
     let h = Harness::new().await;
     let streaks = h.client.admin().streaks();
     assert_eq!(
-        invalid_field(streaks.freeze(["user-1", " "]).send().await),
+        invalid_field(streaks.freezes().create(["user-1", " "]).send().await),
         "user_ids[1]"
     );
     assert_eq!(
-        invalid_field(streaks.freeze(Vec::<String>::new()).send().await),
+        invalid_field(streaks.freezes().create(Vec::<String>::new()).send().await),
         "user_ids"
     );
     assert_eq!(invalid_field(streaks.restore([""]).send().await), "user_ids[0]");
@@ -162,14 +165,20 @@ async fn inputs_are_checked_before_sending() {
     let backwards = StreakPause::new("user-2", day(2026, 12, 26), day(2026, 12, 24));
     let fine = StreakPause::new("user-1", day(2026, 12, 24), day(2026, 12, 24));
     assert_eq!(
-        invalid_field(streaks.pause([fine.clone(), backwards]).send().await),
+        invalid_field(streaks.pauses().create([fine.clone(), backwards]).send().await),
         "pauses[1].end"
     );
     let nobody = StreakPause::new("", day(2026, 12, 24), day(2026, 12, 26));
-    assert_eq!(invalid_field(streaks.pause([nobody]).send().await), "pauses[0].user_id");
-    assert_eq!(invalid_field(streaks.pause(Vec::new()).send().await), "pauses");
     assert_eq!(
-        invalid_field(streaks.delete_pauses([PAUSE_1, ""]).send().await),
+        invalid_field(streaks.pauses().create([nobody]).send().await),
+        "pauses[0].user_id"
+    );
+    assert_eq!(
+        invalid_field(streaks.pauses().create(Vec::new()).send().await),
+        "pauses"
+    );
+    assert_eq!(
+        invalid_field(streaks.pauses().delete([PAUSE_1, ""]).send().await),
         "ids[1]"
     );
     assert!(h.server.received_requests().await.unwrap().is_empty());
@@ -209,7 +218,7 @@ async fn settings_decode_metrics_days_off_and_freezes() {
     let h = Harness::new().await;
     h.expect("GET", "/admin/v1/streaks/settings", 200, streak_settings())
         .await;
-    let s = h.client.admin().streaks().settings().send().await.unwrap();
+    let s = h.client.admin().streaks().settings().get().send().await.unwrap();
     assert_eq!(s.frequency, AdminStreakFrequency::Daily);
     assert_eq!(s.evaluation_mode, AdminStreakEvaluationMode::And);
     assert_eq!(s.days_off, [0, 6]);
@@ -227,7 +236,8 @@ async fn update_settings_sends_only_what_was_set() {
     h.client
         .admin()
         .streaks()
-        .update_settings()
+        .settings()
+        .update()
         .evaluation_mode(AdminStreakEvaluationMode::And)
         .days_off([0, 6])
         .metric("lessons", 2)
@@ -249,7 +259,8 @@ async fn update_settings_can_turn_freezes_off() {
         .client
         .admin()
         .streaks()
-        .update_settings()
+        .settings()
+        .update()
         .frequency("weekly")
         .customization_enabled(false)
         .disable_freezes()
@@ -272,25 +283,26 @@ async fn reset_and_settings_check_inputs_before_sending() {
         "user_ids"
     );
     assert_eq!(
-        invalid_field(streaks.update_settings().days_off([1, 7]).send().await),
+        invalid_field(streaks.settings().update().days_off([1, 7]).send().await),
         "days_off[1]"
     );
     assert_eq!(
-        invalid_field(streaks.update_settings().days_off([1, 1]).send().await),
+        invalid_field(streaks.settings().update().days_off([1, 1]).send().await),
         "days_off[1]"
     );
     assert_eq!(
-        invalid_field(streaks.update_settings().days_off([0, 1, 2, 3, 4, 5, 6]).send().await),
+        invalid_field(streaks.settings().update().days_off([0, 1, 2, 3, 4, 5, 6]).send().await),
         "days_off"
     );
     assert_eq!(
-        invalid_field(streaks.update_settings().metric("lessons", 0).send().await),
+        invalid_field(streaks.settings().update().metric("lessons", 0).send().await),
         "metrics[0].threshold"
     );
     assert_eq!(
         invalid_field(
             streaks
-                .update_settings()
+                .settings()
+                .update()
                 .freezes(StreakFreezeRules::new(1, 0))
                 .send()
                 .await
@@ -300,7 +312,8 @@ async fn reset_and_settings_check_inputs_before_sending() {
     assert_eq!(
         invalid_field(
             streaks
-                .update_settings()
+                .settings()
+                .update()
                 .freezes(StreakFreezeRules::new(1, 3).auto_earn(400, 1))
                 .send()
                 .await

@@ -69,7 +69,7 @@ async fn create_sends_customer_ids_and_keeps_the_status() {
         .client
         .admin()
         .tenants()
-        .create([NewTenant::new("acme", "Acme Ltd"), NewTenant::new("globex", "Globex")])
+        .create([NewTenant::new("Acme Ltd", "acme"), NewTenant::new("Globex", "globex")])
         .send_with_response()
         .await
         .unwrap();
@@ -152,7 +152,7 @@ async fn inputs_are_checked_before_sending() {
     assert_eq!(
         invalid_field(
             tenants
-                .create([NewTenant::new("acme", "Acme"), NewTenant::new("", "Nobody")])
+                .create([NewTenant::new("Acme", "acme"), NewTenant::new("Nobody", "")])
                 .send()
                 .await
         ),

@@ -42,7 +42,7 @@ async fn event_sends_user_value_attributes_and_key_and_decodes_what_changed() {
         .client
         .metrics()
         .event("words-written", user, 750.0)
-        .attribute("category", "writing")
+        .event_attribute("category", "writing")
         .idempotency_key("order-42-words")
         .tenant_id("customer-42")
         .send_with_response()

@@ -52,36 +52,13 @@ fn client_with_key(emu: &Emulator, key: &str) -> Client {
     spans();
     Client::builder()
         .api_key(key)
-        .api_url(emu.app_url())
-        .admin_url(emu.admin_url())
+        .base_url(emu.base_url())
         .build()
         .expect("client")
 }
 
 fn client(emu: &Emulator) -> Client {
     client_with_key(emu, &emu.admin_key())
-}
-
-/// The operationIds of the `paths` of an OpenAPI document, by plain line scanning: every
-/// `operationId:` line met while the current top-level key is `paths` (so the `webhooks`
-/// section, whose ids start with `webhook_`, is left out).
-fn spec_operation_ids(file: &str) -> BTreeSet<String> {
-    let path = format!("{}/../openapi/{file}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut section = "";
-    let mut ids = BTreeSet::new();
-    for line in text.lines() {
-        if !line.is_empty() && !line.starts_with([' ', '#', '-']) {
-            section = line.split(':').next().unwrap_or_default();
-            continue;
-        }
-        if section == "paths" {
-            if let Some(id) = line.trim().strip_prefix("operationId:") {
-                ids.insert(id.trim().trim_matches(['"', '\'']).to_string());
-            }
-        }
-    }
-    ids
 }
 
 /// Awaits one call, records its operation id and fails the test with the SDK's error.
@@ -300,7 +277,12 @@ async fn all_85_operations_through_the_client() {
             NewPointsTrigger::metric(&metric_id, 1, 10).status(AdminPointsTriggerStatus::Active),
             NewPointsTrigger::achievement(&onboarding_id, 25).status(AdminPointsTriggerStatus::Active),
         ]);
-    let created = call(&mut ops, "admin_points_systems_create", admin.points().create([xp])).await;
+    let created = call(
+        &mut ops,
+        "admin_points_systems_create",
+        admin.points().systems().create([xp]),
+    )
+    .await;
     assert!(created.issues.is_empty(), "{:?}", created.issues);
     let system = &created.created[0];
     assert_eq!((system.key.as_str(), system.max_points), ("xp", None));
@@ -315,9 +297,19 @@ async fn all_85_operations_through_the_client() {
     let system_id = system.id.to_string();
     let launch_boost = system.boosts[0].id.to_string();
 
-    let systems = call(&mut ops, "admin_points_systems_list", admin.points().list().limit(10)).await;
+    let systems = call(
+        &mut ops,
+        "admin_points_systems_list",
+        admin.points().systems().list().limit(10),
+    )
+    .await;
     assert_eq!(systems.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(), ["xp"]);
-    let got = call(&mut ops, "admin_points_systems_get", admin.points().get(&system_id)).await;
+    let got = call(
+        &mut ops,
+        "admin_points_systems_get",
+        admin.points().systems().get(&system_id),
+    )
+    .await;
     assert_eq!(
         (got.name.as_str(), got.description.as_str()),
         ("Experience", "Earned by learning")
@@ -325,7 +317,7 @@ async fn all_85_operations_through_the_client() {
     let updated = call(
         &mut ops,
         "admin_points_systems_update",
-        admin.points().update([PointsSystemUpdate::new(&system_id)
+        admin.points().systems().update([PointsSystemUpdate::new(&system_id)
             .max_points(1000)
             .badge_url("https://cdn.example/xp.png")]),
     )
@@ -472,7 +464,7 @@ async fn all_85_operations_through_the_client() {
         "admin_tenants_create",
         admin
             .tenants()
-            .create([NewTenant::new("acme", "Acme"), NewTenant::new("acme", "Acme again")]),
+            .create([NewTenant::new("Acme", "acme"), NewTenant::new("Acme again", "acme")]),
     )
     .await;
     assert_eq!(
@@ -655,7 +647,7 @@ async fn all_85_operations_through_the_client() {
     let batch = call(
         &mut ops,
         "admin_metrics_batch_events",
-        admin.events().batch([
+        admin.metrics().batch_events([
             BatchEvent::new(LESSONS, UserInput::new("bob"), 4.0).idempotency_key("import-bob-1"),
             BatchEvent::new(LESSONS, UserInput::new("bob"), 4.0).idempotency_key("import-bob-1"),
             BatchEvent::new(LESSONS, UserInput::new("dave").name("Dave"), 2.0),
@@ -999,7 +991,7 @@ async fn all_85_operations_through_the_client() {
     let frozen = call(
         &mut ops,
         "admin_streaks_freezes_create",
-        admin.streaks().freeze(["alice", "nobody"]),
+        admin.streaks().freezes().create(["alice", "nobody"]),
     )
     .await;
     assert_eq!(frozen.issues.len(), 1);
@@ -1007,7 +999,10 @@ async fn all_85_operations_through_the_client() {
     let paused = call(
         &mut ops,
         "admin_streaks_pauses_create",
-        admin.streaks().pause([StreakPause::new("alice", day(20), day(22))]),
+        admin
+            .streaks()
+            .pauses()
+            .create([StreakPause::new("alice", day(20), day(22))]),
     )
     .await;
     assert!(paused.issues.is_empty(), "{:?}", paused.issues);
@@ -1022,7 +1017,7 @@ async fn all_85_operations_through_the_client() {
     let unpaused = call(
         &mut ops,
         "admin_streaks_pauses_delete",
-        admin.streaks().delete_pauses([pause_id.as_str()]),
+        admin.streaks().pauses().delete([pause_id.as_str()]),
     )
     .await;
     assert_eq!(
@@ -1131,14 +1126,15 @@ async fn all_85_operations_through_the_client() {
         "every new user is in the control group"
     );
 
-    let streak_settings = call(&mut ops, "admin_streaks_settings_get", admin.streaks().settings()).await;
+    let streak_settings = call(&mut ops, "admin_streaks_settings_get", admin.streaks().settings().get()).await;
     assert_eq!(streak_settings.freezes.map(|f| f.max_count), Some(3));
     let streak_settings = call(
         &mut ops,
         "admin_streaks_settings_update",
         admin
             .streaks()
-            .update_settings()
+            .settings()
+            .update()
             .evaluation_mode(AdminStreakEvaluationMode::Or)
             .metric(LESSONS, 1)
             .freezes(StreakFreezeRules::new(0, 5).no_auto_earn()),
@@ -1214,7 +1210,7 @@ async fn all_85_operations_through_the_client() {
     let deleted = call(
         &mut ops,
         "admin_points_systems_delete",
-        admin.points().delete([system_id]),
+        admin.points().systems().delete([system_id]),
     )
     .await;
     assert_eq!(deleted.deleted.len(), 1);
@@ -1231,14 +1227,12 @@ async fn all_85_operations_through_the_client() {
     assert!(admin.metrics().list().send().await.unwrap().is_empty());
 
     // ============ Every operation of both documents, and nothing else ============
-    let application = spec_operation_ids("application.yaml");
-    let admin_ops = spec_operation_ids("admin.yaml");
-    assert_eq!((application.len(), admin_ops.len()), (27, 58));
-    assert!(application
-        .iter()
-        .chain(&admin_ops)
-        .all(|id| !id.starts_with("webhook_")));
-    let spec: BTreeSet<String> = application.into_iter().chain(admin_ops).collect();
+    // The generated descriptors: an operation added to a document and regenerated is missing
+    // here until the SDK wraps it and this test calls it.
+    let all = trophy_generated::operations::ALL;
+    let app_count = all.iter().filter(|op| op.api == trophy_generated::ApiKind::App).count();
+    assert_eq!((app_count, all.len() - app_count), (27, 58));
+    let spec: BTreeSet<String> = all.iter().map(|op| op.id.to_string()).collect();
     let called: BTreeSet<String> = ops.iter().map(|op| op.to_string()).collect();
     assert_eq!(called, spec, "operations called differ from the documents");
     assert_eq!(ops.len(), 85);
@@ -1376,7 +1370,7 @@ async fn tenants_are_isolated_per_call_and_per_client() {
     let created = org
         .admin()
         .tenants()
-        .create([NewTenant::new("acme", "Acme"), NewTenant::new("globex", "Globex")])
+        .create([NewTenant::new("Acme", "acme"), NewTenant::new("Globex", "globex")])
         .send()
         .await
         .unwrap();
@@ -1410,8 +1404,7 @@ async fn tenants_are_isolated_per_call_and_per_client() {
     // A client bound to a tenant.
     let acme = Client::builder()
         .api_key(emu.admin_key())
-        .api_url(emu.app_url())
-        .admin_url(emu.admin_url())
+        .base_url(emu.base_url())
         .tenant_id("acme")
         .build()
         .unwrap();
@@ -1588,8 +1581,7 @@ fn retrying_client(emu: &Emulator) -> Client {
     spans();
     Client::builder()
         .api_key(emu.admin_key())
-        .api_url(emu.app_url())
-        .admin_url(emu.admin_url())
+        .base_url(emu.base_url())
         .retry(
             RetryConfig::standard()
                 .max_attempts(6)
@@ -1674,7 +1666,7 @@ async fn retried_events_never_double_count_when_answers_are_lost() {
     let batches: u32 = 10;
     for b in 0..batches {
         let events = (0..5).map(|j| BatchEvent::new(LESSONS, "batched", f64::from(b * 5 + j + 1)));
-        let accepted = client.admin().events().batch(events).send().await;
+        let accepted = client.admin().metrics().batch_events(events).send().await;
         assert_eq!(accepted.unwrap_or_else(|e| panic!("batch {b}: {e}")).accepted, 5);
     }
 

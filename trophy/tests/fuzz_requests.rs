@@ -441,7 +441,7 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
         }
         4 => {
             let mut b = c.metrics().event(g.s(), g.user(), g.f64());
-            repeated!(g, b; attribute(s, s));
+            repeated!(g, b; event_attribute(s, s));
             setters!(g, b; idempotency_key(s));
             build!(g, b)
         }
@@ -518,23 +518,23 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
         29 => {
             let events = g.list(|g| {
                 let mut e = BatchEvent::new(g.s(), g.user(), g.f64());
-                repeated!(g, e; attribute(s, s));
+                repeated!(g, e; event_attribute(s, s));
                 setters!(g, e; idempotency_key(s));
                 e
             });
-            build!(g, admin.events().batch(events))
+            build!(g, admin.metrics().batch_events(events))
         }
-        30 => build!(g, admin.streaks().freeze(g.strings())),
+        30 => build!(g, admin.streaks().freezes().create(g.strings())),
         31 => {
             let pauses = g.list(|g| StreakPause::new(g.s(), g.date(), g.date()));
-            build!(g, admin.streaks().pause(pauses))
+            build!(g, admin.streaks().pauses().create(pauses))
         }
-        32 => build!(g, admin.streaks().delete_pauses(g.strings())),
+        32 => build!(g, admin.streaks().pauses().delete(g.strings())),
         33 => build!(g, admin.streaks().restore(g.strings())),
         34 => build!(g, admin.streaks().reset(g.strings())),
-        35 => build!(g, admin.streaks().settings()),
+        35 => build!(g, admin.streaks().settings().get()),
         36 => {
-            let mut b = admin.streaks().update_settings();
+            let mut b = admin.streaks().settings().update();
             setters!(g, b; frequency(s), evaluation_mode(s), customization_enabled(b), days_off(days));
             repeated!(g, b; metric(s, u32));
             setters!(g, b; freezes(freeze_rules), disable_freezes());
@@ -587,7 +587,7 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
                 3 => crud!(
                     g,
                     k,
-                    admin.points(),
+                    admin.points().systems(),
                     |g: &mut Gen| {
                         let mut p = NewPointsSystem::new(g.s(), g.s());
                         setters!(g, p; description(s), badge_url(s), max_points(u64), clear_max_points());

@@ -33,8 +33,7 @@ async fn emulator(limits: RateLimits) -> (Emulator, Client) {
 fn client_for(emu: &Emulator, limit: RateLimit) -> Client {
     Client::builder()
         .api_key(emu.admin_key())
-        .api_url(emu.app_url())
-        .admin_url(emu.admin_url())
+        .base_url(emu.base_url())
         .rate_limit(limit)
         .build()
         .unwrap()

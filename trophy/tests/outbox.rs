@@ -116,7 +116,7 @@ async fn events_left_on_disk_are_delivered_after_a_restart_with_their_keys() {
     let emu = emulator().await;
     let client = client_for(&emu.base_url());
     let already: Vec<BatchEvent> = (0..150).map(|i| event(i).idempotency_key(keys[i].clone())).collect();
-    client.admin().events().batch(already).send().await.unwrap();
+    client.admin().metrics().batch_events(already).send().await.unwrap();
     let outbox = Outbox::open(client.clone(), OutboxConfig::new(&path)).await.unwrap();
     assert_eq!(outbox.stats().stored_events, 300);
     outbox.flush().await.unwrap();

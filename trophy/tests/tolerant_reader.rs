@@ -98,9 +98,11 @@ async fn send(c: &Client, operation: &str) -> Value {
         "admin_points_levels_update" => {
             decoded(admin.points().levels(SYSTEM).update([PointsLevelUpdate::new(ID)])).await
         }
-        "admin_points_systems_create" => decoded(admin.points().create([NewPointsSystem::new("S", "s")])).await,
-        "admin_points_systems_delete" => decoded(admin.points().delete([ID])).await,
-        "admin_points_systems_update" => decoded(admin.points().update([PointsSystemUpdate::new(ID)])).await,
+        "admin_points_systems_create" => {
+            decoded(admin.points().systems().create([NewPointsSystem::new("S", "s")])).await
+        }
+        "admin_points_systems_delete" => decoded(admin.points().systems().delete([ID])).await,
+        "admin_points_systems_update" => decoded(admin.points().systems().update([PointsSystemUpdate::new(ID)])).await,
         "admin_points_triggers_create" => {
             decoded(
                 admin
@@ -116,16 +118,22 @@ async fn send(c: &Client, operation: &str) -> Value {
         "admin_points_triggers_update" => {
             decoded(admin.points().triggers(SYSTEM).update([PointsTriggerUpdate::new(ID)])).await
         }
-        "admin_streaks_freezes_create" => decoded(admin.streaks().freeze(["reader-17"])).await,
+        "admin_streaks_freezes_create" => decoded(admin.streaks().freezes().create(["reader-17"])).await,
         "admin_streaks_pauses_create" => {
-            decoded(admin.streaks().pause([StreakPause::new("reader-17", day(), day())])).await
+            decoded(
+                admin
+                    .streaks()
+                    .pauses()
+                    .create([StreakPause::new("reader-17", day(), day())]),
+            )
+            .await
         }
-        "admin_streaks_pauses_delete" => decoded(admin.streaks().delete_pauses([ID])).await,
+        "admin_streaks_pauses_delete" => decoded(admin.streaks().pauses().delete([ID])).await,
         "admin_streaks_reset" => decoded(admin.streaks().reset(["reader-17"])).await,
         "admin_streaks_restore" => decoded(admin.streaks().restore(["reader-17"])).await,
-        "admin_streaks_settings_get" => decoded(admin.streaks().settings()).await,
-        "admin_streaks_settings_update" => decoded(admin.streaks().update_settings().frequency("weekly")).await,
-        "admin_tenants_create" => decoded(admin.tenants().create([NewTenant::new("acme", "Acme")])).await,
+        "admin_streaks_settings_get" => decoded(admin.streaks().settings().get()).await,
+        "admin_streaks_settings_update" => decoded(admin.streaks().settings().update().frequency("weekly")).await,
+        "admin_tenants_create" => decoded(admin.tenants().create([NewTenant::new("Acme", "acme")])).await,
         "admin_tenants_delete" => decoded(admin.tenants().delete([ID])).await,
         "admin_tenants_update" => decoded(admin.tenants().update([TenantUpdate::new(ID)])).await,
         "leaderboards_all" => decoded(c.leaderboards().list()).await,

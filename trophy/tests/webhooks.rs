@@ -684,8 +684,7 @@ async fn emulator_deliveries_verify_and_parse_with_the_sdk() {
         .expect("emulator");
     let client = trophy::Client::builder()
         .api_key(emu.admin_key())
-        .api_url(emu.app_url())
-        .admin_url(emu.admin_url())
+        .base_url(emu.base_url())
         .build()
         .expect("client");
     client

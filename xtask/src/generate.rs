@@ -140,11 +140,32 @@ fn variant_name(value: &str) -> String {
     out
 }
 
-/// Generates the Rust source of one module from a normalized document.
-pub fn generate(api: &Api, normalized: &Value) -> Result<String> {
+/// The string enums of `doc` that `owner` (the document of an earlier module) also defines,
+/// under the same name and with the same values: one wire concept, so one Rust type, the
+/// owner's, which this module re-exports.
+pub fn shared_enums(doc: &Value, owner: &Value) -> Vec<String> {
+    let theirs = string_enums(owner);
+    string_enums(doc)
+        .into_iter()
+        .filter(|(name, _, values)| {
+            theirs.iter().any(|(n, _, v)| {
+                let (mut a, mut b) = (values.clone(), v.clone());
+                a.sort();
+                b.sort();
+                n == name && a == b
+            })
+        })
+        .map(|(name, _, _)| name)
+        .collect()
+}
+
+/// Generates the Rust source of one module from a normalized document. `shared` names the
+/// enums taken from another module (`(module, names)`), see [`shared_enums`].
+pub fn generate(api: &Api, normalized: &Value, shared: Option<(&str, &[String])>) -> Result<String> {
     let spec: openapiv3::OpenAPI =
         serde_json::from_value(normalized.clone()).context("normalized document is not OpenAPI 3.0")?;
-    let enums = string_enums(normalized);
+    let (owner, shared): (&str, &[String]) = shared.unwrap_or(("", &[]));
+    let mut enums = string_enums(normalized);
     let secrets = secret_fields(normalized);
 
     let mut settings = GenerationSettings::default();
@@ -154,9 +175,10 @@ pub fn generate(api: &Api, normalized: &Value) -> Result<String> {
         .with_derive("PartialEq")
         .with_map_type("::std::collections::BTreeMap");
     for (name, _, _) in &enums {
+        let module = if shared.contains(name) { owner } else { api.module };
         settings.with_replacement(
             name,
-            format!("crate::{}::types::{name}", api.module),
+            format!("crate::{module}::types::{name}"),
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         );
     }
@@ -166,10 +188,21 @@ pub fn generate(api: &Api, normalized: &Value) -> Result<String> {
         .map_err(|e| anyhow!("progenitor failed on {}: {e}", api.document))?;
     let mut file: syn::File = syn::parse2(tokens).context("progenitor output does not parse")?;
 
-    // Open enums and #[non_exhaustive] go into the generated `types` module.
-    let enum_items: Vec<syn::Item> = enums
+    // Open enums and #[non_exhaustive] go into the generated `types` module; a shared one is
+    // re-exported from its owner.
+    let reexports: Vec<syn::Item> = shared
         .iter()
-        .map(|(name, desc, values)| {
+        .map(|name| {
+            let ident = syn::Ident::new(name, proc_macro2::Span::call_site());
+            let owner = syn::Ident::new(owner, proc_macro2::Span::call_site());
+            let doc = format!("The same type as in `{owner}`: one wire concept, one type.");
+            syn::parse_quote! { #[doc = #doc] pub use crate::#owner::types::#ident; }
+        })
+        .collect();
+    enums.retain(|(name, _, _)| !shared.contains(name));
+    let enum_items: Vec<syn::Item> = reexports
+        .into_iter()
+        .chain(enums.iter().map(|(name, desc, values)| {
             let ident = syn::Ident::new(name, proc_macro2::Span::call_site());
             let doc = desc.clone().unwrap_or_else(|| format!("Values of `{name}`."));
             let variants = values.iter().map(|v| {
@@ -183,7 +216,7 @@ pub fn generate(api: &Api, normalized: &Value) -> Result<String> {
                     #ident { #(#variants),* }
                 }
             }
-        })
+        }))
         .collect();
     for item in &mut file.items {
         if let syn::Item::Mod(m) = item {

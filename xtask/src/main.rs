@@ -1,7 +1,7 @@
 //! `cargo xtask`: maintenance commands of trophy-rs.
 //!
 //! - `cargo xtask regen [--check]`: regenerate `trophy-generated/src/{app,admin}.rs` from
-//!   `openapi/`; with `--check`, fail with a diff when the checked-in files are stale.
+//!   `openapi/` (and `operations.rs`, the operation descriptors); with `--check`, fail with a diff when the checked-in files are stale.
 //! - `cargo xtask spec-diff <reference> [--ours <document>]`: semantic comparison of a reference
 //!   document (JSON or YAML, OpenAPI 3.0 or 3.1) with one of ours.
 //! - `cargo xtask normalize <document>`: print the document as progenitor receives it.
@@ -10,6 +10,7 @@
 mod generate;
 mod msrv;
 mod normalize;
+mod operations;
 mod specdiff;
 
 use anyhow::{bail, Context, Result};
@@ -70,11 +71,26 @@ fn regen(check: bool) -> Result<ExitCode> {
     let root = workspace_root();
     let started = std::time::Instant::now();
     let mut stale = Vec::new();
+    let mut outputs = Vec::new();
+    let mut normalized_docs: Vec<(&generate::Api, serde_json::Value)> = Vec::new();
     for api in generate::APIS {
         let doc = normalize::load(&root.join("openapi").join(api.document))?;
         let normalized = normalize::to_progenitor(doc)?;
-        let source = generate::generate(api, &normalized)?;
-        let target = root.join("trophy-generated/src").join(format!("{}.rs", api.module));
+        // An enum the Application document already defines is that module's type (the first).
+        let shared = normalized_docs
+            .first()
+            .map(|(owner, owner_doc)| (owner.module, generate::shared_enums(&normalized, owner_doc)));
+        let source = generate::generate(api, &normalized, shared.as_ref().map(|(m, n)| (*m, n.as_slice())))?;
+        outputs.push((format!("{}.rs", api.module), source));
+        normalized_docs.push((api, normalized));
+    }
+    let docs: Vec<_> = normalized_docs
+        .iter()
+        .map(|(api, doc)| (if api.module == "admin" { "Admin" } else { "App" }, api.document, doc))
+        .collect();
+    outputs.push(("operations.rs".to_string(), operations::generate(&docs)?));
+    for (file, source) in outputs {
+        let target = root.join("trophy-generated/src").join(file);
         let current = std::fs::read_to_string(&target).unwrap_or_default();
         if current == source {
             continue;

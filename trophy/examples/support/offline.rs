@@ -13,10 +13,7 @@ pub async fn emulator_and_client(rate_limited: bool) -> Result<(Client, Emulator
         .rate_limits(RateLimits::trophy())
         .start()
         .await?;
-    let mut builder = Client::builder()
-        .api_key(emu.admin_key())
-        .api_url(emu.app_url())
-        .admin_url(emu.admin_url());
+    let mut builder = Client::builder().api_key(emu.admin_key()).base_url(emu.base_url());
     if rate_limited {
         builder = builder.rate_limit(trophy::RateLimit::trophy_tiers());
     }

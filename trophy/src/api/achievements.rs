@@ -1,9 +1,9 @@
 //! Achievements: list them with statistics, complete API-triggered ones.
 
-use crate::request::{non_empty, operation, segment, Api, Call, RequestOptions};
+use crate::request::{non_empty, operation, Call, RequestOptions};
 use crate::types::{AchievementCompletionResponse, AchievementWithStatsResponse};
 use crate::{Client, Error, Result, UserInput};
-use http::Method;
+use trophy_generated::operations as ops;
 
 /// The achievements of the Application API: get it with [`Client::achievements`].
 ///
@@ -59,14 +59,11 @@ impl ListAchievements {
     }
 
     fn call(&self) -> Result<Call> {
-        let call = Call::new(
-            Api::App,
-            "achievements_all",
-            Method::GET,
-            "/achievements",
-            "/achievements".into(),
-        );
-        Ok(call.query_opt("userAttributes", attribute_filter(&self.user_attributes)?))
+        let call = Call::from_op(&ops::achievements_all::OP, &[])?;
+        Ok(call.query_opt(
+            ops::achievements_all::USER_ATTRIBUTES,
+            attribute_filter(&self.user_attributes)?,
+        ))
     }
 }
 operation!(ListAchievements => Vec<AchievementWithStatsResponse>);
@@ -87,16 +84,9 @@ pub struct CompleteAchievement {
 impl CompleteAchievement {
     fn call(&self) -> Result<Call> {
         self.user.check("user")?;
-        let path = format!("/achievements/{}/complete", segment("key", &self.key)?);
-        Call::new(
-            Api::App,
-            "achievements_complete",
-            Method::POST,
-            "/achievements/{key}/complete",
-            path,
-        )
-        .tier(crate::ratelimit::Tier::One)
-        .json(&CompleteBody { user: &self.user })
+        Call::from_op(&ops::achievements_complete::OP, &[&self.key])?
+            .tier(crate::ratelimit::Tier::One)
+            .json(&CompleteBody { user: &self.user })
     }
 }
 

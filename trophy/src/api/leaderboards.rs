@@ -2,11 +2,11 @@
 
 use crate::api::achievements::attribute_filter;
 use crate::pagination::{paginate, MAX_PAGE};
-use crate::request::{non_empty, operation, segment, Api, Call, RequestOptions};
+use crate::request::{non_empty, operation, Call, RequestOptions};
 use crate::types::{LeaderboardRanking, LeaderboardResponseWithRankings, LeaderboardsAllResponseItem};
 use crate::{Client, Result};
 use chrono::NaiveDate;
-use http::Method;
+use trophy_generated::operations as ops;
 
 /// Leaderboards and their rankings. Get it with [`Client::leaderboards`].
 ///
@@ -78,14 +78,8 @@ impl ListLeaderboards {
     }
 
     fn call(&self) -> Result<Call> {
-        let call = Call::new(
-            Api::App,
-            "leaderboards_all",
-            Method::GET,
-            "/leaderboards",
-            "/leaderboards".into(),
-        );
-        Ok(call.query_opt("includeFinished", self.include_finished))
+        let call = Call::from_op(&ops::leaderboards_all::OP, &[])?;
+        Ok(call.query_opt(ops::leaderboards_all::INCLUDE_FINISHED, self.include_finished))
     }
 }
 operation!(ListLeaderboards => Vec<LeaderboardsAllResponseItem>);
@@ -125,8 +119,8 @@ impl GetLeaderboard {
     }
 
     /// Counts the offset from this user's position instead of from the top.
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
+    pub fn user_id(mut self, user_id: impl Into<crate::Id>) -> Self {
+        self.user_id = Some(user_id.into().into_string());
         self
     }
 
@@ -150,19 +144,16 @@ impl GetLeaderboard {
     }
 
     fn call(&self) -> Result<Call> {
-        let path = format!("/leaderboards/{}", segment("key", &self.key)?);
         if let Some(user_id) = &self.user_id {
             non_empty("user_id", user_id)?;
         }
         let attributes = attribute_filter(&self.user_attributes)?;
-        Ok(
-            Call::new(Api::App, "leaderboards_get", Method::GET, "/leaderboards/{key}", path)
-                .query_opt("offset", self.offset)
-                .query_opt("limit", self.limit)
-                .query_opt("run", self.run.map(|d| d.format("%Y-%m-%d")))
-                .query_opt("userId", self.user_id.as_deref())
-                .query_opt("userAttributes", attributes),
-        )
+        Ok(Call::from_op(&ops::leaderboards_get::OP, &[&self.key])?
+            .query_opt(ops::leaderboards_get::OFFSET, self.offset)
+            .query_opt(ops::leaderboards_get::LIMIT, self.limit)
+            .query_opt(ops::leaderboards_get::RUN, self.run.map(|d| d.format("%Y-%m-%d")))
+            .query_opt(ops::leaderboards_get::USER_ID, self.user_id.as_deref())
+            .query_opt(ops::leaderboards_get::USER_ATTRIBUTES, attributes))
     }
 }
 operation!(GetLeaderboard => LeaderboardResponseWithRankings);

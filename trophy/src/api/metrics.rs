@@ -1,12 +1,12 @@
 //! Metric events: the heart of Trophy.
 
 use crate::ratelimit::Tier;
-use crate::request::{finite, operation, segment, Api, Call, RequestOptions, RetryClass};
+use crate::request::{finite, operation, Call, RequestOptions, RetryClass};
 use crate::types::EventResponse;
 use crate::{Client, Response, Result, UserInput};
-use http::Method;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use trophy_generated::operations as ops;
 
 /// Metric events of the Application API: get it with [`Client::metrics`].
 ///
@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 /// # async fn run(client: trophy::Client) -> Result<(), trophy::Error> {
 /// let result = client
 ///     .metrics()
-///     .event("words-written", trophy::UserInput::new("user-id"), 750.0)
-///     .attribute("category", "writing")
+///     .event("words-written", trophy::UserInput::new("user-id"), 750)
+///     .event_attribute("category", "writing")
 ///     .send()
 ///     .await?;
 /// println!("total {} streak {}", result.total, result.current_streak.length);
@@ -32,13 +32,13 @@ impl Metrics {
     ///
     /// With retries on (the default), the event travels with an idempotency key, generated
     /// when you set none, and reused on every attempt: a retried event is never counted twice.
-    pub fn event(&self, key: impl Into<String>, user: impl Into<UserInput>, value: f64) -> SendEvent {
+    pub fn event(&self, key: impl Into<String>, user: impl Into<UserInput>, value: impl Into<f64>) -> SendEvent {
         SendEvent {
             client: self.client.clone(),
             options: RequestOptions::default(),
             key: key.into(),
             user: user.into(),
-            value,
+            value: value.into(),
             attributes: BTreeMap::new(),
         }
     }
@@ -66,7 +66,7 @@ struct EventBody<'a> {
 
 impl SendEvent {
     /// Sets an event attribute (its key must exist in Trophy).
-    pub fn attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn event_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.attributes.insert(key.into(), value.into());
         self
     }
@@ -81,8 +81,7 @@ impl SendEvent {
     fn call(&self) -> Result<Call> {
         self.user.check("user")?;
         finite("value", self.value)?;
-        let path = format!("/metrics/{}/event", segment("key", &self.key)?);
-        Call::new(Api::App, "metrics_event", Method::POST, "/metrics/{key}/event", path)
+        Call::from_op(&ops::metrics_event::OP, &[&self.key])?
             .class(RetryClass::Keyed)
             .tier(Tier::One)
             .json(&EventBody {

@@ -1,10 +1,10 @@
 //! Points systems: definitions, levels, boosts and summaries.
 
 use crate::api::achievements::attribute_filter;
-use crate::request::{operation, segment, Api, Call, RequestOptions};
+use crate::request::{operation, Call, RequestOptions};
 use crate::types::{PointsBoost, PointsLevel, PointsLevelSummaryResponse, PointsSummaryResponse, PointsSystemResponse};
 use crate::{Client, Result};
-use http::Method;
+use trophy_generated::operations as ops;
 
 /// Points systems: definitions, levels, boosts and summaries. Get it with [`Client::points`].
 ///
@@ -75,11 +75,6 @@ impl Points {
     }
 }
 
-/// `/points/{key}` followed by `rest`, the key encoded as one segment.
-fn points_path(key: &str, rest: &str) -> Result<String> {
-    Ok(format!("/points/{}{rest}", segment("key", key)?))
-}
-
 /// Builder of `GET /points/{key}/summary` (operation `points_summary`).
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until sent"]
@@ -99,9 +94,11 @@ impl PointsSummary {
     }
 
     fn call(&self) -> Result<Call> {
-        let path = points_path(&self.key, "/summary")?;
-        let call = Call::new(Api::App, "points_summary", Method::GET, "/points/{key}/summary", path);
-        Ok(call.query_opt("userAttributes", attribute_filter(&self.user_attributes)?))
+        let call = Call::from_op(&ops::points_summary::OP, &[&self.key])?;
+        Ok(call.query_opt(
+            ops::points_summary::USER_ATTRIBUTES,
+            attribute_filter(&self.user_attributes)?,
+        ))
     }
 }
 operation!(PointsSummary => PointsSummaryResponse);
@@ -117,13 +114,7 @@ pub struct GetPointsSystem {
 
 impl GetPointsSystem {
     fn call(&self) -> Result<Call> {
-        Ok(Call::new(
-            Api::App,
-            "points_system",
-            Method::GET,
-            "/points/{key}",
-            points_path(&self.key, "")?,
-        ))
+        Call::from_op(&ops::points_system::OP, &[&self.key])
     }
 }
 operation!(GetPointsSystem => PointsSystemResponse);
@@ -146,9 +137,8 @@ impl ListPointsBoosts {
     }
 
     fn call(&self) -> Result<Call> {
-        let path = points_path(&self.key, "/boosts")?;
-        let call = Call::new(Api::App, "points_boosts", Method::GET, "/points/{key}/boosts", path);
-        Ok(call.query_opt("includeFinished", self.include_finished))
+        let call = Call::from_op(&ops::points_boosts::OP, &[&self.key])?;
+        Ok(call.query_opt(ops::points_boosts::INCLUDE_FINISHED, self.include_finished))
     }
 }
 operation!(ListPointsBoosts => Vec<PointsBoost>);
@@ -164,14 +154,7 @@ pub struct ListPointsLevels {
 
 impl ListPointsLevels {
     fn call(&self) -> Result<Call> {
-        let path = points_path(&self.key, "/levels")?;
-        Ok(Call::new(
-            Api::App,
-            "points_levels",
-            Method::GET,
-            "/points/{key}/levels",
-            path,
-        ))
+        Call::from_op(&ops::points_levels::OP, &[&self.key])
     }
 }
 operation!(ListPointsLevels => Vec<PointsLevel>);
@@ -187,14 +170,7 @@ pub struct PointsLevelSummary {
 
 impl PointsLevelSummary {
     fn call(&self) -> Result<Call> {
-        let path = points_path(&self.key, "/level-summary")?;
-        Ok(Call::new(
-            Api::App,
-            "points_level_summary",
-            Method::GET,
-            "/points/{key}/level-summary",
-            path,
-        ))
+        Call::from_op(&ops::points_level_summary::OP, &[&self.key])
     }
 }
 operation!(PointsLevelSummary => PointsLevelSummaryResponse);

@@ -1,9 +1,9 @@
 //! Streaks of many users at once.
 
-use crate::request::{list_len, non_empty, operation, Api, Call, RequestOptions};
+use crate::request::{list_len, non_empty, operation, Call, RequestOptions};
 use crate::types::BulkStreakResponse;
 use crate::{Client, Result};
-use http::Method;
+use trophy_generated::operations as ops;
 
 /// Streaks of many users at once. Get it with [`Client::streaks`].
 ///
@@ -50,8 +50,8 @@ impl ListStreaks {
         for (i, id) in self.user_ids.iter().enumerate() {
             non_empty(&format!("user_ids[{i}]"), id)?;
         }
-        let call = Call::new(Api::App, "streaks_list", Method::GET, "/streaks", "/streaks".into());
-        Ok(self.user_ids.iter().fold(call, |call, id| call.query("userIds", id)))
+        let call = Call::from_op(&ops::streaks_list::OP, &[])?;
+        Ok(call.query_list(ops::streaks_list::USER_IDS, &self.user_ids))
     }
 }
 operation!(ListStreaks => BulkStreakResponse);

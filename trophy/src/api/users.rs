@@ -1,6 +1,6 @@
 //! Users: create, identify, update, preferences, and everything Trophy knows about one user.
 
-use crate::request::{finite, non_empty, operation, segment, Api, Call, RequestOptions};
+use crate::request::{finite, non_empty, operation, Call, RequestOptions};
 use crate::types::{
     EventSummaryAggregation, GetUserPointsResponse, MetricResponse, NotificationChannel, PointsBoost,
     StreakEvaluationModePreference, StreakResponse, User, UserAchievementWithStatsResponse,
@@ -9,8 +9,9 @@ use crate::types::{
 };
 use crate::{Client, Error, Result, UserInput, UserUpdate};
 use chrono::NaiveDate;
-use http::Method;
 use serde::Serialize;
+use trophy_generated::operations as ops;
+use trophy_generated::QueryParam;
 
 /// Users: create, identify, update, preferences, and everything Trophy knows about one user.
 /// Get it with [`Client::users`].
@@ -55,70 +56,70 @@ impl Users {
     }
 
     /// `GET /users/{id}`: one user.
-    pub fn get(&self, id: impl Into<String>) -> GetUser {
+    pub fn get(&self, id: impl Into<crate::Id>) -> GetUser {
         GetUser {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
         }
     }
 
     /// `PUT /users/{id}`: creates the user if Trophy does not know it, otherwise applies
     /// `changes`; returns the resulting user.
-    pub fn identify(&self, id: impl Into<String>, changes: UserUpdate) -> IdentifyUser {
+    pub fn identify(&self, id: impl Into<crate::Id>, changes: UserUpdate) -> IdentifyUser {
         IdentifyUser {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             changes,
         }
     }
 
     /// `PATCH /users/{id}`: applies `changes` to an existing user (404 if there is none).
-    pub fn update(&self, id: impl Into<String>, changes: UserUpdate) -> UpdateUser {
+    pub fn update(&self, id: impl Into<crate::Id>, changes: UserUpdate) -> UpdateUser {
         UpdateUser {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             changes,
         }
     }
 
     /// `GET /users/{id}/preferences`: the user's notification channels and streak settings.
-    pub fn preferences(&self, id: impl Into<String>) -> GetUserPreferences {
+    pub fn preferences(&self, id: impl Into<crate::Id>) -> GetUserPreferences {
         GetUserPreferences {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
         }
     }
 
     /// `PATCH /users/{id}/preferences`: changes the notification channels and streak settings
     /// set on the builder; the rest is left as it is.
-    pub fn update_preferences(&self, id: impl Into<String>) -> UpdateUserPreferences {
+    pub fn update_preferences(&self, id: impl Into<crate::Id>) -> UpdateUserPreferences {
         UpdateUserPreferences {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             body: PreferencesBody::default(),
         }
     }
 
     /// `GET /users/{id}/metrics`: every metric with the user's total and linked achievements.
-    pub fn metrics(&self, id: impl Into<String>) -> ListUserMetrics {
+    pub fn metrics(&self, id: impl Into<crate::Id>) -> ListUserMetrics {
         ListUserMetrics {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
         }
     }
 
     /// `GET /users/{id}/metrics/{key}`: the user's total of one metric and its achievements.
-    pub fn metric(&self, id: impl Into<String>, key: impl Into<String>) -> GetUserMetric {
+    pub fn metric(&self, id: impl Into<crate::Id>, key: impl Into<String>) -> GetUserMetric {
         GetUserMetric {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             key: key.into(),
         }
     }
@@ -127,7 +128,7 @@ impl Users {
     /// per day, week or month from `start_date` to `end_date` (both included).
     pub fn metric_event_summary(
         &self,
-        id: impl Into<String>,
+        id: impl Into<crate::Id>,
         key: impl Into<String>,
         aggregation: impl Into<EventSummaryAggregation>,
         start_date: NaiveDate,
@@ -136,7 +137,7 @@ impl Users {
         UserMetricEventSummary {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             key: key.into(),
             range: SummaryRange {
                 aggregation: aggregation.into(),
@@ -147,32 +148,32 @@ impl Users {
     }
 
     /// `GET /users/{id}/achievements`: the achievements the user completed, with statistics.
-    pub fn achievements(&self, id: impl Into<String>) -> ListUserAchievements {
+    pub fn achievements(&self, id: impl Into<crate::Id>) -> ListUserAchievements {
         ListUserAchievements {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             include_incomplete: false,
         }
     }
 
     /// `GET /users/{id}/streak`: the user's streak, freezes, pauses and recent history.
-    pub fn streak(&self, id: impl Into<String>) -> GetUserStreak {
+    pub fn streak(&self, id: impl Into<crate::Id>) -> GetUserStreak {
         GetUserStreak {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             history_periods: None,
         }
     }
 
     /// `GET /users/{id}/points/{key}`: the user's total, level and recent awards in a points
     /// system.
-    pub fn points(&self, id: impl Into<String>, key: impl Into<String>) -> GetUserPoints {
+    pub fn points(&self, id: impl Into<crate::Id>, key: impl Into<String>) -> GetUserPoints {
         GetUserPoints {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             key: key.into(),
             awards: None,
         }
@@ -180,11 +181,11 @@ impl Users {
 
     /// `GET /users/{id}/points/{key}/boosts`: the boosts that apply to the user in a points
     /// system.
-    pub fn points_boosts(&self, id: impl Into<String>, key: impl Into<String>) -> ListUserPointsBoosts {
+    pub fn points_boosts(&self, id: impl Into<crate::Id>, key: impl Into<String>) -> ListUserPointsBoosts {
         ListUserPointsBoosts {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             key: key.into(),
         }
     }
@@ -193,7 +194,7 @@ impl Users {
     /// day, week or month from `start_date` to `end_date` (both included).
     pub fn points_event_summary(
         &self,
-        id: impl Into<String>,
+        id: impl Into<crate::Id>,
         key: impl Into<String>,
         aggregation: impl Into<EventSummaryAggregation>,
         start_date: NaiveDate,
@@ -202,7 +203,7 @@ impl Users {
         UserPointsEventSummary {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             key: key.into(),
             range: SummaryRange {
                 aggregation: aggregation.into(),
@@ -214,11 +215,11 @@ impl Users {
 
     /// `GET /users/{id}/leaderboards/{key}`: the user's rank and value on a leaderboard, with
     /// the history of their rank changes.
-    pub fn leaderboard(&self, id: impl Into<String>, key: impl Into<String>) -> GetUserLeaderboard {
+    pub fn leaderboard(&self, id: impl Into<crate::Id>, key: impl Into<String>) -> GetUserLeaderboard {
         GetUserLeaderboard {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             key: key.into(),
             run: None,
             num_events: None,
@@ -226,24 +227,14 @@ impl Users {
     }
 
     /// `GET /users/{id}/wrapped`: the user's yearly recap.
-    pub fn wrapped(&self, id: impl Into<String>) -> GetUserWrapped {
+    pub fn wrapped(&self, id: impl Into<crate::Id>) -> GetUserWrapped {
         GetUserWrapped {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            id: id.into(),
+            id: id.into().into_string(),
             year: None,
         }
     }
-}
-
-/// `/users/{id}` followed by `rest`, the id encoded as one segment.
-fn user_path(id: &str, rest: &str) -> Result<String> {
-    Ok(format!("/users/{}{rest}", segment("id", id)?))
-}
-
-/// `/users/{id}/{section}/{key}` followed by `rest`, id and key encoded as one segment each.
-fn user_key_path(id: &str, section: &str, key: &str, rest: &str) -> Result<String> {
-    user_path(id, &format!("/{section}/{}{rest}", segment("key", key)?))
 }
 
 /// Builder of `POST /users` (operation `users_create`).
@@ -260,7 +251,7 @@ pub struct CreateUser {
 impl CreateUser {
     fn call(&self) -> Result<Call> {
         self.user.check("user")?;
-        Call::new(Api::App, "users_create", Method::POST, "/users", "/users".into()).json(&self.user)
+        Call::from_op(&ops::users_create::OP, &[])?.json(&self.user)
     }
 }
 operation!(CreateUser => User);
@@ -276,13 +267,7 @@ pub struct GetUser {
 
 impl GetUser {
     fn call(&self) -> Result<Call> {
-        Ok(Call::new(
-            Api::App,
-            "users_get",
-            Method::GET,
-            "/users/{id}",
-            user_path(&self.id, "")?,
-        ))
+        Call::from_op(&ops::users_get::OP, &[&self.id])
     }
 }
 operation!(GetUser => User);
@@ -299,14 +284,7 @@ pub struct IdentifyUser {
 
 impl IdentifyUser {
     fn call(&self) -> Result<Call> {
-        Call::new(
-            Api::App,
-            "users_identify",
-            Method::PUT,
-            "/users/{id}",
-            user_path(&self.id, "")?,
-        )
-        .json(&self.changes)
+        Call::from_op(&ops::users_identify::OP, &[&self.id])?.json(&self.changes)
     }
 }
 operation!(IdentifyUser => User);
@@ -323,14 +301,7 @@ pub struct UpdateUser {
 
 impl UpdateUser {
     fn call(&self) -> Result<Call> {
-        Call::new(
-            Api::App,
-            "users_update",
-            Method::PATCH,
-            "/users/{id}",
-            user_path(&self.id, "")?,
-        )
-        .json(&self.changes)
+        Call::from_op(&ops::users_update::OP, &[&self.id])?.json(&self.changes)
     }
 }
 operation!(UpdateUser => User);
@@ -346,14 +317,7 @@ pub struct GetUserPreferences {
 
 impl GetUserPreferences {
     fn call(&self) -> Result<Call> {
-        let path = user_path(&self.id, "/preferences")?;
-        Ok(Call::new(
-            Api::App,
-            "users_get_preferences",
-            Method::GET,
-            "/users/{id}/preferences",
-            path,
-        ))
+        Call::from_op(&ops::users_get_preferences::OP, &[&self.id])
     }
 }
 operation!(GetUserPreferences => UserPreferencesResponse);
@@ -376,10 +340,10 @@ pub struct StreakMetric {
 
 impl StreakMetric {
     /// The metric `key` with its `threshold`.
-    pub fn new(key: impl Into<String>, threshold: f64) -> Self {
+    pub fn new(key: impl Into<String>, threshold: impl Into<f64>) -> Self {
         StreakMetric {
             key: key.into(),
-            threshold,
+            threshold: threshold.into(),
         }
     }
 }
@@ -525,12 +489,12 @@ impl UpdateUserPreferences {
 
     /// Adds a metric threshold to the user's streak settings; repeat for several. The
     /// thresholds sent replace the user's current ones.
-    pub fn streak_metric(mut self, key: impl Into<String>, threshold: f64) -> Self {
+    pub fn streak_metric(mut self, key: impl Into<String>, threshold: impl Into<f64>) -> Self {
         self.body
             .streak
             .metrics
             .get_or_insert_with(Vec::new)
-            .push(StreakMetric::new(key, threshold));
+            .push(StreakMetric::new(key, threshold.into()));
         self
     }
 
@@ -549,7 +513,6 @@ impl UpdateUserPreferences {
     }
 
     fn call(&self) -> Result<Call> {
-        let path = user_path(&self.id, "/preferences")?;
         if let Some(days) = &self.body.streak.days_off {
             crate::api::admin::streaks::check_days_off("streak.days_off", days)?;
         }
@@ -557,14 +520,7 @@ impl UpdateUserPreferences {
             non_empty(&format!("streak.metrics[{i}].key"), &m.key)?;
             finite(&format!("streak.metrics[{i}].threshold"), m.threshold)?;
         }
-        Call::new(
-            Api::App,
-            "users_update_preferences",
-            Method::PATCH,
-            "/users/{id}/preferences",
-            path,
-        )
-        .json(&self.body)
+        Call::from_op(&ops::users_update_preferences::OP, &[&self.id])?.json(&self.body)
     }
 }
 operation!(UpdateUserPreferences => UserPreferencesResponse);
@@ -580,14 +536,7 @@ pub struct ListUserMetrics {
 
 impl ListUserMetrics {
     fn call(&self) -> Result<Call> {
-        let path = user_path(&self.id, "/metrics")?;
-        Ok(Call::new(
-            Api::App,
-            "users_all_metrics",
-            Method::GET,
-            "/users/{id}/metrics",
-            path,
-        ))
+        Call::from_op(&ops::users_all_metrics::OP, &[&self.id])
     }
 }
 operation!(ListUserMetrics => Vec<MetricResponse>);
@@ -604,14 +553,7 @@ pub struct GetUserMetric {
 
 impl GetUserMetric {
     fn call(&self) -> Result<Call> {
-        let path = user_key_path(&self.id, "metrics", &self.key, "")?;
-        Ok(Call::new(
-            Api::App,
-            "users_single_metric",
-            Method::GET,
-            "/users/{id}/metrics/{key}",
-            path,
-        ))
+        Call::from_op(&ops::users_single_metric::OP, &[&self.id, &self.key])
     }
 }
 operation!(GetUserMetric => MetricResponse);
@@ -625,7 +567,8 @@ struct SummaryRange {
 }
 
 impl SummaryRange {
-    fn apply(&self, call: Call) -> Result<Call> {
+    /// Adds the range as the query parameters `[aggregation, start, end]` of the operation.
+    fn apply(&self, call: Call, [aggregation, start, end]: [QueryParam; 3]) -> Result<Call> {
         if self.end_date < self.start_date {
             return Err(Error::invalid(
                 "end_date",
@@ -633,9 +576,9 @@ impl SummaryRange {
             ));
         }
         Ok(call
-            .query("aggregation", &self.aggregation)
-            .query("startDate", self.start_date.format("%Y-%m-%d"))
-            .query("endDate", self.end_date.format("%Y-%m-%d")))
+            .query(aggregation, &self.aggregation)
+            .query(start, self.start_date.format("%Y-%m-%d"))
+            .query(end, self.end_date.format("%Y-%m-%d")))
     }
 }
 
@@ -653,15 +596,13 @@ pub struct UserMetricEventSummary {
 
 impl UserMetricEventSummary {
     fn call(&self) -> Result<Call> {
-        let path = user_key_path(&self.id, "metrics", &self.key, "/event-summary")?;
-        let template = "/users/{id}/metrics/{key}/event-summary";
-        self.range.apply(Call::new(
-            Api::App,
-            "users_metric_event_summary",
-            Method::GET,
-            template,
-            path,
-        ))
+        {
+            use ops::users_metric_event_summary as op;
+            self.range.apply(
+                Call::from_op(&op::OP, &[&self.id, &self.key])?,
+                [op::AGGREGATION, op::START_DATE, op::END_DATE],
+            )
+        }
     }
 }
 operation!(UserMetricEventSummary => Vec<UsersMetricEventSummaryResponseItem>);
@@ -685,15 +626,11 @@ impl ListUserAchievements {
     }
 
     fn call(&self) -> Result<Call> {
-        let path = user_path(&self.id, "/achievements")?;
-        let call = Call::new(
-            Api::App,
-            "users_achievements",
-            Method::GET,
-            "/users/{id}/achievements",
-            path,
-        );
-        Ok(call.query_opt("includeIncomplete", self.include_incomplete.then_some("true")))
+        let call = Call::from_op(&ops::users_achievements::OP, &[&self.id])?;
+        Ok(call.query_opt(
+            ops::users_achievements::INCLUDE_INCOMPLETE,
+            self.include_incomplete.then_some("true"),
+        ))
     }
 }
 operation!(ListUserAchievements => Vec<UserAchievementWithStatsResponse>);
@@ -716,9 +653,8 @@ impl GetUserStreak {
     }
 
     fn call(&self) -> Result<Call> {
-        let path = user_path(&self.id, "/streak")?;
-        let call = Call::new(Api::App, "users_streak", Method::GET, "/users/{id}/streak", path);
-        Ok(call.query_opt("historyPeriods", self.history_periods))
+        let call = Call::from_op(&ops::users_streak::OP, &[&self.id])?;
+        Ok(call.query_opt(ops::users_streak::HISTORY_PERIODS, self.history_periods))
     }
 }
 operation!(GetUserStreak => StreakResponse);
@@ -742,12 +678,11 @@ impl GetUserPoints {
     }
 
     fn call(&self) -> Result<Call> {
-        let path = user_key_path(&self.id, "points", &self.key, "")?;
         if let Some(n) = self.awards {
             in_range("awards", n, 1, 100)?;
         }
-        let call = Call::new(Api::App, "users_points", Method::GET, "/users/{id}/points/{key}", path);
-        Ok(call.query_opt("awards", self.awards))
+        let call = Call::from_op(&ops::users_points::OP, &[&self.id, &self.key])?;
+        Ok(call.query_opt(ops::users_points::AWARDS, self.awards))
     }
 }
 operation!(GetUserPoints => GetUserPointsResponse);
@@ -775,14 +710,7 @@ pub struct ListUserPointsBoosts {
 
 impl ListUserPointsBoosts {
     fn call(&self) -> Result<Call> {
-        let path = user_key_path(&self.id, "points", &self.key, "/boosts")?;
-        Ok(Call::new(
-            Api::App,
-            "users_points_boosts",
-            Method::GET,
-            "/users/{id}/points/{key}/boosts",
-            path,
-        ))
+        Call::from_op(&ops::users_points_boosts::OP, &[&self.id, &self.key])
     }
 }
 operation!(ListUserPointsBoosts => Vec<PointsBoost>);
@@ -801,15 +729,13 @@ pub struct UserPointsEventSummary {
 
 impl UserPointsEventSummary {
     fn call(&self) -> Result<Call> {
-        let path = user_key_path(&self.id, "points", &self.key, "/event-summary")?;
-        let template = "/users/{id}/points/{key}/event-summary";
-        self.range.apply(Call::new(
-            Api::App,
-            "users_points_event_summary",
-            Method::GET,
-            template,
-            path,
-        ))
+        {
+            use ops::users_points_event_summary as op;
+            self.range.apply(
+                Call::from_op(&op::OP, &[&self.id, &self.key])?,
+                [op::AGGREGATION, op::START_DATE, op::END_DATE],
+            )
+        }
     }
 }
 operation!(UserPointsEventSummary => Vec<UsersPointsEventSummaryResponseItem>);
@@ -841,20 +767,13 @@ impl GetUserLeaderboard {
     }
 
     fn call(&self) -> Result<Call> {
-        let path = user_key_path(&self.id, "leaderboards", &self.key, "")?;
         if let Some(n) = self.num_events {
             in_range("num_events", n, 0, 100)?;
         }
-        let call = Call::new(
-            Api::App,
-            "users_leaderboard",
-            Method::GET,
-            "/users/{id}/leaderboards/{key}",
-            path,
-        );
+        let call = Call::from_op(&ops::users_leaderboard::OP, &[&self.id, &self.key])?;
         Ok(call
-            .query_opt("run", self.run.map(|d| d.format("%Y-%m-%d")))
-            .query_opt("numEvents", self.num_events))
+            .query_opt(ops::users_leaderboard::RUN, self.run.map(|d| d.format("%Y-%m-%d")))
+            .query_opt(ops::users_leaderboard::NUM_EVENTS, self.num_events))
     }
 }
 operation!(GetUserLeaderboard => UserLeaderboardResponseWithHistory);
@@ -877,11 +796,10 @@ impl GetUserWrapped {
     }
 
     fn call(&self) -> Result<Call> {
-        let path = user_path(&self.id, "/wrapped")?;
         if let Some(year) = self.year.filter(|y| *y < 1) {
             return Err(Error::invalid("year", format!("is {year}; must be at least 1")));
         }
-        Ok(Call::new(Api::App, "users_wrapped", Method::GET, "/users/{id}/wrapped", path).query_opt("year", self.year))
+        Ok(Call::from_op(&ops::users_wrapped::OP, &[&self.id])?.query_opt(ops::users_wrapped::YEAR, self.year))
     }
 }
 operation!(GetUserWrapped => WrappedResponse);

@@ -9,9 +9,8 @@ use super::{Counters, DeadLetter, DeadLetterKind};
 use crate::admin_types::BatchEventsResponse;
 use crate::api::admin::events::BatchEvent;
 use crate::ratelimit::Tier;
-use crate::request::{Api, Call, LimitMode, RequestOptions, RetryClass};
+use crate::request::{Call, LimitMode, RequestOptions, RetryClass};
 use crate::{Client, Error, RetryConfig};
-use http::Method;
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -19,6 +18,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::Instrument;
+use trophy_generated::operations as ops;
 
 /// One event with its idempotency key already set, and where it stands in its source.
 #[derive(Debug, Clone)]
@@ -220,15 +220,8 @@ impl Engine {
         stop: &mut watch::Receiver<bool>,
         requests: &mut u32,
     ) -> Sent {
-        let call = match Call::new(
-            Api::Admin,
-            "admin_metrics_batch_events",
-            Method::POST,
-            "/metrics/events",
-            "/metrics/events".into(),
-        )
-        .class(RetryClass::KeyedInBody)
-        .json(&Body(part))
+        let call = match Call::from_op(&ops::admin_metrics_batch_events::OP, &[])
+            .and_then(|call| call.class(RetryClass::KeyedInBody).json(&Body(part)))
         {
             Ok(c) => c,
             Err(e) => {

@@ -46,16 +46,15 @@ pub struct AdminAchievements {
 
 impl AdminAchievements {
     fn scope(&self) -> Scope {
-        Scope::fixed("/achievements")
+        Scope::top()
     }
 }
 
 crud! {
     handle: AdminAchievements,
     what: "achievements",
-    ops: "admin_achievements",
-    path: "/achievements",
-    list: ListAchievements => AdminAchievement,
+    ops: [admin_achievements_list, admin_achievements_create, admin_achievements_get, admin_achievements_update, admin_achievements_delete],
+        list: ListAchievements => AdminAchievement,
     create: CreateAchievements(NewAchievement) => CreateAchievementsResponse,
     get: GetAchievement => AdminAchievement,
     /// The description, badge and attribute conditions can also be cleared (see
@@ -139,10 +138,10 @@ impl NewAchievement {
     }
 
     /// Completed when a user's total of the metric `metric_id` reaches `value`.
-    pub fn metric(name: impl Into<String>, metric_id: impl Into<String>, value: f64) -> Self {
+    pub fn metric(name: impl Into<String>, metric_id: impl Into<crate::Id>, value: impl Into<f64>) -> Self {
         let mut a = Self::new(name, AdminAchievementTrigger::Metric);
-        a.metric_id = Some(metric_id.into());
-        a.metric_value = Some(value);
+        a.metric_id = Some(metric_id.into().into_string());
+        a.metric_value = Some(value.into());
         a
     }
 
@@ -164,7 +163,7 @@ impl NewAchievement {
     pub fn achievements<I>(name: impl Into<String>, achievement_ids: I) -> Self
     where
         I: IntoIterator,
-        I::Item: Into<String>,
+        I::Item: Into<crate::Id>,
     {
         let mut a = Self::new(name, AdminAchievementTrigger::Achievement);
         a.achievement_ids = Some(strings(achievement_ids));
@@ -201,7 +200,7 @@ impl NewAchievement {
 
     /// Adds a condition: only users whose attribute `attribute_id` has `value` are eligible.
     #[must_use]
-    pub fn user_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn user_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         push_condition(&mut self.user_attributes, AttributeCondition::new(attribute_id, value));
         self
     }
@@ -209,7 +208,7 @@ impl NewAchievement {
     /// Adds a condition: only events whose attribute `attribute_id` has `value` count (metric
     /// achievements).
     #[must_use]
-    pub fn event_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn event_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         push_condition(&mut self.event_attributes, AttributeCondition::new(attribute_id, value));
         self
     }
@@ -296,9 +295,9 @@ pub struct AchievementUpdate {
 
 impl AchievementUpdate {
     /// No changes yet to the achievement `id`.
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<crate::Id>) -> Self {
         AchievementUpdate {
-            id: id.into(),
+            id: id.into().into_string(),
             name: None,
             trigger: None,
             description: Field::Unset,
@@ -366,7 +365,7 @@ impl AchievementUpdate {
 
     /// Adds a user attribute condition; the conditions sent replace the current ones.
     #[must_use]
-    pub fn user_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn user_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         push_condition(&mut self.user_attributes, AttributeCondition::new(attribute_id, value));
         self
     }
@@ -387,15 +386,15 @@ impl AchievementUpdate {
 
     /// Sets the metric and the total to reach.
     #[must_use]
-    pub fn metric(mut self, metric_id: impl Into<String>, value: f64) -> Self {
-        self.metric_id = Some(metric_id.into());
-        self.metric_value = Some(value);
+    pub fn metric(mut self, metric_id: impl Into<crate::Id>, value: impl Into<f64>) -> Self {
+        self.metric_id = Some(metric_id.into().into_string());
+        self.metric_value = Some(value.into());
         self
     }
 
     /// Adds an event attribute condition; the conditions sent replace the current ones.
     #[must_use]
-    pub fn event_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn event_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         push_condition(&mut self.event_attributes, AttributeCondition::new(attribute_id, value));
         self
     }
@@ -426,7 +425,7 @@ impl AchievementUpdate {
     pub fn achievement_ids<I>(mut self, ids: I) -> Self
     where
         I: IntoIterator,
-        I::Item: Into<String>,
+        I::Item: Into<crate::Id>,
     {
         self.achievement_ids = Some(strings(ids));
         self

@@ -2,9 +2,9 @@
 
 use super::{check_ids, strings, user_id_items, with_ids};
 use crate::admin_types::{CreateApplicationKeysResponse, DeleteApplicationKeysResponse};
-use crate::request::{operation, Api, Call, RequestOptions};
+use crate::request::{operation, Call, RequestOptions};
 use crate::{Client, Result};
-use http::Method;
+use trophy_generated::operations as ops;
 
 /// Admin API: Application API keys. Get it with [`Admin::application_api_keys`](super::Admin::application_api_keys).
 ///
@@ -30,7 +30,7 @@ impl AdminApplicationApiKeys {
     pub fn create<I>(&self, user_ids: I) -> CreateApplicationApiKeys
     where
         I: IntoIterator,
-        I::Item: Into<String>,
+        I::Item: Into<crate::Id>,
     {
         CreateApplicationApiKeys {
             client: self.client.clone(),
@@ -43,7 +43,7 @@ impl AdminApplicationApiKeys {
     pub fn delete<I>(&self, ids: I) -> DeleteApplicationApiKeys
     where
         I: IntoIterator,
-        I::Item: Into<String>,
+        I::Item: Into<crate::Id>,
     {
         DeleteApplicationApiKeys {
             client: self.client.clone(),
@@ -69,14 +69,7 @@ pub struct CreateApplicationApiKeys {
 impl CreateApplicationApiKeys {
     fn call(&self) -> Result<Call> {
         check_ids("user_ids", &self.user_ids)?;
-        Call::new(
-            Api::Admin,
-            "admin_application_api_keys_create",
-            Method::POST,
-            "/application-api-keys",
-            "/application-api-keys".into(),
-        )
-        .json(&user_id_items(&self.user_ids))
+        Call::from_op(&ops::admin_application_api_keys_create::OP, &[])?.json(&user_id_items(&self.user_ids))
     }
 }
 operation!(CreateApplicationApiKeys => CreateApplicationKeysResponse);
@@ -92,15 +85,11 @@ pub struct DeleteApplicationApiKeys {
 
 impl DeleteApplicationApiKeys {
     fn call(&self) -> Result<Call> {
-        let path = "/application-api-keys";
-        let call = Call::new(
-            Api::Admin,
-            "admin_application_api_keys_delete",
-            Method::DELETE,
-            path,
-            path.into(),
-        );
-        with_ids(call, &self.ids)
+        with_ids(
+            Call::from_op(&ops::admin_application_api_keys_delete::OP, &[])?,
+            ops::admin_application_api_keys_delete::IDS,
+            &self.ids,
+        )
     }
 }
 operation!(DeleteApplicationApiKeys => DeleteApplicationKeysResponse);

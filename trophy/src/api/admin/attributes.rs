@@ -33,16 +33,15 @@ pub struct AdminAttributes {
 
 impl AdminAttributes {
     fn scope(&self) -> Scope {
-        Scope::fixed("/attributes")
+        Scope::top()
     }
 }
 
 crud! {
     handle: AdminAttributes,
     what: "attributes",
-    ops: "admin_attributes",
-    path: "/attributes",
-    list: ListAttributes => AdminAttribute,
+    ops: [admin_attributes_list, admin_attributes_create, admin_attributes_get, admin_attributes_update, admin_attributes_delete],
+        list: ListAttributes => AdminAttribute,
     create: CreateAttributes(NewAttribute) => CreateAttributesResponse,
     get: GetAttribute => AdminAttribute,
     /// The name is all that can change.
@@ -95,9 +94,9 @@ pub struct AttributeUpdate {
 
 impl AttributeUpdate {
     /// No changes yet to the attribute `id`.
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<crate::Id>) -> Self {
         AttributeUpdate {
-            id: id.into(),
+            id: id.into().into_string(),
             name: None,
         }
     }

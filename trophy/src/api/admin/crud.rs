@@ -4,10 +4,10 @@
 //! their builders.
 
 use super::{each, paged, with_ids};
-use crate::request::{segment, Api, Call};
+use crate::request::Call;
 use crate::Result;
-use http::Method;
 use serde::Serialize;
+use trophy_generated::{Operation, QueryParam};
 
 /// The checks a request item runs before it is sent; `at` is where it sits in the request,
 /// e.g. `items[3]` or `items[0].levels[2]`.
@@ -15,85 +15,60 @@ pub(super) trait Check {
     fn check(&self, at: &str) -> Result<()>;
 }
 
-/// Where the operations of one resource live: a fixed collection such as `/metrics`, or a
-/// collection under one item of another, such as `/points/{systemId}/boosts`.
-#[derive(Debug, Clone)]
-pub(super) enum Scope {
-    /// A collection at a fixed path, e.g. `/metrics`.
-    Fixed(&'static str),
-    /// The collection `collection` under the item `id` of `parent`: `{parent}/{id}/{collection}`.
-    /// `field` names the id in validation errors (e.g. `system_id`).
-    Under {
-        parent: &'static str,
-        field: &'static str,
-        id: String,
-        collection: &'static str,
-    },
+/// Where the operations of one resource live: a top-level collection such as `/metrics`, or
+/// a collection under one item of another, such as the boosts of one points system. The
+/// operation descriptors hold the paths; the scope holds the parent's id, the first value of
+/// their templates.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Scope {
+    parent: Option<String>,
 }
 
 impl Scope {
-    /// The collection at the fixed path `base`.
-    pub(super) fn fixed(base: &'static str) -> Self {
-        Scope::Fixed(base)
+    /// A top-level collection.
+    pub(super) fn top() -> Self {
+        Scope { parent: None }
     }
 
-    /// The collection `collection` under the item `id` of `parent`, whose id is called `field`
-    /// in validation errors.
-    pub(super) fn under(parent: &'static str, field: &'static str, id: &str, collection: &'static str) -> Self {
-        Scope::Under {
-            parent,
-            field,
-            id: id.to_owned(),
-            collection,
+    /// The collection under the item `parent_id` of another resource.
+    pub(super) fn under(parent_id: &str) -> Self {
+        Scope {
+            parent: Some(parent_id.to_owned()),
         }
     }
 
-    /// The encoded path of the collection.
-    fn base(&self) -> Result<String> {
-        match self {
-            Scope::Fixed(base) => Ok((*base).to_owned()),
-            Scope::Under {
-                parent,
-                field,
-                id,
-                collection,
-            } => Ok(format!("{parent}/{}/{collection}", segment(field, id)?)),
+    fn call(&self, op: &'static Operation, id: Option<&str>) -> Result<Call> {
+        match (self.parent.as_deref(), id) {
+            (None, None) => Call::from_op(op, &[]),
+            (Some(p), None) | (None, Some(p)) => Call::from_op(op, &[p]),
+            (Some(p), Some(id)) => Call::from_op(op, &[p, id]),
         }
     }
 
-    pub(super) fn list(
-        &self,
-        op: &'static str,
-        template: &'static str,
-        limit: Option<u32>,
-        skip: Option<u32>,
-    ) -> Result<Call> {
-        paged(
-            Call::new(Api::Admin, op, Method::GET, template, self.base()?),
-            limit,
-            skip,
-        )
+    pub(super) fn list(&self, op: Ops, limit: Option<u32>, skip: Option<u32>) -> Result<Call> {
+        let [limit_param, skip_param] = op.page;
+        paged(self.call(op.op, None)?, [limit_param, skip_param], limit, skip)
     }
 
-    pub(super) fn bulk<T: Check + Serialize>(
-        &self,
-        op: &'static str,
-        method: Method,
-        template: &'static str,
-        items: &[T],
-    ) -> Result<Call> {
+    pub(super) fn bulk<T: Check + Serialize>(&self, op: &'static Operation, items: &[T]) -> Result<Call> {
         each("items", items, |field, item| item.check(field))?;
-        Call::new(Api::Admin, op, method, template, self.base()?).json(items)
+        self.call(op, None)?.json(items)
     }
 
-    pub(super) fn get(&self, op: &'static str, template: &'static str, id: &str) -> Result<Call> {
-        let path = format!("{}/{}", self.base()?, segment("id", id)?);
-        Ok(Call::new(Api::Admin, op, Method::GET, template, path))
+    pub(super) fn get(&self, op: &'static Operation, id: &str) -> Result<Call> {
+        self.call(op, Some(id))
     }
 
-    pub(super) fn delete(&self, op: &'static str, template: &'static str, ids: &[String]) -> Result<Call> {
-        with_ids(Call::new(Api::Admin, op, Method::DELETE, template, self.base()?), ids)
+    pub(super) fn delete(&self, op: &'static Operation, ids_param: QueryParam, ids: &[String]) -> Result<Call> {
+        with_ids(self.call(op, None)?, ids_param, ids)
     }
+}
+
+/// A list operation with its paging parameters (`limit`, `skip`).
+#[derive(Clone, Copy)]
+pub(super) struct Ops {
+    pub(super) op: &'static Operation,
+    pub(super) page: [QueryParam; 2],
 }
 
 /// The five operations of one resource: the handle methods and their builders.
@@ -105,8 +80,7 @@ macro_rules! crud {
     (
         handle: $Handle:ident,
         what: $what:literal,
-        ops: $ops:literal,
-        path: $path:literal,
+        ops: [$list_op:ident, $create_op:ident, $get_op:ident, $update_op:ident, $delete_op:ident],
         $(#[$list_doc:meta])*
         list: $List:ident => $Item:ty,
         $(#[$create_doc:meta])*
@@ -120,7 +94,7 @@ macro_rules! crud {
     ) => {
         impl $Handle {
             #[doc = concat!(
-                "`GET ", $path, "`: one page of ", $what, " (Trophy's default page is 10; set `limit` and ",
+                "One page of ", $what, " (Trophy's default page is 10; set `limit` and ",
                 "`skip`), or all of them with [`into_stream`](", stringify!($List), "::into_stream)."
             )]
             $(#[$list_doc])*
@@ -135,7 +109,7 @@ macro_rules! crud {
             }
 
             #[doc = concat!(
-                "`POST ", $path, "`: creates 1 to 100 ", $what, ". Trophy answers 201 when at least one ",
+                "Creates 1 to 100 ", $what, ". Trophy answers 201 when at least one ",
                 "was created and 200 when none was; `issues` says why items were skipped."
             )]
             $(#[$create_doc])*
@@ -150,14 +124,14 @@ macro_rules! crud {
                 }
             }
 
-            #[doc = concat!("`GET ", $path, "/{id}`: one of the ", $what, " by its id.")]
+            #[doc = concat!("One of the ", $what, " by its id.")]
             $(#[$get_doc])*
-            pub fn get(&self, id: impl Into<String>) -> $Get {
-                $Get { client: self.client.clone(), options: Default::default(), scope: self.scope(), id: id.into() }
+            pub fn get(&self, id: impl Into<crate::Id>) -> $Get {
+                $Get { client: self.client.clone(), options: Default::default(), scope: self.scope(), id: id.into().into_string() }
             }
 
             #[doc = concat!(
-                "`PATCH ", $path, "`: changes 1 to 100 ", $what, ", each named by its id; what a change ",
+                "Changes 1 to 100 ", $what, ", each named by its id; what a change ",
                 "leaves unset stays as it is."
             )]
             $(#[$update_doc])*
@@ -170,12 +144,12 @@ macro_rules! crud {
                 }
             }
 
-            #[doc = concat!("`DELETE ", $path, "`: deletes 1 to 100 ", $what, " by id (sent as `?ids=a&ids=b`).")]
+            #[doc = concat!("Deletes 1 to 100 ", $what, " by id (sent as `?ids=a&ids=b`).")]
             $(#[$delete_doc])*
             pub fn delete<I>(&self, ids: I) -> $Delete
             where
                 I: IntoIterator,
-                I::Item: Into<String>,
+                I::Item: Into<crate::Id>,
             {
                 $Delete {
                     client: self.client.clone(),
@@ -186,7 +160,7 @@ macro_rules! crud {
             }
         }
 
-        #[doc = concat!("Builder of `GET ", $path, "` (operation `", $ops, "_list`).")]
+        #[doc = concat!("Builder of the operation `", stringify!($list_op), "`.")]
         #[derive(Debug, Clone)]
         #[must_use = "a builder does nothing until sent"]
         pub struct $List {
@@ -222,12 +196,14 @@ macro_rules! crud {
             }
 
             fn call(&self) -> $crate::Result<$crate::request::Call> {
-                self.scope.list(concat!($ops, "_list"), $path, self.limit, self.skip)
+                use trophy_generated::operations::$list_op as op;
+                let ops = $crate::api::admin::crud::Ops { op: &op::OP, page: [op::LIMIT, op::SKIP] };
+                self.scope.list(ops, self.limit, self.skip)
             }
         }
         $crate::request::operation!($List => Vec<$Item>);
 
-        #[doc = concat!("Builder of `POST ", $path, "` (operation `", $ops, "_create`).")]
+        #[doc = concat!("Builder of the operation `", stringify!($create_op), "`.")]
         ///
         /// Trophy answers 201 when at least one item was created and 200 when none was; both are
         /// successes, and the response's `issues` say what was skipped and why. The status is
@@ -243,12 +219,12 @@ macro_rules! crud {
 
         impl $Create {
             fn call(&self) -> $crate::Result<$crate::request::Call> {
-                self.scope.bulk(concat!($ops, "_create"), http::Method::POST, $path, &self.items)
+                self.scope.bulk(&trophy_generated::operations::$create_op::OP, &self.items)
             }
         }
         $crate::request::operation!($Create => $CreateOut);
 
-        #[doc = concat!("Builder of `GET ", $path, "/{id}` (operation `", $ops, "_get`).")]
+        #[doc = concat!("Builder of the operation `", stringify!($get_op), "`.")]
         #[derive(Debug, Clone)]
         #[must_use = "a builder does nothing until sent"]
         pub struct $Get {
@@ -260,12 +236,12 @@ macro_rules! crud {
 
         impl $Get {
             fn call(&self) -> $crate::Result<$crate::request::Call> {
-                self.scope.get(concat!($ops, "_get"), concat!($path, "/{id}"), &self.id)
+                self.scope.get(&trophy_generated::operations::$get_op::OP, &self.id)
             }
         }
         $crate::request::operation!($Get => $GetOut);
 
-        #[doc = concat!("Builder of `PATCH ", $path, "` (operation `", $ops, "_update`).")]
+        #[doc = concat!("Builder of the operation `", stringify!($update_op), "`.")]
         #[derive(Debug, Clone)]
         #[must_use = "a builder does nothing until sent"]
         pub struct $Update {
@@ -277,12 +253,12 @@ macro_rules! crud {
 
         impl $Update {
             fn call(&self) -> $crate::Result<$crate::request::Call> {
-                self.scope.bulk(concat!($ops, "_update"), http::Method::PATCH, $path, &self.items)
+                self.scope.bulk(&trophy_generated::operations::$update_op::OP, &self.items)
             }
         }
         $crate::request::operation!($Update => $UpdateOut);
 
-        #[doc = concat!("Builder of `DELETE ", $path, "` (operation `", $ops, "_delete`).")]
+        #[doc = concat!("Builder of the operation `", stringify!($delete_op), "`.")]
         #[derive(Debug, Clone)]
         #[must_use = "a builder does nothing until sent"]
         pub struct $Delete {
@@ -294,7 +270,8 @@ macro_rules! crud {
 
         impl $Delete {
             fn call(&self) -> $crate::Result<$crate::request::Call> {
-                self.scope.delete(concat!($ops, "_delete"), $path, &self.ids)
+                use trophy_generated::operations::$delete_op as op;
+                self.scope.delete(&op::OP, op::IDS, &self.ids)
             }
         }
         $crate::request::operation!($Delete => $DeleteOut);

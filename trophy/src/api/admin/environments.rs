@@ -1,9 +1,9 @@
 //! Admin API: Environments.
 
 use crate::admin_types::AdminEnvironment;
-use crate::request::{operation, Api, Call, RequestOptions};
+use crate::request::{operation, Call, RequestOptions};
 use crate::{Client, Result};
-use http::Method;
+use trophy_generated::operations as ops;
 
 /// Admin API: Environments of the organisation. Get it with
 /// [`Admin::environments`](super::Admin::environments).
@@ -42,13 +42,7 @@ pub struct ListEnvironments {
 
 impl ListEnvironments {
     fn call(&self) -> Result<Call> {
-        Ok(Call::new(
-            Api::Admin,
-            "admin_environments_list",
-            Method::GET,
-            "/environments",
-            "/environments".into(),
-        ))
+        Call::from_op(&ops::admin_environments_list::OP, &[])
     }
 }
 operation!(ListEnvironments => Vec<AdminEnvironment>);

@@ -1,16 +1,18 @@
 //! Admin API: Batch metric events.
 
+use super::metrics::AdminMetrics;
 use crate::admin_types::BatchEventsResponse;
-use crate::request::{finite, list_len, non_empty, operation, Api, Call, RequestOptions, RetryClass};
+use crate::request::{finite, list_len, non_empty, operation, Call, RequestOptions, RetryClass};
 use crate::{Client, Result, UserInput};
-use http::Method;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use trophy_generated::operations as ops;
 
 /// The most events one batch may carry.
 const MAX_EVENTS: usize = 1000;
 
-/// Admin API: Batch metric events. Get it with [`Admin::events`](super::Admin::events).
+/// Batch metric events (`POST /metrics/events`) live under the metrics they feed, as in
+/// Trophy's own SDKs: [`AdminMetrics::batch_events`].
 ///
 /// ```no_run
 /// # async fn run(client: trophy::Client) -> Result<(), trophy::Error> {
@@ -18,26 +20,21 @@ const MAX_EVENTS: usize = 1000;
 /// use trophy::UserInput;
 ///
 /// let events = vec![
-///     BatchEvent::new("words-written", UserInput::new("user-1").tz("Europe/London"), 750.0).attribute("category", "fiction"),
+///     BatchEvent::new("words-written", UserInput::new("user-1").tz("Europe/London"), 750).event_attribute("category", "fiction"),
 ///     BatchEvent::new("words-written", "user-2", 120.0).idempotency_key("import-2026-11-27-user-2"),
 /// ];
-/// let result = client.admin().events().batch(events).send().await?;
+/// let result = client.admin().metrics().batch_events(events).send().await?;
 /// println!("{} events accepted", result.accepted);
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
-pub struct AdminEvents {
-    pub(crate) client: Client,
-}
-
-impl AdminEvents {
+impl AdminMetrics {
     /// `POST /metrics/events`: sends 1 to 1000 metric events, possibly for different metrics
     /// and users, for asynchronous processing; Trophy answers 202 with the number accepted.
     ///
     /// No event is counted twice: with retries on (the default), every event you gave no
     /// idempotency key gets a generated one before the first attempt, and every attempt sends
     /// the same keys. With retries off, events are sent as you built them.
-    pub fn batch(&self, events: impl IntoIterator<Item = BatchEvent>) -> BatchEvents {
+    pub fn batch_events(&self, events: impl IntoIterator<Item = BatchEvent>) -> BatchEvents {
         BatchEvents {
             client: self.client.clone(),
             options: RequestOptions::default(),
@@ -46,7 +43,7 @@ impl AdminEvents {
     }
 }
 
-/// One metric event of a batch: see [`AdminEvents::batch`].
+/// One metric event of a batch: see [`AdminMetrics::batch_events`].
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -67,11 +64,11 @@ pub struct BatchEvent {
 
 impl BatchEvent {
     /// `value` recorded for the user on the metric `key`.
-    pub fn new(key: impl Into<String>, user: impl Into<UserInput>, value: f64) -> Self {
+    pub fn new(key: impl Into<String>, user: impl Into<UserInput>, value: impl Into<f64>) -> Self {
         BatchEvent {
             key: key.into(),
             user: user.into(),
-            value,
+            value: value.into(),
             attributes: BTreeMap::new(),
             idempotency_key: None,
         }
@@ -79,7 +76,7 @@ impl BatchEvent {
 
     /// Sets an event attribute (its key must exist in Trophy).
     #[must_use]
-    pub fn attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn event_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.attributes.insert(key.into(), value.into());
         self
     }
@@ -111,7 +108,7 @@ impl BatchEvent {
 /// Builder of `POST /metrics/events` (operation `admin_metrics_batch_events`).
 ///
 /// Retried on every retryable fault, as each event carries an idempotency key whenever retries
-/// are on; see [`AdminEvents::batch`].
+/// are on; see [`AdminMetrics::batch_events`].
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until sent"]
 pub struct BatchEvents {
@@ -133,13 +130,7 @@ impl BatchEvents {
             })?;
         }
         let retry = self.options.retry.as_ref().unwrap_or(&self.client.inner.retry);
-        let call = Call::new(
-            Api::Admin,
-            "admin_metrics_batch_events",
-            Method::POST,
-            "/metrics/events",
-            "/metrics/events".into(),
-        );
+        let call = Call::from_op(&ops::admin_metrics_batch_events::OP, &[])?;
         if retry.max_attempts <= 1 {
             return call.json(&self.events);
         }

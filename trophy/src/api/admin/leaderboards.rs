@@ -41,16 +41,15 @@ pub struct AdminLeaderboards {
 
 impl AdminLeaderboards {
     fn scope(&self) -> Scope {
-        Scope::fixed("/leaderboards")
+        Scope::top()
     }
 }
 
 crud! {
     handle: AdminLeaderboards,
     what: "leaderboards",
-    ops: "admin_leaderboards",
-    path: "/leaderboards",
-    list: ListLeaderboards => AdminLeaderboard,
+    ops: [admin_leaderboards_list, admin_leaderboards_create, admin_leaderboards_get, admin_leaderboards_update, admin_leaderboards_delete],
+        list: ListLeaderboards => AdminLeaderboard,
     create: CreateLeaderboards(NewLeaderboard) => CreateLeaderboardsResponse,
     get: GetLeaderboard => AdminLeaderboard,
     /// Where Trophy allows, a field can also be cleared (see [`LeaderboardUpdate`]).
@@ -149,15 +148,15 @@ impl NewLeaderboard {
 
     /// Sets the ranked metric (metric leaderboards).
     #[must_use]
-    pub fn metric_id(mut self, metric_id: impl Into<String>) -> Self {
-        self.metric_id = Some(metric_id.into());
+    pub fn metric_id(mut self, metric_id: impl Into<crate::Id>) -> Self {
+        self.metric_id = Some(metric_id.into().into_string());
         self
     }
 
     /// Sets the ranked points system (points leaderboards).
     #[must_use]
-    pub fn points_system_id(mut self, points_system_id: impl Into<String>) -> Self {
-        self.points_system_id = Some(points_system_id.into());
+    pub fn points_system_id(mut self, points_system_id: impl Into<crate::Id>) -> Self {
+        self.points_system_id = Some(points_system_id.into().into_string());
         self
     }
 
@@ -208,7 +207,7 @@ impl NewLeaderboard {
     pub fn breakdown_attributes<I>(mut self, attribute_ids: I) -> Self
     where
         I: IntoIterator,
-        I::Item: Into<String>,
+        I::Item: Into<crate::Id>,
     {
         self.breakdown_attributes = Some(strings(attribute_ids));
         self
@@ -230,7 +229,7 @@ impl NewLeaderboard {
 
     /// Adds a condition: only users whose attribute `attribute_id` has `value` are ranked.
     #[must_use]
-    pub fn user_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn user_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         push_condition(&mut self.user_attributes, AttributeCondition::new(attribute_id, value));
         self
     }
@@ -308,9 +307,9 @@ pub struct LeaderboardUpdate {
 
 impl LeaderboardUpdate {
     /// No changes yet to the leaderboard `id`.
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<crate::Id>) -> Self {
         LeaderboardUpdate {
-            id: id.into(),
+            id: id.into().into_string(),
             name: None,
             key: None,
             description: None,
@@ -367,15 +366,15 @@ impl LeaderboardUpdate {
 
     /// Sets the ranked metric.
     #[must_use]
-    pub fn metric_id(mut self, metric_id: impl Into<String>) -> Self {
-        self.metric_id = Some(metric_id.into());
+    pub fn metric_id(mut self, metric_id: impl Into<crate::Id>) -> Self {
+        self.metric_id = Some(metric_id.into().into_string());
         self
     }
 
     /// Sets the ranked points system.
     #[must_use]
-    pub fn points_system_id(mut self, points_system_id: impl Into<String>) -> Self {
-        self.points_system_id = Some(points_system_id.into());
+    pub fn points_system_id(mut self, points_system_id: impl Into<crate::Id>) -> Self {
+        self.points_system_id = Some(points_system_id.into().into_string());
         self
     }
 
@@ -447,7 +446,7 @@ impl LeaderboardUpdate {
     pub fn breakdown_attributes<I>(mut self, attribute_ids: I) -> Self
     where
         I: IntoIterator,
-        I::Item: Into<String>,
+        I::Item: Into<crate::Id>,
     {
         self.breakdown_attributes = Some(strings(attribute_ids));
         self
@@ -476,7 +475,7 @@ impl LeaderboardUpdate {
 
     /// Adds a user attribute condition; the conditions sent replace the current ones.
     #[must_use]
-    pub fn user_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn user_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         push_condition(&mut self.user_attributes, AttributeCondition::new(attribute_id, value));
         self
     }

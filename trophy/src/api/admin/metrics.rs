@@ -37,16 +37,15 @@ pub struct AdminMetrics {
 
 impl AdminMetrics {
     fn scope(&self) -> Scope {
-        Scope::fixed("/metrics")
+        Scope::top()
     }
 }
 
 crud! {
     handle: AdminMetrics,
     what: "metrics",
-    ops: "admin_metrics",
-    path: "/metrics",
-    list: ListMetrics => CreatedMetric,
+    ops: [admin_metrics_list, admin_metrics_create, admin_metrics_get, admin_metrics_update, admin_metrics_delete],
+        list: ListMetrics => CreatedMetric,
     create: CreateMetrics(NewMetric) => CreateMetricsResponse,
     get: GetMetric => CreatedMetric,
     update: UpdateMetrics(MetricUpdate) => UpdateMetricsResponse,
@@ -122,9 +121,9 @@ pub struct MetricUpdate {
 
 impl MetricUpdate {
     /// No changes yet to the metric `id`.
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<crate::Id>) -> Self {
         MetricUpdate {
-            id: id.into(),
+            id: id.into().into_string(),
             name: None,
             unit_type: None,
             units: None,

@@ -21,6 +21,7 @@ use crate::pagination::MAX_PAGE;
 use crate::request::{list_len, non_empty, Call};
 use crate::{Client, Error, Result};
 use serde::Serialize;
+use trophy_generated::QueryParam;
 
 /// The Admin API's resources.
 #[derive(Debug, Clone)]
@@ -71,13 +72,6 @@ impl Admin {
         }
     }
 
-    /// Batch metric events.
-    pub fn events(&self) -> events::AdminEvents {
-        events::AdminEvents {
-            client: self.client.clone(),
-        }
-    }
-
     /// Application API keys (keys that act for one user).
     pub fn application_api_keys(&self) -> application_api_keys::AdminApplicationApiKeys {
         application_api_keys::AdminApplicationApiKeys {
@@ -113,7 +107,12 @@ impl Admin {
 pub(crate) const MAX_ITEMS: usize = 100;
 
 /// Adds `limit` (checked: 1 to 100) and `skip` to a list call, each only when set.
-pub(crate) fn paged(call: Call, limit: Option<u32>, skip: Option<u32>) -> Result<Call> {
+pub(crate) fn paged(
+    call: Call,
+    [limit_param, skip_param]: [QueryParam; 2],
+    limit: Option<u32>,
+    skip: Option<u32>,
+) -> Result<Call> {
     if let Some(limit) = limit {
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(Error::invalid(
@@ -122,7 +121,7 @@ pub(crate) fn paged(call: Call, limit: Option<u32>, skip: Option<u32>) -> Result
             ));
         }
     }
-    Ok(call.query_opt("limit", limit).query_opt("skip", skip))
+    Ok(call.query_opt(limit_param, limit).query_opt(skip_param, skip))
 }
 
 /// Checks a list of 1 to 100 items, then each item with `check`, which gets the item's field
@@ -141,9 +140,9 @@ pub(crate) fn check_ids(field: &str, ids: &[String]) -> Result<()> {
 }
 
 /// Adds `ids=a&ids=b...` (repeated keys) to a bulk delete, after checking 1 to 100 non-empty ids.
-pub(crate) fn with_ids(call: Call, ids: &[String]) -> Result<Call> {
+pub(crate) fn with_ids(call: Call, param: QueryParam, ids: &[String]) -> Result<Call> {
     check_ids("ids", ids)?;
-    Ok(ids.iter().fold(call, |call, id| call.query("ids", id)))
+    Ok(call.query_list(param, ids))
 }
 
 /// `{"userId": ..}`: an item of the bodies that list users (application keys, streak freezes).
@@ -162,7 +161,7 @@ pub(crate) fn user_id_items(ids: &[String]) -> Vec<UserIdItem<'_>> {
 pub(crate) fn strings<I>(values: I) -> Vec<String>
 where
     I: IntoIterator,
-    I::Item: Into<String>,
+    I::Item: Into<crate::Id>,
 {
-    values.into_iter().map(Into::into).collect()
+    values.into_iter().map(|v| v.into().into_string()).collect()
 }

@@ -20,8 +20,8 @@ pub use levels::{
     PointsLevelUpdate, UpdatePointsLevels,
 };
 pub use systems::{
-    CreatePointsSystems, DeletePointsSystems, GetPointsSystem, ListPointsSystems, NewPointsSystem, PointsSystemUpdate,
-    UpdatePointsSystems,
+    AdminPointsSystems, CreatePointsSystems, DeletePointsSystems, GetPointsSystem, ListPointsSystems, NewPointsSystem,
+    PointsSystemUpdate, UpdatePointsSystems,
 };
 pub use triggers::{
     AdminPointsTriggers, CreatePointsTriggers, DeletePointsTriggers, GetPointsTrigger, ListPointsTriggers,
@@ -38,8 +38,9 @@ use serde::Serialize;
 /// Admin API: Points systems, with their boosts, levels and triggers. Get it with
 /// [`Admin::points`](super::Admin::points).
 ///
-/// The systems themselves are managed here; the boosts, levels and triggers of one system
-/// through [`boosts`](Self::boosts), [`levels`](Self::levels) and [`triggers`](Self::triggers).
+/// A parent only, as in Trophy's own SDKs: the systems are managed through
+/// [`systems`](Self::systems), the boosts, levels and triggers of one system through
+/// [`boosts`](Self::boosts), [`levels`](Self::levels) and [`triggers`](Self::triggers).
 ///
 /// ```no_run
 /// use trophy::api::admin::points::{NewPointsLevel, NewPointsSystem, NewPointsTrigger, PointsSystemUpdate};
@@ -49,14 +50,13 @@ use serde::Serialize;
 ///     .description("Earned by writing")
 ///     .levels([NewPointsLevel::new("Novice", "novice", 0), NewPointsLevel::new("Expert", "expert", 1_000)])
 ///     .triggers([NewPointsTrigger::user_creation(10)]);
-/// let created = points.create([xp]).send().await?;
+/// let created = points.systems().create([xp]).send().await?;
 /// for issue in &created.issues {
 ///     eprintln!("item {:?}: {}", issue.index, issue.message);
 /// }
 /// if let Some(system) = created.created.first() {
-///     let id = system.id.to_string();
-///     points.update([PointsSystemUpdate::new(&id).max_points(5_000).clear_badge()]).send().await?;
-///     let first_page = points.triggers(&id).list().limit(20).send().await?;
+/// ///     points.systems().update([PointsSystemUpdate::new(system.id).max_points(5_000).clear_badge()]).send().await?;
+///     let first_page = points.triggers(system.id).list().limit(20).send().await?;
 ///     println!("{} triggers", first_page.len());
 /// }
 /// # Ok(()) }
@@ -67,37 +67,35 @@ pub struct AdminPoints {
 }
 
 impl AdminPoints {
+    /// The points systems themselves.
+    pub fn systems(&self) -> AdminPointsSystems {
+        AdminPointsSystems {
+            client: self.client.clone(),
+        }
+    }
+
     /// The boosts of the points system `system_id`.
-    pub fn boosts(&self, system_id: impl Into<String>) -> AdminPointsBoosts {
+    pub fn boosts(&self, system_id: impl Into<crate::Id>) -> AdminPointsBoosts {
         AdminPointsBoosts {
             client: self.client.clone(),
-            system_id: system_id.into(),
+            system_id: system_id.into().into_string(),
         }
     }
 
     /// The levels of the points system `system_id`.
-    pub fn levels(&self, system_id: impl Into<String>) -> AdminPointsLevels {
+    pub fn levels(&self, system_id: impl Into<crate::Id>) -> AdminPointsLevels {
         AdminPointsLevels {
             client: self.client.clone(),
-            system_id: system_id.into(),
+            system_id: system_id.into().into_string(),
         }
     }
 
     /// The triggers of the points system `system_id`.
-    pub fn triggers(&self, system_id: impl Into<String>) -> AdminPointsTriggers {
+    pub fn triggers(&self, system_id: impl Into<crate::Id>) -> AdminPointsTriggers {
         AdminPointsTriggers {
             client: self.client.clone(),
-            system_id: system_id.into(),
+            system_id: system_id.into().into_string(),
         }
-    }
-
-    fn scope(&self) -> Scope {
-        Scope::fixed("/points")
-    }
-
-    /// The collection `collection` under the points system `system_id`.
-    fn under(system_id: &str, collection: &'static str) -> Scope {
-        Scope::under("/points", "system_id", system_id, collection)
     }
 }
 
@@ -135,9 +133,9 @@ pub struct AttributeCondition {
 
 impl AttributeCondition {
     /// The attribute `attribute_id` must equal `value`.
-    pub fn new(attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn new(attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         AttributeCondition {
-            attribute_id: attribute_id.into(),
+            attribute_id: attribute_id.into().into_string(),
             attribute_value: value.into(),
         }
     }

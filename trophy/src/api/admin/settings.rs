@@ -1,10 +1,10 @@
 //! Admin API: Organisation settings.
 
 use crate::admin_types::{AdminAggregationPeriod, AdminFontFamily, AdminSettings};
-use crate::request::{non_empty, operation, Api, Call, RequestOptions};
+use crate::request::{non_empty, operation, Call, RequestOptions};
 use crate::{Client, Error, Field, Result};
-use http::Method;
 use serde::Serialize;
+use trophy_generated::operations as ops;
 
 /// Admin API: the settings of the organisation (branding, control group, summary period). Get
 /// it with [`Admin::settings`](super::Admin::settings).
@@ -61,13 +61,7 @@ pub struct GetSettings {
 
 impl GetSettings {
     fn call(&self) -> Result<Call> {
-        Ok(Call::new(
-            Api::Admin,
-            "admin_settings_get",
-            Method::GET,
-            "/settings",
-            "/settings".into(),
-        ))
+        Call::from_op(&ops::admin_settings_get::OP, &[])
     }
 }
 operation!(GetSettings => AdminSettings);
@@ -164,14 +158,7 @@ impl UpdateSettings {
         let experimentation = &self.body.experimentation;
         in_range("control_ratio", experimentation.control_ratio, 0, 100)?;
         in_range("user_activation_window", experimentation.user_activation_window, 3, 30)?;
-        Call::new(
-            Api::Admin,
-            "admin_settings_update",
-            Method::PATCH,
-            "/settings",
-            "/settings".into(),
-        )
-        .json(&self.body)
+        Call::from_op(&ops::admin_settings_update::OP, &[])?.json(&self.body)
     }
 }
 operation!(UpdateSettings => AdminSettings);

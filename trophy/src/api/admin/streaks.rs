@@ -6,11 +6,11 @@ use crate::admin_types::{
     AdminStreakEvaluationMode, AdminStreakFrequency, CreateStreakFreezesResponse, CreateStreakPausesResponse,
     DeleteStreakPausesResponse, ResetStreaksResponse, RestoreStreaksResponse, StreakSettings,
 };
-use crate::request::{non_empty, operation, Api, Call, RequestOptions};
+use crate::request::{non_empty, operation, Call, RequestOptions};
 use crate::{Client, Error, Field, Result};
 use chrono::NaiveDate;
-use http::Method;
 use serde::Serialize;
+use trophy_generated::operations as ops;
 
 /// Admin API: Streak freezes, pauses, restores, resets and the streak settings. Get it with
 /// [`Admin::streaks`](super::Admin::streaks).
@@ -21,25 +21,26 @@ use serde::Serialize;
 /// use trophy::api::admin::streaks::{StreakFreezeRules, StreakPause};
 ///
 /// let streaks = client.admin().streaks();
-/// streaks.freeze(["user-1", "user-2"]).send().await?;
+/// streaks.freezes().create(["user-1", "user-2"]).send().await?;
 /// let holiday = StreakPause::new(
 ///     "user-1",
 ///     NaiveDate::from_ymd_opt(2026, 12, 24).unwrap(),
 ///     NaiveDate::from_ymd_opt(2026, 12, 26).unwrap(),
 /// );
-/// let paused = streaks.pause([holiday]).send().await?;
-/// streaks.delete_pauses(paused.created.iter().map(|p| p.id.to_string())).send().await?;
+/// let paused = streaks.pauses().create([holiday]).send().await?;
+/// streaks.pauses().delete(paused.created.iter().map(|p| p.id)).send().await?;
 /// let restored = streaks.restore(["user-3"]).send().await?;
 /// println!("restored {:?}", restored.restored_users);
 /// streaks.reset(["user-4"]).send().await?;
 /// // Weekends off, and freezes: 1 to start with, at most 3, one more every 30 days.
 /// streaks
-///     .update_settings()
+///     .settings()
+///     .update()
 ///     .days_off([0, 6])
 ///     .freezes(StreakFreezeRules::new(1, 3).auto_earn(30, 1))
 ///     .send()
 ///     .await?;
-/// println!("{:?}", streaks.settings().send().await?.frequency);
+/// println!("{:?}", streaks.settings().get().send().await?.frequency);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -48,39 +49,17 @@ pub struct AdminStreaks {
 }
 
 impl AdminStreaks {
-    /// `POST /streaks/freezes`: grants one streak freeze to each of 1 to 100 users.
-    pub fn freeze<I>(&self, user_ids: I) -> FreezeStreaks
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-    {
-        FreezeStreaks {
+    /// Streak freezes: [`create`](AdminStreakFreezes::create).
+    pub fn freezes(&self) -> AdminStreakFreezes {
+        AdminStreakFreezes {
             client: self.client.clone(),
-            options: RequestOptions::default(),
-            user_ids: strings(user_ids),
         }
     }
 
-    /// `POST /streaks/pauses`: schedules 1 to 100 streak pauses, date ranges during which a
-    /// user's streak cannot be lost.
-    pub fn pause(&self, pauses: impl IntoIterator<Item = StreakPause>) -> PauseStreaks {
-        PauseStreaks {
+    /// Streak pauses: [`create`](AdminStreakPauses::create), [`delete`](AdminStreakPauses::delete).
+    pub fn pauses(&self) -> AdminStreakPauses {
+        AdminStreakPauses {
             client: self.client.clone(),
-            options: RequestOptions::default(),
-            pauses: pauses.into_iter().collect(),
-        }
-    }
-
-    /// `DELETE /streaks/pauses`: deletes 1 to 100 streak pauses by id.
-    pub fn delete_pauses<I>(&self, ids: I) -> DeleteStreakPauses
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-    {
-        DeleteStreakPauses {
-            client: self.client.clone(),
-            options: RequestOptions::default(),
-            ids: strings(ids),
         }
     }
 
@@ -89,7 +68,7 @@ impl AdminStreaks {
     pub fn restore<I>(&self, user_ids: I) -> RestoreStreaks
     where
         I: IntoIterator,
-        I::Item: Into<String>,
+        I::Item: Into<crate::Id>,
     {
         RestoreStreaks {
             client: self.client.clone(),
@@ -105,7 +84,7 @@ impl AdminStreaks {
     pub fn reset<I>(&self, user_ids: I) -> ResetStreaks
     where
         I: IntoIterator,
-        I::Item: Into<String>,
+        I::Item: Into<crate::Id>,
     {
         ResetStreaks {
             client: self.client.clone(),
@@ -114,9 +93,76 @@ impl AdminStreaks {
         }
     }
 
+    /// The streak settings: [`get`](AdminStreakSettings::get), [`update`](AdminStreakSettings::update).
+    pub fn settings(&self) -> AdminStreakSettings {
+        AdminStreakSettings {
+            client: self.client.clone(),
+        }
+    }
+}
+
+/// Streak freezes: get it with [`AdminStreaks::freezes`].
+#[derive(Debug, Clone)]
+pub struct AdminStreakFreezes {
+    client: Client,
+}
+
+impl AdminStreakFreezes {
+    /// `POST /streaks/freezes`: grants one streak freeze to each of 1 to 100 users.
+    pub fn create<I>(&self, user_ids: I) -> FreezeStreaks
+    where
+        I: IntoIterator,
+        I::Item: Into<crate::Id>,
+    {
+        FreezeStreaks {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            user_ids: strings(user_ids),
+        }
+    }
+}
+
+/// Streak pauses: get it with [`AdminStreaks::pauses`].
+#[derive(Debug, Clone)]
+pub struct AdminStreakPauses {
+    client: Client,
+}
+
+impl AdminStreakPauses {
+    /// `POST /streaks/pauses`: schedules 1 to 100 streak pauses, date ranges during which a
+    /// user's streak cannot be lost.
+    pub fn create(&self, pauses: impl IntoIterator<Item = StreakPause>) -> PauseStreaks {
+        PauseStreaks {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            pauses: pauses.into_iter().collect(),
+        }
+    }
+
+    /// `DELETE /streaks/pauses`: deletes 1 to 100 streak pauses by id.
+    pub fn delete<I>(&self, ids: I) -> DeleteStreakPauses
+    where
+        I: IntoIterator,
+        I::Item: Into<crate::Id>,
+    {
+        DeleteStreakPauses {
+            client: self.client.clone(),
+            options: RequestOptions::default(),
+            ids: strings(ids),
+        }
+    }
+}
+
+/// The streak settings: get it with [`AdminStreaks::settings`].
+#[derive(Debug, Clone)]
+pub struct AdminStreakSettings {
+    client: Client,
+}
+
+impl AdminStreakSettings {
     /// `GET /streaks/settings`: how streaks work in the organisation (frequency, metrics, days
     /// off, freezes).
-    pub fn settings(&self) -> GetStreakSettings {
+    pub fn get(&self) -> GetStreakSettings {
         GetStreakSettings {
             client: self.client.clone(),
             options: RequestOptions::default(),
@@ -125,7 +171,7 @@ impl AdminStreaks {
 
     /// `PATCH /streaks/settings`: changes the streak settings you set on the builder and
     /// leaves the others; answers with the settings as they then are.
-    pub fn update_settings(&self) -> UpdateStreakSettings {
+    pub fn update(&self) -> UpdateStreakSettings {
         UpdateStreakSettings {
             client: self.client.clone(),
             options: RequestOptions::default(),
@@ -134,7 +180,7 @@ impl AdminStreaks {
     }
 }
 
-/// One streak pause to schedule: see [`AdminStreaks::pause`].
+/// One streak pause to schedule: see [`AdminStreakPauses::create`].
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -149,9 +195,9 @@ pub struct StreakPause {
 
 impl StreakPause {
     /// A pause of the user's streak from `start` to `end`, both included.
-    pub fn new(user_id: impl Into<String>, start: NaiveDate, end: NaiveDate) -> Self {
+    pub fn new(user_id: impl Into<crate::Id>, start: NaiveDate, end: NaiveDate) -> Self {
         StreakPause {
-            user_id: user_id.into(),
+            user_id: user_id.into().into_string(),
             start,
             end,
         }
@@ -174,14 +220,7 @@ pub struct FreezeStreaks {
 impl FreezeStreaks {
     fn call(&self) -> Result<Call> {
         check_ids("user_ids", &self.user_ids)?;
-        Call::new(
-            Api::Admin,
-            "admin_streaks_freezes_create",
-            Method::POST,
-            "/streaks/freezes",
-            "/streaks/freezes".into(),
-        )
-        .json(&FreezeBody {
+        Call::from_op(&ops::admin_streaks_freezes_create::OP, &[])?.json(&FreezeBody {
             freezes: user_id_items(&self.user_ids),
         })
     }
@@ -213,14 +252,7 @@ impl PauseStreaks {
             }
             Ok(())
         })?;
-        Call::new(
-            Api::Admin,
-            "admin_streaks_pauses_create",
-            Method::POST,
-            "/streaks/pauses",
-            "/streaks/pauses".into(),
-        )
-        .json(&PauseBody { pauses: &self.pauses })
+        Call::from_op(&ops::admin_streaks_pauses_create::OP, &[])?.json(&PauseBody { pauses: &self.pauses })
     }
 }
 operation!(PauseStreaks => CreateStreakPausesResponse);
@@ -236,14 +268,8 @@ pub struct DeleteStreakPauses {
 
 impl DeleteStreakPauses {
     fn call(&self) -> Result<Call> {
-        let call = Call::new(
-            Api::Admin,
-            "admin_streaks_pauses_delete",
-            Method::DELETE,
-            "/streaks/pauses",
-            "/streaks/pauses".into(),
-        );
-        with_ids(call, &self.ids)
+        let call = Call::from_op(&ops::admin_streaks_pauses_delete::OP, &[])?;
+        with_ids(call, ops::admin_streaks_pauses_delete::IDS, &self.ids)
     }
 }
 operation!(DeleteStreakPauses => DeleteStreakPausesResponse);
@@ -264,14 +290,7 @@ pub struct RestoreStreaks {
 impl RestoreStreaks {
     fn call(&self) -> Result<Call> {
         check_ids("user_ids", &self.user_ids)?;
-        Call::new(
-            Api::Admin,
-            "admin_streaks_restore",
-            Method::POST,
-            "/streaks/restore",
-            "/streaks/restore".into(),
-        )
-        .json(&users_body(&self.user_ids))
+        Call::from_op(&ops::admin_streaks_restore::OP, &[])?.json(&users_body(&self.user_ids))
     }
 }
 operation!(RestoreStreaks => RestoreStreaksResponse);
@@ -288,14 +307,7 @@ pub struct ResetStreaks {
 impl ResetStreaks {
     fn call(&self) -> Result<Call> {
         check_ids("user_ids", &self.user_ids)?;
-        Call::new(
-            Api::Admin,
-            "admin_streaks_reset",
-            Method::POST,
-            "/streaks/reset",
-            "/streaks/reset".into(),
-        )
-        .json(&users_body(&self.user_ids))
+        Call::from_op(&ops::admin_streaks_reset::OP, &[])?.json(&users_body(&self.user_ids))
     }
 }
 operation!(ResetStreaks => ResetStreaksResponse);
@@ -310,13 +322,7 @@ pub struct GetStreakSettings {
 
 impl GetStreakSettings {
     fn call(&self) -> Result<Call> {
-        Ok(Call::new(
-            Api::Admin,
-            "admin_streaks_settings_get",
-            Method::GET,
-            "/streaks/settings",
-            "/streaks/settings".into(),
-        ))
+        Call::from_op(&ops::admin_streaks_settings_get::OP, &[])
     }
 }
 operation!(GetStreakSettings => StreakSettings);
@@ -457,14 +463,7 @@ impl UpdateStreakSettings {
         if let Field::Set(rules) = &self.body.freezes {
             rules.check()?;
         }
-        Call::new(
-            Api::Admin,
-            "admin_streaks_settings_update",
-            Method::PATCH,
-            "/streaks/settings",
-            "/streaks/settings".into(),
-        )
-        .json(&self.body)
+        Call::from_op(&ops::admin_streaks_settings_update::OP, &[])?.json(&self.body)
     }
 }
 operation!(UpdateStreakSettings => StreakSettings);

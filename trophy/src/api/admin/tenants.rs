@@ -15,7 +15,7 @@ use serde::Serialize;
 /// use trophy::api::admin::tenants::{NewTenant, TenantUpdate};
 ///
 /// let tenants = client.admin().tenants();
-/// let created = tenants.create([NewTenant::new("acme", "Acme Ltd")]).send().await?;
+/// let created = tenants.create([NewTenant::new("Acme Ltd", "acme")]).send().await?;
 /// let id = created.created[0].id.to_string();
 /// tenants.update([TenantUpdate::new(&id).name("Acme Limited")]).send().await?;
 /// // The tenant's customer id then selects it on other calls:
@@ -30,16 +30,15 @@ pub struct AdminTenants {
 
 impl AdminTenants {
     fn scope(&self) -> Scope {
-        Scope::fixed("/tenants")
+        Scope::top()
     }
 }
 
 crud! {
     handle: AdminTenants,
     what: "tenants",
-    ops: "admin_tenants",
-    path: "/tenants",
-    list: ListTenants => AdminTenant,
+    ops: [admin_tenants_list, admin_tenants_create, admin_tenants_get, admin_tenants_update, admin_tenants_delete],
+        list: ListTenants => AdminTenant,
     create: CreateTenants(NewTenant) => CreateTenantsResponse,
     /// The id is Trophy's, not the customer id.
     get: GetTenant => AdminTenant,
@@ -60,10 +59,11 @@ pub struct NewTenant {
 }
 
 impl NewTenant {
-    /// A tenant with your id `customer_id` and this name.
-    pub fn new(customer_id: impl Into<String>, name: impl Into<String>) -> Self {
+    /// A tenant with this name and your id for it, `customer_id` (name first, then the
+    /// identifier, as every `New*` constructor).
+    pub fn new(name: impl Into<String>, customer_id: impl Into<crate::Id>) -> Self {
         NewTenant {
-            customer_id: customer_id.into(),
+            customer_id: customer_id.into().into_string(),
             name: name.into(),
         }
     }
@@ -92,9 +92,9 @@ pub struct TenantUpdate {
 
 impl TenantUpdate {
     /// No changes yet to the tenant `id` (Trophy's id).
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<crate::Id>) -> Self {
         TenantUpdate {
-            id: id.into(),
+            id: id.into().into_string(),
             customer_id: None,
             name: None,
         }
@@ -102,8 +102,8 @@ impl TenantUpdate {
 
     /// Sets the customer id.
     #[must_use]
-    pub fn customer_id(mut self, customer_id: impl Into<String>) -> Self {
-        self.customer_id = Some(customer_id.into());
+    pub fn customer_id(mut self, customer_id: impl Into<crate::Id>) -> Self {
+        self.customer_id = Some(customer_id.into().into_string());
         self
     }
 

@@ -1,6 +1,6 @@
 //! Boosts of a points system: `/points/{systemId}/boosts`.
 
-use super::{check_conditions, crud, push_condition, AdminPoints, AttributeCondition, Check, Scope};
+use super::{check_conditions, crud, push_condition, AttributeCondition, Check, Scope};
 use crate::admin_types::{
     AdminPointsBoost, CreatePointsBoostsResponse, DeletePointsBoostsResponse, PatchPointsBoostsResponse,
     PointsBoostRounding,
@@ -39,16 +39,15 @@ pub struct AdminPointsBoosts {
 
 impl AdminPointsBoosts {
     fn scope(&self) -> Scope {
-        AdminPoints::under(&self.system_id, "boosts")
+        Scope::under(&self.system_id)
     }
 }
 
 crud! {
     handle: AdminPointsBoosts,
     what: "boosts of the points system",
-    ops: "admin_points_boosts",
-    path: "/points/{systemId}/boosts",
-    list: ListPointsBoosts => AdminPointsBoost,
+    ops: [admin_points_boosts_list, admin_points_boosts_create, admin_points_boosts_get, admin_points_boosts_update, admin_points_boosts_delete],
+        list: ListPointsBoosts => AdminPointsBoost,
     create: CreatePointsBoosts(NewPointsBoost) => CreatePointsBoostsResponse,
     get: GetPointsBoost => AdminPointsBoost,
     update: UpdatePointsBoosts(PointsBoostUpdate) => PatchPointsBoostsResponse,
@@ -113,12 +112,12 @@ pub struct NewPointsBoost {
 
 impl NewPointsBoost {
     /// A boost named `name` multiplying points by `multiplier` from `start` on, with no end.
-    pub fn new(name: impl Into<String>, start: NaiveDate, multiplier: f64) -> Self {
+    pub fn new(name: impl Into<String>, start: NaiveDate, multiplier: impl Into<f64>) -> Self {
         NewPointsBoost {
             name: name.into(),
             start,
             end: Field::Unset,
-            multiplier,
+            multiplier: multiplier.into(),
             rounding: None,
             user_id: None,
             user_attributes: Field::Unset,
@@ -148,15 +147,15 @@ impl NewPointsBoost {
 
     /// Limits the boost to one user (cannot be combined with attribute conditions).
     #[must_use]
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
+    pub fn user_id(mut self, user_id: impl Into<crate::Id>) -> Self {
+        self.user_id = Some(user_id.into().into_string());
         self
     }
 
     /// Adds a condition: the boost applies to users whose attribute `attribute_id` has `value`
     /// (cannot be combined with a user id).
     #[must_use]
-    pub fn user_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn user_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         push_condition(&mut self.user_attributes, AttributeCondition::new(attribute_id, value));
         self
     }
@@ -221,9 +220,9 @@ pub struct PointsBoostUpdate {
 
 impl PointsBoostUpdate {
     /// Changes to the boost `id`; nothing is changed until a setter is called.
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<crate::Id>) -> Self {
         PointsBoostUpdate {
-            id: id.into(),
+            id: id.into().into_string(),
             name: None,
             start: None,
             end: Field::Unset,
@@ -263,8 +262,8 @@ impl PointsBoostUpdate {
 
     /// Sets the multiplier.
     #[must_use]
-    pub fn multiplier(mut self, multiplier: f64) -> Self {
-        self.multiplier = Some(multiplier);
+    pub fn multiplier(mut self, multiplier: impl Into<f64>) -> Self {
+        self.multiplier = Some(multiplier.into());
         self
     }
 
@@ -277,7 +276,7 @@ impl PointsBoostUpdate {
 
     /// Adds a condition to the list sent, which replaces the boost's current conditions.
     #[must_use]
-    pub fn user_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn user_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
         push_condition(&mut self.user_attributes, AttributeCondition::new(attribute_id, value));
         self
     }

@@ -1,6 +1,6 @@
 //! Levels of a points system: `/points/{systemId}/levels`.
 
-use super::{crud, AdminPoints, BadgeUrl, Check, Scope};
+use super::{crud, BadgeUrl, Check, Scope};
 use crate::admin_types::{
     AdminPointsLevel, CreatePointsLevelsResponse, DeletePointsLevelsResponse, PatchPointsLevelsResponse,
 };
@@ -37,16 +37,15 @@ pub struct AdminPointsLevels {
 
 impl AdminPointsLevels {
     fn scope(&self) -> Scope {
-        AdminPoints::under(&self.system_id, "levels")
+        Scope::under(&self.system_id)
     }
 }
 
 crud! {
     handle: AdminPointsLevels,
     what: "levels of the points system",
-    ops: "admin_points_levels",
-    path: "/points/{systemId}/levels",
-    list: ListPointsLevels => AdminPointsLevel,
+    ops: [admin_points_levels_list, admin_points_levels_create, admin_points_levels_get, admin_points_levels_update, admin_points_levels_delete],
+        list: ListPointsLevels => AdminPointsLevel,
     create: CreatePointsLevels(NewPointsLevel) => CreatePointsLevelsResponse,
     get: GetPointsLevel => AdminPointsLevel,
     update: UpdatePointsLevels(PointsLevelUpdate) => PatchPointsLevelsResponse,
@@ -132,9 +131,9 @@ pub struct PointsLevelUpdate {
 
 impl PointsLevelUpdate {
     /// Changes to the level `id`; nothing is changed until a setter is called.
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<crate::Id>) -> Self {
         PointsLevelUpdate {
-            id: id.into(),
+            id: id.into().into_string(),
             name: None,
             points: None,
             description: None,

@@ -1,7 +1,7 @@
 //! Points systems: `/points`.
 
 use super::{
-    at_least_one, check_nested, crud, AdminPoints, BadgeUrl, Check, NewPointsBoost, NewPointsLevel, NewPointsTrigger,
+    at_least_one, check_nested, crud, BadgeUrl, Check, NewPointsBoost, NewPointsLevel, NewPointsTrigger, Scope,
 };
 use crate::admin_types::{
     AdminPointsSystem, CreatePointsSystemsResponse, DeletePointsSystemsResponse, UpdatePointsSystemsResponse,
@@ -11,12 +11,23 @@ use crate::field::Field;
 use crate::request::{key_charset, non_empty};
 use serde::Serialize;
 
+/// The points systems: get it with [`AdminPoints::systems`](super::AdminPoints::systems).
+#[derive(Debug, Clone)]
+pub struct AdminPointsSystems {
+    pub(crate) client: crate::Client,
+}
+
+impl AdminPointsSystems {
+    fn scope(&self) -> Scope {
+        Scope::top()
+    }
+}
+
 crud! {
-    handle: AdminPoints,
+    handle: AdminPointsSystems,
     what: "points systems",
-    ops: "admin_points_systems",
-    path: "/points",
-    list: ListPointsSystems => AdminPointsSystem,
+    ops: [admin_points_systems_list, admin_points_systems_create, admin_points_systems_get, admin_points_systems_update, admin_points_systems_delete],
+        list: ListPointsSystems => AdminPointsSystem,
     create: CreatePointsSystems(NewPointsSystem) => CreatePointsSystemsResponse,
     get: GetPointsSystem => AdminPointsSystem,
     update: UpdatePointsSystems(PointsSystemUpdate) => UpdatePointsSystemsResponse,
@@ -167,9 +178,9 @@ pub struct PointsSystemUpdate {
 
 impl PointsSystemUpdate {
     /// Changes to the system `id`; nothing is changed until a setter is called.
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<crate::Id>) -> Self {
         PointsSystemUpdate {
-            id: id.into(),
+            id: id.into().into_string(),
             name: None,
             description: None,
             badge: Field::Unset,

@@ -1,6 +1,6 @@
 //! Triggers of a points system: `/points/{systemId}/triggers`.
 
-use super::{at_least_one, check_conditions, crud, push_condition, AdminPoints, AttributeCondition, Check, Scope};
+use super::{at_least_one, check_conditions, crud, push_condition, AttributeCondition, Check, Scope};
 use crate::admin_types::{
     AdminPointsTrigger, AdminPointsTriggerStatus, AdminPointsTriggerTimeUnit, CreatePointsTriggersResponse,
     DeletePointsTriggersResponse, PatchPointsTriggersResponse, PointsTriggerType,
@@ -44,16 +44,15 @@ pub struct AdminPointsTriggers {
 
 impl AdminPointsTriggers {
     fn scope(&self) -> Scope {
-        AdminPoints::under(&self.system_id, "triggers")
+        Scope::under(&self.system_id)
     }
 }
 
 crud! {
     handle: AdminPointsTriggers,
     what: "triggers of the points system",
-    ops: "admin_points_triggers",
-    path: "/points/{systemId}/triggers",
-    list: ListPointsTriggers => AdminPointsTrigger,
+    ops: [admin_points_triggers_list, admin_points_triggers_create, admin_points_triggers_get, admin_points_triggers_update, admin_points_triggers_delete],
+        list: ListPointsTriggers => AdminPointsTrigger,
     create: CreatePointsTriggers(NewPointsTrigger) => CreatePointsTriggersResponse,
     get: GetPointsTrigger => AdminPointsTrigger,
     update: UpdatePointsTriggers(PointsTriggerUpdate) => PatchPointsTriggersResponse,
@@ -127,8 +126,8 @@ macro_rules! trigger_details {
 
             /// Sets the metric a metric trigger watches (its id).
             #[must_use]
-            pub fn metric_id(mut self, metric_id: impl Into<String>) -> Self {
-                self.metric_id = Some(metric_id.into());
+            pub fn metric_id(mut self, metric_id: impl Into<crate::Id>) -> Self {
+                self.metric_id = Some(metric_id.into().into_string());
                 self
             }
 
@@ -142,8 +141,8 @@ macro_rules! trigger_details {
 
             /// Sets the achievement an achievement trigger awards points for (its id).
             #[must_use]
-            pub fn achievement_id(mut self, achievement_id: impl Into<String>) -> Self {
-                self.achievement_id = Some(achievement_id.into());
+            pub fn achievement_id(mut self, achievement_id: impl Into<crate::Id>) -> Self {
+                self.achievement_id = Some(achievement_id.into().into_string());
                 self
             }
 
@@ -171,7 +170,7 @@ macro_rules! trigger_details {
             /// Adds a user attribute condition: the trigger applies to users whose attribute
             /// `attribute_id` has `value`. The list sent replaces any the trigger had.
             #[must_use]
-            pub fn user_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+            pub fn user_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
                 push_condition(&mut self.user_attributes, AttributeCondition::new(attribute_id, value));
                 self
             }
@@ -186,7 +185,7 @@ macro_rules! trigger_details {
             /// Adds an event attribute condition (metric triggers): only events whose attribute
             /// `attribute_id` has `value` count. The list sent replaces any the trigger had.
             #[must_use]
-            pub fn event_attribute(mut self, attribute_id: impl Into<String>, value: impl Into<String>) -> Self {
+            pub fn event_attribute(mut self, attribute_id: impl Into<crate::Id>, value: impl Into<String>) -> Self {
                 push_condition(&mut self.event_attributes, AttributeCondition::new(attribute_id, value));
                 self
             }
@@ -256,14 +255,14 @@ impl NewPointsTrigger {
     }
 
     /// Awards `points` each time the metric `metric_id` increases by `threshold`.
-    pub fn metric(metric_id: impl Into<String>, threshold: u64, points: i64) -> Self {
+    pub fn metric(metric_id: impl Into<crate::Id>, threshold: u64, points: i64) -> Self {
         Self::new(PointsTriggerType::Metric, points)
             .metric_id(metric_id)
             .metric_threshold(threshold)
     }
 
     /// Awards `points` when a user completes the achievement `achievement_id`.
-    pub fn achievement(achievement_id: impl Into<String>, points: i64) -> Self {
+    pub fn achievement(achievement_id: impl Into<crate::Id>, points: i64) -> Self {
         Self::new(PointsTriggerType::Achievement, points).achievement_id(achievement_id)
     }
 
@@ -317,8 +316,8 @@ trigger_details! {
 
 impl PointsTriggerUpdate {
     /// Changes to the trigger `id`; nothing is changed until a setter is called.
-    pub fn new(id: impl Into<String>) -> Self {
-        Self::blank(id.into(), None, None)
+    pub fn new(id: impl Into<crate::Id>) -> Self {
+        Self::blank(id.into().into_string(), None, None)
     }
 
     /// Changes what fires the trigger (set the fields the new type needs too).

@@ -1,0 +1,146 @@
+//! The wire is written once: every call of `trophy` is built from the descriptors generated
+//! into `trophy_generated::operations` (see the crate docs, "API convention").
+//!
+//! - no HTTP method, path template or operation id is written by hand in `src/api`;
+//! - every operation of the documents is wrapped: one added to a document and regenerated
+//!   fails [`every_operation_of_the_documents_is_wrapped`] until a builder uses it.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use trophy_generated::operations::ALL;
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn src(sub: &str) -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
+    sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(sub), &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("source file");
+            (p, text)
+        })
+        .collect()
+}
+
+/// The code of a Rust source: comments (`//`, `///`, `//!`, `/* */`) removed, string and char
+/// literals kept. Returns (code, string literals).
+fn code_and_strings(text: &str) -> (String, Vec<String>) {
+    let mut code = String::new();
+    let mut strings = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            i += 2;
+            while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
+                i += 1;
+            }
+            i += 2;
+        } else if c == '"' {
+            let mut s = String::new();
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    s.push(chars[i]);
+                    i += 1;
+                }
+                s.push(chars[i]);
+                i += 1;
+            }
+            i += 1;
+            code.push_str("\"\"");
+            strings.push(s);
+        } else if c == '\'' && next.is_some_and(|n| n != '\\') && chars.get(i + 2) == Some(&'\'') {
+            // A char literal such as '"' or '{'.
+            code.push_str("' '");
+            i += 3;
+        } else {
+            code.push(c);
+            i += 1;
+        }
+    }
+    (code, strings)
+}
+
+#[test]
+fn no_method_path_or_operation_id_is_written_by_hand_in_api() {
+    let ids: BTreeSet<&str> = ALL.iter().map(|op| op.id).collect();
+    let files = src("api");
+    assert!(files.len() > 20, "found only {} files", files.len());
+    let mut found = Vec::new();
+    for (path, text) in &files {
+        let (code, strings) = code_and_strings(text);
+        for word in ["Method::", "http::Method", "Call::new"] {
+            if code.contains(word) {
+                found.push(format!("{}: `{word}`", path.display()));
+            }
+        }
+        for s in strings {
+            let method = ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&s.as_str());
+            if s.starts_with('/') || ids.contains(s.as_str()) || method {
+                found.push(format!("{}: \"{s}\"", path.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "written by hand instead of taken from a descriptor:\n{}",
+        found.join("\n")
+    );
+}
+
+/// The scanner itself finds what the test above forbids.
+#[test]
+fn the_scanner_sees_literals_and_not_comments() {
+    let (code, strings) = code_and_strings(
+        "/// `GET /users/{id}`\nlet c = Call::new(Api::App, \"users_get\", Method::GET, \"/users/{id}\"); // \"x\"\nlet q = '\"';",
+    );
+    assert_eq!(strings, ["users_get", "/users/{id}"]);
+    assert!(code.contains("Method::GET") && !code.contains("`GET"));
+}
+
+#[test]
+fn every_operation_of_the_documents_is_wrapped() {
+    let ids: BTreeSet<&str> = ALL.iter().map(|op| op.id).collect();
+    assert_eq!(ids.len(), ALL.len(), "operation ids are unique");
+    let mut used = BTreeSet::new();
+    for (_, text) in src("api").into_iter().chain(src("ingest")) {
+        let (code, _) = code_and_strings(&text);
+        // `ops::<id>::..` in builders, and the `ops: [<id>, ..]` lists of the bulk resources.
+        for (i, _) in code.match_indices("ops::") {
+            let id: String = code[i + 5..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            used.insert(id);
+        }
+        for (i, _) in code.match_indices("ops: [") {
+            let list = &code[i + 6..i + 6 + code[i + 6..].find(']').expect("closing bracket")];
+            used.extend(list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
+        }
+    }
+    let used: BTreeSet<&str> = used.iter().map(String::as_str).filter(|id| ids.contains(id)).collect();
+    let missing: Vec<&&str> = ids.difference(&used).collect();
+    assert!(
+        missing.is_empty(),
+        "operations of the documents no builder sends: {missing:?}"
+    );
+    assert_eq!(used.len(), 85);
+}

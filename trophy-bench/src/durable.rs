@@ -114,7 +114,7 @@ pub fn child_main(args: &[String]) -> Result<(), BoxError> {
 
 /// Sends the events listed in `--todo` (one index a line) through the outbox at `--path`, with
 /// `--concurrency` senders at `--rate` events/s in all (0: as fast as they can), printing `acked I` once event I is on disk; then flushes, prints
-/// `drained` and shuts down. Each event carries the key `crash-I`, so an event whose
+/// `drained` and shuts down (with `--hold`, waits to be killed instead). Each event carries the key `crash-I`, so an event whose
 /// acknowledgement died with the process can be sent again without counting twice.
 async fn outbox_child(args: &[String]) -> Result<(), BoxError> {
     let path: PathBuf = arg(args, "--path")?;
@@ -160,6 +160,11 @@ async fn outbox_child(args: &[String]) -> Result<(), BoxError> {
     ));
     say_usage();
     say("drained");
+    if args.iter().any(|a| a == "--hold") {
+        // A child that is to be killed waits for its SIGKILL even when it has nothing left to
+        // do, so every planned kill happens (a kill of an idle process is a crash point too).
+        std::future::pending::<()>().await;
+    }
     outbox.shutdown(Duration::from_secs(5)).await;
     Ok(())
 }
@@ -477,8 +482,12 @@ pub async fn crash_run(exe: &Path, plan: &CrashPlan) -> Result<CrashReport, BoxE
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let mut kid = Kid::spawn(exe, &args)?;
         let last = life == kills;
+        let mut args = args;
+        if !last {
+            args.push("--hold".into());
+        }
+        let mut kid = Kid::spawn(exe, &args)?;
         let span = lifetime.1.saturating_sub(lifetime.0).as_millis().max(1) as u64;
         let deadline = Instant::now()
             + if last {

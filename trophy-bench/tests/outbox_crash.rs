@@ -16,7 +16,7 @@ async fn sigkill_at_random_points_loses_nothing_and_counts_nothing_twice() {
         events: 20_000,
         kills: 24,
         lifetime: (Duration::from_millis(80), Duration::from_millis(400)),
-        rate: 4000.0,
+        rate: 3000.0,
         seed,
     };
     let report = crash_run(exe, &plan).await.unwrap();

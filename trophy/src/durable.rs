@@ -89,15 +89,29 @@ pub(crate) fn prepare(mut event: BatchEvent) -> Result<(BatchEvent, Vec<u8>), Re
             error: QueueError::new(QueueErrorKind::InvalidEvent, e.to_string()),
         });
     }
+    let had_key = event.idempotency_key.is_some();
     event
         .idempotency_key
         .get_or_insert_with(|| uuid::Uuid::new_v4().to_string());
     match serde_json::to_vec(&event) {
         Ok(bytes) => Ok((event, bytes)),
-        Err(e) => Err(Rejected {
-            event: Box::new(event),
-            error: QueueError::new(QueueErrorKind::InvalidEvent, e.to_string()),
-        }),
+        Err(e) => Err(rejected(
+            event,
+            had_key,
+            QueueError::new(QueueErrorKind::InvalidEvent, e.to_string()),
+        )),
+    }
+}
+
+/// A refused event, handed back as the caller built it: without the key [`prepare`] gave it
+/// when it had none (`had_key` false).
+pub(crate) fn rejected(mut event: BatchEvent, had_key: bool, error: QueueError) -> Rejected {
+    if !had_key {
+        event.idempotency_key = None;
+    }
+    Rejected {
+        event: Box::new(event),
+        error,
     }
 }
 

@@ -292,15 +292,7 @@ impl FleetProducer {
     async fn append(&self, event: BatchEvent, wait: bool) -> Result<String, Rejected> {
         let had_key = event.idempotency_key.is_some();
         let (event, bytes) = durable::prepare(event)?;
-        let reject = |mut event: BatchEvent, error: QueueError| {
-            if !had_key {
-                event.idempotency_key = None;
-            }
-            Err(Rejected {
-                event: Box::new(event),
-                error,
-            })
-        };
+        let reject = |event, error| Err(durable::rejected(event, had_key, error));
         let started = Instant::now();
         let mut backoff = Duration::from_millis(50);
         loop {

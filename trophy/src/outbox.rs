@@ -368,15 +368,8 @@ impl Outbox {
         let (event, bytes) = durable::prepare(event)?;
         let size = bytes.len() as u64;
         // A refused event goes back as the caller built it.
-        let reject = |mut event: BatchEvent, kind, message: String| {
-            if !had_key {
-                event.idempotency_key = None;
-            }
-            Err(Rejected {
-                event: Box::new(event),
-                error: QueueError::new(kind, message),
-            })
-        };
+        let reject =
+            |event, kind, message: String| Err(durable::rejected(event, had_key, QueueError::new(kind, message)));
         let cfg = &self.shared.config;
         if size > cfg.max_bytes {
             return reject(

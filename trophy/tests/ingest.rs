@@ -1,6 +1,9 @@
 //! The batching ingester against the emulator over loopback: every test compares what it sent
 //! with what the emulator holds.
 
+mod common;
+
+use common::Capture;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -375,20 +378,6 @@ async fn dropping_the_last_handle_still_delivers_what_was_queued() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(held(&emu), expected(0..501, 5));
-}
-
-/// A writer collecting everything tracing prints.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[tokio::test(flavor = "current_thread")]

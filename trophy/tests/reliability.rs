@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Harness;
+use common::{Capture, Harness};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -716,20 +716,6 @@ async fn unknown_fields_and_enum_values_never_fail_a_call() {
         trophy::types::AchievementTrigger::Unknown("holiday".into())
     );
     assert_eq!(serde_json::to_value(&list[0].trigger).unwrap(), json!("holiday"));
-}
-
-/// A writer collecting everything tracing prints.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -157,3 +157,17 @@ pub fn invalid_field(result: Result<impl std::fmt::Debug, trophy::Error>) -> Str
         other => panic!("expected InvalidInput, got {other:?}"),
     }
 }
+
+/// A writer collecting everything tracing prints, for tests that read the traces.
+#[derive(Clone, Default)]
+pub struct Capture(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -50,6 +50,8 @@
 //! # API convention
 //!
 //! Every operation follows these rules; a new one (say, from a Trophy release) follows them too.
+//! The repository's tests hold the code to them (`trophy/tests/descriptors.rs` for the wire and
+//! the docs' operation prose, `trophy/tests/convention.rs` for the signatures).
 //!
 //! - **The wire comes from the documents.** Each builder builds its request from the operation
 //!   descriptor `cargo xtask regen` writes into `trophy_generated::operations` (method, path
@@ -80,7 +82,17 @@
 //!   `&str`, `String` and [`uuid::Uuid`] (the type of ids in responses) all are.
 //! - **Numbers take what converts losslessly**: a value Trophy reads as a double is
 //!   `impl Into<f64>` (`i8`–`i32`, `u8`–`u32`, `f32`, `f64`; not `i64` or `u64`, which could
-//!   lose precision: convert those yourself); counts are `u32`.
+//!   lose precision: convert those yourself).
+//! - **One integer type per concept**, from the documents' formats: points (awards, which may
+//!   be negative, level thresholds, caps) are `i64`; lengths, intervals, counts, years and page
+//!   sizes are `u32`; a metric threshold the document types as an integer (a points trigger's,
+//!   the streak settings') is `u64`, and one it types as a number (a user's streak preference,
+//!   an achievement's metric value) is `impl Into<f64>`. Out-of-range values (a negative level,
+//!   a threshold of 0) are refused before sending.
+//! - **No two free-form strings side by side**, where swapping them would compile and send
+//!   the values swapped: only a name followed by its key (`NewMetric::new(name, key)`; the key
+//!   must pass the key check) and a key followed by its value (attributes) are positional
+//!   pairs. Anything else is a setter (`NewTenant::new(name).customer_id(id)`).
 //! - **One wire concept, one type**: an enum both documents define (e.g. `LeaderboardRankBy`,
 //!   `PointsTriggerType`) is generated once, in [`types`], and [`admin_types`] re-exports it,
 //!   so `use trophy::types::*; use trophy::admin_types::*;` does not collide.

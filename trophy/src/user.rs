@@ -33,9 +33,9 @@ pub struct UserInput {
 
 impl UserInput {
     /// A user with this id and nothing else set.
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<crate::Id>) -> Self {
         UserInput {
-            id: id.into(),
+            id: id.into().into_string(),
             fields: UserUpdate::default(),
         }
     }
@@ -120,6 +120,24 @@ impl From<&str> for UserInput {
 
 impl From<String> for UserInput {
     fn from(id: String) -> Self {
+        UserInput::new(id)
+    }
+}
+
+impl From<&String> for UserInput {
+    fn from(id: &String) -> Self {
+        UserInput::new(id)
+    }
+}
+
+impl From<crate::Id> for UserInput {
+    fn from(id: crate::Id) -> Self {
+        UserInput::new(id)
+    }
+}
+
+impl From<uuid::Uuid> for UserInput {
+    fn from(id: uuid::Uuid) -> Self {
         UserInput::new(id)
     }
 }

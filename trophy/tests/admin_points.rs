@@ -901,6 +901,22 @@ async fn keys_ids_and_urls_are_checked_per_item() {
         invalid_field(&h, points.systems().update([PointsSystemUpdate::new("")]).send()).await,
         "items[0].id"
     );
+    // Points are i64 everywhere (trigger awards may be negative); a level's and a cap's may not.
+    let negative_max = NewPointsSystem::new("XP", "xp").max_points(-5);
+    assert_eq!(
+        invalid_field(&h, points.systems().create([negative_max]).send()).await,
+        "items[0].max_points"
+    );
+    let negative = NewPointsLevel::new("Debt", "debt", -1);
+    assert_eq!(
+        invalid_field(&h, points.levels(SYS).create([negative]).send()).await,
+        "items[0].points"
+    );
+    let negative = PointsLevelUpdate::new(LEVEL).points(-10);
+    assert_eq!(
+        invalid_field(&h, points.levels(SYS).update([negative]).send()).await,
+        "items[0].points"
+    );
     let level = NewPointsLevel::new("Gold", "gold!", 10);
     assert_eq!(
         invalid_field(&h, points.levels(SYS).create([level]).send()).await,

@@ -69,7 +69,10 @@ async fn create_sends_customer_ids_and_keeps_the_status() {
         .client
         .admin()
         .tenants()
-        .create([NewTenant::new("Acme Ltd", "acme"), NewTenant::new("Globex", "globex")])
+        .create([
+            NewTenant::new("Acme Ltd").customer_id("acme"),
+            NewTenant::new("Globex").customer_id("globex"),
+        ])
         .send_with_response()
         .await
         .unwrap();
@@ -152,11 +155,19 @@ async fn inputs_are_checked_before_sending() {
     assert_eq!(
         invalid_field(
             tenants
-                .create([NewTenant::new("Acme", "acme"), NewTenant::new("Nobody", "")])
+                .create([
+                    NewTenant::new("Acme").customer_id("acme"),
+                    NewTenant::new("Nobody").customer_id("")
+                ])
                 .send()
                 .await
         ),
         "items[1].customer_id"
+    );
+    // The customer id is required: a tenant built without the setter is refused.
+    assert_eq!(
+        invalid_field(tenants.create([NewTenant::new("Acme")]).send().await),
+        "items[0].customer_id"
     );
     assert_eq!(
         invalid_field(tenants.update([TenantUpdate::new(ACME).customer_id(" ")]).send().await),

@@ -144,3 +144,157 @@ fn every_operation_of_the_documents_is_wrapped() {
     );
     assert_eq!(used.len(), 85);
 }
+
+/// The doc comments of a source, one entry per paragraph of consecutive `///` lines: the joined
+/// text, the line it starts on, and the first code line after it.
+fn doc_paragraphs(text: &str) -> Vec<(String, usize, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if !lines[i].trim_start().starts_with("///") {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut joined = String::new();
+        while i < lines.len() && lines[i].trim_start().starts_with("///") {
+            let content = lines[i].trim_start().trim_start_matches("///").trim();
+            if content.is_empty() {
+                joined.push('\n');
+            } else {
+                joined.push(' ');
+                joined.push_str(content);
+            }
+            i += 1;
+        }
+        let item = lines[i..]
+            .iter()
+            .find(|l| !l.trim_start().starts_with("#[") && !l.trim().is_empty())
+            .map(|l| l.trim().to_string())
+            .unwrap_or_default();
+        for para in joined.split('\n') {
+            out.push((para.trim().to_string(), start + 1, item.clone()));
+        }
+    }
+    out
+}
+
+/// Every `` `METHOD /path` `` a paragraph names, in order.
+fn named_operations(para: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for (i, _) in para.match_indices('`') {
+        let rest = &para[i + 1..];
+        let Some(end) = rest.find('`') else { break };
+        let quoted = &rest[..end];
+        if let Some((method, path)) = quoted.split_once(' ') {
+            if ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method) && path.starts_with('/') {
+                found.push((method.to_string(), path.to_string()));
+            }
+        }
+    }
+    found
+}
+
+/// The prose of the builders and handle methods ("Builder of `GET /users/{id}` (operation
+/// `users_get`)", "`GET /environments`: every environment") is checked against the descriptors,
+/// so a renamed path or method in a document fails here instead of leaving stale docs behind.
+fn stale_operation_prose(files: &[(PathBuf, String)]) -> Vec<String> {
+    let ops: BTreeSet<(String, String)> = ALL
+        .iter()
+        .map(|op| (op.method.as_str().to_string(), op.path.to_string()))
+        .collect();
+    let mut builders = std::collections::BTreeMap::new();
+    let mut stale = Vec::new();
+    let mut mentions = Vec::new();
+    for (path, text) in files {
+        let name = path.display();
+        for (para, line, item) in doc_paragraphs(text) {
+            let named = named_operations(&para);
+            if let Some(rest) = para.strip_prefix("Builder of ") {
+                let id = rest
+                    .split("(operation `")
+                    .nth(1)
+                    .and_then(|s| s.split('`').next())
+                    .unwrap_or_default();
+                let Some(op) = ALL.iter().find(|op| op.id == id) else {
+                    stale.push(format!("{name}:{line}: names no operation of the documents: {para}"));
+                    continue;
+                };
+                let wanted = (op.method.as_str().to_string(), op.path.to_string());
+                if named.first() != Some(&wanted) {
+                    stale.push(format!(
+                        "{name}:{line}: says {:?}, the descriptor of `{id}` is `{} {}`",
+                        named.first(),
+                        wanted.0,
+                        wanted.1
+                    ));
+                }
+                if let Some(builder) = item.strip_prefix("pub struct ") {
+                    let builder: String = builder
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    builders.insert(builder, wanted);
+                }
+            } else {
+                for op in &named {
+                    if !ops.contains(op) {
+                        stale.push(format!(
+                            "{name}:{line}: `{} {}` is no operation of the documents",
+                            op.0, op.1
+                        ));
+                    }
+                }
+                if let (Some(first), Some((_, ret))) = (named.first(), item.split_once("-> ")) {
+                    let ret: String = ret.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    mentions.push((format!("{name}:{line}"), first.clone(), ret));
+                }
+            }
+        }
+    }
+    for (at, said, builder) in mentions {
+        if let Some(actual) = builders.get(&builder) {
+            if &said != actual {
+                stale.push(format!(
+                    "{at}: says `{} {}` but returns {builder}, a builder of `{} {}`",
+                    said.0, said.1, actual.0, actual.1
+                ));
+            }
+        }
+    }
+    stale
+}
+
+#[test]
+fn operation_prose_in_docs_matches_the_descriptors() {
+    let files = src("api");
+    let builder_lines = files
+        .iter()
+        .map(|(_, t)| t.matches("/// Builder of `").count())
+        .sum::<usize>();
+    assert!(builder_lines >= 40, "found only {builder_lines} builder doc lines");
+    let stale = stale_operation_prose(&files);
+    assert!(
+        stale.is_empty(),
+        "doc prose that no longer matches the documents:\n{}",
+        stale.join("\n")
+    );
+}
+
+/// The check above fails on each kind of stale prose.
+#[test]
+fn stale_operation_prose_is_found() {
+    let file = |text: &str| vec![(PathBuf::from("x.rs"), text.to_string())];
+    let good = "impl H {\n    /// `GET /users/{id}`: one user.\n    pub fn get(&self) -> GetUser {}\n}\n\
+                /// Builder of `GET /users/{id}` (operation\n/// `users_get`).\n#[derive(Debug)]\npub struct GetUser {}\n";
+    assert_eq!(stale_operation_prose(&file(good)), Vec::<String>::new());
+    let wrong_path = good.replace("Builder of `GET /users/{id}`", "Builder of `GET /user/{id}`");
+    assert_eq!(stale_operation_prose(&file(&wrong_path)).len(), 1);
+    let wrong_id = good.replace("`users_get`", "`users_gone`");
+    assert!(stale_operation_prose(&file(&wrong_id))[0].contains("names no operation"));
+    let wrong_method = good.replace("/// `GET /users/{id}`: one", "/// `DELETE /users/{id}`: one");
+    assert!(stale_operation_prose(&file(&wrong_method))[0].contains("no operation of the documents"));
+    let other_op = good.replace("/// `GET /users/{id}`: one", "/// `GET /streaks`: one");
+    assert!(stale_operation_prose(&file(&other_op))[0].contains("returns GetUser"));
+}

@@ -462,9 +462,10 @@ async fn all_85_operations_through_the_client() {
     let created = call(
         &mut ops,
         "admin_tenants_create",
-        admin
-            .tenants()
-            .create([NewTenant::new("Acme", "acme"), NewTenant::new("Acme again", "acme")]),
+        admin.tenants().create([
+            NewTenant::new("Acme").customer_id("acme"),
+            NewTenant::new("Acme again").customer_id("acme"),
+        ]),
     )
     .await;
     assert_eq!(
@@ -1370,7 +1371,10 @@ async fn tenants_are_isolated_per_call_and_per_client() {
     let created = org
         .admin()
         .tenants()
-        .create([NewTenant::new("Acme", "acme"), NewTenant::new("Globex", "globex")])
+        .create([
+            NewTenant::new("Acme").customer_id("acme"),
+            NewTenant::new("Globex").customer_id("globex"),
+        ])
         .send()
         .await
         .unwrap();

@@ -107,7 +107,7 @@ const STRINGS: &[&str] = &[
 ];
 
 /// Calls each setter, with fresh arguments, one time in three (`clear_*` setters one time in
-/// six): `setters!(g, x; name(s), max_points(u64), clear_badge())`.
+/// six): `setters!(g, x; name(s), max_points(i64), clear_badge())`.
 macro_rules! setters {
     ($g:ident, $x:ident; $($setter:ident($($arg:ident),*)),* $(,)?) => {
         $(
@@ -133,7 +133,7 @@ macro_rules! repeated {
 macro_rules! trigger_details {
     ($g:ident, $t:expr) => {{
         let mut t = $t;
-        setters!($g, t; status(s), metric_id(s), metric_threshold(u64), achievement_id(s), streak_length(u64), time_unit(s), time_interval(u64));
+        setters!($g, t; status(s), metric_id(s), metric_threshold(u64), achievement_id(s), streak_length(u32), time_unit(s), time_interval(u32));
         repeated!($g, t; user_attribute(s, s));
         setters!($g, t; clear_user_attributes());
         repeated!($g, t; event_attribute(s, s));
@@ -307,7 +307,7 @@ impl Gen {
     }
 
     fn new_level(&mut self) -> NewPointsLevel {
-        let mut l = NewPointsLevel::new(self.s(), self.s(), self.u64());
+        let mut l = NewPointsLevel::new(self.s(), self.s(), self.i64());
         setters!(self, l; description(s), badge_url(s));
         l
     }
@@ -325,8 +325,8 @@ impl Gen {
             0 => NewPointsTrigger::new(self.s(), self.i64()),
             1 => NewPointsTrigger::metric(self.s(), self.u64(), self.i64()),
             2 => NewPointsTrigger::achievement(self.s(), self.i64()),
-            3 => NewPointsTrigger::streak(self.u64(), self.i64()),
-            4 => NewPointsTrigger::time(self.s(), self.u64(), self.i64()),
+            3 => NewPointsTrigger::streak(self.u32(), self.i64()),
+            4 => NewPointsTrigger::time(self.s(), self.u32(), self.i64()),
             _ => NewPointsTrigger::user_creation(self.i64()),
         };
         trigger_details!(self, t)
@@ -536,7 +536,7 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
         36 => {
             let mut b = admin.streaks().settings().update();
             setters!(g, b; frequency(s), evaluation_mode(s), customization_enabled(b), days_off(days));
-            repeated!(g, b; metric(s, u32));
+            repeated!(g, b; metric(s, u64));
             setters!(g, b; freezes(freeze_rules), disable_freezes());
             build!(g, b)
         }
@@ -590,7 +590,7 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
                     admin.points().systems(),
                     |g: &mut Gen| {
                         let mut p = NewPointsSystem::new(g.s(), g.s());
-                        setters!(g, p; description(s), badge_url(s), max_points(u64), clear_max_points());
+                        setters!(g, p; description(s), badge_url(s), max_points(i64), clear_max_points());
                         if g.maybe() {
                             p = p.levels(g.list(Gen::new_level));
                         }
@@ -604,13 +604,13 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
                     },
                     |g: &mut Gen| {
                         let mut p = PointsSystemUpdate::new(g.s());
-                        setters!(g, p; name(s), description(s), badge_url(s), clear_badge(), max_points(u64), clear_max_points());
+                        setters!(g, p; name(s), description(s), badge_url(s), clear_badge(), max_points(i64), clear_max_points());
                         p
                     }
                 ),
                 4 => crud!(g, k, admin.points().levels(g.s()), Gen::new_level, |g: &mut Gen| {
                     let mut l = PointsLevelUpdate::new(g.s());
-                    setters!(g, l; name(s), points(u64), description(s), badge_url(s), clear_badge());
+                    setters!(g, l; name(s), points(i64), description(s), badge_url(s), clear_badge());
                     l
                 }),
                 5 => crud!(g, k, admin.points().boosts(g.s()), Gen::new_boost, |g: &mut Gen| {
@@ -638,7 +638,7 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
                     g,
                     k,
                     admin.tenants(),
-                    |g: &mut Gen| NewTenant::new(g.s(), g.s()),
+                    |g: &mut Gen| NewTenant::new(g.s()).customer_id(g.s()),
                     |g: &mut Gen| {
                         let mut t = TenantUpdate::new(g.s());
                         setters!(g, t; customer_id(s), name(s));

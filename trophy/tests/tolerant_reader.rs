@@ -133,7 +133,7 @@ async fn send(c: &Client, operation: &str) -> Value {
         "admin_streaks_restore" => decoded(admin.streaks().restore(["reader-17"])).await,
         "admin_streaks_settings_get" => decoded(admin.streaks().settings().get()).await,
         "admin_streaks_settings_update" => decoded(admin.streaks().settings().update().frequency("weekly")).await,
-        "admin_tenants_create" => decoded(admin.tenants().create([NewTenant::new("Acme", "acme")])).await,
+        "admin_tenants_create" => decoded(admin.tenants().create([NewTenant::new("Acme").customer_id("acme")])).await,
         "admin_tenants_delete" => decoded(admin.tenants().delete([ID])).await,
         "admin_tenants_update" => decoded(admin.tenants().update([TenantUpdate::new(ID)])).await,
         "leaderboards_all" => decoded(c.leaderboards().list()).await,

@@ -23,11 +23,11 @@ pub struct Streaks {
 impl Streaks {
     /// `GET /streaks`: the current streak length and last extension of each user, 1 to 100
     /// users per call.
-    pub fn list(&self, user_ids: impl IntoIterator<Item = impl Into<String>>) -> ListStreaks {
+    pub fn list(&self, user_ids: impl IntoIterator<Item = impl Into<crate::Id>>) -> ListStreaks {
         ListStreaks {
             client: self.client.clone(),
             options: RequestOptions::default(),
-            user_ids: user_ids.into_iter().map(Into::into).collect(),
+            user_ids: user_ids.into_iter().map(|id| id.into().into_string()).collect(),
         }
     }
 }

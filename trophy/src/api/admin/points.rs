@@ -55,7 +55,7 @@ use serde::Serialize;
 ///     eprintln!("item {:?}: {}", issue.index, issue.message);
 /// }
 /// if let Some(system) = created.created.first() {
-/// ///     points.systems().update([PointsSystemUpdate::new(system.id).max_points(5_000).clear_badge()]).send().await?;
+///     points.systems().update([PointsSystemUpdate::new(system.id).max_points(5_000).clear_badge()]).send().await?;
 ///     let first_page = points.triggers(system.id).list().limit(20).send().await?;
 ///     println!("{} triggers", first_page.len());
 /// }
@@ -160,9 +160,17 @@ pub(super) fn check_conditions(field: &str, list: &Field<Vec<AttributeCondition>
 }
 
 /// Checks an optional count the API wants at least 1 (thresholds, lengths, intervals, limits).
-fn at_least_one(field: &str, value: Option<u64>) -> Result<()> {
+fn at_least_one<T: Copy + Into<i128>>(field: &str, value: Option<T>) -> Result<()> {
     match value {
-        Some(0) => Err(Error::invalid(field, "must be at least 1")),
+        Some(v) if v.into() < 1 => Err(Error::invalid(field, "must be at least 1")),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a negative value (a level's points).
+fn not_negative(field: &str, value: Option<i64>) -> Result<()> {
+    match value {
+        Some(v) if v < 0 => Err(Error::invalid(field, "must be 0 or more")),
         _ => Ok(()),
     }
 }

@@ -164,7 +164,12 @@ impl UpdateSettings {
 operation!(UpdateSettings => AdminSettings);
 
 /// Checks an optional number lies in `min..=max`.
-pub(super) fn in_range(field: &str, value: Option<u32>, min: u32, max: u32) -> Result<()> {
+pub(super) fn in_range<T: Copy + PartialOrd + std::fmt::Display>(
+    field: &str,
+    value: Option<T>,
+    min: T,
+    max: T,
+) -> Result<()> {
     match value {
         Some(v) if !(min..=max).contains(&v) => {
             Err(Error::invalid(field, format!("must be from {min} to {max}, not {v}")))

@@ -429,7 +429,7 @@ impl UpdateStreakSettings {
 
     /// Adds a metric and the total, 1 to 10000, a period needs for it to count; the metrics
     /// sent replace the current ones.
-    pub fn metric(mut self, key: impl Into<String>, threshold: u32) -> Self {
+    pub fn metric(mut self, key: impl Into<String>, threshold: u64) -> Self {
         self.body
             .metrics
             .get_or_insert_with(Vec::new)
@@ -534,5 +534,5 @@ struct StreakSettingsBody {
 #[derive(Debug, Clone, Serialize)]
 struct StreakMetricThreshold {
     key: String,
-    threshold: u32,
+    threshold: u64,
 }

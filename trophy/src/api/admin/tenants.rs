@@ -15,7 +15,7 @@ use serde::Serialize;
 /// use trophy::api::admin::tenants::{NewTenant, TenantUpdate};
 ///
 /// let tenants = client.admin().tenants();
-/// let created = tenants.create([NewTenant::new("Acme Ltd", "acme")]).send().await?;
+/// let created = tenants.create([NewTenant::new("Acme Ltd").customer_id("acme")]).send().await?;
 /// let id = created.created[0].id.to_string();
 /// tenants.update([TenantUpdate::new(&id).name("Acme Limited")]).send().await?;
 /// // The tenant's customer id then selects it on other calls:
@@ -59,13 +59,23 @@ pub struct NewTenant {
 }
 
 impl NewTenant {
-    /// A tenant with this name and your id for it, `customer_id` (name first, then the
-    /// identifier, as every `New*` constructor).
-    pub fn new(name: impl Into<String>, customer_id: impl Into<crate::Id>) -> Self {
+    /// A tenant named `name`; set your id for it with [`customer_id`](Self::customer_id),
+    /// which Trophy requires (a tenant sent without one is refused before sending).
+    ///
+    /// The customer id is a setter, not a second positional string: the constructor once took
+    /// `(customer_id, name)`, and two strings side by side would compile either way round.
+    pub fn new(name: impl Into<String>) -> Self {
         NewTenant {
-            customer_id: customer_id.into().into_string(),
+            customer_id: String::new(),
             name: name.into(),
         }
+    }
+
+    /// Sets your id of the tenant, later sent as the `Tenant-ID` header (required).
+    #[must_use]
+    pub fn customer_id(mut self, customer_id: impl Into<crate::Id>) -> Self {
+        self.customer_id = customer_id.into().into_string();
+        self
     }
 }
 

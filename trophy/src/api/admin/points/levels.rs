@@ -1,6 +1,6 @@
 //! Levels of a points system: `/points/{systemId}/levels`.
 
-use super::{crud, BadgeUrl, Check, Scope};
+use super::{crud, not_negative, BadgeUrl, Check, Scope};
 use crate::admin_types::{
     AdminPointsLevel, CreatePointsLevelsResponse, DeletePointsLevelsResponse, PatchPointsLevelsResponse,
 };
@@ -62,7 +62,7 @@ pub struct NewPointsLevel {
     /// The key used to refer to the level in the API: ASCII letters, digits, `-` and `_`.
     pub key: String,
     /// The points needed to reach the level.
-    pub points: u64,
+    pub points: i64,
     /// A description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -73,7 +73,7 @@ pub struct NewPointsLevel {
 
 impl NewPointsLevel {
     /// A level named `name`, with the key `key`, reached at `points` points.
-    pub fn new(name: impl Into<String>, key: impl Into<String>, points: u64) -> Self {
+    pub fn new(name: impl Into<String>, key: impl Into<String>, points: i64) -> Self {
         NewPointsLevel {
             name: name.into(),
             key: key.into(),
@@ -101,6 +101,7 @@ impl NewPointsLevel {
 impl Check for NewPointsLevel {
     fn check(&self, at: &str) -> Result<()> {
         key_charset(&format!("{at}.key"), &self.key)?;
+        not_negative(&format!("{at}.points"), Some(self.points))?;
         match &self.badge {
             Some(badge) => badge.check(&format!("{at}.badge_url")),
             None => Ok(()),
@@ -120,7 +121,7 @@ pub struct PointsLevelUpdate {
     pub name: Option<String>,
     /// The new points threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub points: Option<u64>,
+    pub points: Option<i64>,
     /// The new description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -150,7 +151,7 @@ impl PointsLevelUpdate {
 
     /// Sets the points needed to reach the level.
     #[must_use]
-    pub fn points(mut self, points: u64) -> Self {
+    pub fn points(mut self, points: i64) -> Self {
         self.points = Some(points);
         self
     }
@@ -180,6 +181,7 @@ impl PointsLevelUpdate {
 impl Check for PointsLevelUpdate {
     fn check(&self, at: &str) -> Result<()> {
         non_empty(&format!("{at}.id"), &self.id)?;
+        not_negative(&format!("{at}.points"), self.points)?;
         match &self.badge {
             Field::Set(badge) => badge.check(&format!("{at}.badge_url")),
             _ => Ok(()),

@@ -60,7 +60,7 @@ pub struct NewPointsSystem {
     pub badge: Option<BadgeUrl>,
     /// The most points a user can hold (at least 1); `null` means no limit, Trophy's default.
     #[serde(default, skip_serializing_if = "Field::is_unset")]
-    pub max_points: Field<u64>,
+    pub max_points: Field<i64>,
     /// Levels to create in the new system.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub levels: Vec<NewPointsLevel>,
@@ -103,7 +103,7 @@ impl NewPointsSystem {
 
     /// Sets the most points a user can hold (at least 1).
     #[must_use]
-    pub fn max_points(mut self, max: u64) -> Self {
+    pub fn max_points(mut self, max: i64) -> Self {
         self.max_points = Field::Set(max);
         self
     }
@@ -173,7 +173,7 @@ pub struct PointsSystemUpdate {
     pub badge: Field<BadgeUrl>,
     /// The new points limit (at least 1); `null` removes the limit.
     #[serde(default, skip_serializing_if = "Field::is_unset")]
-    pub max_points: Field<u64>,
+    pub max_points: Field<i64>,
 }
 
 impl PointsSystemUpdate {
@@ -218,7 +218,7 @@ impl PointsSystemUpdate {
 
     /// Sets the most points a user can hold (at least 1).
     #[must_use]
-    pub fn max_points(mut self, max: u64) -> Self {
+    pub fn max_points(mut self, max: i64) -> Self {
         self.max_points = Field::Set(max);
         self
     }

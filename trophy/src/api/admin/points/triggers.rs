@@ -81,13 +81,13 @@ macro_rules! trigger_details {
             pub achievement_id: Option<String>,
             /// For streak triggers: the streak length that awards points (at least 1).
             #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub streak_length: Option<u64>,
+            pub streak_length: Option<u32>,
             /// For time triggers: the unit of the interval.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub time_unit: Option<AdminPointsTriggerTimeUnit>,
             /// For time triggers: how many units pass between awards (at least 1).
             #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub time_interval: Option<u64>,
+            pub time_interval: Option<u32>,
             /// User attribute conditions a user must match; `null` means none.
             #[serde(default, skip_serializing_if = "Field::is_unset")]
             pub user_attributes: Field<Vec<AttributeCondition>>,
@@ -148,7 +148,7 @@ macro_rules! trigger_details {
 
             /// Sets the streak length at which a streak trigger awards points (at least 1).
             #[must_use]
-            pub fn streak_length(mut self, length: u64) -> Self {
+            pub fn streak_length(mut self, length: u32) -> Self {
                 self.streak_length = Some(length);
                 self
             }
@@ -162,7 +162,7 @@ macro_rules! trigger_details {
 
             /// Sets how many time units pass between a time trigger's awards (at least 1).
             #[must_use]
-            pub fn time_interval(mut self, interval: u64) -> Self {
+            pub fn time_interval(mut self, interval: u32) -> Self {
                 self.time_interval = Some(interval);
                 self
             }
@@ -267,12 +267,12 @@ impl NewPointsTrigger {
     }
 
     /// Awards `points` when a user's streak reaches `length`.
-    pub fn streak(length: u64, points: i64) -> Self {
+    pub fn streak(length: u32, points: i64) -> Self {
         Self::new(PointsTriggerType::Streak, points).streak_length(length)
     }
 
     /// Awards `points` every `interval` `unit`s (hours or days).
-    pub fn time(unit: impl Into<AdminPointsTriggerTimeUnit>, interval: u64, points: i64) -> Self {
+    pub fn time(unit: impl Into<AdminPointsTriggerTimeUnit>, interval: u32, points: i64) -> Self {
         Self::new(PointsTriggerType::Time, points)
             .time_unit(unit)
             .time_interval(interval)

@@ -171,6 +171,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+mod calls;
 mod client;
 mod config;
 #[cfg(any(feature = "outbox", feature = "redis"))]
@@ -288,6 +289,11 @@ struct ReadmeDoctests;
 /// Not public API: hooks for the fuzz tests.
 #[doc(hidden)]
 pub mod __private {
+    /// The SDK call of an operation id, as error messages name it.
+    pub fn call_name(operation: &str) -> Option<&'static str> {
+        crate::calls::call_name(operation)
+    }
+
     /// Decodes a response body exactly as every call does.
     pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> crate::Result<T> {
         crate::transport::decode("fuzz", 200, body)

@@ -36,6 +36,9 @@ pub enum Error {
     InvalidInput(InvalidInput),
     /// The client could not be configured (bad base URL, header value, TLS setup, ...).
     Config(String),
+    /// A bulk Admin call made with `.strict()` (or an `ensure`) succeeded, but Trophy skipped
+    /// items and said why in its `issues`.
+    Issues(Box<IssuesError>),
 }
 
 /// The result type of this crate.
@@ -103,6 +106,22 @@ pub struct DecodeError {
     pub body_snippet: String,
 }
 
+/// Items of a bulk Admin call that Trophy skipped, from a call made with `.strict()` or an
+/// `ensure`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct IssuesError {
+    /// The operation id, e.g. `admin_leaderboards_create`.
+    pub operation: &'static str,
+    /// The HTTP status of the answer (200 when nothing was done, 201 when some items were).
+    pub status: u16,
+    /// How many items the call sent.
+    pub items: usize,
+    /// Trophy's issues of severity `error` (or one this version does not know); warnings
+    /// leave the item done and are not listed.
+    pub issues: Vec<crate::admin_types::AdminIssue>,
+}
+
 /// A value rejected before sending.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -154,6 +173,7 @@ impl Error {
             Error::Timeout(e) => Some(e.operation),
             Error::Connection(e) => Some(e.operation),
             Error::Decode(e) => Some(e.operation),
+            Error::Issues(e) => Some(e.operation),
             _ => None,
         }
     }
@@ -248,6 +268,23 @@ impl fmt::Display for Error {
             ),
             Error::InvalidInput(e) => write!(f, "invalid `{}`: {}", e.field, e.reason),
             Error::Config(m) => write!(f, "invalid client configuration: {}", one_line(m)),
+            Error::Issues(e) => {
+                write!(
+                    f,
+                    "{} skipped {} of {} items:",
+                    Named(e.operation),
+                    e.issues.len().min(e.items),
+                    e.items
+                )?;
+                for (n, issue) in e.issues.iter().enumerate() {
+                    let sep = if n == 0 { " " } else { "; " };
+                    match issue.index {
+                        Some(i) => write!(f, "{sep}item {i}: {}", one_line(&issue.message))?,
+                        None => write!(f, "{sep}{}", one_line(&issue.message))?,
+                    }
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -195,7 +195,7 @@ pub mod webhooks;
 pub use chrono;
 pub use client::{Client, ClientBuilder, API_VERSION, DEFAULT_ADMIN_URL, DEFAULT_API_URL, USER_AGENT};
 pub use config::{RateLimit, RetryConfig, Timeouts};
-pub use error::{ApiError, ConnectionError, DecodeError, Error, InvalidInput, Result, TimeoutError};
+pub use error::{ApiError, ConnectionError, DecodeError, Error, InvalidInput, IssuesError, Result, TimeoutError};
 pub use field::Field;
 pub use id::Id;
 pub use request::Response;

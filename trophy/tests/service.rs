@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 use tokio::time::Instant;
+use trophy::admin_types::{AdminLeaderboardStatus, LeaderboardRankBy};
 use trophy::api::admin::events::BatchEvent;
+use trophy::api::admin::leaderboards::NewLeaderboard;
 use trophy::api::admin::metrics::NewMetric;
 use trophy::ingest::{IngestConfig, Ingester};
-use trophy::{Client, ClientBuilder, RateLimit};
+use trophy::{Client, ClientBuilder, Error, RateLimit};
 use trophy_emulator::{Emulator, Faults, RateLimits};
 
 fn client_for(emu: &Emulator) -> Client {
@@ -97,4 +99,135 @@ async fn flush_within_returns_by_its_deadline_while_every_request_fails() {
     // Nothing queued: it returns at once.
     assert_eq!(ingester.flush_within(Duration::ZERO).await.pending, 0);
     assert!(ingester.shutdown(Duration::from_secs(5)).await.undelivered.is_empty());
+}
+
+/// Admin requests the emulator admitted so far (its rate limiter counts them).
+fn admin_requests(emu: &Emulator) -> u64 {
+    emu.rate_limit_counts().expect("rate limits on").admitted[0]
+}
+
+async fn counted_emulator() -> (Emulator, Client) {
+    let emu = Emulator::builder()
+        .rate_limits(RateLimits::per_second(1000.0, 1000.0))
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(&emu);
+    (emu, client)
+}
+
+/// A typo in a bulk create: accepted with an issue by default, an error under `.strict()`.
+#[tokio::test]
+async fn a_bulk_create_with_a_bad_value_fails_under_strict() {
+    let (_emu, client) = counted_emulator().await;
+    let metric = client
+        .admin()
+        .metrics()
+        .create([NewMetric::new("Lessons", "lessons")])
+        .strict()
+        .send()
+        .await
+        .unwrap();
+    let metric_id = metric.created[0].id;
+    let board = |key: &str, status: AdminLeaderboardStatus| {
+        NewLeaderboard::new("Top learners", key, LeaderboardRankBy::Metric)
+            .metric_id(metric_id)
+            .status(status)
+    };
+    let typo = || AdminLeaderboardStatus::Unknown("actve".into());
+
+    // Without strict, the call succeeds with nothing created: what set-up code used to miss.
+    let lax = client.admin().leaderboards().create([board("lax", typo())]).send().await.unwrap();
+    assert_eq!((lax.created.len(), lax.issues.len()), (0, 1));
+
+    let e = client
+        .admin()
+        .leaderboards()
+        .create([board("top", AdminLeaderboardStatus::Active), board("typo", typo())])
+        .strict()
+        .send()
+        .await
+        .unwrap_err();
+    let Error::Issues(issues) = &e else {
+        panic!("not an Issues error: {e:?}");
+    };
+    assert_eq!((issues.operation, issues.status, issues.items), ("admin_leaderboards_create", 201, 2));
+    assert_eq!(issues.issues.len(), 1);
+    assert_eq!(issues.issues[0].index, Some(1));
+    assert_eq!(
+        e.to_string(),
+        "admin().leaderboards().create (admin_leaderboards_create) skipped 1 of 2 items: \
+         item 1: status must be inactive, active, scheduled or finished"
+    );
+    assert_eq!(e.call(), Some("admin().leaderboards().create"));
+    // The good item was created; the bad one was not.
+    let keys: Vec<String> = client
+        .admin()
+        .leaderboards()
+        .list()
+        .limit(100)
+        .send()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.key)
+        .collect();
+    assert_eq!(keys, ["top"]);
+
+    // `ensure` creates strictly too.
+    let e = client.admin().leaderboards().ensure(board("ensured", typo())).await.unwrap_err();
+    assert!(matches!(&e, Error::Issues(i) if i.issues.len() == 1), "{e:?}");
+}
+
+/// `ensure` run twice creates once: the second run only lists.
+#[tokio::test]
+async fn ensure_is_idempotent() {
+    let (emu, client) = counted_emulator().await;
+    let before = admin_requests(&emu);
+    let first = client.admin().metrics().ensure(NewMetric::new("Lessons", "lessons")).await.unwrap();
+    assert!(first.created);
+    assert_eq!(first.item.key, "lessons");
+    // A list (nothing found), the create, a get of the created item.
+    assert_eq!(admin_requests(&emu) - before, 3);
+
+    let before = admin_requests(&emu);
+    let second = client
+        .admin()
+        .metrics()
+        .ensure(NewMetric::new("Lessons, renamed", "lessons"))
+        .await
+        .unwrap();
+    assert!(!second.created);
+    assert_eq!(second.item.id, first.item.id);
+    assert_eq!(second.item.name, "Lessons", "an existing item is returned as it is");
+    assert_eq!(admin_requests(&emu) - before, 1, "one list request, no create");
+
+    let all = client.admin().metrics().list().limit(100).send().await.unwrap();
+    assert_eq!(all.iter().filter(|m| m.key == "lessons").count(), 1);
+
+    // Leaderboards too, past a first page of others (the lookup pages through all of them).
+    let boards: Vec<NewLeaderboard> = (0..120)
+        .map(|i| NewLeaderboard::new(format!("Board {i}"), format!("board-{i}"), LeaderboardRankBy::Metric).metric_id(first.item.id))
+        .collect();
+    for chunk in boards.chunks(100) {
+        client.admin().leaderboards().create(chunk.to_vec()).strict().send().await.unwrap();
+    }
+    let board = || {
+        NewLeaderboard::new("Top learners", "top-learners", LeaderboardRankBy::Metric)
+            .metric_id(first.item.id)
+            .status(AdminLeaderboardStatus::Active)
+    };
+    let made = client.admin().leaderboards().ensure(board()).await.unwrap();
+    let again = client.admin().leaderboards().ensure(board()).await.unwrap();
+    assert!(made.created && !again.created);
+    assert_eq!(made.item.id, again.item.id);
+    assert_eq!(again.item.status, AdminLeaderboardStatus::Active);
+    let listed = client.admin().leaderboards().list().into_stream();
+    let keys: Vec<String> = futures::StreamExt::collect::<Vec<_>>(listed)
+        .await
+        .into_iter()
+        .map(|b| b.unwrap().key)
+        .collect();
+    assert_eq!(keys.len(), 121);
+    assert_eq!(keys.iter().filter(|k| *k == "top-learners").count(), 1);
 }

@@ -55,6 +55,7 @@ crud! {
     /// Where Trophy allows, a field can also be cleared (see [`LeaderboardUpdate`]).
     update: UpdateLeaderboards(LeaderboardUpdate) => UpdateLeaderboardsResponse,
     delete: DeleteLeaderboards => DeleteLeaderboardsResponse,
+    ensure: EnsureLeaderboard,
 }
 
 /// One leaderboard to create: see [`AdminLeaderboards::create`].

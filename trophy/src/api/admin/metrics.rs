@@ -50,6 +50,7 @@ crud! {
     get: GetMetric => CreatedMetric,
     update: UpdateMetrics(MetricUpdate) => UpdateMetricsResponse,
     delete: DeleteMetrics => DeleteMetricsResponse,
+    ensure: EnsureMetric,
 }
 
 /// One metric to create: see [`AdminMetrics::create`].

@@ -32,6 +32,7 @@ crud! {
     get: GetPointsSystem => AdminPointsSystem,
     update: UpdatePointsSystems(PointsSystemUpdate) => UpdatePointsSystemsResponse,
     delete: DeletePointsSystems => DeletePointsSystemsResponse,
+    ensure: EnsurePointsSystem,
 }
 
 /// A points system to create, optionally with its levels, boosts and triggers.

@@ -239,7 +239,10 @@ async fn the_target_can_be_set_and_changed_while_the_emulator_runs() {
 
     // Set from Rust: the next request's webhooks go there.
     api.emu.set_webhook_target(WebhookTarget::new(&first_url, SECRET));
-    assert_eq!(api.emu.webhook_target().map(|t| t.url().to_string()), Some(first_url.clone()));
+    assert_eq!(
+        api.emu.webhook_target().map(|t| t.url().to_string()),
+        Some(first_url.clone())
+    );
     api.event("lessons-completed", "bo", 1.0).await.expect(201);
     assert_eq!(api.emu.settle_webhooks().await.len(), 2);
     assert_eq!(first.lock().unwrap().len(), 2);
@@ -268,7 +271,9 @@ async fn the_target_can_be_set_and_changed_while_the_emulator_runs() {
         json!({"target": {"url": second_url, "secret": ""}}),
         json!({}),
     ] {
-        api.control(Method::POST, "/_emulator/webhooks", Some(&bad)).await.expect(400);
+        api.control(Method::POST, "/_emulator/webhooks", Some(&bad))
+            .await
+            .expect(400);
     }
     assert_eq!(listed(&api).await["target"], json!(second_url));
     api.control(Method::POST, "/_emulator/webhooks", Some(&json!({"target": null})))

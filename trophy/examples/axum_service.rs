@@ -125,7 +125,10 @@ async fn complete_lesson(State(state): State<AppState>, Path(user): Path<String>
     }
 }
 
-async fn progress(State(state): State<AppState>, Path(user): Path<String>) -> Result<Json<Value>, (StatusCode, String)> {
+async fn progress(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+) -> Result<Json<Value>, (StatusCode, String)> {
     let users = state.client.users();
     let (metric, streak, points, standing) = tokio::try_join!(
         users.metric(&user, METRIC).send(),
@@ -134,7 +137,11 @@ async fn progress(State(state): State<AppState>, Path(user): Path<String>) -> Re
         users.leaderboard(&user, LEADERBOARD).send(),
     )
     .map_err(|e| {
-        let status = if e.is_not_found() { StatusCode::NOT_FOUND } else { StatusCode::BAD_GATEWAY };
+        let status = if e.is_not_found() {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::BAD_GATEWAY
+        };
         (status, e.to_string())
     })?;
     Ok(Json(json!({
@@ -150,7 +157,11 @@ async fn trophy_webhook(State(state): State<AppState>, VerifiedWebhook(event): V
     if let WebhookEvent::PointsChanged(e) = &event {
         println!("{} now has {} points", e.user.id, e.points.total);
     }
-    state.received.lock().unwrap_or_else(|e| e.into_inner()).push(event.event_type().to_string());
+    state
+        .received
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(event.event_type().to_string());
     StatusCode::NO_CONTENT
 }
 
@@ -161,13 +172,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = listener.local_addr()?;
     let (client, secret, _emulator) = match std::env::var("TROPHY_API_KEY") {
         Ok(_) => {
-            let client = ClientBuilder::from_env().rate_limit(RateLimit::trophy_tiers()).build()?;
+            let client = ClientBuilder::from_env()
+                .rate_limit(RateLimit::trophy_tiers())
+                .build()?;
             let secret = WebhookSecret::new(std::env::var("TROPHY_WEBHOOK_SECRET").unwrap_or_default());
             (client, secret, None)
         }
         Err(_) => {
             let (client, secret, emulator) = with_emulator(&format!("http://{addr}/webhooks/trophy")).await?;
-            println!("TROPHY_API_KEY is not set: using the built-in emulator at {}", emulator.base_url());
+            println!(
+                "TROPHY_API_KEY is not set: using the built-in emulator at {}",
+                emulator.base_url()
+            );
             (client, secret, Some(emulator))
         }
     };

@@ -255,7 +255,12 @@ impl fmt::Display for Error {
                 attempts_suffix(f, e.attempts)
             }
             Error::Connection(e) => {
-                write!(f, "{} could not reach Trophy: {}", Named(e.operation), one_line(&e.message))?;
+                write!(
+                    f,
+                    "{} could not reach Trophy: {}",
+                    Named(e.operation),
+                    one_line(&e.message)
+                )?;
                 attempts_suffix(f, e.attempts)
             }
             Error::Decode(e) => write!(

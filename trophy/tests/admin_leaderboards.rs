@@ -226,7 +226,12 @@ async fn keys_and_ids_are_checked_before_sending() {
     let h = Harness::new().await;
     let boards = h.client.admin().leaderboards();
     assert_eq!(
-        invalid_field(boards.create([NewLeaderboard::new("A", "a b", "metric".into())]).send().await),
+        invalid_field(
+            boards
+                .create([NewLeaderboard::new("A", "a b", "metric".into())])
+                .send()
+                .await
+        ),
         "items[0].key"
     );
     let no_metric = NewLeaderboard::new("A", "a", "metric".into()).metric_id("");

@@ -19,7 +19,9 @@ async fn the_axum_service_ingests_reads_receives_webhooks_and_flushes_on_shutdow
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     // What `main` does without TROPHY_API_KEY: the emulator, its webhooks sent to the service.
-    let (client, secret, emulator) = service::with_emulator(&format!("{base}/webhooks/trophy")).await.unwrap();
+    let (client, secret, emulator) = service::with_emulator(&format!("{base}/webhooks/trophy"))
+        .await
+        .unwrap();
     let state = service::app_state(client.clone(), secret).await.unwrap();
     // A restart runs the set-up again: it finds everything and creates nothing more.
     service::set_up(&client).await.unwrap();
@@ -37,7 +39,11 @@ async fn the_axum_service_ingests_reads_receives_webhooks_and_flushes_on_shutdow
     // Lessons: 30 for ada, 20 for bo, each answered 202 at once.
     for (user, lessons) in [("ada", 30), ("bo", 20)] {
         for _ in 0..lessons {
-            let r = http.post(format!("{base}/lessons/{user}/complete")).send().await.unwrap();
+            let r = http
+                .post(format!("{base}/lessons/{user}/complete"))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 202);
         }
     }
@@ -70,7 +76,10 @@ async fn the_axum_service_ingests_reads_receives_webhooks_and_flushes_on_shutdow
     // A forged delivery never reaches the handler.
     let forged = http
         .post(format!("{base}/webhooks/trophy"))
-        .header(trophy::webhooks::SIGNATURE_HEADER, trophy::webhooks::sign("not-the-secret", b"{}"))
+        .header(
+            trophy::webhooks::SIGNATURE_HEADER,
+            trophy::webhooks::sign("not-the-secret", b"{}"),
+        )
         .body("{}")
         .send()
         .await

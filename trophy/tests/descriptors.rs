@@ -171,7 +171,10 @@ fn every_operation_has_the_call_that_sends_it() {
             direct || bulk
         });
         if !found {
-            wrong.push(format!("{}: `{call}` is not a method of the source that sends it", op.id));
+            wrong.push(format!(
+                "{}: `{call}` is not a method of the source that sends it",
+                op.id
+            ));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));

@@ -22,7 +22,12 @@ fn client_for(emu: &Emulator) -> Client {
 /// The only test of this binary that touches the environment (each test binary is a process).
 #[test]
 fn from_env_returns_a_builder_of_the_same_variables() {
-    for var in ["TROPHY_API_KEY", "TROPHY_API_URL", "TROPHY_ADMIN_URL", "TROPHY_TENANT_ID"] {
+    for var in [
+        "TROPHY_API_KEY",
+        "TROPHY_API_URL",
+        "TROPHY_ADMIN_URL",
+        "TROPHY_TENANT_ID",
+    ] {
         std::env::remove_var(var);
     }
     let e = Client::from_env().unwrap_err();
@@ -41,7 +46,10 @@ fn from_env_returns_a_builder_of_the_same_variables() {
     assert_eq!(client.admin_url(), "http://127.0.0.1:9/admin/v1");
     assert!(format!("{client:?}").contains("rate_limited: true"), "{client:?}");
     // A setter after from_env wins.
-    let client = ClientBuilder::from_env().api_url("http://127.0.0.1:10/v1").build().unwrap();
+    let client = ClientBuilder::from_env()
+        .api_url("http://127.0.0.1:10/v1")
+        .build()
+        .unwrap();
     assert_eq!(client.api_url(), "http://127.0.0.1:10/v1");
     assert_eq!(Client::from_env().unwrap().admin_url(), "http://127.0.0.1:9/admin/v1");
 }
@@ -137,7 +145,13 @@ async fn a_bulk_create_with_a_bad_value_fails_under_strict() {
     let typo = || AdminLeaderboardStatus::Unknown("actve".into());
 
     // Without strict, the call succeeds with nothing created: what set-up code used to miss.
-    let lax = client.admin().leaderboards().create([board("lax", typo())]).send().await.unwrap();
+    let lax = client
+        .admin()
+        .leaderboards()
+        .create([board("lax", typo())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!((lax.created.len(), lax.issues.len()), (0, 1));
 
     let e = client
@@ -151,7 +165,10 @@ async fn a_bulk_create_with_a_bad_value_fails_under_strict() {
     let Error::Issues(issues) = &e else {
         panic!("not an Issues error: {e:?}");
     };
-    assert_eq!((issues.operation, issues.status, issues.items), ("admin_leaderboards_create", 201, 2));
+    assert_eq!(
+        (issues.operation, issues.status, issues.items),
+        ("admin_leaderboards_create", 201, 2)
+    );
     assert_eq!(issues.issues.len(), 1);
     assert_eq!(issues.issues[0].index, Some(1));
     assert_eq!(
@@ -175,7 +192,12 @@ async fn a_bulk_create_with_a_bad_value_fails_under_strict() {
     assert_eq!(keys, ["top"]);
 
     // `ensure` creates strictly too.
-    let e = client.admin().leaderboards().ensure(board("ensured", typo())).await.unwrap_err();
+    let e = client
+        .admin()
+        .leaderboards()
+        .ensure(board("ensured", typo()))
+        .await
+        .unwrap_err();
     assert!(matches!(&e, Error::Issues(i) if i.issues.len() == 1), "{e:?}");
 }
 
@@ -184,7 +206,12 @@ async fn a_bulk_create_with_a_bad_value_fails_under_strict() {
 async fn ensure_is_idempotent() {
     let (emu, client) = counted_emulator().await;
     let before = admin_requests(&emu);
-    let first = client.admin().metrics().ensure(NewMetric::new("Lessons", "lessons")).await.unwrap();
+    let first = client
+        .admin()
+        .metrics()
+        .ensure(NewMetric::new("Lessons", "lessons"))
+        .await
+        .unwrap();
     assert!(first.created);
     assert_eq!(first.item.key, "lessons");
     // A list (nothing found), the create, a get of the created item.
@@ -207,10 +234,20 @@ async fn ensure_is_idempotent() {
 
     // Leaderboards too, past a first page of others (the lookup pages through all of them).
     let boards: Vec<NewLeaderboard> = (0..120)
-        .map(|i| NewLeaderboard::new(format!("Board {i}"), format!("board-{i}"), LeaderboardRankBy::Metric).metric_id(first.item.id))
+        .map(|i| {
+            NewLeaderboard::new(format!("Board {i}"), format!("board-{i}"), LeaderboardRankBy::Metric)
+                .metric_id(first.item.id)
+        })
         .collect();
     for chunk in boards.chunks(100) {
-        client.admin().leaderboards().create(chunk.to_vec()).strict().send().await.unwrap();
+        client
+            .admin()
+            .leaderboards()
+            .create(chunk.to_vec())
+            .strict()
+            .send()
+            .await
+            .unwrap();
     }
     let board = || {
         NewLeaderboard::new("Top learners", "top-learners", LeaderboardRankBy::Metric)

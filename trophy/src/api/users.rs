@@ -140,7 +140,7 @@ impl Users {
             id: id.into().into_string(),
             key: key.into(),
             range: SummaryRange {
-                aggregation: aggregation.into(),
+                aggregation,
                 start_date,
                 end_date,
             },
@@ -206,7 +206,7 @@ impl Users {
             id: id.into().into_string(),
             key: key.into(),
             range: SummaryRange {
-                aggregation: aggregation.into(),
+                aggregation,
                 start_date,
                 end_date,
             },

@@ -13,6 +13,7 @@ use crate::context::{parse_body, reply, ApiError, ApiResult};
 use crate::faults::FaultState;
 use crate::model::fmt_dt;
 use crate::state::{Clock, Inner, SharedState};
+use crate::webhooks::WebhookTarget;
 
 /// `/_emulator/clock`, `/_emulator/faults`, `/_emulator/reset`, `/_emulator/webhooks` and `/`.
 pub(crate) fn routes() -> Router<SharedState> {
@@ -20,7 +21,7 @@ pub(crate) fn routes() -> Router<SharedState> {
         .route("/_emulator/clock", get(clock_get).post(clock_post))
         .route("/_emulator/faults", get(faults_get).post(faults_post))
         .route("/_emulator/reset", post(reset))
-        .route("/_emulator/webhooks", get(webhooks_get))
+        .route("/_emulator/webhooks", get(webhooks_get).post(webhooks_post))
         .route("/", get(info))
 }
 
@@ -48,9 +49,7 @@ async fn info() -> Response {
 async fn webhooks_get(AxState(sh): AxState<SharedState>) -> Response {
     let deliveries: Vec<Value> = sh
         .webhooks
-        .as_ref()
-        .map(|h| h.deliveries())
-        .unwrap_or_default()
+        .deliveries()
         .into_iter()
         .map(|d| {
             json!({
@@ -62,8 +61,34 @@ async fn webhooks_get(AxState(sh): AxState<SharedState>) -> Response {
             })
         })
         .collect();
-    let target = sh.webhooks.as_ref().map(|h| h.url().to_string());
+    let target = sh.webhooks.target().map(|t| t.url().to_string());
     reply(200, json!({"target": target, "deliveries": deliveries}))
+}
+
+/// `{"target": {"url": "http://...", "secret": "..."}}` sets or changes the target, `{"target":
+/// null}` removes it; answers `{"target": url or null}`.
+async fn webhooks_post(AxState(sh): AxState<SharedState>, body: Bytes) -> ApiResult {
+    let (v, _) = parse_body::<Value>(&body)?;
+    let target = match v.get("target") {
+        Some(Value::Null) => None,
+        Some(t) => {
+            let url = t
+                .get("url")
+                .and_then(Value::as_str)
+                .filter(|u| u.starts_with("http://") && u.parse::<http::Uri>().is_ok())
+                .ok_or_else(|| ApiError::bad_request("target.url must be an http:// URL (a local receiver; no TLS)"))?;
+            let secret = t
+                .get("secret")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| ApiError::bad_request("target.secret must be a non-empty string"))?;
+            Some(WebhookTarget::new(url, secret))
+        }
+        None => return Err(ApiError::bad_request("the body needs a `target`: an object or null")),
+    };
+    let url = target.as_ref().map(|t| t.url().to_string());
+    sh.webhooks.set_target(target);
+    Ok(reply(200, json!({ "target": url })))
 }
 
 fn clock_body(g: &Inner) -> Value {

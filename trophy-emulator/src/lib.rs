@@ -58,6 +58,7 @@
 //! | `GET`/`POST /_emulator/faults` | `{"rate": 0.1, "status": 503, "seed": 7, "failNext": 2, "afterProcessing": false}`; omitted fields are kept; the answer also counts `injected` faults |
 //! | `POST /_emulator/reset` | forgets all tenants' data, application keys and tenants (the clock and faults stay) |
 //! | `GET /_emulator/webhooks` | `{"target": url, "deliveries": [{"type", "attempts", "status", "delivered", "body"}]}` |
+//! | `POST /_emulator/webhooks` | `{"target": {"url": "http://...", "secret": "..."}}` sets or changes the webhook target, `{"target": null}` removes it (see [`Emulator::set_webhook_target`]) |
 //! | `GET /_emulator/events` | `{"stored": n, "replayed": n, "totals": [{"tenant", "userId", "metric", "events", "total"}]}`: metric events held (see [`Emulator::event_counts`]) |
 //! | `GET /_emulator/rate-limits` | `{"enabled": true, "tier1PerSecond": 5, "tier2PerSecond": 50, "admitted": {"tier1", "tier2"}, "rejected": {..}}` |
 //!
@@ -222,11 +223,14 @@
 //!
 //! ## Webhooks
 //!
-//! With a target (`--webhook-url URL --webhook-secret SECRET`, or [`EmulatorBuilder::webhook`]),
-//! the emulator posts webhooks the way Trophy does: a JSON body with a `type` and the `user`,
-//! signed in the [`SIGNATURE_HEADER`] header (`X-Trophy-Signature`: standard base64 of the
-//! HMAC-SHA256 of the raw body with the secret), so a receiver built on
-//! `trophy::webhooks::construct_event` can be exercised offline. Sent, in this order per request:
+//! With a target (`--webhook-url URL --webhook-secret SECRET`, [`EmulatorBuilder::webhook`], or
+//! at run time [`Emulator::set_webhook_target`] and `POST /_emulator/webhooks`, so a receiver
+//! can bind its port after the emulator started), the emulator posts webhooks the way Trophy
+//! does: a JSON body with a `type` and the `user`, signed in the [`SIGNATURE_HEADER`] header
+//! (`X-Trophy-Signature`: standard base64 of the HMAC-SHA256 of the raw body with the secret),
+//! so a receiver built on `trophy::webhooks::construct_event` or `VerifiedWebhook` can be
+//! exercised offline. [`SIGNATURE_HEADER`] and [`WebhookSecret`] are the `trophy` crate's own
+//! (re-exported), so both sides of a test share one vocabulary. Sent, in this order per request:
 //!
 //! * `achievement.completed` for each achievement a metric event, a batch event or a completion
 //!   completed (chained achievements included);
@@ -328,7 +332,7 @@ use tokio::task::JoinHandle;
 pub use counts::{EventCounts, MetricTotal};
 pub use ratelimit::{RateLimitCounts, RateLimits};
 pub use seed::{Seed, SeedAchievement, SeedAttribute, SeedEnvironment, SeedMetric, SeedStreak, DEFAULT_SEED_JSON};
-pub use webhooks::{WebhookDelivery, WebhookTarget, SIGNATURE_HEADER};
+pub use webhooks::{WebhookDelivery, WebhookSecret, WebhookTarget, SIGNATURE_HEADER};
 
 pub use error::Error;
 pub use faults::Faults;
@@ -422,7 +426,7 @@ impl EmulatorBuilder {
             .first()
             .cloned()
             .unwrap_or_else(|| DEFAULT_ADMIN_KEY.to_string());
-        let (webhooks, webhook_task) = self.webhook.map(webhooks::Webhooks::start).unzip();
+        let (webhooks, webhook_task) = webhooks::Webhooks::start(self.webhook);
         let shared = Arc::new(Shared::new(
             Inner {
                 seed,
@@ -454,7 +458,7 @@ impl EmulatorBuilder {
             admin_key,
             shutdown: Some(tx),
             task: Some(task),
-            webhook_task,
+            webhook_task: Some(webhook_task),
         })
     }
 }
@@ -555,22 +559,30 @@ impl Emulator {
         self.shared.lock().faults.injected
     }
 
-    /// The webhooks sent so far (delivered or given up on), in order; empty without a
-    /// [`webhook`](EmulatorBuilder::webhook) target.
+    /// The webhooks sent so far (delivered or given up on), in order; empty while no
+    /// [`webhook`](EmulatorBuilder::webhook) target was ever set.
     pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
-        self.shared
-            .webhooks
-            .as_ref()
-            .map(|h| h.deliveries())
-            .unwrap_or_default()
+        self.shared.webhooks.deliveries()
+    }
+
+    /// Sets, changes or (with `None`) removes the webhook target while the emulator runs, e.g.
+    /// once the receiver under test has bound its port. Webhooks of requests made from now on
+    /// go to the new target; those already queued keep the target of their request. Also
+    /// `POST /_emulator/webhooks` with `{"target": {"url": "http://...", "secret": "..."}}` (or
+    /// `{"target": null}`).
+    pub fn set_webhook_target(&self, target: impl Into<Option<WebhookTarget>>) {
+        self.shared.webhooks.set_target(target.into());
+    }
+
+    /// The webhook target now, if any.
+    pub fn webhook_target(&self) -> Option<WebhookTarget> {
+        self.shared.webhooks.target()
     }
 
     /// Waits until every webhook queued so far has been delivered or given up on (at most 4
-    /// attempts each), then returns all deliveries. Returns at once without a target.
+    /// attempts each), then returns all deliveries. Returns at once when none is queued.
     pub async fn settle_webhooks(&self) -> Vec<WebhookDelivery> {
-        if let Some(h) = &self.shared.webhooks {
-            h.settle().await;
-        }
+        self.shared.webhooks.settle().await;
         self.webhook_deliveries()
     }
 

@@ -191,7 +191,7 @@ async fn main() -> ExitCode {
         builder = builder.api_key(k);
     }
     if let (Some(url), Some(secret)) = (&args.webhook_url, &args.webhook_secret) {
-        builder = builder.webhook(WebhookTarget::new(url, secret));
+        builder = builder.webhook(WebhookTarget::new(url, secret.as_str()));
     }
     let emu = match builder.start().await {
         Ok(e) => e,

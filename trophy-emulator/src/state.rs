@@ -79,12 +79,12 @@ impl Inner {
 /// State shared by all handlers.
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
-    /// Webhook deliveries, when a target is configured.
-    pub(crate) webhooks: Option<Webhooks>,
+    /// Webhook deliveries (sent only while a target is set).
+    pub(crate) webhooks: Webhooks,
 }
 
 impl Shared {
-    pub(crate) fn new(inner: Inner, webhooks: Option<Webhooks>) -> Shared {
+    pub(crate) fn new(inner: Inner, webhooks: Webhooks) -> Shared {
         Shared {
             inner: Mutex::new(inner),
             webhooks,
@@ -94,9 +94,7 @@ impl Shared {
     /// Queues the webhooks `payloads` computes, when a target is configured (otherwise it is not
     /// called). Call it with the state locked, so deliveries keep the order of the requests.
     pub(crate) fn emit(&self, payloads: impl FnOnce() -> Vec<Value>) {
-        if let Some(hooks) = &self.webhooks {
-            hooks.send(payloads());
-        }
+        self.webhooks.send(payloads);
     }
 
     /// Locks the state (recovering from poisoning: a panicking handler leaves usable data).

@@ -5,25 +5,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
 use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
-use sha2::Sha256;
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
+pub use trophy::webhooks::{WebhookSecret, SIGNATURE_HEADER};
 
 use crate::events::Recorded;
 use crate::model::State;
 use crate::render;
-
-/// The header that carries a delivery's signature, as Trophy sends it.
-pub const SIGNATURE_HEADER: &str = "X-Trophy-Signature";
 
 /// Attempts per delivery, and the pause before the second (doubling after).
 const ATTEMPTS: u32 = 4;
@@ -32,17 +26,19 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where the emulator sends webhooks, and the secret it signs them with.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct WebhookTarget {
     pub(crate) url: String,
-    pub(crate) secret: String,
+    pub(crate) secret: WebhookSecret,
 }
 
 impl WebhookTarget {
-    /// Deliveries go to `url`, signed with `secret`. Use an `http://` URL (a receiver on this
-    /// machine): the emulator's own HTTP client is built without TLS, so an `https://` target
-    /// only works when another crate of the build turns TLS on, and otherwise every attempt fails.
-    pub fn new(url: impl Into<String>, secret: impl Into<String>) -> WebhookTarget {
+    /// Deliveries go to `url`, signed with `secret` (the receiver verifies them with the same
+    /// [`WebhookSecret`]; a `&str` or `String` converts). Use an `http://` URL (a receiver on
+    /// this machine): the emulator's own HTTP client is built without TLS, so an `https://`
+    /// target only works when another crate of the build turns TLS on, and otherwise every
+    /// attempt fails.
+    pub fn new(url: impl Into<String>, secret: impl Into<WebhookSecret>) -> WebhookTarget {
         WebhookTarget {
             url: url.into(),
             secret: secret.into(),
@@ -53,14 +49,10 @@ impl WebhookTarget {
     pub fn url(&self) -> &str {
         &self.url
     }
-}
 
-impl std::fmt::Debug for WebhookTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookTarget")
-            .field("url", &self.url)
-            .field("secret", &"<redacted>")
-            .finish()
+    /// The secret deliveries are signed with.
+    pub fn secret(&self) -> &WebhookSecret {
+        &self.secret
     }
 }
 
@@ -84,8 +76,10 @@ pub struct WebhookDelivery {
 
 /// The sending side, shared by the handlers; one task does the posting.
 pub(crate) struct Webhooks {
-    url: String,
-    tx: mpsc::UnboundedSender<Value>,
+    /// The target now; payloads are queued with the target of their request's time, so a
+    /// change applies from the next request on.
+    target: Mutex<Option<WebhookTarget>>,
+    tx: mpsc::UnboundedSender<(WebhookTarget, Value)>,
     log: Arc<Mutex<Vec<WebhookDelivery>>>,
     pending: Arc<AtomicUsize>,
     settled: Arc<Notify>,
@@ -93,10 +87,10 @@ pub(crate) struct Webhooks {
 
 impl Webhooks {
     /// Starts the delivery task on the current runtime.
-    pub(crate) fn start(target: WebhookTarget) -> (Webhooks, JoinHandle<()>) {
+    pub(crate) fn start(target: Option<WebhookTarget>) -> (Webhooks, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let hooks = Webhooks {
-            url: target.url.clone(),
+            target: Mutex::new(target),
             tx,
             log: Arc::default(),
             pending: Arc::default(),
@@ -104,7 +98,6 @@ impl Webhooks {
         };
         let task = tokio::spawn(deliver(
             rx,
-            target,
             hooks.log.clone(),
             hooks.pending.clone(),
             hooks.settled.clone(),
@@ -112,16 +105,25 @@ impl Webhooks {
         (hooks, task)
     }
 
-    /// The URL deliveries go to.
-    pub(crate) fn url(&self) -> &str {
-        &self.url
+    /// The target now, if any.
+    pub(crate) fn target(&self) -> Option<WebhookTarget> {
+        self.target.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Queues payloads for delivery, in order.
-    pub(crate) fn send(&self, payloads: Vec<Value>) {
-        for p in payloads {
+    /// Replaces the target (`None`: stop sending). Payloads already queued keep theirs.
+    pub(crate) fn set_target(&self, target: Option<WebhookTarget>) {
+        *self.target.lock().unwrap_or_else(|e| e.into_inner()) = target;
+    }
+
+    /// Queues the payloads `payloads` computes, in order, for the current target; without a
+    /// target, `payloads` is not called.
+    pub(crate) fn send(&self, payloads: impl FnOnce() -> Vec<Value>) {
+        let Some(target) = self.target() else {
+            return;
+        };
+        for p in payloads() {
             self.pending.fetch_add(1, Ordering::SeqCst);
-            if self.tx.send(p).is_err() {
+            if self.tx.send((target.clone(), p)).is_err() {
                 // The task has stopped (the emulator is shutting down): nothing will be sent.
                 self.pending.fetch_sub(1, Ordering::SeqCst);
             }
@@ -145,24 +147,16 @@ impl Webhooks {
     }
 }
 
-/// The standard base64 of HMAC-SHA256(secret, body).
-pub(crate) fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(body);
-    BASE64.encode(mac.finalize().into_bytes())
-}
-
 async fn deliver(
-    mut rx: mpsc::UnboundedReceiver<Value>,
-    target: WebhookTarget,
+    mut rx: mpsc::UnboundedReceiver<(WebhookTarget, Value)>,
     log: Arc<Mutex<Vec<WebhookDelivery>>>,
     pending: Arc<AtomicUsize>,
     settled: Arc<Notify>,
 ) {
     let http: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    while let Some(payload) = rx.recv().await {
+    while let Some((target, payload)) = rx.recv().await {
         let body = payload.to_string();
-        let signature = sign(&target.secret, body.as_bytes());
+        let signature = trophy::webhooks::sign(target.secret.expose_secret(), body.as_bytes());
         let mut delivery = WebhookDelivery {
             event_type: payload["type"].as_str().unwrap_or_default().to_string(),
             body,
@@ -291,18 +285,4 @@ pub(crate) fn payloads(
         out.push(json!({"type": "leaderboard.rank_changed", "user": user, "leaderboard": board}));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sign;
-
-    #[test]
-    fn signature_is_base64_hmac_sha256() {
-        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
-        assert_eq!(
-            sign("Jefe", b"what do ya want for nothing?"),
-            "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM="
-        );
-    }
 }

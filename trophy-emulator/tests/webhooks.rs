@@ -224,6 +224,66 @@ async fn without_a_target_nothing_is_queued() {
     assert_eq!(listed(&api).await, json!({"target": null, "deliveries": []}));
 }
 
+/// The target is set and changed while the emulator runs, from Rust and through
+/// `POST /_emulator/webhooks`: each request's webhooks go to the target set at its time.
+#[tokio::test]
+async fn the_target_can_be_set_and_changed_while_the_emulator_runs() {
+    let api = Api::start().await;
+    api.metric("lessons-completed").await;
+    let (first_url, first) = receiver(0).await;
+    let (second_url, second) = receiver(0).await;
+
+    // No target yet: nothing is sent.
+    api.event("lessons-completed", "ada", 1.0).await.expect(201);
+    assert!(api.emu.settle_webhooks().await.is_empty());
+
+    // Set from Rust: the next request's webhooks go there.
+    api.emu.set_webhook_target(WebhookTarget::new(&first_url, SECRET));
+    assert_eq!(
+        api.emu.webhook_target().map(|t| t.url().to_string()),
+        Some(first_url.clone())
+    );
+    api.event("lessons-completed", "bo", 1.0).await.expect(201);
+    assert_eq!(api.emu.settle_webhooks().await.len(), 2);
+    assert_eq!(first.lock().unwrap().len(), 2);
+
+    // Changed over HTTP: the next delivery goes to the new one, signed with the new secret.
+    let set = json!({"target": {"url": second_url, "secret": "whsec_second"}});
+    let r = api.control(Method::POST, "/_emulator/webhooks", Some(&set)).await;
+    r.expect(200);
+    assert_eq!(r.json(), json!({"target": second_url}));
+    api.event("lessons-completed", "cy", 1.0).await.expect(201);
+    let deliveries = api.emu.settle_webhooks().await;
+    assert_eq!(deliveries.len(), 4);
+    assert_eq!(first.lock().unwrap().len(), 2, "the old target gets nothing more");
+    let got = second.lock().unwrap().clone();
+    assert_eq!(got.len(), 2);
+    for (sig, body) in &got {
+        assert!(body.contains(r#""id":"cy""#), "{body}");
+        assert_eq!(sig, &trophy::webhooks::sign("whsec_second", body.as_bytes()));
+        assert!(trophy::webhooks::construct_event(body.as_bytes(), Some(sig), "whsec_second").is_ok());
+    }
+    assert_eq!(listed(&api).await["target"], json!(second_url));
+
+    // Bad targets are refused and leave the target as it was; `null` removes it.
+    for bad in [
+        json!({"target": {"url": "https://example.com/hooks", "secret": "s"}}),
+        json!({"target": {"url": second_url, "secret": ""}}),
+        json!({}),
+    ] {
+        api.control(Method::POST, "/_emulator/webhooks", Some(&bad))
+            .await
+            .expect(400);
+    }
+    assert_eq!(listed(&api).await["target"], json!(second_url));
+    api.control(Method::POST, "/_emulator/webhooks", Some(&json!({"target": null})))
+        .await
+        .expect(200);
+    api.event("lessons-completed", "di", 1.0).await.expect(201);
+    assert_eq!(api.emu.settle_webhooks().await.len(), 4);
+    assert_eq!(api.emu.webhook_target().map(|t| t.url().to_string()), None);
+}
+
 #[tokio::test]
 async fn a_freeze_that_bridges_a_missed_day_is_reported_before_the_extension() {
     let (url, _received) = receiver(0).await;

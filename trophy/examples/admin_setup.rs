@@ -5,6 +5,7 @@
 //! ```
 
 use futures::StreamExt;
+use trophy::admin_types::AdminPointsTriggerStatus;
 use trophy::api::admin::metrics::NewMetric;
 use trophy::api::admin::points::{NewPointsSystem, NewPointsTrigger};
 use trophy::Client;
@@ -25,7 +26,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let admin = client.admin();
 
     // Bulk creates answer 201 when something was created, 200 when nothing was; problems with
-    // single items come back as issues, not as errors.
+    // single items come back as issues, not as errors (add `.strict()` to make them an error,
+    // or use `ensure` to get or create by key: see the quickstart).
     let metrics = admin
         .metrics()
         .create([NewMetric::new("Lessons finished", "lessons-finished")])
@@ -42,7 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let system = NewPointsSystem::new("Coins", "coins")
         .description("Earned by finishing lessons")
-        .triggers([NewPointsTrigger::metric(metric.id.to_string(), 1, 5).status("active")]);
+        .triggers([NewPointsTrigger::metric(metric.id.to_string(), 1, 5).status(AdminPointsTriggerStatus::Active)]);
     let systems = admin.points().systems().create([system]).send().await?;
     for s in &systems.created {
         println!(

@@ -11,11 +11,7 @@
 //! 3. Read the user's streak, points and leaderboard rank.
 
 use chrono::Utc;
-use trophy::api::admin::leaderboards::NewLeaderboard;
-use trophy::api::admin::metrics::NewMetric;
-use trophy::api::admin::points::NewPointsSystem;
-use trophy::api::admin::points::NewPointsTrigger;
-use trophy::{Client, UserInput, UserUpdate};
+use trophy::prelude::*;
 
 const METRIC: &str = "words-written";
 const POINTS: &str = "xp";
@@ -31,10 +27,10 @@ async fn main() {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // With TROPHY_API_KEY set, talk to Trophy; otherwise start the emulator in this process.
-    let (client, _emulator) = match std::env::var("TROPHY_API_KEY") {
+    let (builder, _emulator) = match std::env::var("TROPHY_API_KEY") {
         Ok(_) => {
             println!("Using Trophy (TROPHY_API_KEY is set)");
-            (Client::from_env()?, None)
+            (ClientBuilder::from_env(), None)
         }
         Err(_) => {
             let emulator = trophy_emulator::Emulator::start().await?;
@@ -42,21 +38,39 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 "TROPHY_API_KEY is not set: using the built-in emulator at {}",
                 emulator.base_url()
             );
-            let client = Client::builder()
+            let builder = Client::builder()
                 .api_key(emulator.admin_key())
-                .base_url(emulator.base_url())
-                .build()?;
-            (client, Some(emulator))
+                .base_url(emulator.base_url());
+            (builder, Some(emulator))
         }
     };
+    let client = builder.build()?;
 
+    // Set-up code that runs on every start: `ensure` gets each item by key or creates it, and
+    // fails (naming the item and Trophy's reason) when Trophy skips it. Points triggers and
+    // leaderboards start inactive unless created active.
     println!("\n== Admin setup ==");
-    let metric_id = ensure_metric(&client).await?;
-    println!("metric      {METRIC:<14} id {metric_id}");
-    let system_id = ensure_points_system(&client, &metric_id).await?;
-    println!("points      {POINTS:<14} id {system_id} (10 points per 100 words)");
-    let leaderboard_id = ensure_leaderboard(&client, &metric_id).await?;
-    println!("leaderboard {LEADERBOARD:<14} id {leaderboard_id} (ranked by {METRIC})");
+    let admin = client.admin();
+    let metric = admin
+        .metrics()
+        .ensure(NewMetric::new("Words written", METRIC).units("words"))
+        .await?
+        .item;
+    println!("metric      {METRIC:<14} id {}", metric.id);
+    let trigger = NewPointsTrigger::metric(metric.id, 100, 10).status(AdminPointsTriggerStatus::Active);
+    let system = admin
+        .points()
+        .systems()
+        .ensure(NewPointsSystem::new("Experience", POINTS).triggers([trigger]))
+        .await?
+        .item;
+    println!("points      {POINTS:<14} id {} (10 points per 100 words)", system.id);
+    let board = NewLeaderboard::new("Top writers", LEADERBOARD, LeaderboardRankBy::Metric)
+        .metric_id(metric.id)
+        .status(AdminLeaderboardStatus::Active)
+        .start(Utc::now().date_naive());
+    let board = admin.leaderboards().ensure(board).await?.item;
+    println!("leaderboard {LEADERBOARD:<14} id {} (ranked by {METRIC})", board.id);
 
     println!("\n== A user writes ==");
     let user = client
@@ -137,68 +151,4 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         println!("  #{} {:<8} {}", r.rank, r.user_id, r.value);
     }
     Ok(())
-}
-
-/// The metric's id, creating the metric unless it exists.
-async fn ensure_metric(client: &Client) -> trophy::Result<String> {
-    let created = client
-        .admin()
-        .metrics()
-        .create([NewMetric::new("Words written", METRIC).units("words")])
-        .send()
-        .await?;
-    if let Some(m) = created.created.first() {
-        return Ok(m.id.to_string());
-    }
-    let all = client.admin().metrics().list().limit(100).send().await?;
-    find(
-        all.iter().map(|m| (m.key.as_str(), m.id.to_string())),
-        METRIC,
-        &created.issues,
-    )
-}
-
-/// The points system's id, creating it (with a metric trigger) unless it exists.
-async fn ensure_points_system(client: &Client, metric_id: &str) -> trophy::Result<String> {
-    let system = NewPointsSystem::new("Experience", POINTS)
-        .triggers([NewPointsTrigger::metric(metric_id, 100, 10).status("active")]);
-    let created = client.admin().points().systems().create([system]).send().await?;
-    if let Some(s) = created.created.first() {
-        return Ok(s.id.to_string());
-    }
-    let all = client.admin().points().systems().list().limit(100).send().await?;
-    find(
-        all.iter().map(|s| (s.key.as_str(), s.id.to_string())),
-        POINTS,
-        &created.issues,
-    )
-}
-
-/// The leaderboard's id, creating it unless it exists.
-async fn ensure_leaderboard(client: &Client, metric_id: &str) -> trophy::Result<String> {
-    let board = NewLeaderboard::new("Top writers", LEADERBOARD, "metric")
-        .metric_id(metric_id)
-        .status("active")
-        .start(Utc::now().date_naive());
-    let created = client.admin().leaderboards().create([board]).send().await?;
-    if let Some(b) = created.created.first() {
-        return Ok(b.id.to_string());
-    }
-    let all = client.admin().leaderboards().list().limit(100).send().await?;
-    find(
-        all.iter().map(|b| (b.key.as_str(), b.id.to_string())),
-        LEADERBOARD,
-        &created.issues,
-    )
-}
-
-fn find<'a>(
-    mut items: impl Iterator<Item = (&'a str, String)>,
-    key: &str,
-    issues: &[trophy::admin_types::AdminIssue],
-) -> trophy::Result<String> {
-    items.find(|(k, _)| *k == key).map(|(_, id)| id).ok_or_else(|| {
-        let why = issues.iter().map(|i| i.message.as_str()).collect::<Vec<_>>().join("; ");
-        trophy::Error::Config(format!("could not create or find {key}: {why}"))
-    })
 }

@@ -98,20 +98,10 @@ impl Client {
     }
 
     /// A client configured from the environment: `TROPHY_API_KEY` (required), and optionally
-    /// `TROPHY_API_URL`, `TROPHY_ADMIN_URL` and `TROPHY_TENANT_ID`.
+    /// `TROPHY_API_URL`, `TROPHY_ADMIN_URL` and `TROPHY_TENANT_ID`. The same as
+    /// `ClientBuilder::from_env().build()`; use [`ClientBuilder::from_env`] to add settings.
     pub fn from_env() -> Result<Self> {
-        let key = std::env::var("TROPHY_API_KEY").map_err(|_| Error::Config("TROPHY_API_KEY is not set".into()))?;
-        let mut b = Self::builder().api_key(key);
-        if let Ok(url) = std::env::var("TROPHY_API_URL") {
-            b = b.api_url(url);
-        }
-        if let Ok(url) = std::env::var("TROPHY_ADMIN_URL") {
-            b = b.admin_url(url);
-        }
-        if let Ok(t) = std::env::var("TROPHY_TENANT_ID") {
-            b = b.tenant_id(t);
-        }
-        b.build()
+        ClientBuilder::from_env().build()
     }
 
     /// A builder for every setting.
@@ -156,6 +146,8 @@ pub struct ClientBuilder {
     timeouts: Option<Timeouts>,
     rate_limit: Option<RateLimit>,
     http: Option<reqwest::Client>,
+    /// Built by [`ClientBuilder::from_env`]: a missing key is reported as a missing variable.
+    key_from_env: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -169,6 +161,34 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// A builder holding what the environment sets: `TROPHY_API_KEY`, and optionally
+    /// `TROPHY_API_URL`, `TROPHY_ADMIN_URL` and `TROPHY_TENANT_ID` (the variables
+    /// [`Client::from_env`] reads). Setters called afterwards override them; without
+    /// `TROPHY_API_KEY` (and no [`api_key`](Self::api_key) call), [`build`](Self::build) fails
+    /// saying so.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use trophy::{ClientBuilder, RateLimit, Timeouts};
+    ///
+    /// let client = ClientBuilder::from_env()
+    ///     .rate_limit(RateLimit::trophy_tiers())
+    ///     .timeouts(Timeouts::default().per_attempt(Duration::from_secs(5)))
+    ///     .build()?;
+    /// # Ok::<(), trophy::Error>(())
+    /// ```
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok();
+        ClientBuilder {
+            api_key: var("TROPHY_API_KEY"),
+            app_url: var("TROPHY_API_URL"),
+            admin_url: var("TROPHY_ADMIN_URL"),
+            tenant_id: var("TROPHY_TENANT_ID"),
+            key_from_env: true,
+            ..ClientBuilder::default()
+        }
+    }
+
     /// The API key sent as `X-API-KEY`.
     pub fn api_key(mut self, key: impl AsRef<str>) -> Self {
         self.api_key = Some(key.as_ref().to_string());
@@ -256,9 +276,13 @@ impl ClientBuilder {
 
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client> {
-        let key = self
-            .api_key
-            .ok_or_else(|| Error::Config("no API key: call .api_key(..)".into()))?;
+        let key = self.api_key.ok_or_else(|| {
+            Error::Config(if self.key_from_env {
+                "TROPHY_API_KEY is not set".into()
+            } else {
+                "no API key: call .api_key(..)".into()
+            })
+        })?;
         let api_key = ApiKey::parse(&key)?;
         let timeouts = self.timeouts.unwrap_or_default();
         let app_url = base_url("api_url", self.app_url.as_deref().unwrap_or(DEFAULT_API_URL))?;

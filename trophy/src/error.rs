@@ -36,6 +36,9 @@ pub enum Error {
     InvalidInput(InvalidInput),
     /// The client could not be configured (bad base URL, header value, TLS setup, ...).
     Config(String),
+    /// A bulk Admin call made with `.strict()` (or an `ensure`) succeeded, but Trophy skipped
+    /// items and said why in its `issues`.
+    Issues(Box<IssuesError>),
 }
 
 /// The result type of this crate.
@@ -103,6 +106,22 @@ pub struct DecodeError {
     pub body_snippet: String,
 }
 
+/// Items of a bulk Admin call that Trophy skipped, from a call made with `.strict()` or an
+/// `ensure`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct IssuesError {
+    /// The operation id, e.g. `admin_leaderboards_create`.
+    pub operation: &'static str,
+    /// The HTTP status of the answer (200 when nothing was done, 201 when some items were).
+    pub status: u16,
+    /// How many items the call sent.
+    pub items: usize,
+    /// Trophy's issues of severity `error` (or one this version does not know); warnings
+    /// leave the item done and are not listed.
+    pub issues: Vec<crate::admin_types::AdminIssue>,
+}
+
 /// A value rejected before sending.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -144,6 +163,25 @@ impl Error {
             Error::Api(e) => Some(&e.headers),
             _ => None,
         }
+    }
+
+    /// The operation id of the failed call, e.g. `users_single_metric` (`None` for input and
+    /// configuration errors).
+    pub fn operation(&self) -> Option<&'static str> {
+        match self {
+            Error::Api(e) => Some(e.operation),
+            Error::Timeout(e) => Some(e.operation),
+            Error::Connection(e) => Some(e.operation),
+            Error::Decode(e) => Some(e.operation),
+            Error::Issues(e) => Some(e.operation),
+            _ => None,
+        }
+    }
+
+    /// The SDK call that failed, as written, e.g. `users().metric` for the operation
+    /// `users_single_metric`; error messages show both.
+    pub fn call(&self) -> Option<&'static str> {
+        self.operation().and_then(crate::calls::call_name)
     }
 
     /// How many attempts the call made before failing (0 when nothing was sent).
@@ -201,7 +239,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Api(e) => {
-                write!(f, "{} failed with HTTP {}", e.operation, e.status)?;
+                write!(f, "{} failed with HTTP {}", Named(e.operation), e.status)?;
                 if let Some(m) = &e.message {
                     write!(f, ": {}", one_line(m))?;
                 } else if let Some(s) = &e.body_snippet {
@@ -213,23 +251,58 @@ impl fmt::Display for Error {
             }
             Error::Timeout(e) => {
                 let which = if e.whole_call { "call" } else { "attempt" };
-                write!(f, "{} timed out ({which} limit {:?})", e.operation, e.limit)?;
+                write!(f, "{} timed out ({which} limit {:?})", Named(e.operation), e.limit)?;
                 attempts_suffix(f, e.attempts)
             }
             Error::Connection(e) => {
-                write!(f, "{} could not reach Trophy: {}", e.operation, one_line(&e.message))?;
+                write!(
+                    f,
+                    "{} could not reach Trophy: {}",
+                    Named(e.operation),
+                    one_line(&e.message)
+                )?;
                 attempts_suffix(f, e.attempts)
             }
             Error::Decode(e) => write!(
                 f,
                 "{} returned HTTP {} with a body that does not decode at `{}`: {}",
-                e.operation,
+                Named(e.operation),
                 e.status,
                 e.path,
                 one_line(&e.message)
             ),
             Error::InvalidInput(e) => write!(f, "invalid `{}`: {}", e.field, e.reason),
             Error::Config(m) => write!(f, "invalid client configuration: {}", one_line(m)),
+            Error::Issues(e) => {
+                write!(
+                    f,
+                    "{} skipped {} of {} items:",
+                    Named(e.operation),
+                    e.issues.len().min(e.items),
+                    e.items
+                )?;
+                for (n, issue) in e.issues.iter().enumerate() {
+                    let sep = if n == 0 { " " } else { "; " };
+                    match issue.index {
+                        Some(i) => write!(f, "{sep}item {i}: {}", one_line(&issue.message))?,
+                        None => write!(f, "{sep}{}", one_line(&issue.message))?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// An operation as the user wrote it, with its id beside it: `users().metric
+/// (users_single_metric)`; the id alone when this version has no call for it.
+struct Named(&'static str);
+
+impl fmt::Display for Named {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match crate::calls::call_name(self.0) {
+            Some(call) => write!(f, "{call} ({})", self.0),
+            None => f.write_str(self.0),
         }
     }
 }
@@ -303,7 +376,11 @@ mod tests {
     #[test]
     fn display_is_one_line_with_message() {
         let e = api(404, Some("User not\nfound"));
-        assert_eq!(e.to_string(), "users_get failed with HTTP 404: User not found");
+        assert_eq!(
+            e.to_string(),
+            "users().get (users_get) failed with HTTP 404: User not found"
+        );
+        assert_eq!((e.call(), e.operation()), (Some("users().get"), Some("users_get")));
     }
 
     #[test]

@@ -183,6 +183,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+mod calls;
 mod client;
 mod config;
 #[cfg(any(feature = "outbox", feature = "redis"))]
@@ -206,7 +207,7 @@ pub mod webhooks;
 pub use chrono;
 pub use client::{Client, ClientBuilder, API_VERSION, DEFAULT_ADMIN_URL, DEFAULT_API_URL, USER_AGENT};
 pub use config::{RateLimit, RetryConfig, Timeouts};
-pub use error::{ApiError, ConnectionError, DecodeError, Error, InvalidInput, Result, TimeoutError};
+pub use error::{ApiError, ConnectionError, DecodeError, Error, InvalidInput, IssuesError, Result, TimeoutError};
 pub use field::Field;
 pub use id::Id;
 pub use request::Response;
@@ -259,17 +260,42 @@ impl Client {
 
 /// The names most programs use, in one line: `use trophy::prelude::*;`.
 ///
+/// What a typical service needs: the client and its settings ([`Client`], [`ClientBuilder`],
+/// [`RateLimit`], [`RetryConfig`], [`Timeouts`]), the request items of set-up code
+/// (`NewMetric`, `NewLeaderboard`, ... and the typed values they take:
+/// [`LeaderboardRankBy`](crate::types::LeaderboardRankBy),
+/// [`AdminLeaderboardStatus`](crate::admin_types::AdminLeaderboardStatus),
+/// [`AdminPointsTriggerStatus`](crate::admin_types::AdminPointsTriggerStatus),
+/// [`AdminAchievementStatus`](crate::admin_types::AdminAchievementStatus)), ingestion
+/// ([`Ingester`](crate::ingest::Ingester), [`IngestConfig`](crate::ingest::IngestConfig),
+/// `BatchEvent`), webhooks ([`WebhookSecret`](crate::webhooks::WebhookSecret),
+/// [`WebhookEvent`](crate::webhooks::WebhookEvent), and with the `axum` feature
+/// `VerifiedWebhook`), and the error type.
+///
 /// ```no_run
 /// use trophy::prelude::*;
 ///
 /// # async fn run() -> Result<()> {
 /// let client = Client::builder().api_key("admin-key").base_url("http://127.0.0.1:8787").build()?;
-/// client.admin().metrics().create([NewMetric::new("Lessons", "lessons")]).send().await?;
+/// let lessons = client.admin().metrics().ensure(NewMetric::new("Lessons", "lessons")).await?;
+/// client
+///     .admin()
+///     .leaderboards()
+///     .ensure(
+///         NewLeaderboard::new("Top learners", "top-learners", LeaderboardRankBy::Metric)
+///             .metric_id(lessons.item.id)
+///             .status(AdminLeaderboardStatus::Active),
+///     )
+///     .await?;
 /// let event = client.metrics().event("lessons", UserInput::new("user-1"), 1).event_attribute("level", "a1").await?;
 /// println!("total {}", event.total);
+///
+/// let ingester = Ingester::new(&client, IngestConfig::default())?;
+/// ingester.send(BatchEvent::new("lessons", "user-1", 1)).await.ok();
 /// # Ok(()) }
 /// ```
 pub mod prelude {
+    pub use crate::admin_types::{AdminAchievementStatus, AdminLeaderboardStatus, AdminPointsTriggerStatus};
     pub use crate::api::admin::achievements::{AchievementUpdate, NewAchievement};
     pub use crate::api::admin::attributes::{AttributeUpdate, NewAttribute};
     pub use crate::api::admin::events::BatchEvent;
@@ -282,7 +308,15 @@ pub mod prelude {
     pub use crate::api::admin::streaks::StreakPause;
     pub use crate::api::admin::tenants::{NewTenant, TenantUpdate};
     pub use crate::api::users::StreakMetric;
-    pub use crate::{Client, Error, Field, Id, Result, RetryConfig, Timeouts, UserInput, UserUpdate};
+    pub use crate::ingest::{IngestConfig, Ingester};
+    pub use crate::types::LeaderboardRankBy;
+    #[cfg(feature = "axum")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+    pub use crate::webhooks::VerifiedWebhook;
+    pub use crate::webhooks::{WebhookEvent, WebhookSecret};
+    pub use crate::{
+        Client, ClientBuilder, Error, Field, Id, RateLimit, Result, RetryConfig, Timeouts, UserInput, UserUpdate,
+    };
 }
 
 /// The data types of the Admin API: responses, and the open enums they use.
@@ -300,6 +334,11 @@ struct ReadmeDoctests;
 /// Not public API: hooks for the fuzz tests.
 #[doc(hidden)]
 pub mod __private {
+    /// The SDK call of an operation id, as error messages name it.
+    pub fn call_name(operation: &str) -> Option<&'static str> {
+        crate::calls::call_name(operation)
+    }
+
     /// Decodes a response body exactly as every call does.
     pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> crate::Result<T> {
         crate::transport::decode("fuzz", 200, body)

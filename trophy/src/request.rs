@@ -306,6 +306,31 @@ pub(crate) fn header_value(field: &str, value: &str) -> Result<HeaderValue> {
     HeaderValue::from_str(value).map_err(|_| Error::invalid(field, "contains characters not allowed in an HTTP header"))
 }
 
+/// The error of a strict bulk call whose answer has issues of severity `error` (or one this
+/// version does not know); `Ok` when it has none.
+pub(crate) fn refuse_issues(
+    operation: &'static str,
+    items: usize,
+    status: u16,
+    issues: &[crate::admin_types::AdminIssue],
+) -> Result<()> {
+    use crate::admin_types::AdminIssueSeverity;
+    let errors: Vec<_> = issues
+        .iter()
+        .filter(|i| i.severity != AdminIssueSeverity::Warning)
+        .cloned()
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Issues(Box::new(crate::error::IssuesError {
+        operation,
+        status,
+        items,
+        issues: errors,
+    })))
+}
+
 /// Implements the per-call setters, `send`, `send_with_response` and `IntoFuture` for an
 /// operation builder with fields `client: Client` and `options: RequestOptions` and a method
 /// `fn call(&self) -> Result<Call>`.
@@ -314,6 +339,47 @@ macro_rules! operation {
         $crate::request::operation!($builder => $output; finish = |_response| {});
     };
     ($builder:ident => $output:ty; finish = $finish:expr) => {
+        $crate::request::operation!(@common $builder => $output);
+
+        impl $builder {
+            /// Sends the call and returns the typed result with its status and headers.
+            pub async fn send_with_response(self) -> $crate::Result<$crate::Response<$output>> {
+                let call = self.call()?;
+                let mut response = $crate::transport::execute(&self.client, call, self.options).await?;
+                #[allow(clippy::redundant_closure_call)]
+                ($finish)(&mut response);
+                Ok(response)
+            }
+        }
+    };
+    // A bulk Admin call whose answer has `issues`: the builder has `strict: bool` and
+    // `items: Vec<_>`; with `strict`, issues of severity `error` are an `Error::Issues`.
+    ($builder:ident => $output:ty; strict) => {
+        $crate::request::operation!(@common $builder => $output);
+
+        impl $builder {
+            /// Fails with [`Error::Issues`]($crate::Error::Issues) when Trophy skips any item
+            /// (answering with `issues` of severity `error`), instead of returning them in the
+            /// response: for set-up code, where a skipped item must stop the program.
+            pub fn strict(mut self) -> Self {
+                self.strict = true;
+                self
+            }
+
+            /// Sends the call and returns the typed result with its status and headers.
+            pub async fn send_with_response(self) -> $crate::Result<$crate::Response<$output>> {
+                let call = self.call()?;
+                let (operation, items, strict) = (call.operation, self.items.len(), self.strict);
+                let response: $crate::Response<$output> =
+                    $crate::transport::execute(&self.client, call, self.options).await?;
+                if strict {
+                    $crate::request::refuse_issues(operation, items, response.status(), &response.body().issues)?;
+                }
+                Ok(response)
+            }
+        }
+    };
+    (@common $builder:ident => $output:ty) => {
         impl $builder {
             /// Overrides the `Tenant-ID` of this call.
             pub fn tenant_id(mut self, tenant: impl Into<String>) -> Self {
@@ -356,15 +422,6 @@ macro_rules! operation {
             /// Sends the call and returns the typed result.
             pub async fn send(self) -> $crate::Result<$output> {
                 Ok(self.send_with_response().await?.into_body())
-            }
-
-            /// Sends the call and returns the typed result with its status and headers.
-            pub async fn send_with_response(self) -> $crate::Result<$crate::Response<$output>> {
-                let call = self.call()?;
-                let mut response = $crate::transport::execute(&self.client, call, self.options).await?;
-                #[allow(clippy::redundant_closure_call)]
-                ($finish)(&mut response);
-                Ok(response)
             }
         }
 

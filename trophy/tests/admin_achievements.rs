@@ -141,7 +141,7 @@ async fn update_sets_clears_and_leaves_alone() {
                 .clear_user_attributes(),
             AchievementUpdate::new(WEEK)
                 .streak_length(10)
-                .status("active")
+                .status("active".into())
                 .user_attribute(PLAN, "team")
                 .clear_event_attributes(),
         ])

@@ -87,7 +87,7 @@ async fn create_sends_every_field_set_and_nothing_else() {
         .breakdown_attributes([REGION])
         .run_unit(LeaderboardRunUnit::Month)
         .run_interval(1);
-    let minimal = NewLeaderboard::new("XP", "xp", "points").clear_max_participants();
+    let minimal = NewLeaderboard::new("XP", "xp", "points".into()).clear_max_participants();
     let response = h
         .client
         .admin()
@@ -151,13 +151,13 @@ async fn update_sets_clears_and_leaves_alone() {
         .clear_max_participants();
     let set = LeaderboardUpdate::new(STREAKS)
         .key("longest-streaks-2026")
-        .status("active")
+        .status("active".into())
         .rank_by(LeaderboardRankBy::Streak)
         .start(day(2026, 6, 1))
         .end(day(2026, 9, 30))
         .start_time("00:00")
         .end_time("23:59")
-        .run_unit("year")
+        .run_unit("year".into())
         .run_interval(1)
         .max_participants(100)
         .breakdown_attributes(Vec::<String>::new());
@@ -203,13 +203,13 @@ async fn delete_repeats_the_ids_key() {
 async fn times_of_day_are_checked_before_sending() {
     let h = Harness::new().await;
     let boards = h.client.admin().leaderboards();
-    let ok = NewLeaderboard::new("A", "a", "metric").start_time("23:59:59");
-    let late = NewLeaderboard::new("B", "b", "metric").start_time("24:00");
+    let ok = NewLeaderboard::new("A", "a", "metric".into()).start_time("23:59:59");
+    let late = NewLeaderboard::new("B", "b", "metric".into()).start_time("24:00");
     assert_eq!(
         invalid_field(boards.create([ok.clone(), late]).send().await),
         "items[1].start_time"
     );
-    let short = NewLeaderboard::new("C", "c", "metric").end_time("8:30");
+    let short = NewLeaderboard::new("C", "c", "metric".into()).end_time("8:30");
     assert_eq!(invalid_field(boards.create([short]).send().await), "items[0].end_time");
     let update = LeaderboardUpdate::new(MONTHLY).end_time("08:30:60");
     assert_eq!(invalid_field(boards.update([update]).send().await), "items[0].end_time");
@@ -226,10 +226,15 @@ async fn keys_and_ids_are_checked_before_sending() {
     let h = Harness::new().await;
     let boards = h.client.admin().leaderboards();
     assert_eq!(
-        invalid_field(boards.create([NewLeaderboard::new("A", "a b", "metric")]).send().await),
+        invalid_field(
+            boards
+                .create([NewLeaderboard::new("A", "a b", "metric".into())])
+                .send()
+                .await
+        ),
         "items[0].key"
     );
-    let no_metric = NewLeaderboard::new("A", "a", "metric").metric_id("");
+    let no_metric = NewLeaderboard::new("A", "a", "metric".into()).metric_id("");
     assert_eq!(
         invalid_field(boards.create([no_metric]).send().await),
         "items[0].metric_id"

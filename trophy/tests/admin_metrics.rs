@@ -169,7 +169,7 @@ async fn update_sends_only_the_changes() {
         .metrics()
         .update([
             MetricUpdate::new(DISTANCE).name("Distance").units("mi"),
-            MetricUpdate::new(REVENUE).unit_type("currency"),
+            MetricUpdate::new(REVENUE).unit_type("currency".into()),
         ])
         .send()
         .await

@@ -599,7 +599,7 @@ async fn triggers_create_uses_the_typed_constructors() {
     let triggers = [
         NewPointsTrigger::metric(METRIC, 100, 5)
             .event_attribute(ATTR_CATEGORY, "essay")
-            .status("active"),
+            .status("active".into()),
         NewPointsTrigger::achievement(ACHIEVEMENT, 50).user_attribute(ATTR_PLAN, "pro"),
         NewPointsTrigger::streak(7, 100),
         NewPointsTrigger::time(AdminPointsTriggerTimeUnit::Hours, 12, 1),
@@ -1001,7 +1001,7 @@ async fn trigger_counts_and_ids_are_checked() {
         (NewPointsTrigger::metric(METRIC, 0, 5), "items[0].metric_threshold"),
         (NewPointsTrigger::metric("", 10, 5), "items[0].metric_id"),
         (NewPointsTrigger::achievement(" ", 5), "items[0].achievement_id"),
-        (NewPointsTrigger::time("days", 0, 5), "items[0].time_interval"),
+        (NewPointsTrigger::time("days".into(), 0, 5), "items[0].time_interval"),
         (
             NewPointsTrigger::user_creation(5).event_attribute("", "x"),
             "items[0].event_attributes[0].attribute_id",

@@ -58,7 +58,7 @@ async fn settings_update_sends_only_what_was_set() {
         .settings()
         .update()
         .app_name("Quill")
-        .font("MONOSPACE")
+        .font("MONOSPACE".into())
         .clear_logo()
         .app_icon_url("https://cdn.example.com/quill.png")
         .control_ratio(25)

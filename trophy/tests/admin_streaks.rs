@@ -261,7 +261,7 @@ async fn update_settings_can_turn_freezes_off() {
         .streaks()
         .settings()
         .update()
-        .frequency("weekly")
+        .frequency("weekly".into())
         .customization_enabled(false)
         .disable_freezes()
         .send()

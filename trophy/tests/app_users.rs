@@ -360,13 +360,13 @@ async fn event_summaries_reject_an_end_before_the_start() {
     let h = Harness::new().await;
     let users = h.client.users();
     let e = users
-        .metric_event_summary("u", "m", "daily", date(2026, 3, 2), date(2026, 3, 1))
+        .metric_event_summary("u", "m", "daily".into(), date(2026, 3, 2), date(2026, 3, 1))
         .send()
         .await
         .unwrap_err();
     assert_eq!(invalid_field(e), "end_date");
     let e = users
-        .points_event_summary("u", "xp", "daily", date(2026, 3, 2), date(2026, 3, 1))
+        .points_event_summary("u", "xp", "daily".into(), date(2026, 3, 2), date(2026, 3, 1))
         .send()
         .await
         .unwrap_err();

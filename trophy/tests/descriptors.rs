@@ -298,3 +298,39 @@ fn stale_operation_prose_is_found() {
     let other_op = good.replace("/// `GET /users/{id}`: one", "/// `GET /streaks`: one");
     assert!(stale_operation_prose(&file(&other_op))[0].contains("returns GetUser"));
 }
+
+/// Error messages name the call a user wrote (`users().metric`) beside the operation id: every
+/// operation has one, and its last method is defined in a source that sends the operation (a
+/// `pub fn <method>(` there, or the `crud!` macro's five for a bulk resource's `ops: [..]`).
+#[test]
+fn every_operation_has_the_call_that_sends_it() {
+    let files: Vec<(String, String)> = src("api")
+        .into_iter()
+        .map(|(_, text)| (code_and_strings(&text).0, text))
+        .collect();
+    let mut wrong = Vec::new();
+    for op in ALL {
+        let Some(call) = trophy::__private::call_name(op.id) else {
+            wrong.push(format!("{}: no call", op.id));
+            continue;
+        };
+        let method = call.rsplit('.').next().unwrap_or_default();
+        let found = files.iter().any(|(code, text)| {
+            let sends = code.contains(&format!("ops::{}::", op.id)) || code.contains(&format!("ops::{} as", op.id));
+            let direct = sends && ["(", "<"].iter().any(|c| text.contains(&format!("pub fn {method}{c}")));
+            let bulk = code.contains("crud! {")
+                && code.contains(op.id)
+                && ["list", "create", "get", "update", "delete"].contains(&method)
+                && op.id.ends_with(method);
+            direct || bulk
+        });
+        if !found {
+            wrong.push(format!(
+                "{}: `{call}` is not a method of the source that sends it",
+                op.id
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(trophy::__private::call_name("no_such_operation"), None);
+}

@@ -1044,8 +1044,8 @@ async fn all_85_operations_through_the_client() {
         "admin_achievements_create",
         admin.achievements().create([
             NewAchievement::api("Joined the beta", "beta-joiner").status(AdminAchievementStatus::Active),
-            NewAchievement::metric("Fifty lessons", &metric_id, 50.0).status("active"),
-            NewAchievement::anniversary("One year in", 1).status("active"),
+            NewAchievement::metric("Fifty lessons", &metric_id, 50.0).status("active".into()),
+            NewAchievement::anniversary("One year in", 1).status("active".into()),
         ]),
     )
     .await;

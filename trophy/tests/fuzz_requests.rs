@@ -133,7 +133,7 @@ macro_rules! repeated {
 macro_rules! trigger_details {
     ($g:ident, $t:expr) => {{
         let mut t = $t;
-        setters!($g, t; status(s), metric_id(s), metric_threshold(u64), achievement_id(s), streak_length(u32), time_unit(s), time_interval(u32));
+        setters!($g, t; status(e), metric_id(s), metric_threshold(u64), achievement_id(s), streak_length(u32), time_unit(e), time_interval(u32));
         repeated!($g, t; user_attribute(s, s));
         setters!($g, t; clear_user_attributes());
         repeated!($g, t; event_attribute(s, s));
@@ -147,6 +147,12 @@ struct Gen(Rng, bool);
 
 impl Gen {
     /// An arbitrary string: half of them plausible identifiers.
+    /// A value of an open enum, from a string as [`s`](Self::s) makes it (`Unknown` when not
+    /// a known value).
+    fn e<T: From<String>>(&mut self) -> T {
+        self.s().into()
+    }
+
     fn s(&mut self) -> String {
         let r = &mut self.0;
         match r.below(12) {
@@ -278,21 +284,21 @@ impl Gen {
 
     fn new_achievement(&mut self) -> NewAchievement {
         let mut a = match self.0.below(6) {
-            0 => NewAchievement::new(self.s(), self.s()),
+            0 => NewAchievement::new(self.s(), self.e()),
             1 => NewAchievement::api(self.s(), self.s()),
             2 => NewAchievement::metric(self.s(), self.s(), self.f64()),
             3 => NewAchievement::streak(self.s(), self.u32()),
             4 => NewAchievement::anniversary(self.s(), self.u32()),
             _ => NewAchievement::achievements(self.s(), self.strings()),
         };
-        setters!(self, a; description(s), status(s), badge_url(s), key(s));
+        setters!(self, a; description(s), status(e), badge_url(s), key(s));
         repeated!(self, a; user_attribute(s, s), event_attribute(s, s));
         a
     }
 
     fn achievement_update(&mut self) -> AchievementUpdate {
         let mut a = AchievementUpdate::new(self.s());
-        setters!(self, a; name(s), trigger(s), description(s), clear_description(), status(s), badge_url(s), clear_badge(), key(s), metric(s, f64), streak_length(u32), anniversary_years(u32), achievement_ids(strings));
+        setters!(self, a; name(s), trigger(e), description(s), clear_description(), status(e), badge_url(s), clear_badge(), key(s), metric(s, f64), streak_length(u32), anniversary_years(u32), achievement_ids(strings));
         repeated!(self, a; user_attribute(s, s));
         setters!(self, a; clear_user_attributes());
         repeated!(self, a; event_attribute(s, s));
@@ -314,7 +320,7 @@ impl Gen {
 
     fn new_boost(&mut self) -> NewPointsBoost {
         let mut b = NewPointsBoost::new(self.s(), self.date(), self.f64());
-        setters!(self, b; end(date), clear_end(), rounding(s), user_id(s));
+        setters!(self, b; end(date), clear_end(), rounding(e), user_id(s));
         repeated!(self, b; user_attribute(s, s));
         setters!(self, b; clear_user_attributes());
         b
@@ -322,11 +328,11 @@ impl Gen {
 
     fn new_trigger(&mut self) -> NewPointsTrigger {
         let t = match self.0.below(6) {
-            0 => NewPointsTrigger::new(self.s(), self.i64()),
+            0 => NewPointsTrigger::new(self.e(), self.i64()),
             1 => NewPointsTrigger::metric(self.s(), self.u64(), self.i64()),
             2 => NewPointsTrigger::achievement(self.s(), self.i64()),
             3 => NewPointsTrigger::streak(self.u32(), self.i64()),
-            4 => NewPointsTrigger::time(self.s(), self.u32(), self.i64()),
+            4 => NewPointsTrigger::time(self.e(), self.u32(), self.i64()),
             _ => NewPointsTrigger::user_creation(self.i64()),
         };
         trigger_details!(self, t)
@@ -334,20 +340,20 @@ impl Gen {
 
     fn trigger_update(&mut self) -> PointsTriggerUpdate {
         let mut t = PointsTriggerUpdate::new(self.s());
-        setters!(self, t; trigger_type(s), points(i64));
+        setters!(self, t; trigger_type(e), points(i64));
         trigger_details!(self, t)
     }
 
     fn new_leaderboard(&mut self) -> NewLeaderboard {
-        let mut l = NewLeaderboard::new(self.s(), self.s(), self.s());
-        setters!(self, l; description(s), status(s), metric_id(s), points_system_id(s), max_participants(u32), clear_max_participants(), start(date), end(date), start_time(s), end_time(s), breakdown_attributes(strings), run_unit(s), run_interval(u32));
+        let mut l = NewLeaderboard::new(self.s(), self.s(), self.e());
+        setters!(self, l; description(s), status(e), metric_id(s), points_system_id(s), max_participants(u32), clear_max_participants(), start(date), end(date), start_time(s), end_time(s), breakdown_attributes(strings), run_unit(e), run_interval(u32));
         repeated!(self, l; user_attribute(s, s));
         l
     }
 
     fn leaderboard_update(&mut self) -> LeaderboardUpdate {
         let mut l = LeaderboardUpdate::new(self.s());
-        setters!(self, l; name(s), key(s), description(s), status(s), rank_by(s), metric_id(s), points_system_id(s), max_participants(u32), clear_max_participants(), start(date), end(date), clear_end(), start_time(s), clear_start_time(), end_time(s), clear_end_time(), breakdown_attributes(strings), run_unit(s), clear_run_unit(), run_interval(u32));
+        setters!(self, l; name(s), key(s), description(s), status(e), rank_by(e), metric_id(s), points_system_id(s), max_participants(u32), clear_max_participants(), start(date), end(date), clear_end(), start_time(s), clear_start_time(), end_time(s), clear_end_time(), breakdown_attributes(strings), run_unit(e), clear_run_unit(), run_interval(u32));
         repeated!(self, l; user_attribute(s, s));
         setters!(self, l; clear_user_attributes());
         l
@@ -469,7 +475,7 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
         15 => build!(g, c.users().preferences(g.s())),
         16 => {
             let mut b = c.users().update_preferences(g.s());
-            setters!(g, b; achievement_completed_channels(strings), recap_channels(strings), reactivation_channels(strings), streak_reminder_channels(strings), streak_enabled(b), streak_evaluation_mode(s), streak_metric(s, f64), streak_days_off(days));
+            setters!(g, b; achievement_completed_channels(strings), recap_channels(strings), reactivation_channels(strings), streak_reminder_channels(strings), streak_enabled(b), streak_evaluation_mode(e), streak_metric(s, f64), streak_days_off(days));
             if g.maybe() {
                 let metrics = g.list(|g| StreakMetric::new(g.s(), g.f64()));
                 b = b.streak_metrics(metrics);
@@ -479,7 +485,7 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
         17 => build!(g, c.users().metrics(g.s())),
         18 => build!(g, c.users().metric(g.s(), g.s())),
         19 => {
-            let b = c.users().metric_event_summary(g.s(), g.s(), g.s(), g.date(), g.date());
+            let b = c.users().metric_event_summary(g.s(), g.s(), g.e(), g.date(), g.date());
             build!(g, b)
         }
         20 => {
@@ -499,7 +505,7 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
         }
         23 => build!(g, c.users().points_boosts(g.s(), g.s())),
         24 => {
-            let b = c.users().points_event_summary(g.s(), g.s(), g.s(), g.date(), g.date());
+            let b = c.users().points_event_summary(g.s(), g.s(), g.e(), g.date(), g.date());
             build!(g, b)
         }
         25 => {
@@ -535,7 +541,7 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
         35 => build!(g, admin.streaks().settings().get()),
         36 => {
             let mut b = admin.streaks().settings().update();
-            setters!(g, b; frequency(s), evaluation_mode(s), customization_enabled(b), days_off(days));
+            setters!(g, b; frequency(e), evaluation_mode(e), customization_enabled(b), days_off(days));
             repeated!(g, b; metric(s, u64));
             setters!(g, b; freezes(freeze_rules), disable_freezes());
             build!(g, b)
@@ -543,7 +549,7 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
         37 => build!(g, admin.settings().get()),
         38 => {
             let mut b = admin.settings().update();
-            setters!(g, b; app_name(s), app_url(s), brand_color(s), font(s), logo_url(s), clear_logo(), app_icon_url(s), clear_app_icon(), control_ratio(u32), user_activation_window(u32), aggregation_period(s));
+            setters!(g, b; app_name(s), app_url(s), brand_color(s), font(e), logo_url(s), clear_logo(), app_icon_url(s), clear_app_icon(), control_ratio(u32), user_activation_window(u32), aggregation_period(e));
             build!(g, b)
         }
         39 => build!(g, admin.environments().list()),
@@ -564,12 +570,12 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
                     admin.metrics(),
                     |g: &mut Gen| {
                         let mut m = NewMetric::new(g.s(), g.s());
-                        setters!(g, m; unit_type(s), units(s));
+                        setters!(g, m; unit_type(e), units(s));
                         m
                     },
                     |g: &mut Gen| {
                         let mut m = MetricUpdate::new(g.s());
-                        setters!(g, m; name(s), unit_type(s), units(s));
+                        setters!(g, m; name(s), unit_type(e), units(s));
                         m
                     }
                 ),
@@ -615,7 +621,7 @@ fn build(c: &Client, g: &mut Gen, op: usize) -> trophy::Result<BuiltRequest> {
                 }),
                 5 => crud!(g, k, admin.points().boosts(g.s()), Gen::new_boost, |g: &mut Gen| {
                     let mut b = PointsBoostUpdate::new(g.s());
-                    setters!(g, b; name(s), start(date), end(date), clear_end(), multiplier(f64), rounding(s));
+                    setters!(g, b; name(s), start(date), end(date), clear_end(), multiplier(f64), rounding(e));
                     repeated!(g, b; user_attribute(s, s));
                     setters!(g, b; clear_user_attributes());
                     b

@@ -144,7 +144,7 @@ async fn endless_503_fails_after_max_attempts_and_says_how_many() {
     assert_eq!(e.message(), Some("Service unavailable"));
     assert_eq!(
         e.to_string(),
-        "achievements_all failed with HTTP 503: Service unavailable after 3 attempts"
+        "achievements().list (achievements_all) failed with HTTP 503: Service unavailable after 3 attempts"
     );
     assert_eq!(requests(&server).await.len(), 3);
 }

@@ -63,7 +63,12 @@ async fn send(c: &Client, operation: &str) -> Value {
         "admin_attributes_delete" => decoded(admin.attributes().delete([ID])).await,
         "admin_attributes_update" => decoded(admin.attributes().update([AttributeUpdate::new(ID)])).await,
         "admin_leaderboards_create" => {
-            decoded(admin.leaderboards().create([NewLeaderboard::new("L", "l", "streak")])).await
+            decoded(
+                admin
+                    .leaderboards()
+                    .create([NewLeaderboard::new("L", "l", "streak".into())]),
+            )
+            .await
         }
         "admin_leaderboards_delete" => decoded(admin.leaderboards().delete([ID])).await,
         "admin_leaderboards_get" => decoded(admin.leaderboards().get(ID)).await,
@@ -132,7 +137,9 @@ async fn send(c: &Client, operation: &str) -> Value {
         "admin_streaks_reset" => decoded(admin.streaks().reset(["reader-17"])).await,
         "admin_streaks_restore" => decoded(admin.streaks().restore(["reader-17"])).await,
         "admin_streaks_settings_get" => decoded(admin.streaks().settings().get()).await,
-        "admin_streaks_settings_update" => decoded(admin.streaks().settings().update().frequency("weekly")).await,
+        "admin_streaks_settings_update" => {
+            decoded(admin.streaks().settings().update().frequency("weekly".into())).await
+        }
         "admin_tenants_create" => decoded(admin.tenants().create([NewTenant::new("Acme").customer_id("acme")])).await,
         "admin_tenants_delete" => decoded(admin.tenants().delete([ID])).await,
         "admin_tenants_update" => decoded(admin.tenants().update([TenantUpdate::new(ID)])).await,

@@ -130,7 +130,7 @@ impl Users {
         &self,
         id: impl Into<crate::Id>,
         key: impl Into<String>,
-        aggregation: impl Into<EventSummaryAggregation>,
+        aggregation: EventSummaryAggregation,
         start_date: NaiveDate,
         end_date: NaiveDate,
     ) -> UserMetricEventSummary {
@@ -140,7 +140,7 @@ impl Users {
             id: id.into().into_string(),
             key: key.into(),
             range: SummaryRange {
-                aggregation: aggregation.into(),
+                aggregation,
                 start_date,
                 end_date,
             },
@@ -196,7 +196,7 @@ impl Users {
         &self,
         id: impl Into<crate::Id>,
         key: impl Into<String>,
-        aggregation: impl Into<EventSummaryAggregation>,
+        aggregation: EventSummaryAggregation,
         start_date: NaiveDate,
         end_date: NaiveDate,
     ) -> UserPointsEventSummary {
@@ -206,7 +206,7 @@ impl Users {
             id: id.into().into_string(),
             key: key.into(),
             range: SummaryRange {
-                aggregation: aggregation.into(),
+                aggregation,
                 start_date,
                 end_date,
             },
@@ -482,8 +482,8 @@ impl UpdateUserPreferences {
     }
 
     /// Sets whether any one (`Or`) or all (`And`) metric thresholds must be met in a period.
-    pub fn streak_evaluation_mode(mut self, mode: impl Into<StreakEvaluationModePreference>) -> Self {
-        self.body.streak.evaluation_mode = Some(mode.into());
+    pub fn streak_evaluation_mode(mut self, mode: StreakEvaluationModePreference) -> Self {
+        self.body.streak.evaluation_mode = Some(mode);
         self
     }
 

@@ -417,6 +417,17 @@ pub struct ShutdownReport {
     pub stats: IngestStats,
 }
 
+/// What [`Ingester::flush_within`] left pending.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct FlushReport {
+    /// Events queued before the call that were neither delivered nor dead-lettered by the
+    /// deadline; they stay queued.
+    pub pending: usize,
+    /// The counters at the end.
+    pub stats: IngestStats,
+}
+
 /// Why [`Ingester::send`] or [`Ingester::try_send`] did not queue an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -602,7 +613,29 @@ impl Ingester {
     /// go out without lingering while it waits. After a [`shutdown`](Self::shutdown), it
     /// returns at once (what was left is in the shutdown's report).
     pub async fn flush(&self) {
-        self.shared.queue.flush().await
+        self.shared.queue.flush(None).await;
+    }
+
+    /// Like [`flush`](Self::flush), but waits at most `within` (as
+    /// [`shutdown`](Self::shutdown) does): returns how many of the events queued before the
+    /// call are still pending, neither delivered nor dead-lettered, when it returns (`0`: all
+    /// are done). Pending events stay queued and keep being delivered; nothing is dropped.
+    ///
+    /// ```no_run
+    /// # async fn run(ingester: trophy::ingest::Ingester) {
+    /// use std::time::Duration;
+    /// let report = ingester.flush_within(Duration::from_secs(5)).await;
+    /// if report.pending > 0 {
+    ///     eprintln!("{} events not delivered yet; Trophy may be down", report.pending);
+    /// }
+    /// # }
+    /// ```
+    pub async fn flush_within(&self, within: Duration) -> FlushReport {
+        let pending = self.shared.queue.flush(Some(later(Instant::now(), within))).await;
+        FlushReport {
+            pending,
+            stats: self.stats(),
+        }
     }
 
     /// Stops intake, delivers what is queued for at most `within`, and reports what it could

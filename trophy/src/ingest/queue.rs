@@ -148,17 +148,40 @@ impl MemQueue {
         self.work.notify_one();
     }
 
-    /// Returns once every event queued before the call has finished.
-    pub(crate) async fn flush(&self) {
+    /// Returns once every event queued before the call has finished, or at `deadline`: how many
+    /// of those events had not finished then (0 when all had).
+    pub(crate) async fn flush(&self, deadline: Option<Instant>) -> usize {
         let target = self.lock().next_ticket;
         let mut rx = self.finished.subscribe();
         if *rx.borrow() >= target {
-            return;
+            return 0;
+        }
+        // Counted while waiting, also when the caller drops this future (a timeout).
+        struct Flushing<'a>(&'a AtomicUsize);
+        impl Drop for Flushing<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Relaxed);
+            }
         }
         self.flushes.fetch_add(1, Relaxed);
+        let _flushing = Flushing(&self.flushes);
         self.work.notify_one();
-        let _ = rx.wait_for(|w| *w >= target).await;
-        self.flushes.fetch_sub(1, Relaxed);
+        let done = rx.wait_for(|w| *w >= target);
+        let finished = match deadline {
+            None => done.await.is_ok(),
+            Some(at) => matches!(tokio::time::timeout_at(at, done).await, Ok(Ok(_))),
+        };
+        if finished {
+            return 0;
+        }
+        let st = self.lock();
+        let queued = st.queue.iter().take_while(|k| k.ticket < target).count();
+        let in_flight: usize = st
+            .in_flight
+            .range(..target)
+            .map(|(first, n)| (*n).min(usize::try_from(target - first).unwrap_or(usize::MAX)))
+            .sum();
+        queued + in_flight
     }
 
     /// The dispatch loop has ended (shut down, stopped or dropped): no flush waits any more.

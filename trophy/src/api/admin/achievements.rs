@@ -112,10 +112,10 @@ pub struct NewAchievement {
 impl NewAchievement {
     /// An achievement with this name and trigger and nothing else set; prefer the constructor
     /// of the trigger, which sets what it needs.
-    pub fn new(name: impl Into<String>, trigger: impl Into<AdminAchievementTrigger>) -> Self {
+    pub fn new(name: impl Into<String>, trigger: AdminAchievementTrigger) -> Self {
         NewAchievement {
             name: name.into(),
-            trigger: trigger.into(),
+            trigger,
             description: None,
             status: None,
             badge: None,
@@ -179,8 +179,8 @@ impl NewAchievement {
 
     /// Sets the status it starts with.
     #[must_use]
-    pub fn status(mut self, status: impl Into<AdminAchievementStatus>) -> Self {
-        self.status = Some(status.into());
+    pub fn status(mut self, status: AdminAchievementStatus) -> Self {
+        self.status = Some(status);
         self
     }
 
@@ -323,8 +323,8 @@ impl AchievementUpdate {
 
     /// Sets the trigger.
     #[must_use]
-    pub fn trigger(mut self, trigger: impl Into<AdminAchievementTrigger>) -> Self {
-        self.trigger = Some(trigger.into());
+    pub fn trigger(mut self, trigger: AdminAchievementTrigger) -> Self {
+        self.trigger = Some(trigger);
         self
     }
 
@@ -344,8 +344,8 @@ impl AchievementUpdate {
 
     /// Sets the status.
     #[must_use]
-    pub fn status(mut self, status: impl Into<AdminAchievementStatus>) -> Self {
-        self.status = Some(status.into());
+    pub fn status(mut self, status: AdminAchievementStatus) -> Self {
+        self.status = Some(status);
         self
     }
 

@@ -47,6 +47,7 @@ crud! {
     /// The name is all that can change.
     update: UpdateAttributes(AttributeUpdate) => UpdateAttributesResponse,
     delete: DeleteAttributes => DeleteAttributesResponse,
+    ensure: EnsureAttribute,
 }
 
 /// One attribute to create: see [`AdminAttributes::create`].

@@ -90,7 +90,8 @@ macro_rules! crud {
         $(#[$update_doc:meta])*
         update: $Update:ident($Change:ty) => $UpdateOut:ty,
         $(#[$delete_doc:meta])*
-        delete: $Delete:ident => $DeleteOut:ty $(,)?
+        delete: $Delete:ident => $DeleteOut:ty
+        $(, ensure: $Ensure:ident)? $(,)?
     ) => {
         impl $Handle {
             #[doc = concat!(
@@ -115,12 +116,16 @@ macro_rules! crud {
             $(#[$create_doc])*
             ///
             /// Not retried once the request may have reached Trophy (a repeat could create twice).
+            ///
+            /// Items Trophy skips come back in the response's `issues`; with
+            #[doc = concat!("[`strict`](", stringify!($Create), "::strict) they are an error.")]
             pub fn create(&self, items: impl IntoIterator<Item = $New>) -> $Create {
                 $Create {
                     client: self.client.clone(),
                     options: Default::default(),
                     scope: self.scope(),
                     items: items.into_iter().collect(),
+                    strict: false,
                 }
             }
 
@@ -141,6 +146,7 @@ macro_rules! crud {
                     options: Default::default(),
                     scope: self.scope(),
                     items: items.into_iter().collect(),
+                    strict: false,
                 }
             }
 
@@ -215,6 +221,7 @@ macro_rules! crud {
             options: $crate::request::RequestOptions,
             scope: $crate::api::admin::crud::Scope,
             items: Vec<$New>,
+            strict: bool,
         }
 
         impl $Create {
@@ -222,7 +229,7 @@ macro_rules! crud {
                 self.scope.bulk(&trophy_generated::operations::$create_op::OP, &self.items)
             }
         }
-        $crate::request::operation!($Create => $CreateOut);
+        $crate::request::operation!($Create => $CreateOut; strict);
 
         #[doc = concat!("Builder of the operation `", stringify!($get_op), "`.")]
         #[derive(Debug, Clone)]
@@ -249,6 +256,7 @@ macro_rules! crud {
             options: $crate::request::RequestOptions,
             scope: $crate::api::admin::crud::Scope,
             items: Vec<$Change>,
+            strict: bool,
         }
 
         impl $Update {
@@ -256,7 +264,7 @@ macro_rules! crud {
                 self.scope.bulk(&trophy_generated::operations::$update_op::OP, &self.items)
             }
         }
-        $crate::request::operation!($Update => $UpdateOut);
+        $crate::request::operation!($Update => $UpdateOut; strict);
 
         #[doc = concat!("Builder of the operation `", stringify!($delete_op), "`.")]
         #[derive(Debug, Clone)]
@@ -275,6 +283,134 @@ macro_rules! crud {
             }
         }
         $crate::request::operation!($Delete => $DeleteOut);
+
+        $(
+        impl $Handle {
+            #[doc = concat!(
+                "Gets or creates by key: the one of the ", $what, " whose key is `item`'s, ",
+                "created from `item` when there is none. For set-up code that runs on every start."
+            )]
+            ///
+            /// An existing item is returned as it is, not changed to match `item`. Creating is
+            /// strict: an item Trophy skips is an [`Error::Issues`](crate::Error::Issues) saying
+            /// why. Two processes ensuring the same key at once both end with the one item.
+            /// Costs one list request per 100 items before the match, plus a create and a get
+            /// when there is none.
+            pub fn ensure(&self, item: $New) -> $Ensure {
+                $Ensure {
+                    client: self.client.clone(),
+                    options: Default::default(),
+                    scope: self.scope(),
+                    item,
+                }
+            }
+        }
+
+        #[doc = concat!("Builder of [`ensure`](", stringify!($Handle), "::ensure): get or create by key.")]
+        ///
+        /// The per-call settings (tenant, time limits, headers, retries) apply to each request.
+        #[derive(Debug, Clone)]
+        #[must_use = "a builder does nothing until sent"]
+        pub struct $Ensure {
+            client: $crate::Client,
+            options: $crate::request::RequestOptions,
+            scope: $crate::api::admin::crud::Scope,
+            item: $New,
+        }
+
+        impl $Ensure {
+            /// Sets the `Tenant-ID` of its requests.
+            pub fn tenant_id(mut self, tenant: impl Into<String>) -> Self {
+                self.options.tenant_id = Some(tenant.into());
+                self
+            }
+
+            /// Sets the time limit of each of its requests, retries included.
+            pub fn timeout(mut self, limit: std::time::Duration) -> Self {
+                self.options.timeout = Some(limit);
+                self
+            }
+
+            /// Adds a header to its requests.
+            pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+                self.options.headers.push((name.into(), value.into()));
+                self
+            }
+
+            /// Sets the retry settings of its requests.
+            pub fn retry(mut self, retry: $crate::RetryConfig) -> Self {
+                self.options.retry = Some(retry);
+                self
+            }
+
+            /// The item with this key, if there is one.
+            async fn find(&self) -> $crate::Result<Option<$Item>> {
+                use futures_util::StreamExt as _;
+                let list = $List {
+                    client: self.client.clone(),
+                    options: self.options.clone(),
+                    scope: self.scope.clone(),
+                    limit: None,
+                    skip: None,
+                };
+                let mut items = std::pin::pin!(list.into_stream());
+                while let Some(item) = items.next().await {
+                    let item = item?;
+                    if item.key == self.item.key {
+                        return Ok(Some(item));
+                    }
+                }
+                Ok(None)
+            }
+
+            /// Finds or creates the item.
+            pub async fn send(self) -> $crate::Result<$crate::api::admin::Ensured<$Item>> {
+                use $crate::api::admin::Ensured;
+                if let Some(item) = self.find().await? {
+                    return Ok(Ensured { item, created: false });
+                }
+                let create = $Create {
+                    client: self.client.clone(),
+                    options: self.options.clone(),
+                    scope: self.scope.clone(),
+                    items: vec![self.item.clone()],
+                    strict: false,
+                };
+                let call = create.call()?;
+                let operation = call.operation;
+                let response = $crate::transport::execute::<$CreateOut>(&self.client, call, create.options).await?;
+                if let Some(created) = response.body().created.first() {
+                    let get = $Get {
+                        client: self.client.clone(),
+                        options: self.options.clone(),
+                        scope: self.scope.clone(),
+                        id: created.id.to_string(),
+                    };
+                    return Ok(Ensured { item: get.send().await?, created: true });
+                }
+                // Skipped: created by someone else meanwhile, or refused.
+                if let Some(item) = self.find().await? {
+                    return Ok(Ensured { item, created: false });
+                }
+                $crate::request::refuse_issues(operation, 1, response.status(), &response.body().issues)?;
+                Err($crate::Error::Issues(Box::new($crate::IssuesError {
+                    operation,
+                    status: response.status(),
+                    items: 1,
+                    issues: response.body().issues.clone(),
+                })))
+            }
+        }
+
+        impl std::future::IntoFuture for $Ensure {
+            type Output = $crate::Result<$crate::api::admin::Ensured<$Item>>;
+            type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send>>;
+
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.send())
+            }
+        }
+        )?
     };
 }
 pub(super) use crud;

@@ -55,9 +55,12 @@ crud! {
     /// Where Trophy allows, a field can also be cleared (see [`LeaderboardUpdate`]).
     update: UpdateLeaderboards(LeaderboardUpdate) => UpdateLeaderboardsResponse,
     delete: DeleteLeaderboards => DeleteLeaderboardsResponse,
+    ensure: EnsureLeaderboard,
 }
 
-/// One leaderboard to create: see [`AdminLeaderboards::create`].
+/// One leaderboard to create: see [`AdminLeaderboards::create`] and
+/// [`AdminLeaderboards::ensure`]. It starts **inactive** unless created with
+/// `.status(AdminLeaderboardStatus::Active)`.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -111,13 +114,13 @@ pub struct NewLeaderboard {
 
 impl NewLeaderboard {
     /// A leaderboard with this name and key, ranking users by `rank_by`.
-    pub fn new(name: impl Into<String>, key: impl Into<String>, rank_by: impl Into<LeaderboardRankBy>) -> Self {
+    pub fn new(name: impl Into<String>, key: impl Into<String>, rank_by: LeaderboardRankBy) -> Self {
         NewLeaderboard {
             name: name.into(),
             key: key.into(),
             description: None,
             status: None,
-            rank_by: rank_by.into(),
+            rank_by,
             metric_id: None,
             points_system_id: None,
             max_participants: Field::Unset,
@@ -139,10 +142,11 @@ impl NewLeaderboard {
         self
     }
 
-    /// Sets the initial status.
+    /// Sets the initial status, e.g. `AdminLeaderboardStatus::Active`. **A new leaderboard
+    /// starts inactive** (it ranks nobody) unless created with another status.
     #[must_use]
-    pub fn status(mut self, status: impl Into<AdminLeaderboardStatus>) -> Self {
-        self.status = Some(status.into());
+    pub fn status(mut self, status: AdminLeaderboardStatus) -> Self {
+        self.status = Some(status);
         self
     }
 
@@ -215,8 +219,8 @@ impl NewLeaderboard {
 
     /// Makes it repeat every [`run_interval`](Self::run_interval) of this unit.
     #[must_use]
-    pub fn run_unit(mut self, unit: impl Into<LeaderboardRunUnit>) -> Self {
-        self.run_unit = Some(unit.into());
+    pub fn run_unit(mut self, unit: LeaderboardRunUnit) -> Self {
+        self.run_unit = Some(unit);
         self
     }
 
@@ -352,15 +356,15 @@ impl LeaderboardUpdate {
 
     /// Sets the status.
     #[must_use]
-    pub fn status(mut self, status: impl Into<AdminLeaderboardStatus>) -> Self {
-        self.status = Some(status.into());
+    pub fn status(mut self, status: AdminLeaderboardStatus) -> Self {
+        self.status = Some(status);
         self
     }
 
     /// Sets what users are ranked by.
     #[must_use]
-    pub fn rank_by(mut self, rank_by: impl Into<LeaderboardRankBy>) -> Self {
-        self.rank_by = Some(rank_by.into());
+    pub fn rank_by(mut self, rank_by: LeaderboardRankBy) -> Self {
+        self.rank_by = Some(rank_by);
         self
     }
 
@@ -454,8 +458,8 @@ impl LeaderboardUpdate {
 
     /// Sets the repeat unit.
     #[must_use]
-    pub fn run_unit(mut self, unit: impl Into<LeaderboardRunUnit>) -> Self {
-        self.run_unit = Field::Set(unit.into());
+    pub fn run_unit(mut self, unit: LeaderboardRunUnit) -> Self {
+        self.run_unit = Field::Set(unit);
         self
     }
 

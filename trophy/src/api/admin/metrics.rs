@@ -50,6 +50,7 @@ crud! {
     get: GetMetric => CreatedMetric,
     update: UpdateMetrics(MetricUpdate) => UpdateMetricsResponse,
     delete: DeleteMetrics => DeleteMetricsResponse,
+    ensure: EnsureMetric,
 }
 
 /// One metric to create: see [`AdminMetrics::create`].
@@ -82,8 +83,8 @@ impl NewMetric {
 
     /// Sets the unit type.
     #[must_use]
-    pub fn unit_type(mut self, unit_type: impl Into<MetricUnitType>) -> Self {
-        self.unit_type = Some(unit_type.into());
+    pub fn unit_type(mut self, unit_type: MetricUnitType) -> Self {
+        self.unit_type = Some(unit_type);
         self
     }
 
@@ -139,8 +140,8 @@ impl MetricUpdate {
 
     /// Sets the unit type.
     #[must_use]
-    pub fn unit_type(mut self, unit_type: impl Into<MetricUnitType>) -> Self {
-        self.unit_type = Some(unit_type.into());
+    pub fn unit_type(mut self, unit_type: MetricUnitType) -> Self {
+        self.unit_type = Some(unit_type);
         self
     }
 

@@ -23,6 +23,32 @@ use crate::{Client, Error, Result};
 use serde::Serialize;
 use trophy_generated::QueryParam;
 
+/// What an `ensure` (get or create by key) found: the item, and whether this call created it.
+///
+/// ```no_run
+/// # async fn run(client: trophy::Client) -> Result<(), trophy::Error> {
+/// use trophy::api::admin::metrics::NewMetric;
+///
+/// let lessons = client.admin().metrics().ensure(NewMetric::new("Lessons", "lessons")).await?;
+/// println!("metric {} (created now: {})", lessons.item.id, lessons.created);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Ensured<T> {
+    /// The item, as Trophy holds it.
+    pub item: T,
+    /// `true` when this call created it, `false` when it existed.
+    pub created: bool,
+}
+
+impl<T> Ensured<T> {
+    /// Takes the item.
+    pub fn into_item(self) -> T {
+        self.item
+    }
+}
+
 /// The Admin API's resources.
 #[derive(Debug, Clone)]
 pub struct Admin {

@@ -95,8 +95,8 @@ impl UpdateSettings {
     }
 
     /// Sets the font family.
-    pub fn font(mut self, font: impl Into<AdminFontFamily>) -> Self {
-        self.body.branding.font = Some(font.into());
+    pub fn font(mut self, font: AdminFontFamily) -> Self {
+        self.body.branding.font = Some(font);
         self
     }
 
@@ -137,8 +137,8 @@ impl UpdateSettings {
     }
 
     /// Sets the period summaries and recaps cover.
-    pub fn aggregation_period(mut self, period: impl Into<AdminAggregationPeriod>) -> Self {
-        self.body.aggregation_period = Some(period.into());
+    pub fn aggregation_period(mut self, period: AdminAggregationPeriod) -> Self {
+        self.body.aggregation_period = Some(period);
         self
     }
 

@@ -403,14 +403,14 @@ pub struct UpdateStreakSettings {
 
 impl UpdateStreakSettings {
     /// Sets how long one streak period is.
-    pub fn frequency(mut self, frequency: impl Into<AdminStreakFrequency>) -> Self {
-        self.body.frequency = Some(frequency.into());
+    pub fn frequency(mut self, frequency: AdminStreakFrequency) -> Self {
+        self.body.frequency = Some(frequency);
         self
     }
 
     /// Sets whether meeting one metric threshold (`Or`) or all (`And`) extends a streak.
-    pub fn evaluation_mode(mut self, mode: impl Into<AdminStreakEvaluationMode>) -> Self {
-        self.body.evaluation_mode = Some(mode.into());
+    pub fn evaluation_mode(mut self, mode: AdminStreakEvaluationMode) -> Self {
+        self.body.evaluation_mode = Some(mode);
         self
     }
 

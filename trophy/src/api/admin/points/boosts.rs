@@ -140,8 +140,8 @@ impl NewPointsBoost {
 
     /// Sets how fractional boosted points are rounded.
     #[must_use]
-    pub fn rounding(mut self, rounding: impl Into<PointsBoostRounding>) -> Self {
-        self.rounding = Some(rounding.into());
+    pub fn rounding(mut self, rounding: PointsBoostRounding) -> Self {
+        self.rounding = Some(rounding);
         self
     }
 
@@ -269,8 +269,8 @@ impl PointsBoostUpdate {
 
     /// Sets how fractional boosted points are rounded.
     #[must_use]
-    pub fn rounding(mut self, rounding: impl Into<PointsBoostRounding>) -> Self {
-        self.rounding = Some(rounding.into());
+    pub fn rounding(mut self, rounding: PointsBoostRounding) -> Self {
+        self.rounding = Some(rounding);
         self
     }
 

@@ -32,6 +32,7 @@ crud! {
     get: GetPointsSystem => AdminPointsSystem,
     update: UpdatePointsSystems(PointsSystemUpdate) => UpdatePointsSystemsResponse,
     delete: DeletePointsSystems => DeletePointsSystemsResponse,
+    ensure: EnsurePointsSystem,
 }
 
 /// A points system to create, optionally with its levels, boosts and triggers.
@@ -129,7 +130,8 @@ impl NewPointsSystem {
         self
     }
 
-    /// Adds triggers to create with the system.
+    /// Adds triggers to create with the system. Each starts inactive unless created with
+    /// `.status(AdminPointsTriggerStatus::Active)`.
     #[must_use]
     pub fn triggers(mut self, triggers: impl IntoIterator<Item = NewPointsTrigger>) -> Self {
         self.triggers.extend(triggers);

@@ -117,10 +117,11 @@ macro_rules! trigger_details {
                 }
             }
 
-            /// Sets whether the trigger is active (new triggers are inactive unless set).
+            /// Sets whether the trigger is active, e.g. `AdminPointsTriggerStatus::Active`. **A new
+            /// trigger starts inactive** (it awards nothing) unless created with this set.
             #[must_use]
-            pub fn status(mut self, status: impl Into<AdminPointsTriggerStatus>) -> Self {
-                self.status = Some(status.into());
+            pub fn status(mut self, status: AdminPointsTriggerStatus) -> Self {
+                self.status = Some(status);
                 self
             }
 
@@ -155,8 +156,8 @@ macro_rules! trigger_details {
 
             /// Sets the unit of a time trigger's interval.
             #[must_use]
-            pub fn time_unit(mut self, unit: impl Into<AdminPointsTriggerTimeUnit>) -> Self {
-                self.time_unit = Some(unit.into());
+            pub fn time_unit(mut self, unit: AdminPointsTriggerTimeUnit) -> Self {
+                self.time_unit = Some(unit);
                 self
             }
 
@@ -248,10 +249,19 @@ trigger_details! {
     }
 }
 
+/// A trigger starts **inactive** (it awards nothing) unless created with
+/// `.status(AdminPointsTriggerStatus::Active)`:
+///
+/// ```
+/// use trophy::admin_types::AdminPointsTriggerStatus;
+/// use trophy::api::admin::points::NewPointsTrigger;
+///
+/// let trigger = NewPointsTrigger::metric("metric-id", 100, 10).status(AdminPointsTriggerStatus::Active);
+/// ```
 impl NewPointsTrigger {
     /// A trigger of type `trigger_type` awarding `points`; set the fields its type needs.
-    pub fn new(trigger_type: impl Into<PointsTriggerType>, points: i64) -> Self {
-        Self::blank(trigger_type.into(), points)
+    pub fn new(trigger_type: PointsTriggerType, points: i64) -> Self {
+        Self::blank(trigger_type, points)
     }
 
     /// Awards `points` each time the metric `metric_id` increases by `threshold`.
@@ -272,7 +282,7 @@ impl NewPointsTrigger {
     }
 
     /// Awards `points` every `interval` `unit`s (hours or days).
-    pub fn time(unit: impl Into<AdminPointsTriggerTimeUnit>, interval: u32, points: i64) -> Self {
+    pub fn time(unit: AdminPointsTriggerTimeUnit, interval: u32, points: i64) -> Self {
         Self::new(PointsTriggerType::Time, points)
             .time_unit(unit)
             .time_interval(interval)
@@ -322,8 +332,8 @@ impl PointsTriggerUpdate {
 
     /// Changes what fires the trigger (set the fields the new type needs too).
     #[must_use]
-    pub fn trigger_type(mut self, trigger_type: impl Into<PointsTriggerType>) -> Self {
-        self.trigger_type = Some(trigger_type.into());
+    pub fn trigger_type(mut self, trigger_type: PointsTriggerType) -> Self {
+        self.trigger_type = Some(trigger_type);
         self
     }
 

@@ -91,8 +91,8 @@
 //!   a threshold of 0) are refused before sending.
 //! - **No two free-form strings side by side**, where swapping them would compile and send
 //!   the values swapped: only a name followed by its key (`NewMetric::new(name, key)`; the key
-//!   must pass the key check) and a key followed by its value (attributes) are positional
-//!   pairs. Anything else is a setter (`NewTenant::new(name).customer_id(id)`).
+//!   must pass the key check) and a key or name followed by its value (attributes, headers)
+//!   are positional pairs. Anything else is a setter (`NewTenant::new(name).customer_id(id)`).
 //! - **One wire concept, one type**: an enum both documents define (e.g. `LeaderboardRankBy`,
 //!   `PointsTriggerType`) is generated once, in [`types`], and [`admin_types`] re-exports it,
 //!   so `use trophy::types::*; use trophy::admin_types::*;` does not collide.

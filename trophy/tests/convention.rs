@@ -5,8 +5,8 @@
 //! - one integer type per concept: points are `i64`, lengths, intervals and counts `u32`, a
 //!   metric threshold `u64` where the document types it as an integer (`impl Into<f64>` where
 //!   it types it as a number);
-//! - no two free-form strings side by side, except a name followed by its key and a key followed
-//!   by its value (an attribute).
+//! - no two free-form strings side by side, except a name followed by its key and a key or name
+//!   followed by its value (an attribute, a header).
 
 use std::path::{Path, PathBuf};
 
@@ -106,10 +106,11 @@ fn violations(text: &str) -> Vec<String> {
         }
         for pair in params.windows(2) {
             let strings = pair.iter().all(|(_, t)| t == "impl Into<String>");
-            let allowed = [("name", "key"), ("key", "value")].contains(&(pair[0].0.as_str(), pair[1].0.as_str()));
+            let allowed = [("name", "key"), ("key", "value"), ("name", "value")]
+                .contains(&(pair[0].0.as_str(), pair[1].0.as_str()));
             if strings && !allowed {
                 found.push(format!(
-                    "`{function}({}, {})`: two strings side by side (only a name and its key, or a key and its value, may be)",
+                    "`{function}({}, {})`: two strings side by side (only a name and its key, or a key or name and its value, may be)",
                     pair[0].0, pair[1].0
                 ));
             }

@@ -1,6 +1,6 @@
 //! Build cost: clean dev builds of `trophy-generated` and `trophy` in a fresh target
 //! directory, each crate alone, `cargo xtask regen --check` once built, and a clean build of
-//! `trophy` with the opt-in `rustls-aws-lc-rs` feature instead of the default `rustls` (ring).
+//! `trophy` with the opt-in `rustls-ring` feature instead of the default `rustls` (aws-lc-rs).
 
 use crate::ops::BoxError;
 use std::path::{Path, PathBuf};
@@ -94,12 +94,12 @@ pub fn run(scratch: &Path, regen_repeats: usize) -> Result<Vec<Step>, BoxError> 
             &["xtask", "regen", "--check"],
         )?);
     }
-    // The same SDK with aws-lc-rs instead of ring, from scratch: compare with the first two
+    // The same SDK with ring instead of aws-lc-rs, from scratch: compare with the first two
     // steps together.
     std::fs::remove_dir_all(scratch)?;
     std::fs::create_dir_all(scratch)?;
     steps.push(timed(
-        "`trophy` with `rustls-aws-lc-rs` (aws-lc-rs, not ring), clean, dependencies included",
+        "`trophy` with `rustls-ring` (ring, not aws-lc-rs), clean, dependencies included",
         scratch,
         &[
             "build",
@@ -107,7 +107,7 @@ pub fn run(scratch: &Path, regen_repeats: usize) -> Result<Vec<Step>, BoxError> 
             "trophy",
             "--no-default-features",
             "--features",
-            "rustls-aws-lc-rs",
+            "rustls-ring",
         ],
     )?);
     std::fs::remove_dir_all(scratch)?;

@@ -98,8 +98,8 @@ const USAGE: &str = "usage: trophy-bench all [--repeats N] [--no-build] [--build
 
 fn main() {
     // Every mode may build raw reqwest clients (the ingest modes read the emulator's totals),
-    // and trophy's default `rustls` feature gives reqwest no provider: install ring, the one
-    // the SDK's client uses, once for the process.
+    // and under trophy's opt-in `rustls-ring` reqwest has no provider: install ring once for
+    // the process, so the SDK's client and the raw ones use the same provider.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Err(e) = run(&args) {

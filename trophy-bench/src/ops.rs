@@ -191,9 +191,9 @@ pub struct Raw {
 
 impl Raw {
     pub fn new(base: &str, layout: UserLayout) -> Result<Raw, BoxError> {
-        // trophy's default `rustls` feature leaves reqwest without a default crypto provider;
-        // like any application making its own reqwest calls, the bench installs one (ring, the
-        // provider the SDK's client uses too).
+        // Under trophy's opt-in `rustls-ring` reqwest has no crypto provider of its own; like
+        // an application making its own reqwest calls then must, the bench installs one (ring),
+        // which the SDK's client then uses too.
         let _ = rustls::crypto::ring::default_provider().install_default();
         // The same reqwest settings as the SDK's default client.
         let http = reqwest::Client::builder()

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 use trophy_generated::admin::types as ta;
 
-use crate::context::{parse_body, reply, AdminCtx, ApiError, ApiResult, Params};
+use crate::context::{parse_body, parse_body_bad_request, reply, AdminCtx, ApiError, ApiResult, Params};
 use crate::events;
 use crate::model::{
     fmt_dt, new_id, parse_date, valid_key, validate_user_id, Achievement, Attribute, Boost, Freq, Leaderboard, Level,
@@ -100,12 +100,24 @@ fn page<T: Clone>(list: &[T], params: &Params) -> Result<Vec<T>, ApiError> {
     Ok(list.iter().skip(skip).take(limit).cloned().collect())
 }
 
+/// The `ids` of a bulk delete: 1 to 100 UUIDs, else 422.
 fn delete_ids(params: &Params) -> Result<Vec<String>, ApiError> {
     let ids = params.list("ids");
     if ids.is_empty() || ids.len() > 100 {
         return Err(ApiError::unprocessable("ids must list between 1 and 100 IDs"));
     }
+    for id in &ids {
+        check_uuid("ids", id)?;
+    }
     Ok(ids)
+}
+
+/// An ID the documents type as a UUID (`format: uuid`): anything else answers 422, the
+/// documented status for invalid input, rather than "not found".
+fn check_uuid(name: &str, id: &str) -> Result<(), ApiError> {
+    uuid::Uuid::parse_str(id)
+        .map(|_| ())
+        .map_err(|_| ApiError::unprocessable(format!("{name}: {id:?} is not a UUID")))
 }
 
 /// Deletes matching items; returns the `{deleted, issues}` body.
@@ -219,6 +231,7 @@ fn attr_filters(st: &State, v: &Value, k: &str, kind: &str) -> Result<Vec<(Strin
 }
 
 fn system_index(st: &State, id: &str) -> Result<usize, ApiError> {
+    check_uuid("systemId", id)?;
     st.systems
         .iter()
         .position(|s| s.id == id)
@@ -452,7 +465,7 @@ fn build_leaderboard(st: &State, v: &Value, id: Option<&str>, today: NaiveDate) 
 // ----- batch metric events ------------------------------------------------------------------------
 
 async fn metrics_batch_events(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
-    let (typed, raw) = parse_body::<Vec<ta::BatchMetricEvent>>(&body)?;
+    let (typed, raw) = parse_body_bad_request::<Vec<ta::BatchMetricEvent>>(&body)?;
     let raws = items(&raw, 1000)?;
     let mut inputs = Vec::with_capacity(typed.len());
     for (i, (ev, r)) in typed.iter().zip(raws.iter()).enumerate() {
@@ -596,6 +609,7 @@ async fn resource_get<T: Resource>(
     ctx: AdminCtx,
     Path(id): Path<String>,
 ) -> ApiResult {
+    check_uuid("id", &id)?;
     sh.with(&ctx.tenant, |st, _| {
         T::all(st)
             .iter()
@@ -1118,6 +1132,7 @@ async fn items_get<T: SystemItem>(
     ctx: AdminCtx,
     Path((id, item)): Path<(String, String)>,
 ) -> ApiResult {
+    check_uuid("id", &item)?;
     sh.with(&ctx.tenant, |st, now| {
         let si = system_index(st, &id)?;
         T::items(&st.systems[si])
@@ -1131,7 +1146,7 @@ async fn items_get<T: SystemItem>(
 // ----- streaks ----------------------------------------------------------------------------------
 
 async fn freezes_create(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::CreateStreakFreezesRequest>(&body)?;
+    let (_t, raw) = parse_body_bad_request::<ta::CreateStreakFreezesRequest>(&body)?;
     let items = items(raw.get("freezes").unwrap_or(&Value::Null), 100)?;
     Ok(sh.with(&ctx.tenant, |st, _| {
         let max = st.streak.max_freezes;
@@ -1204,7 +1219,7 @@ async fn pauses_delete(AxState(sh): AxState<SharedState>, ctx: AdminCtx, RawQuer
 }
 
 async fn streaks_restore(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::RestoreStreaksRequest>(&body)?;
+    let (_t, raw) = parse_body_bad_request::<ta::RestoreStreaksRequest>(&body)?;
     let items = items(raw.get("users").unwrap_or(&Value::Null), 100)?;
     Ok(sh.with(&ctx.tenant, |st, now| {
         let mut restored = Vec::new();
@@ -1374,6 +1389,7 @@ async fn tenants_delete(AxState(sh): AxState<SharedState>, _ctx: AdminCtx, RawQu
 }
 
 async fn tenants_get(AxState(sh): AxState<SharedState>, _ctx: AdminCtx, Path(id): Path<String>) -> ApiResult {
+    check_uuid("id", &id)?;
     let g = sh.lock();
     g.tenants
         .iter()
@@ -1574,7 +1590,7 @@ async fn settings_update(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body:
 // ----- streak reset and settings -------------------------------------------------------------------
 
 async fn streaks_reset(AxState(sh): AxState<SharedState>, ctx: AdminCtx, body: Bytes) -> ApiResult {
-    let (_t, raw) = parse_body::<ta::ResetStreaksRequest>(&body)?;
+    let (_t, raw) = parse_body_bad_request::<ta::ResetStreaksRequest>(&body)?;
     let items = items(raw.get("users").unwrap_or(&Value::Null), 100)?;
     Ok(sh.with(&ctx.tenant, |st, now| {
         let mut reset = Vec::new();

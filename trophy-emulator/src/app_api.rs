@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 use trophy_generated::app::types as t;
 
-use crate::context::{parse_body, reply, ApiError, ApiResult, AppCtx, Caller, Params};
+use crate::context::{parse_body, parse_body_bad_request, reply, ApiError, ApiResult, AppCtx, Caller, Params};
 use crate::events;
 use crate::model::{
     fmt_date, fmt_dt, parse_date, validate_user_id, Freq, Outcome, State, User, UserInput, MAX_PERIOD_STEPS,
@@ -99,7 +99,8 @@ async fn achievements_complete(
     let (_typed, raw) = parse_body::<t::AchievementsCompleteBody>(&body)?;
     let user_raw = raw.get("user").cloned().unwrap_or(Value::Null);
     let user_id = user_id_of(&user_raw);
-    validate_user_id(&user_id).map_err(ApiError::bad_request)?;
+    // The operation documents no 400.
+    validate_user_id(&user_id).map_err(ApiError::unprocessable)?;
     ctx.check_user(&user_id)?;
     let input = UserInput::from_json(&user_raw);
     input.validate().map_err(ApiError::unprocessable)?;
@@ -165,7 +166,7 @@ async fn metrics_event(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let (typed, raw) = parse_body::<t::MetricsEventBody>(&body)?;
+    let (typed, raw) = parse_body_bad_request::<t::MetricsEventBody>(&body)?;
     let user_raw = raw.get("user").cloned().unwrap_or(Value::Null);
     let user_id = typed.user.id.clone();
     validate_user_id(&user_id).map_err(ApiError::bad_request)?;
@@ -210,7 +211,7 @@ async fn metrics_event(
 // ----- users -----------------------------------------------------------------------------------
 
 async fn users_create(AxState(sh): AxState<SharedState>, ctx: AppCtx, body: Bytes) -> ApiResult {
-    let (_typed, raw) = parse_body::<t::UpsertedUser>(&body)?;
+    let (_typed, raw) = parse_body_bad_request::<t::UpsertedUser>(&body)?;
     let user_id = user_id_of(&raw);
     validate_user_id(&user_id).map_err(ApiError::bad_request)?;
     ctx.check_user(&user_id)?;
@@ -227,6 +228,7 @@ async fn users_create(AxState(sh): AxState<SharedState>, ctx: AppCtx, body: Byte
 
 async fn users_get(AxState(sh): AxState<SharedState>, ctx: AppCtx, Path(id): Path<String>) -> ApiResult {
     ctx.check_user(&id)?;
+    validate_user_id(&id).map_err(ApiError::bad_request)?;
     sh.with(&ctx.tenant, |st, _| Ok(reply(200, render::user(get_user(st, &id)?))))
 }
 
@@ -238,7 +240,7 @@ async fn users_identify(
 ) -> ApiResult {
     ctx.check_user(&id)?;
     validate_user_id(&id).map_err(ApiError::bad_request)?;
-    let (_typed, raw) = parse_body::<t::UpdatedUser>(&body)?;
+    let (_typed, raw) = parse_body_bad_request::<t::UpdatedUser>(&body)?;
     let input = UserInput::from_json(&raw);
     input.validate().map_err(ApiError::unprocessable)?;
     sh.with(&ctx.tenant, |st, now| {
@@ -254,7 +256,8 @@ async fn users_update(
     body: Bytes,
 ) -> ApiResult {
     ctx.check_user(&id)?;
-    let (_typed, raw) = parse_body::<t::UpdatedUser>(&body)?;
+    validate_user_id(&id).map_err(ApiError::bad_request)?;
+    let (_typed, raw) = parse_body_bad_request::<t::UpdatedUser>(&body)?;
     let input = UserInput::from_json(&raw);
     input.validate().map_err(ApiError::unprocessable)?;
     sh.with(&ctx.tenant, |st, now| {
@@ -672,6 +675,7 @@ async fn users_leaderboard(
             .collect();
         let mut j = render::leaderboard_base(st, lb);
         if let Some(o) = j.as_object_mut() {
+            o.insert("status".into(), json!(lb.app_status(today)));
             o.insert("rank".into(), json!(mine.map(|r| r.rank)));
             o.insert("value".into(), json!(mine.map(|r| r.value)));
             o.insert("history".into(), Value::Array(history));
@@ -967,7 +971,8 @@ async fn points_boosts(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());
-    let include_finished = params.flag("includeFinished")?;
+    // The operation documents 200, 401 and 404 only: 404 is the closest (openapi/README.md).
+    let include_finished = params.flag_or("includeFinished", 404)?;
     sh.with(&ctx.tenant, |st, now| {
         let today = now.date_naive();
         let ps = st.system_by_key(&key).ok_or_else(|| system_not_found(&key))?;

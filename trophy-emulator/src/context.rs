@@ -60,12 +60,25 @@ pub(crate) fn reply(status: u16, body: Value) -> Response {
 }
 
 /// Parses a request body into a generated type (for validation) and keeps the raw JSON (for
-/// telling null from absent).
+/// telling null from absent). A body that is not JSON, or does not match the type, answers 422,
+/// the status every operation with a body documents (for those that also document 400, see
+/// [`parse_body_bad_request`]).
 pub(crate) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<(T, Value), ApiError> {
+    parse_body_as(body, 422)
+}
+
+/// [`parse_body`] for the operations whose document lists 400 (metric events, users, batch
+/// events, streak freezes, restore and reset) and for the emulator's controls: a malformed body
+/// answers 400.
+pub(crate) fn parse_body_bad_request<T: DeserializeOwned>(body: &Bytes) -> Result<(T, Value), ApiError> {
+    parse_body_as(body, 400)
+}
+
+fn parse_body_as<T: DeserializeOwned>(body: &Bytes, status: u16) -> Result<(T, Value), ApiError> {
     let raw: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("request body is not valid JSON: {e}")))?;
+        .map_err(|e| ApiError::new(status, format!("request body is not valid JSON: {e}")))?;
     let typed = serde_json::from_value::<T>(raw.clone())
-        .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?;
+        .map_err(|e| ApiError::new(status, format!("invalid request body: {e}")))?;
     Ok((typed, raw))
 }
 
@@ -137,12 +150,18 @@ impl Params {
         }
     }
 
-    /// A boolean parameter (`true`/`false`), or false.
+    /// A boolean parameter (`true`/`false`), or false; anything else answers 422.
     pub(crate) fn flag(&self, name: &str) -> Result<bool, ApiError> {
+        self.flag_or(name, 422)
+    }
+
+    /// [`Params::flag`] answering `status` for a value that is not a boolean, for an operation
+    /// whose document lists no 422.
+    pub(crate) fn flag_or(&self, name: &str, status: u16) -> Result<bool, ApiError> {
         match self.get(name) {
             None | Some("") | Some("false") => Ok(false),
             Some("true") => Ok(true),
-            Some(_) => Err(ApiError::unprocessable(format!("{name} must be true or false"))),
+            Some(_) => Err(ApiError::new(status, format!("{name} must be true or false"))),
         }
     }
 

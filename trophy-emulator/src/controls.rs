@@ -9,7 +9,7 @@ use axum::Router;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
-use crate::context::{parse_body, reply, ApiError, ApiResult};
+use crate::context::{parse_body_bad_request, reply, ApiError, ApiResult};
 use crate::faults::FaultState;
 use crate::model::fmt_dt;
 use crate::state::{Clock, Inner, SharedState};
@@ -68,7 +68,7 @@ async fn webhooks_get(AxState(sh): AxState<SharedState>) -> Response {
 /// `{"target": {"url": "http://...", "secret": "..."}}` sets or changes the target, `{"target":
 /// null}` removes it; answers `{"target": url or null}`.
 async fn webhooks_post(AxState(sh): AxState<SharedState>, body: Bytes) -> ApiResult {
-    let (v, _) = parse_body::<Value>(&body)?;
+    let (v, _) = parse_body_bad_request::<Value>(&body)?;
     let target = match v.get("target") {
         Some(Value::Null) => None,
         Some(t) => {
@@ -106,7 +106,7 @@ async fn clock_get(AxState(sh): AxState<SharedState>) -> Response {
 /// `{"now": "<RFC 3339>"}` freezes the clock there; `{"advanceSeconds": n}` moves it;
 /// `{"system": true}` returns to the system time.
 async fn clock_post(AxState(sh): AxState<SharedState>, body: Bytes) -> ApiResult {
-    let (v, _) = parse_body::<Value>(&body)?;
+    let (v, _) = parse_body_bad_request::<Value>(&body)?;
     let mut g = sh.lock();
     if v.get("system").and_then(Value::as_bool) == Some(true) {
         g.clock = Clock::System {
@@ -149,7 +149,7 @@ async fn faults_get(AxState(sh): AxState<SharedState>) -> Response {
 /// `{"rate": 0.1, "status": 503, "seed": 7, "failNext": 2, "afterProcessing": true}`; omitted
 /// fields keep their value.
 async fn faults_post(AxState(sh): AxState<SharedState>, body: Bytes) -> ApiResult {
-    let (v, _) = parse_body::<Value>(&body)?;
+    let (v, _) = parse_body_bad_request::<Value>(&body)?;
     let mut g = sh.lock();
     let mut cfg = g.faults.cfg;
     if let Some(r) = v.get("rate") {

@@ -90,7 +90,8 @@
 //! (`index`, `severity: "error"`, `message`, and `id`/`userId`/`boostId` where relevant) and the
 //! others proceed; creates answer 201 when at least one item was created, else 200. A body that
 //! does not match the generated request type (missing required field, wrong type, non-UUID ID)
-//! answers 400. Keys must match `^[A-Za-z0-9_-]+$` and be unique (levels: within their system).
+//! answers 422, and so does an ID that is not a UUID in a path or in `ids` (see "Bad input"
+//! below). Keys must match `^[A-Za-z0-9_-]+$` and be unique (levels: within their system).
 //! Defaults follow the document: triggers and leaderboards are created `inactive` unless a
 //! `status` is given (inactive triggers award nothing; inactive leaderboards are invisible to the
 //! Application API), `maxParticipants` 1000, leaderboard `start` today, metric `unitType`
@@ -178,6 +179,14 @@
 //! (`control: true`), which changes nothing else. `GET /environments` lists the seed's
 //! environments (`production` unless the seed says otherwise). Leaderboard `userAttributes`
 //! conditions rank only the users who meet them.
+//!
+//! **Bad input** answers a status the operation's document lists, with `{"error": "..."}`
+//! naming what is wrong: a body that is not JSON or does not match the request type answers 400
+//! where the operation documents 400 (metric events, users, batch events, streak freezes,
+//! restore and reset), else 422; a mistyped query parameter 422; an ID that is not a UUID where
+//! the document types a UUID 422; a method a path does not have 405 (with `Allow`). Where a
+//! document is silent the closest documented status is used; each such choice is listed in the
+//! repository's `openapi/README.md` ("Error answers").
 //!
 //! ## Simplifications
 //!

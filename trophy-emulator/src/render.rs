@@ -350,6 +350,9 @@ pub(crate) fn event_answer(st: &State, user_id: &str, applied: &Applied, now: Da
             }
             rank_changes.push(change);
         }
+        if let Some(o) = j.as_object_mut() {
+            o.insert("status".into(), json!(b.board.app_status(now.date_naive())));
+        }
         boards.insert(b.board.key.clone(), j);
     }
     let achievements: Vec<Value> = applied

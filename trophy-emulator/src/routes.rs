@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::State as AxState;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
@@ -33,6 +34,7 @@ pub(crate) fn router(shared: SharedState, limiter: Option<Arc<Limiter>>) -> Rout
         .merge(counts::routes())
         .merge(controls::routes())
         .fallback(fallback)
+        .layer(axum::middleware::map_response(method_not_allowed))
         .with_state(shared)
 }
 
@@ -57,4 +59,17 @@ async fn lose_response(
 
 async fn fallback() -> ApiError {
     ApiError::not_found("no such endpoint in trophy-emulator")
+}
+
+/// A method a path does not have: axum answers 405 with an empty body; this gives it the
+/// `{"error": ...}` body of every other error (axum adds the `Allow` header afterwards).
+async fn method_not_allowed(response: Response) -> Response {
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED || response.headers().contains_key(header::CONTENT_TYPE) {
+        return response;
+    }
+    ApiError::new(
+        405,
+        "method not allowed for this path (the Allow header lists those it has)",
+    )
+    .into_response()
 }

@@ -109,7 +109,7 @@ impl Default for SeedStreak {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedAchievement {
-    /// Fixed ID; a random UUID when omitted.
+    /// Fixed ID (a UUID); a random UUID when omitted.
     #[serde(default)]
     pub id: Option<String>,
     /// The key (`^[A-Za-z0-9_-]+$`, unique).
@@ -177,7 +177,7 @@ impl SeedAchievement {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedMetric {
-    /// Fixed ID; a random UUID when omitted.
+    /// Fixed ID (a UUID); a random UUID when omitted.
     #[serde(default)]
     pub id: Option<String>,
     /// The key (`^[A-Za-z0-9_-]+$`, unique).
@@ -196,7 +196,7 @@ pub struct SeedMetric {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedAttribute {
-    /// Fixed ID; a random UUID when omitted.
+    /// Fixed ID (a UUID); a random UUID when omitted.
     #[serde(default)]
     pub id: Option<String>,
     /// The key (`^[A-Za-z0-9_-]+$`, unique).
@@ -268,6 +268,14 @@ impl Seed {
         }
         if self.streak.max_freezes < 0 || self.streak.initial_freezes < 0 {
             return err("streak freezes cannot be negative".into());
+        }
+        // The documents type these IDs as UUIDs, and the Admin API refuses any other ID (422).
+        let fixed = self.achievements.iter().filter_map(|a| a.id.as_deref());
+        let fixed = fixed.chain(self.metrics.iter().filter_map(|m| m.id.as_deref()));
+        for id in fixed.chain(self.attributes.iter().filter_map(|a| a.id.as_deref())) {
+            if uuid::Uuid::parse_str(id).is_err() {
+                return err(format!("fixed ID {id:?} is not a UUID"));
+            }
         }
         let mut keys = HashSet::new();
         for a in &self.achievements {
@@ -356,5 +364,9 @@ mod tests {
         assert!(Seed::from_json(r#"{"achievements":[{"key":"a b","name":"x","trigger":"api"}]}"#).is_err());
         assert!(Seed::from_json(r#"{"achievements":[{"key":"s","name":"x","trigger":"streak"}]}"#).is_err());
         assert!(Seed::from_json(r#"{"unknown":1}"#).is_err());
+        let e = Seed::from_json(r#"{"metrics":[{"id":"m1","key":"m","name":"M"}]}"#).unwrap_err();
+        assert_eq!(e.to_string(), r#"trophy-emulator: fixed ID "m1" is not a UUID"#);
+        let id = "0b6c6f4e-3c2a-4d8e-9f10-2a3b4c5d6e7f";
+        assert!(Seed::from_json(&format!(r#"{{"metrics":[{{"id":"{id}","key":"m","name":"M"}}]}}"#)).is_ok());
     }
 }

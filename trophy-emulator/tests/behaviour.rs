@@ -629,13 +629,14 @@ async fn bulk_semantics_and_validation() {
     assert_eq!(d.issues[0].id.as_deref(), Some(ids[0].as_str()));
     api.admin(Method::DELETE, "/metrics", None).await.expect(422);
 
-    // Wrong types are 400, pagination bounds 422.
+    // Wrong types and pagination bounds are 422 (the only client error these operations
+    // document besides 401).
     api.admin(Method::POST, "/metrics", Some(&json!([{"name": 1, "key": "x"}])))
         .await
-        .expect(400);
+        .expect(422);
     api.admin(Method::PATCH, "/metrics", Some(&json!([{"id": "not-a-uuid"}])))
         .await
-        .expect(400);
+        .expect(422);
     api.admin(Method::GET, "/metrics?limit=0", None).await.expect(422);
     api.admin(Method::GET, "/metrics?limit=101", None).await.expect(422);
     let too_many: Vec<Value> = (0..101).map(|i| json!({"name": "m", "key": format!("k{i}")})).collect();

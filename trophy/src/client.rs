@@ -337,16 +337,16 @@ impl ClientBuilder {
 /// alone before the application installed a rustls crypto provider.
 #[allow(unused_variables)]
 fn check_tls(urls: &[&str]) -> Result<()> {
-    #[cfg(not(any(feature = "rustls", feature = "rustls-aws-lc-rs", feature = "rustls-no-provider")))]
+    #[cfg(not(any(feature = "rustls", feature = "rustls-ring", feature = "rustls-no-provider")))]
     if let Some(url) = urls.iter().find(|u| u.starts_with("https:")) {
         return Err(Error::Config(format!(
-            "{url} needs TLS, but trophy was built without the `rustls`, `rustls-aws-lc-rs` or \
+            "{url} needs TLS, but trophy was built without the `rustls`, `rustls-ring` or \
              `rustls-no-provider` feature"
         )));
     }
     #[cfg(all(
         feature = "rustls-no-provider",
-        not(any(feature = "rustls", feature = "rustls-aws-lc-rs"))
+        not(any(feature = "rustls", feature = "rustls-ring"))
     ))]
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         return Err(Error::Config(
@@ -359,12 +359,12 @@ fn check_tls(urls: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// The TLS set-up of the client trophy builds. With the default `rustls` feature (and not
-/// `rustls-aws-lc-rs`): rustls with the process's default crypto provider when the application
-/// installed one, ring otherwise, and the platform's certificate verifier, as reqwest would set
-/// it up. The process default is never changed. Otherwise reqwest's own set-up.
+/// The TLS set-up of the client trophy builds. With `rustls-ring`: rustls with the process's
+/// default crypto provider when the application installed one, ring otherwise, and the
+/// platform's certificate verifier, as reqwest would set it up. The process default is never
+/// changed. Otherwise (the default `rustls`: aws-lc-rs) reqwest's own set-up.
 fn tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
-    #[cfg(all(feature = "rustls", not(feature = "rustls-aws-lc-rs")))]
+    #[cfg(feature = "rustls-ring")]
     {
         use rustls_platform_verifier::BuilderVerifierExt;
         let provider = rustls::crypto::CryptoProvider::get_default()
@@ -379,7 +379,7 @@ fn tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(builder.tls_backend_preconfigured(config))
     }
-    #[cfg(not(all(feature = "rustls", not(feature = "rustls-aws-lc-rs"))))]
+    #[cfg(not(feature = "rustls-ring"))]
     Ok(builder)
 }
 
@@ -402,7 +402,7 @@ mod tests {
 
     #[cfg(all(
         feature = "rustls-no-provider",
-        not(any(feature = "rustls", feature = "rustls-aws-lc-rs"))
+        not(any(feature = "rustls", feature = "rustls-ring"))
     ))]
     #[test]
     fn without_a_crypto_provider_build_is_a_config_error_not_a_panic() {
@@ -413,7 +413,7 @@ mod tests {
         );
     }
 
-    #[cfg(not(any(feature = "rustls", feature = "rustls-aws-lc-rs", feature = "rustls-no-provider")))]
+    #[cfg(not(any(feature = "rustls", feature = "rustls-ring", feature = "rustls-no-provider")))]
     #[test]
     fn without_tls_an_https_base_url_is_refused_and_http_works() {
         let e = Client::new("sk_live_test").unwrap_err();
@@ -429,10 +429,10 @@ mod tests {
         assert!(local.is_ok());
     }
 
-    /// With the default `rustls` feature (ring) or `rustls-aws-lc-rs`, and no provider installed
+    /// With the default `rustls` feature (aws-lc-rs) or `rustls-ring`, and no provider installed
     /// by anyone: the client builds, and a call to an `https` URL opens a real TLS handshake
     /// (the server sees a ClientHello record) and ends in a connection error, not a panic.
-    #[cfg(any(feature = "rustls", feature = "rustls-aws-lc-rs"))]
+    #[cfg(any(feature = "rustls", feature = "rustls-ring"))]
     #[tokio::test]
     async fn https_speaks_tls_without_an_installed_provider() {
         use tokio::io::AsyncReadExt;

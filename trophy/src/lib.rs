@@ -144,24 +144,27 @@
 //!
 //! # TLS
 //!
-//! TLS is rustls, with one of three features:
+//! TLS is rustls, with one of three features. The rule of the default: adding trophy breaks no
+//! other reqwest client of your application (one without a TLS feature of its own can then speak
+//! https too) and adds no second crypto library to an application on reqwest's defaults.
 //!
-//! - `rustls` (default): the ring crypto provider, or the process default when your
-//!   application installed one, with the platform's certificate verifier. trophy never
-//!   installs a process default itself.
-//! - `rustls-aws-lc-rs`: aws-lc-rs instead (reqwest's own default; a larger C build):
-//!   `trophy = { version = "0.1", default-features = false, features = ["rustls-aws-lc-rs"] }`.
+//! - `rustls` (default): reqwest's own `rustls` feature, i.e. aws-lc-rs (or the process
+//!   default provider when your application installed one) with the platform's certificate
+//!   verifier. This is what reqwest's default features already bring, so an application on
+//!   reqwest's defaults compiles one crypto library, and its reqwest clients built without a
+//!   TLS feature of their own keep working (they gain TLS; nothing panics).
+//! - `rustls-ring`: ring instead, for a faster clean build (no aws-lc C library):
+//!   `trophy = { version = "0.1", default-features = false, features = ["rustls-ring"] }`.
+//!   trophy's own client uses ring (or the process default); reqwest itself gets no provider,
+//!   so if your application also builds reqwest clients and its reqwest has no TLS feature of
+//!   its own, `reqwest::Client::new()` panics for want of a provider: install one first
+//!   (`let _ = rustls::crypto::ring::default_provider().install_default();`). When both
+//!   `rustls` and `rustls-ring` are on, trophy's client uses ring and aws-lc-rs is compiled too.
 //! - `rustls-no-provider`: no provider compiled in; install one once, before building a
 //!   [`Client`], e.g. `rustls::crypto::ring::default_provider().install_default()`. Without
 //!   one, [`ClientBuilder::build`] returns [`Error::Config`] saying so.
 //!
-//! **Your own reqwest clients.** reqwest has no ring feature: with the default `rustls`, trophy
-//! turns on reqwest's `rustls-no-provider` and hands its own client a ring-backed TLS
-//! configuration. If your application also builds reqwest clients and its reqwest dependency
-//! has no TLS feature of its own (e.g. `default-features = false`), those clients share that
-//! reqwest build and `reqwest::Client::new()` panics for want of a provider: install one first
-//! (`let _ = rustls::crypto::ring::default_provider().install_default();`) or use
-//! `rustls-aws-lc-rs`. A reqwest with its default features brings aws-lc-rs and is not affected.
+//! trophy never installs a process default provider itself.
 //!
 //! With no TLS feature, `http` base URLs work (e.g. the emulator) and an `https` one is an
 //! [`Error::Config`]. A client passed with [`ClientBuilder::http_client`] is used as it is,

@@ -6,12 +6,15 @@
 //!   document (JSON or YAML, OpenAPI 3.0 or 3.1) with one of ours.
 //! - `cargo xtask normalize <document>`: print the document as progenitor receives it.
 //! - `cargo xtask msrv`: fail when a locked package needs a newer Rust than `rust-version`.
+//! - `cargo xtask test [-- <cargo test arguments>]`: install (or name) the external programs
+//!   the tests need, then run every test of the workspace (see `testcmd`).
 
 mod generate;
 mod msrv;
 mod normalize;
 mod operations;
 mod specdiff;
+mod testcmd;
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -28,7 +31,8 @@ const USAGE: &str = "usage:
   cargo xtask regen [--check]
   cargo xtask spec-diff <reference.json|yaml> [--ours <document>] [--base <reference>]
   cargo xtask normalize <document>
-  cargo xtask msrv";
+  cargo xtask msrv
+  cargo xtask test [-- <cargo test arguments>]";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -59,6 +63,7 @@ fn run(args: Vec<String>) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         "msrv" => msrv::command(&workspace_root()),
+        "test" => testcmd::command(&args[1..], &workspace_root()),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

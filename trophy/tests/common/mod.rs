@@ -8,9 +8,10 @@ use trophy::{Client, RetryConfig};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-/// A plain reqwest client for raw requests. With trophy's default `rustls` feature, reqwest is
-/// built without a default crypto provider and `reqwest::Client::new()` would panic, so, as an
-/// application making its own reqwest calls must, this installs one (ring) first.
+/// A plain reqwest client for raw requests. With trophy's `rustls-ring` or `rustls-no-provider`
+/// alone, reqwest is built without a default crypto provider and `reqwest::Client::new()` would
+/// panic, so, as an application making its own reqwest calls then must, this installs one (ring)
+/// first.
 pub fn raw_http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()

@@ -181,6 +181,7 @@ mod field;
 pub mod fleet;
 mod id;
 pub mod ingest;
+pub mod observability;
 #[cfg(feature = "outbox")]
 pub mod outbox;
 mod pagination;

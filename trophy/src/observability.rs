@@ -11,15 +11,21 @@
 //! queues register their metrics once, when they start (as usual with the `metrics` facade,
 //! metrics registered before a recorder exists record nothing).
 //!
-//! ```ignore
+//! ```no_run
 //! // Cargo.toml: trophy = { version = "0.1", features = ["metrics"] }
 //! //             metrics-exporter-prometheus = "0.18"
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! metrics_exporter_prometheus::PrometheusBuilder::new()
 //!     .with_http_listener(([127, 0, 0, 1], 9000))
-//!     .install()?;
+//!     .install()?; // within a Tokio runtime: serves /metrics from it
 //! trophy::observability::describe(); // units and help texts for the exporter
 //! let client = trophy::Client::from_env()?;
+//! # Ok(()) }
 //! ```
+//!
+//! `cargo run -p trophy --example metrics --features metrics` runs an ingester against the
+//! emulator with Trophy's rate limits and prints the scrape.
 //!
 //! # The metrics
 //!

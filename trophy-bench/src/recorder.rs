@@ -36,13 +36,19 @@ impl Recorder {
 #[cfg(not(feature = "metrics"))]
 pub struct Recorder;
 
+/// What `install_here` returns without the feature (never, as `new` fails).
+#[cfg(not(feature = "metrics"))]
+pub struct Guard;
+
 #[cfg(not(feature = "metrics"))]
 impl Recorder {
     pub fn new() -> Result<Recorder, BoxError> {
         Err("--metrics-recorder needs the metrics feature: cargo run --release -p trophy-bench --features metrics -- ...".into())
     }
 
-    pub fn install_here(&self) {}
+    pub fn install_here(&self) -> Guard {
+        Guard
+    }
 
     pub fn requests(&self) -> u64 {
         0

@@ -97,10 +97,10 @@ pub fn cpu(
             }
         }
         let (mut s, mut r, mut with) = (Vec::new(), Vec::new(), Vec::new());
-        let kinds: &[usize] = if recorder.is_some() { &[0, 1, 2] } else { &[0, 1] };
         for batch in 0..batches {
+            // 0: SDK, 1: raw, 2: SDK with the recorder.
             let turn: Vec<usize> = if recorder.is_some() {
-                (0..3).map(|i| kinds[(i + batch) % 3]).collect()
+                (0..3).map(|i| (i + batch) % 3).collect()
             } else {
                 order(batch).iter().map(|m| usize::from(*m == Mode::Raw)).collect()
             };

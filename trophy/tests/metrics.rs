@@ -20,8 +20,11 @@ use trophy_emulator::{Emulator, Faults, RateLimits};
 const METRIC: &str = "words-written";
 const EVENTS: usize = 10_000;
 
+/// A metric's labels, as (key, value) pairs.
+type Labels = Vec<(String, String)>;
+
 /// The metrics of one snapshot (a snapshot drains the recorder: take one at the end).
-struct Metrics(Vec<(String, Vec<(String, String)>, DebugValue)>);
+struct Metrics(Vec<(String, Labels, DebugValue)>);
 
 impl Metrics {
     fn take(snapshotter: &Snapshotter) -> Metrics {

@@ -88,6 +88,25 @@ impl Metrics {
     }
 }
 
+/// An emulator with these rate limits holding `METRIC`, and a client limited to `limit`.
+async fn emulator_and_client(limits: RateLimits, limit: RateLimit) -> (Emulator, Client) {
+    let emu = Emulator::builder().rate_limits(limits).start().await.unwrap();
+    let client = Client::builder()
+        .api_key(emu.admin_key())
+        .base_url(emu.base_url())
+        .rate_limit(limit)
+        .build()
+        .unwrap();
+    client
+        .admin()
+        .metrics()
+        .create([NewMetric::new("Words", METRIC)])
+        .send()
+        .await
+        .unwrap();
+    (emu, client)
+}
+
 fn event(i: usize) -> BatchEvent {
     BatchEvent::new(METRIC, UserInput::new(format!("user-{}", i % 97)), (1 + i % 5) as f64)
 }
@@ -101,24 +120,7 @@ async fn ingester_metrics_count_exactly_what_the_emulator_saw() {
     let snapshotter = recorder.snapshotter();
     let _local = metrics::set_default_local_recorder(&recorder);
 
-    let emu = Emulator::builder()
-        .rate_limits(RateLimits::trophy())
-        .start()
-        .await
-        .unwrap();
-    let client = Client::builder()
-        .api_key(emu.admin_key())
-        .base_url(emu.base_url())
-        .rate_limit(RateLimit::per_second(8.0, 50.0))
-        .build()
-        .unwrap();
-    client
-        .admin()
-        .metrics()
-        .create([NewMetric::new("Words", METRIC)])
-        .send()
-        .await
-        .unwrap();
+    let (emu, client) = emulator_and_client(RateLimits::trophy(), RateLimit::per_second(8.0, 50.0)).await;
     let limited_before = emu.rate_limit_counts().unwrap().rejected[0];
     emu.set_faults(Faults::new(0.2, 503).with_seed(19).after_processing());
 
@@ -224,24 +226,11 @@ async fn outbox_metrics_count_exactly_what_the_emulator_saw() {
     let snapshotter = recorder.snapshotter();
     let _local = metrics::set_default_local_recorder(&recorder);
 
-    let emu = Emulator::builder()
-        .rate_limits(RateLimits::per_second(100.0, 100.0))
-        .start()
-        .await
-        .unwrap();
-    let client = Client::builder()
-        .api_key(emu.admin_key())
-        .base_url(emu.base_url())
-        .rate_limit(RateLimit::per_second(100.0, 100.0))
-        .build()
-        .unwrap();
-    client
-        .admin()
-        .metrics()
-        .create([NewMetric::new("Words", METRIC)])
-        .send()
-        .await
-        .unwrap();
+    let (emu, client) = emulator_and_client(
+        RateLimits::per_second(100.0, 100.0),
+        RateLimit::per_second(100.0, 100.0),
+    )
+    .await;
     emu.set_faults(Faults::new(0.2, 503).with_seed(7).after_processing());
     let dir = std::env::temp_dir().join(format!("trophy-metrics-outbox-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -5,6 +5,8 @@
 //! trophy-bench all [--repeats N] [--no-build] [--build-repeats N]   everything, markdown report
 //! trophy-bench smoke                                                 every benchmark, tiny counts
 //! trophy-bench cpu|throughput|rss|decode|verify [--repeats N]         one part
+//! trophy-bench cpu --metrics-recorder                                 also the SDK with a metrics
+//!                                                                    recorder (feature metrics)
 //! trophy-bench build-cost [--build-repeats N]                         clean builds, regen
 //! trophy-bench serve --port N [--exit-on-eof]                         the canned server
 //! trophy-bench ingest [--duration S] [--producers N] [--rate R] [--fail-rate F] [--capacity C]
@@ -21,6 +23,7 @@ mod canned;
 mod ingest;
 mod measure;
 mod ops;
+mod recorder;
 mod report;
 mod server;
 mod verify;
@@ -48,6 +51,8 @@ struct Plan {
     decode_budget_ns: u64,
     build_repeats: usize,
     regen_repeats: usize,
+    /// CPU: also the SDK with a metrics recorder installed (`--metrics-recorder`).
+    metrics_recorder: bool,
 }
 
 impl Plan {
@@ -66,6 +71,7 @@ impl Plan {
             decode_budget_ns: 30_000_000,
             build_repeats: 1,
             regen_repeats: 5,
+            metrics_recorder: false,
         }
     }
 
@@ -85,6 +91,7 @@ impl Plan {
             decode_budget_ns: 500_000,
             build_repeats: 0,
             regen_repeats: 0,
+            metrics_recorder: false,
         }
     }
 }
@@ -92,6 +99,7 @@ impl Plan {
 const USAGE: &str = "usage: trophy-bench all [--repeats N] [--no-build] [--build-repeats N]
        trophy-bench smoke
        trophy-bench cpu|throughput|rss|decode|verify [--repeats N]
+       trophy-bench cpu --metrics-recorder [--repeats N]   (built with --features metrics)
        trophy-bench build-cost [--build-repeats N]
        trophy-bench serve --port N [--exit-on-eof]
        trophy-bench ingest [--duration S] [--producers N] [--rate R] [--fail-rate F] [--capacity C]";
@@ -147,6 +155,10 @@ fn run(args: &[String]) -> Result<(), BoxError> {
         plan.build_repeats = r;
     }
     let no_build = rest.iter().any(|a| a == "--no-build");
+    plan.metrics_recorder = rest.iter().any(|a| a == "--metrics-recorder");
+    if plan.metrics_recorder {
+        recorder::Recorder::new()?;
+    }
     match cmd.as_str() {
         "serve" => serve(required(rest, "--port")?, rest.iter().any(|a| a == "--exit-on-eof")),
         "child" => child(rest),
@@ -277,9 +289,22 @@ fn suite(plan: &Plan, parts: &Parts) -> Result<Report, BoxError> {
                 Unit::Micros,
                 Some(Goal::AtMost(1.2)),
             );
+            let mut with = Row::new(
+                format!(
+                    "CPU per call, {}, SDK with a Prometheus metrics recorder / SDK without (\"SDK\" = with, \"raw\" = without)",
+                    op.label()
+                ),
+                Unit::Micros,
+                Some(Goal::AtMost(1.03)),
+            );
             for r in 0..plan.repeats {
                 progress(&format!("cpu {} (repeat {})", op.name(), r + 1));
-                let o = run_child(&[
+                let (batches, calls, warmup) = (
+                    plan.cpu_batches.to_string(),
+                    plan.cpu_batch_calls.to_string(),
+                    plan.cpu_warmup.to_string(),
+                );
+                let mut args = vec![
                     "cpu",
                     "--op",
                     op.name(),
@@ -288,16 +313,30 @@ fn suite(plan: &Plan, parts: &Parts) -> Result<Report, BoxError> {
                     "--user-layout",
                     layout_name,
                     "--batches",
-                    &plan.cpu_batches.to_string(),
+                    &batches,
                     "--batch-calls",
-                    &plan.cpu_batch_calls.to_string(),
+                    &calls,
                     "--warmup",
-                    &plan.cpu_warmup.to_string(),
-                ])?;
+                    &warmup,
+                ];
+                if plan.metrics_recorder {
+                    args.push("--metrics-recorder");
+                }
+                let o = run_child(&args)?;
                 row.push(Mode::Sdk, r, o.get("sdk_cpu_ns")? / 1e3);
                 row.push(Mode::Raw, r, o.get("raw_cpu_ns")? / 1e3);
+                if plan.metrics_recorder {
+                    if o.get("recorded_requests")? < 1.0 {
+                        return Err("the metrics recorder recorded no request".into());
+                    }
+                    with.push(Mode::Sdk, r, o.get("sdk_rec_cpu_ns")? / 1e3);
+                    with.push(Mode::Raw, r, o.get("sdk_cpu_ns")? / 1e3);
+                }
             }
             report.rows.push(row);
+            if plan.metrics_recorder {
+                report.rows.push(with);
+            }
         }
     }
 
@@ -501,6 +540,7 @@ fn child(args: &[String]) -> Result<(), BoxError> {
                 required(args, "--batches")?,
                 required(args, "--batch-calls")?,
                 flag(args, "--warmup")?.unwrap_or(0),
+                args.iter().any(|a| a == "--metrics-recorder"),
             )?
         }
         "throughput" => workload::throughput(

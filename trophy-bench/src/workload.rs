@@ -65,6 +65,11 @@ fn median(v: &[f64]) -> f64 {
 /// alternating batches of `batch_calls` sequential calls. Reports the median over batches of
 /// each mode's CPU nanoseconds per call (`sdk_cpu_ns`, `raw_cpu_ns`): interference from other
 /// processes only ever adds time, and alternating batches share it between the two modes.
+///
+/// With `recorder` (`--metrics-recorder`, feature `metrics`), a third kind of batch runs the
+/// same SDK client with a Prometheus recorder installed for this thread (the runtime's only
+/// one), so the SDK's metrics are recorded; `sdk_rec_cpu_ns` is its median. The three kinds
+/// take turns in a rotating order.
 pub fn cpu(
     op: Op,
     base: &str,
@@ -72,7 +77,13 @@ pub fn cpu(
     batches: usize,
     batch_calls: usize,
     warmup: usize,
+    recorder: bool,
 ) -> Result<Outcome, BoxError> {
+    let recorder = if recorder {
+        Some(crate::recorder::Recorder::new()?)
+    } else {
+        None
+    };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
         let sdk = Target::new(Mode::Sdk, base, layout)?;
@@ -80,14 +91,26 @@ pub fn cpu(
         for _ in 0..warmup {
             sdk.call(op).await?;
             raw.call(op).await?;
+            if let Some(rec) = &recorder {
+                let _on = rec.install_here();
+                sdk.call(op).await?;
+            }
         }
-        let (mut s, mut r) = (Vec::new(), Vec::new());
+        let (mut s, mut r, mut with) = (Vec::new(), Vec::new(), Vec::new());
         for batch in 0..batches {
-            for mode in order(batch) {
-                let (target, out) = match mode {
-                    Mode::Sdk => (&sdk, &mut s),
-                    Mode::Raw => (&raw, &mut r),
+            // 0: SDK, 1: raw, 2: SDK with the recorder.
+            let turn: Vec<usize> = if recorder.is_some() {
+                (0..3).map(|i| (i + batch) % 3).collect()
+            } else {
+                order(batch).iter().map(|m| usize::from(*m == Mode::Raw)).collect()
+            };
+            for kind in turn {
+                let (target, out) = match kind {
+                    0 => (&sdk, &mut s),
+                    1 => (&raw, &mut r),
+                    _ => (&sdk, &mut with),
                 };
+                let _on = (kind == 2).then(|| recorder.as_ref().map(|rec| rec.install_here()));
                 let clock = CpuClock::start();
                 for _ in 0..batch_calls {
                     target.call(op).await?;
@@ -98,6 +121,10 @@ pub fn cpu(
         let mut o = Outcome::default();
         o.set("sdk_cpu_ns", median(&s));
         o.set("raw_cpu_ns", median(&r));
+        if let Some(rec) = &recorder {
+            o.set("sdk_rec_cpu_ns", median(&with));
+            o.set("recorded_requests", rec.requests() as f64);
+        }
         o.set("calls", (batches * batch_calls) as f64);
         Ok(o)
     })

@@ -252,6 +252,7 @@ pub struct FleetProducer {
     config: Arc<FleetConfig>,
     /// The stream length seen last, and when.
     length: Arc<Mutex<(u64, Option<Instant>)>>,
+    metrics: crate::observability::Ingest,
 }
 
 impl std::fmt::Debug for FleetProducer {
@@ -275,18 +276,21 @@ impl FleetProducer {
             conn,
             config: Arc::new(config),
             length: Arc::new(Mutex::new((0, None))),
+            metrics: crate::observability::Ingest::new(crate::observability::Backend::Fleet),
         })
     }
 
     /// Appends the event to the stream and returns its idempotency key once Redis has it.
     /// Waits while the stream is full, and while Redis is down if so configured.
     pub async fn send(&self, event: BatchEvent) -> Result<String, QueueError> {
-        self.append(event, true).await.map_err(|r| r.error)
+        let result = self.append(event, true).await;
+        crate::observability::counted(&self.metrics, result).map_err(|r| r.error)
     }
 
     /// Like [`send`](Self::send), but hands the event back at once when the stream is full.
     pub async fn try_send(&self, event: BatchEvent) -> Result<String, Rejected> {
-        self.append(event, false).await
+        let result = self.append(event, false).await;
+        crate::observability::counted(&self.metrics, result)
     }
 
     async fn append(&self, event: BatchEvent, wait: bool) -> Result<String, Rejected> {
@@ -337,6 +341,7 @@ impl FleetProducer {
                     .await
                     .map_err(|e| redis_error(&self.config, "reading the stream length", &e))?;
                 *self.length.lock().unwrap_or_else(|p| p.into_inner()) = (n, Some(Instant::now()));
+                self.metrics.stored(n, 0);
                 n
             };
             if length < self.config.max_pending {
@@ -414,9 +419,11 @@ impl FleetWorker {
             room: Notify::new(),
             closed: AtomicBool::new(false),
             config: config.clone(),
+            metrics: crate::observability::Ingest::new(crate::observability::Backend::Fleet),
         });
         source.ensure_group().await?;
-        let counters = Arc::new(Counters::default());
+        crate::observability::rate_limit_rate(crate::observability::Limiter::Fleet, config.requests_per_second);
+        let counters = Arc::new(Counters::new(crate::observability::Backend::Fleet));
         let budget = budget(source.clone());
         let (task, stop) = config
             .delivery
@@ -561,6 +568,7 @@ struct RedisSource {
     room: Notify,
     closed: AtomicBool,
     config: FleetConfig,
+    metrics: crate::observability::Ingest,
 }
 
 /// How often a worker looks for entries left by dead workers.
@@ -627,6 +635,7 @@ impl RedisSource {
                 claimed = reply.claimed.len(),
                 "trophy fleet: took over entries of an idle consumer"
             );
+            self.metrics.takeovers(reply.claimed.len());
         }
         Ok(reply.claimed)
     }
@@ -682,6 +691,7 @@ impl RedisSource {
                 count = bad.len(),
                 "trophy fleet: stream entries without an event; moved to the dead stream"
             );
+            self.metrics.undecodable(bad.len());
             let ids: Vec<String> = bad.iter().map(|(id, _)| id.clone()).collect();
             let rows: Vec<Vec<u8>> = bad.iter().map(|(_, message)| dead_row(None, None, message)).collect();
             if let Err(e) = self.settle(&ids, &rows).await {
@@ -700,7 +710,9 @@ impl RedisSource {
     }
 
     async fn settle(&self, ids: &[String], dead: &[Vec<u8>]) -> Result<(), QueueError> {
-        settle(&self.control, &self.config, ids, dead).await
+        let length = settle(&self.control, &self.config, ids, dead).await?;
+        self.metrics.stored(length, 0);
+        Ok(())
     }
 
     /// Waits for this worker's slot of the fleet's budget.
@@ -716,6 +728,10 @@ impl RedisSource {
                 .await;
             match wait {
                 Ok(us) => {
+                    crate::observability::rate_limit_wait(
+                        crate::observability::Limiter::Fleet,
+                        Duration::from_micros(us),
+                    );
                     if us > 0 {
                         tokio::time::sleep(Duration::from_micros(us)).await;
                     }
@@ -727,13 +743,14 @@ impl RedisSource {
     }
 }
 
-/// Acknowledges and removes entries, and files dead letters, in one transaction.
+/// Acknowledges and removes entries, and files dead letters, in one transaction; answers the
+/// stream's length after it.
 async fn settle(
     control: &ConnectionManager,
     config: &FleetConfig,
     ids: &[String],
     dead: &[Vec<u8>],
-) -> Result<(), QueueError> {
+) -> Result<u64, QueueError> {
     let mut pipe = redis::pipe();
     pipe.atomic();
     for letter in dead {
@@ -742,8 +759,10 @@ async fn settle(
     }
     pipe.xack(&config.stream, &config.group, ids).ignore();
     pipe.xdel(&config.stream, ids).ignore();
-    pipe.query_async::<()>(&mut control.clone())
+    pipe.xlen(&config.stream);
+    pipe.query_async::<(u64,)>(&mut control.clone())
         .await
+        .map(|(length,)| length)
         .map_err(|e| redis_error(config, "acknowledging entries", &e))
 }
 
@@ -792,6 +811,8 @@ impl Source for RedisSource {
                 buf.ids.remove(&k.ticket);
             }
             let mut ids = Vec::new();
+            self.metrics
+                .acked_stream_ids(report.delivered.iter().filter_map(|k| buf.ids.get(&k.ticket)));
             for k in report.delivered.iter().chain(report.dead.iter().map(|(k, _)| k)) {
                 if let Some(id) = buf.ids.remove(&k.ticket) {
                     ids.push(id);
@@ -810,10 +831,16 @@ impl Source for RedisSource {
         // Acknowledge in the background, retrying: an entry left pending is sent again by a
         // claim (same key, counted once), never lost.
         let (control, config, consumer) = (self.control.clone(), self.config.clone(), self.consumer.clone());
+        let metrics = self.metrics.clone();
         let ack = tokio::spawn(async move {
             let mut backoff = Duration::from_millis(100);
-            while let Err(e) = settle(&control, &config, &ids, &rows).await {
-                tracing::warn!(error = %e, consumer = %consumer, "trophy fleet: acknowledging failed; retrying");
+            loop {
+                match settle(&control, &config, &ids, &rows).await {
+                    Ok(length) => return metrics.stored(length, 0),
+                    Err(e) => {
+                        tracing::warn!(error = %e, consumer = %consumer, "trophy fleet: acknowledging failed; retrying")
+                    }
+                }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }

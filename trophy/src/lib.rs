@@ -127,6 +127,39 @@
 //! events per second), with keys set at enqueue, unlimited retries up to a give-up age, and
 //! refused events isolated and dead-lettered.
 //!
+//! # Observability
+//!
+//! **Metrics** (feature `metrics`, off by default): the SDK records through the
+//! [`metrics`](https://docs.rs/metrics) facade, and your application installs the recorder
+//! (Prometheus, OpenTelemetry, StatsD) and exports; without a recorder nothing is recorded,
+//! and without the feature the `metrics` crate is not a dependency. Every HTTP request is
+//! counted by operation, API and status class, with its duration; retries by reason (429,
+//! 5xx, timeout, connect); the time spent waiting on the rate limiter and the rate it paces
+//! at. The three ingest backends ([`ingest::Ingester`], the outbox, the fleet) count events
+//! accepted, refused at `send` (by reason), delivered, replayed and dead-lettered (by reason),
+//! and report their queue depth, batch sizes, batches in flight, the time from `send` to
+//! Trophy's acceptance, and the fleet's takeovers. The names are `pub const`s of
+//! [`observability`], whose docs have the table (type, unit, labels, OpenTelemetry
+//! equivalents). Labels are bounded: no user id or metric key ever becomes one. Install the
+//! recorder first, then build clients and queues:
+//!
+//! ```no_run
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! metrics_exporter_prometheus::PrometheusBuilder::new()
+//!     .with_http_listener(([127, 0, 0, 1], 9000))
+//!     .install()?;
+//! trophy::observability::describe();
+//! let client = trophy::Client::from_env()?;
+//! # Ok(()) }
+//! ```
+//!
+//! **Tracing** (always): every call runs in a `trophy.call` span (`operation`, `method`,
+//! `path` template, `attempt`, `status`; no headers, no bodies), every ingest batch in a
+//! `trophy.ingest.batch` span (`events`, `requests`, `delivered`, `dead_lettered`) around its
+//! calls; retries are logged at `DEBUG`, dead letters at `WARN`. The `stats()` of each queue
+//! return the same counts as plain numbers.
+//!
 //! # Forward compatibility
 //!
 //! Response types live in [`types`] (Application API) and [`admin_types`] (Admin API). Unknown
@@ -197,6 +230,7 @@ mod field;
 pub mod fleet;
 mod id;
 pub mod ingest;
+pub mod observability;
 #[cfg(feature = "outbox")]
 pub mod outbox;
 mod pagination;

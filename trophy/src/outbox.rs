@@ -236,6 +236,11 @@ impl Shared {
         }
     }
 
+    /// Sets the queue-depth metrics from what the file holds.
+    fn report_stored(&self, st: &State) {
+        self.counters.metrics.stored(st.stored.len() as u64, st.stored_bytes);
+    }
+
     fn bump(&self) {
         self.changed.send_modify(|v| *v = v.wrapping_add(1));
     }
@@ -331,10 +336,11 @@ impl Outbox {
             state: Mutex::new(state),
             changed,
             ops: ops_tx,
-            counters: Arc::new(Counters::default()),
+            counters: Arc::new(Counters::new(crate::observability::Backend::Outbox)),
             work: Notify::new(),
             flushes: Default::default(),
         });
+        shared.report_stored(&shared.lock());
         let weak = Arc::downgrade(&shared);
         std::thread::Builder::new()
             .name("trophy-outbox-writer".into())
@@ -354,13 +360,15 @@ impl Outbox {
     /// Writes the event to disk and returns its idempotency key once it is there (fsynced).
     /// Waits while the outbox is full.
     pub async fn send(&self, event: BatchEvent) -> Result<String, QueueError> {
-        self.append(event, true).await.map_err(|r| r.error)
+        let result = self.append(event, true).await;
+        crate::observability::counted(&self.shared.counters.metrics, result).map_err(|r| r.error)
     }
 
     /// Like [`send`](Self::send), but hands the event back at once, with
     /// [`QueueErrorKind::Full`], when the outbox is full. It still waits for the disk.
     pub async fn try_send(&self, event: BatchEvent) -> Result<String, Rejected> {
-        self.append(event, false).await
+        let result = self.append(event, false).await;
+        crate::observability::counted(&self.shared.counters.metrics, result)
     }
 
     async fn append(&self, event: BatchEvent, wait: bool) -> Result<String, Rejected> {
@@ -663,6 +671,7 @@ fn writer(ops: std::sync::mpsc::Receiver<Op>, shared: std::sync::Weak<Shared>) {
                 }
                 st.committed_end = seq;
             }
+            shared.report_stored(&st);
         }
         shared.bump();
         shared.work.notify_one();
@@ -798,6 +807,7 @@ impl Source for Store {
         }
         if !undecodable.is_empty() {
             tracing::error!(count = undecodable.len(), path = %shared.path.display(), "trophy outbox: stored events do not decode; moved to the dead letters");
+            shared.counters.metrics.undecodable(undecodable.len());
             let rows = undecodable
                 .into_iter()
                 .map(|(id, reason)| {

@@ -2,6 +2,7 @@
 
 use crate::config::RateLimit;
 use crate::error::{Error, Result};
+use crate::observability::Limiter;
 use std::sync::Mutex;
 use tokio::time::{Duration, Instant};
 
@@ -73,6 +74,8 @@ impl RateLimiter {
                 ));
             }
         }
+        crate::observability::rate_limit_rate(Limiter::Tier1, limit.tier1_per_second);
+        crate::observability::rate_limit_rate(Limiter::Tier2, limit.tier2_per_second);
         Ok(RateLimiter {
             tier1: Bucket::new(limit.tier1_per_second),
             tier2: Bucket::new(limit.tier2_per_second),
@@ -86,6 +89,7 @@ impl RateLimiter {
             Tier::Two => &self.tier2,
         };
         let wait = bucket.reserve();
+        crate::observability::rate_limit_wait(tier.into(), wait);
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }

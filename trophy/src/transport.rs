@@ -4,6 +4,7 @@
 
 use crate::client::{Client, API_VERSION};
 use crate::error::{is_retryable_status, snippet, ApiError, ConnectionError, DecodeError, Error, Result, TimeoutError};
+use crate::observability::{self as metrics, Answer};
 use crate::request::{header_value, Api, Call, LimitMode, RequestOptions, Response, RetryClass};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
@@ -216,11 +217,17 @@ async fn attempt_loop<T: DeserializeOwned>(
             return Err(limits.expired(call.operation, attempt));
         }
         let (attempt_deadline, is_call_deadline) = limits.attempt_deadline();
+        let timer = metrics::Timer::start();
         let outcome = match tokio::time::timeout_at(attempt_deadline, one_attempt(client, call, url, headers)).await {
             Ok(r) => r,
-            Err(_) if is_call_deadline => return Err(limits.expired(call.operation, attempt)),
+            Err(_) if is_call_deadline => {
+                metrics::request(call.operation, call.api, &timer, Answer::Timeout);
+                return Err(limits.expired(call.operation, attempt));
+            }
             Err(_) => Err(Failure::AttemptTimeout(limits.per_attempt)),
         };
+        let answer = answer_of(&outcome);
+        metrics::request(call.operation, call.api, &timer, answer);
         let failure = match outcome {
             Ok((status, resp_headers, body)) => {
                 span.record("status", status);
@@ -254,6 +261,7 @@ async fn attempt_loop<T: DeserializeOwned>(
             return Err(into_error(failure, call.operation, attempt));
         }
         tracing::debug!(attempt, ?delay, "retrying");
+        metrics::retry(call.operation, answer);
         let wake = later(Instant::now(), delay);
         if wake >= limits.deadline {
             // The call's time runs out during the backoff.
@@ -261,6 +269,17 @@ async fn attempt_loop<T: DeserializeOwned>(
             return Err(limits.expired(call.operation, attempt));
         }
         tokio::time::sleep_until(wake).await;
+    }
+}
+
+/// How an attempt ended, for metrics.
+fn answer_of(outcome: &std::result::Result<(u16, HeaderMap, Vec<u8>), Failure>) -> Answer {
+    match outcome {
+        Ok((status, ..)) => Answer::Status(*status),
+        Err(Failure::Status(e)) => Answer::Status(e.status),
+        Err(Failure::Transport { .. }) => Answer::Connection,
+        Err(Failure::AttemptTimeout(_)) => Answer::Timeout,
+        Err(Failure::Final(e)) => Answer::of(e),
     }
 }
 

@@ -139,6 +139,7 @@ impl Engine {
             delivered = tracing::field::Empty,
             dead_lettered = tracing::field::Empty,
         );
+        let _in_flight = self.counters.metrics.batch(batch.len());
         self.deliver_inner(batch, prepaid, stop, span.clone())
             .instrument(span)
             .await
@@ -165,6 +166,7 @@ impl Engine {
             match sent {
                 Sent::Delivered => {
                     self.counters.delivered.fetch_add(part.len() as u64, Relaxed);
+                    self.counters.metrics.delivered(&part);
                     let now = Instant::now();
                     for k in &part {
                         self.counters
@@ -199,6 +201,7 @@ impl Engine {
     fn dead(&self, report: &mut Report, part: Vec<Keyed>, kind: DeadLetterKind, status: Option<u16>, message: &str) {
         tracing::warn!(events = part.len(), ?kind, ?status, message, "events dead-lettered");
         self.counters.dead_lettered.fetch_add(part.len() as u64, Relaxed);
+        self.counters.metrics.dead_lettered(kind, part.len());
         for k in part {
             let letter = DeadLetter {
                 event: k.event.clone(),
@@ -240,6 +243,8 @@ impl Engine {
             ..RequestOptions::default()
         };
         let mut attempt = 0u32;
+        // Attempts whose answer was lost: Trophy may have applied the events (for metrics).
+        let mut lost = 0u32;
         let mut token_taken = prepaid;
         loop {
             attempt += 1;
@@ -265,10 +270,14 @@ impl Engine {
                 r = crate::transport::execute::<BatchEventsResponse>(&self.client, call, options.clone()) => r,
             };
             let error = match result {
-                Ok(_) => return Sent::Delivered,
+                Ok(_) => {
+                    self.counters.metrics.replayed(part.len(), lost);
+                    return Sent::Delivered;
+                }
                 // A 2xx whose body is not what we expect: Trophy accepted the events.
                 Err(Error::Decode(d)) if (200..300).contains(&d.status) => {
                     tracing::warn!(status = d.status, "batch accepted, but the answer did not decode");
+                    self.counters.metrics.replayed(part.len(), lost);
                     return Sent::Delivered;
                 }
                 Err(e) => e,
@@ -298,6 +307,9 @@ impl Engine {
                 };
             }
             self.counters.retried.fetch_add(1, Relaxed);
+            let answer = crate::observability::Answer::of(&error);
+            lost += u32::from(answer.maybe_processed());
+            crate::observability::retry(ops::admin_metrics_batch_events::OP.id, answer);
             tracing::debug!(attempt, ?delay, %error, "batch failed; retrying");
             tokio::select! {
                 biased;

@@ -72,10 +72,11 @@ pub(crate) mod engine;
 mod queue;
 
 use crate::api::admin::events::BatchEvent;
+use crate::observability::Refusal;
 use crate::{Client, Error, InvalidInput, Result, RetryConfig};
 use dispatch::Source as _;
 use engine::{Engine, EngineConfig, Keyed};
-use queue::{DeadLetterFn, MemQueue, Refusal, Refused};
+use queue::{DeadLetterFn, MemQueue, Refused};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -346,8 +347,10 @@ pub struct IngestStats {
     pub latency_p99: Option<Duration>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Counters {
+    /// The same counts, and more, for the application's metrics recorder.
+    pub(crate) metrics: crate::observability::Ingest,
     pub(crate) enqueued: AtomicU64,
     pub(crate) delivered: AtomicU64,
     pub(crate) dead_lettered: AtomicU64,
@@ -356,6 +359,22 @@ pub(crate) struct Counters {
     pub(crate) http_429: AtomicU64,
     pub(crate) bisections: AtomicU64,
     pub(crate) latency: Latency,
+}
+
+impl Counters {
+    pub(crate) fn new(backend: crate::observability::Backend) -> Counters {
+        Counters {
+            metrics: crate::observability::Ingest::new(backend),
+            enqueued: AtomicU64::default(),
+            delivered: AtomicU64::default(),
+            dead_lettered: AtomicU64::default(),
+            requests: AtomicU64::default(),
+            retried: AtomicU64::default(),
+            http_429: AtomicU64::default(),
+            bisections: AtomicU64::default(),
+            latency: Latency::default(),
+        }
+    }
 }
 
 /// Number of buckets of [`Latency`]: bucket `i` holds latencies up to `100 µs × 2^(i/6)`, the
@@ -558,7 +577,7 @@ impl Ingester {
         }
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| Error::Config("Ingester::new must be called within a Tokio runtime".into()))?;
-        let counters = Arc::new(Counters::default());
+        let counters = Arc::new(Counters::new(crate::observability::Backend::Memory));
         let queue = Arc::new(MemQueue::new(
             config.capacity,
             config.max_batch,
@@ -599,14 +618,21 @@ impl Ingester {
     pub async fn send(&self, event: BatchEvent) -> Result<(), SendError> {
         let generated = event.idempotency_key.is_none();
         let event = self.prepare(event)?;
-        self.shared.queue.push(event).await.map_err(|r| refused(r, generated))
+        self.shared
+            .queue
+            .push(event)
+            .await
+            .map_err(|r| self.refused(r, generated))
     }
 
     /// Like [`send`](Self::send), but hands the event back at once when the queue is full.
     pub fn try_send(&self, event: BatchEvent) -> Result<(), SendError> {
         let generated = event.idempotency_key.is_none();
         let event = self.prepare(event)?;
-        self.shared.queue.try_push(event).map_err(|r| refused(r, generated))
+        self.shared
+            .queue
+            .try_push(event)
+            .map_err(|r| self.refused(r, generated))
     }
 
     /// Returns once every event queued before the call is delivered or dead-lettered. Batches
@@ -685,6 +711,7 @@ impl Ingester {
 
     fn prepare(&self, mut event: BatchEvent) -> Result<BatchEvent, SendError> {
         if let Err(Error::InvalidInput(i)) = event.check() {
+            self.shared.counters.metrics.refused(Refusal::Invalid);
             return Err(SendError {
                 kind: SendErrorKind::Invalid(i),
                 event: Box::new(event),
@@ -696,20 +723,19 @@ impl Ingester {
         }
         Ok(event)
     }
-}
 
-/// The error for a refused event, handed back as the caller gave it (without the key the
-/// ingester generated).
-fn refused(Refused(why, mut event): Refused, generated_key: bool) -> SendError {
-    if generated_key {
-        event.idempotency_key = None;
-    }
-    SendError {
-        kind: match why {
-            Refusal::Full => SendErrorKind::Full,
-            Refusal::Closed => SendErrorKind::Closed,
-        },
-        event,
+    /// The error for a refused event, handed back as the caller gave it (without the key the
+    /// ingester generated).
+    fn refused(&self, Refused(why, mut event): Refused, generated_key: bool) -> SendError {
+        if generated_key {
+            event.idempotency_key = None;
+        }
+        let (kind, metric) = match why {
+            queue::Refusal::Full => (SendErrorKind::Full, Refusal::Full),
+            queue::Refusal::Closed => (SendErrorKind::Closed, Refusal::Closed),
+        };
+        self.shared.counters.metrics.refused(metric);
+        SendError { kind, event }
     }
 }
 

@@ -132,6 +132,8 @@ impl MemQueue {
             st.queue.len()
         };
         self.counters.enqueued.fetch_add(1, Relaxed);
+        self.counters.metrics.accepted();
+        self.counters.metrics.depth_add(1);
         if len == 1 || len == self.max_batch {
             self.work.notify_one();
         }
@@ -248,6 +250,7 @@ impl Source for MemQueue {
             (count, st.watermark())
         };
         self.space.add_permits(count);
+        self.counters.metrics.depth_sub(count);
         self.finished.send_replace(watermark);
     }
 }

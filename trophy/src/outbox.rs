@@ -425,26 +425,58 @@ impl Outbox {
     /// Returns once every event sent before this call has been delivered or dead-lettered
     /// (batches go out without lingering meanwhile). Fails when the outbox is shut down first.
     pub async fn flush(&self) -> Result<(), QueueError> {
+        self.flush_until(None).await.map(|_| ())
+    }
+
+    /// Like [`flush`](Self::flush), but waits at most `within` (as
+    /// [`shutdown`](Self::shutdown) does): how many of the events sent before the call are
+    /// still held, neither delivered nor dead-lettered, when it returns (`0`: all are done).
+    /// They stay in the outbox and keep being delivered.
+    pub async fn flush_within(&self, within: Duration) -> Result<usize, QueueError> {
+        let now = tokio::time::Instant::now();
+        let deadline = now
+            .checked_add(within)
+            .unwrap_or(now + Duration::from_secs(86_400 * 365 * 30));
+        self.flush_until(Some(deadline)).await
+    }
+
+    async fn flush_until(&self, deadline: Option<tokio::time::Instant>) -> Result<usize, QueueError> {
+        use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+        /// Counted while waiting, also when the caller drops the future (a timeout).
+        struct Flushing<'a>(&'a AtomicUsize);
+        impl Drop for Flushing<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Relaxed);
+            }
+        }
         let target = self.shared.lock().committed_end;
         let mut changes = self.shared.changed.subscribe();
-        self.shared.flushes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.shared.flushes.fetch_add(1, Relaxed);
+        let _flushing = Flushing(&self.shared.flushes);
         self.shared.work.notify_one();
-        let result = loop {
+        let closed = || QueueError::new(QueueErrorKind::Closed, "the outbox is shut down");
+        loop {
             {
                 let st = self.shared.lock();
                 if st.stored.first().is_none_or(|first| *first >= target) {
-                    break Ok(());
+                    return Ok(0);
                 }
                 if st.closed && self.handle.worker.lock().map(|w| w.is_none()).unwrap_or(true) {
-                    break Err(QueueError::new(QueueErrorKind::Closed, "the outbox is shut down"));
+                    return Err(closed());
+                }
+                if deadline.is_some_and(|d| d <= tokio::time::Instant::now()) {
+                    return Ok(st.stored.range(..target).count());
                 }
             }
-            if changes.changed().await.is_err() {
-                break Err(QueueError::new(QueueErrorKind::Closed, "the outbox is shut down"));
+            let changed = changes.changed();
+            let result = match deadline {
+                None => Some(changed.await),
+                Some(at) => tokio::time::timeout_at(at, changed).await.ok(),
+            };
+            if let Some(Err(_)) = result {
+                return Err(closed());
             }
-        };
-        self.shared.flushes.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-        result
+        }
     }
 
     /// Stops intake, delivers what the outbox holds for at most `deadline`, then stops the

@@ -379,7 +379,9 @@ macro_rules! operation {
             }
         }
     };
-    (@common $builder:ident => $output:ty) => {
+    // The per-call settings, for a builder with `options: RequestOptions` (an `ensure` applies
+    // them to each of its requests).
+    (@options $builder:ident) => {
         impl $builder {
             /// Overrides the `Tenant-ID` of this call.
             pub fn tenant_id(mut self, tenant: impl Into<String>) -> Self {
@@ -410,7 +412,12 @@ macro_rules! operation {
                 self.options.retry = Some(retry);
                 self
             }
+        }
+    };
+    (@common $builder:ident => $output:ty) => {
+        $crate::request::operation!(@options $builder);
 
+        impl $builder {
             /// Not public API: the request `send` would make, built without sending it (for
             /// the request-building fuzz test).
             #[doc(hidden)]

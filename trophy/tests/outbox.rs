@@ -107,6 +107,14 @@ async fn events_left_on_disk_are_delivered_after_a_restart_with_their_keys() {
         keys.push(outbox.send(e).await.unwrap());
     }
     assert_eq!(keys[3], "caller-3", "a caller's key is kept");
+    // A flush with a deadline returns by it, saying what is still held.
+    let started = std::time::Instant::now();
+    assert_eq!(outbox.flush_within(Duration::from_millis(300)).await.unwrap(), 300);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
     let report = outbox.shutdown(Duration::from_millis(300)).await;
     assert_eq!((report.delivered, report.left_in_store), (0, 300));
     drop(outbox);
@@ -119,7 +127,7 @@ async fn events_left_on_disk_are_delivered_after_a_restart_with_their_keys() {
     client.admin().metrics().batch_events(already).send().await.unwrap();
     let outbox = Outbox::open(client.clone(), OutboxConfig::new(&path)).await.unwrap();
     assert_eq!(outbox.stats().stored_events, 300);
-    outbox.flush().await.unwrap();
+    assert_eq!(outbox.flush_within(Duration::from_secs(30)).await.unwrap(), 0);
     assert_eq!(outbox.stats().delivery.delivered, 300);
     assert_eq!(
         totals(&client).await,

@@ -318,31 +318,9 @@ macro_rules! crud {
             item: $New,
         }
 
+        $crate::request::operation!(@options $Ensure);
+
         impl $Ensure {
-            /// Sets the `Tenant-ID` of its requests.
-            pub fn tenant_id(mut self, tenant: impl Into<String>) -> Self {
-                self.options.tenant_id = Some(tenant.into());
-                self
-            }
-
-            /// Sets the time limit of each of its requests, retries included.
-            pub fn timeout(mut self, limit: std::time::Duration) -> Self {
-                self.options.timeout = Some(limit);
-                self
-            }
-
-            /// Adds a header to its requests.
-            pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-                self.options.headers.push((name.into(), value.into()));
-                self
-            }
-
-            /// Sets the retry settings of its requests.
-            pub fn retry(mut self, retry: $crate::RetryConfig) -> Self {
-                self.options.retry = Some(retry);
-                self
-            }
-
             /// The item with this key, if there is one.
             async fn find(&self) -> $crate::Result<Option<$Item>> {
                 use futures_util::StreamExt as _;

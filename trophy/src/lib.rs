@@ -105,7 +105,7 @@
 //! cannot count twice: metric events always travel with an idempotency key, reused on every
 //! attempt, and a replay answered `202` comes back with `idempotent_replayed == Some(true)`.
 //! Completions and Admin creates are retried only when Trophy cannot have processed them.
-//! [`Timeouts`] bound each attempt and the whole call; [`RateLimit`] keeps bulk jobs under
+//! [`Timeouts`] bound each attempt and the whole call; [`RateLimits`] keeps bulk jobs under
 //! Trophy's limits. The repository's `RELIABILITY.md` has the full table.
 //!
 //! # Ingesting at volume
@@ -193,7 +193,7 @@ pub mod webhooks;
 /// Dates and times in requests and responses are `chrono` types; re-exported for convenience.
 pub use chrono;
 pub use client::{Client, ClientBuilder, API_VERSION, DEFAULT_ADMIN_URL, DEFAULT_API_URL, USER_AGENT};
-pub use config::{RateLimit, RetryConfig, Timeouts};
+pub use config::{RateLimit, RateLimits, RetryConfig, Timeouts};
 pub use error::{ApiError, ConnectionError, DecodeError, Error, InvalidInput, Result, TimeoutError};
 pub use field::Field;
 pub use id::Id;

@@ -74,7 +74,7 @@ mod queue;
 use crate::api::admin::events::BatchEvent;
 use crate::{Client, Error, InvalidInput, Result, RetryConfig};
 use dispatch::Source as _;
-use engine::{Engine, EngineConfig, Keyed};
+use engine::{ClientPace, Engine, EngineConfig, Keyed, Pace};
 use queue::{DeadLetterFn, MemQueue, Refusal, Refused};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -211,7 +211,7 @@ impl IngestConfig {
     }
 
     /// The delivery engine these settings describe.
-    fn engine(&self, client: &Client, counters: Arc<Counters>, budget: Option<engine::Budget>) -> Engine {
+    fn engine(&self, client: &Client, counters: Arc<Counters>, pace: Arc<dyn Pace>) -> Engine {
         Engine {
             client: client.clone(),
             config: EngineConfig {
@@ -223,7 +223,7 @@ impl IngestConfig {
                 attempt_timeout: self.attempt_timeout.unwrap_or(client.inner.timeouts.per_attempt),
             },
             counters,
-            budget,
+            pace,
         }
     }
 
@@ -236,12 +236,12 @@ impl IngestConfig {
         client: &Client,
         source: Arc<S>,
         counters: Arc<Counters>,
-        budget: Option<engine::Budget>,
+        pace: Arc<dyn Pace>,
     ) -> Result<(JoinHandle<Vec<Keyed>>, watch::Sender<bool>)> {
         self.check()?;
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| Error::Config("durable ingestion must start within a Tokio runtime".into()))?;
-        let engine = Arc::new(self.engine(client, counters, budget));
+        let engine = Arc::new(self.engine(client, counters, pace));
         let dispatch = dispatch::DispatchConfig {
             max_batch: self.max_batch,
             linger: self.linger,
@@ -344,6 +344,9 @@ pub struct IngestStats {
     pub latency_p50: Option<Duration>,
     /// 99th percentile of the same.
     pub latency_p99: Option<Duration>,
+    /// The pacer's sending rate now, in tier-1 requests per second (see "Rate limits and
+    /// pacing" in the crate docs): the configured rate less its margin, lower after 429s.
+    pub send_rate: f64,
 }
 
 #[derive(Debug, Default)]
@@ -489,6 +492,7 @@ struct Shared {
     stop: watch::Sender<bool>,
     key_prefix: String,
     next_key: AtomicU64,
+    pace: Arc<dyn Pace>,
 }
 
 impl Drop for Shared {
@@ -554,7 +558,8 @@ impl Ingester {
             counters.clone(),
             config.on_dead_letter.clone(),
         ));
-        let engine = Arc::new(config.engine(client, counters.clone(), None));
+        let pace: Arc<dyn Pace> = Arc::new(ClientPace(client.clone()));
+        let engine = Arc::new(config.engine(client, counters.clone(), pace.clone()));
         let (stop, stop_rx) = watch::channel(false);
         let dispatch = dispatch::DispatchConfig {
             max_batch: config.max_batch,
@@ -580,6 +585,7 @@ impl Ingester {
                 stop,
                 key_prefix: format!("ing-{}-", uuid::Uuid::new_v4().simple()),
                 next_key: AtomicU64::new(0),
+                pace,
             }),
         })
     }
@@ -647,6 +653,7 @@ impl Ingester {
             oldest_queued_age: oldest,
             latency_p50: c.latency.quantile(0.5),
             latency_p99: c.latency.quantile(0.99),
+            send_rate: self.shared.pace.rate(),
         }
     }
 

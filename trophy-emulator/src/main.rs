@@ -123,9 +123,7 @@ fn parse_args() -> Result<Option<Args>, String> {
                 args.webhook_url = Some(url);
             }
             "--webhook-secret" => args.webhook_secret = Some(value()?),
-            "--rate-limits" => {
-                args.rate_limits = Some(value()?.parse().map_err(|e| format!("--rate-limits: {e}"))?)
-            }
+            "--rate-limits" => args.rate_limits = Some(value()?.parse().map_err(|e| format!("--rate-limits: {e}"))?),
             other => return Err(format!("unknown option {other}")),
         }
     }

@@ -593,7 +593,10 @@ mod tests {
         let mut g = TierLimiter::new(5.0, LimiterModel::Gcra);
         assert!(g.take().is_ok());
         let wait = g.take().unwrap_err().reset;
-        assert!(wait > Duration::from_millis(150) && wait <= Duration::from_millis(200), "{wait:?}");
+        assert!(
+            wait > Duration::from_millis(150) && wait <= Duration::from_millis(200),
+            "{wait:?}"
+        );
         std::thread::sleep(wait + Duration::from_millis(2));
         assert!(g.take().is_ok());
         assert!(g.take().is_err());

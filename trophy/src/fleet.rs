@@ -38,8 +38,13 @@
 //! - **Dead workers.** Every second each worker runs `XAUTOCLAIM` for entries pending longer
 //!   than `claim_idle` under any consumer, and delivers them: the entries of a worker that died
 //!   are sent again by another, with the same keys, so Trophy counts each once.
-//! - **Budget.** A GCRA limiter in one Lua script (`TIME`, `GET`, `SET` of one key, atomic in
-//!   Redis) hands out send times spaced `1 / requests_per_second` apart across all workers.
+//! - **Budget.** The fleet's pacer lives in Redis: a GCRA in one Lua script (`TIME`, `GET`,
+//!   `SET`, atomic in Redis) hands out send times spaced `1 / rate` apart across all workers,
+//!   where the rate is the crate's adaptive rate ("Rate limits and pacing" in the
+//!   [crate docs](crate)) computed from a hash at `<budget_key>:learned` that every worker's
+//!   429s update (another script). One worker's 429 slows the whole fleet; after a worker dies,
+//!   the survivors' turns come at the same fleet rate, so they use the whole budget. A 429
+//!   never leaves a worker idle longer than its `Retry-After` and its next turn.
 //! - **Redis down or restarting.** Producers fail at once with [`QueueErrorKind::Unavailable`],
 //!   or, with [`WhenUnavailable::Wait`], retry for up to the given time first. Workers log and
 //!   retry; they never acknowledge what Trophy has not accepted. Entries that Redis kept across
@@ -376,9 +381,10 @@ local function rate_at(at)
 end
 ";
 
-/// Reserves one send time of the fleet's budget at the learned rate and answers how many
-/// microseconds to wait for it, and the rate (GCRA: `KEYS[1]` holds the theoretical arrival
-/// time, in microseconds of Redis's clock).
+/// Grants a turn of the fleet's budget at the learned rate now, or answers how many
+/// microseconds to wait before asking again (GCRA that reserves nothing: `KEYS[1]` holds the
+/// theoretical arrival time, in microseconds of Redis's clock, moved only by a grant, so turns
+/// are spaced from the moment they were actually granted); and the rate.
 fn permit_script() -> String {
     format!(
         "{LEARNED_LUA}
@@ -388,10 +394,12 @@ local tolerance = interval * (tonumber(ARGV[2]) - 1)
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 local wait = tat - tolerance - now
-if wait < 0 then wait = 0 end
+if wait > 0 then
+  return {{0, math.floor(wait) + 1, string.format('%.6f', rate)}}
+end
 local next_tat = tat + interval
 redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', math.floor((next_tat - now) / 1000) + 1000)
-return {{math.floor(wait), string.format('%.6f', rate)}}
+return {{1, 0, string.format('%.6f', rate)}}
 "
     )
 }
@@ -796,7 +804,7 @@ impl RedisSource {
             .arg(self.config.burst)
             .arg(ratelimit::MARGIN)
             .arg(ratelimit::BETA)
-            .arg(ratelimit::CUBIC_C)
+            .arg(ratelimit::CUBIC_C * self.config.requests_per_second)
             .arg(ratelimit::CEILING_AFTER_THROTTLE)
             .arg(ratelimit::CEILING_CLIMB)
             .arg(ratelimit::FLOOR)
@@ -811,19 +819,21 @@ impl RedisSource {
     async fn permit(&self, script: &redis::Script) {
         loop {
             let mut inv = script.prepare_invoke();
-            let reply: redis::RedisResult<(u64, String)> = self
+            let reply: redis::RedisResult<(u8, u64, String)> = self
                 .learned_args(&mut inv)
                 .invoke_async(&mut self.control.clone())
                 .await;
             match reply {
-                Ok((us, rate)) => {
+                Ok((granted, us, rate)) => {
                     if let Ok(r) = rate.parse::<f64>() {
                         self.rate.store(r.to_bits(), Ordering::Relaxed);
                     }
-                    if us > 0 {
-                        tokio::time::sleep(Duration::from_micros(us)).await;
+                    if granted == 1 {
+                        return;
                     }
-                    return;
+                    // Ask again when the turn is due (at most 50 ms later, so a rate lowered
+                    // meanwhile is seen).
+                    tokio::time::sleep(Duration::from_micros(us.min(50_000))).await;
                 }
                 Err(e) => self.pause_after("taking from the fleet budget", &e).await,
             }

@@ -14,8 +14,10 @@ use tokio::time::{Duration, Instant};
 pub(crate) const MARGIN: f64 = 0.06;
 /// Multiplicative decrease on a throttle.
 pub(crate) const BETA: f64 = 0.8;
-/// The cubic's scale (requests/s per s³).
-pub(crate) const CUBIC_C: f64 = 0.4;
+/// The cubic's scale, per s³, as a fraction of the configured rate: `K`, the time the rate
+/// takes to climb back to where it was throttled, is `cbrt(w × (1 - BETA) / (CUBIC_C ×
+/// configured))`, 4 s for a throttle at `w` = 0.94 × configured.
+pub(crate) const CUBIC_C: f64 = 0.003;
 /// The learned ceiling after a throttle, as a fraction of the rate that was throttled.
 pub(crate) const CEILING_AFTER_THROTTLE: f64 = 0.97;
 /// How fast the learned ceiling climbs back, as a fraction of the cap per second.
@@ -70,7 +72,9 @@ impl Adaptive {
             return self.cap;
         };
         let t = now.saturating_duration_since(at).as_secs_f64();
-        cubic_rate(w, t, self.cap).max(self.floor()).min(self.cap)
+        cubic_rate(w, t, self.cap, CUBIC_C * self.configured)
+            .max(self.floor())
+            .min(self.cap)
     }
 
     /// A 429 at `now` (the server's announced rate, if it sent one): lowers the rate unless
@@ -97,10 +101,11 @@ impl Adaptive {
     }
 }
 
-/// The rate `t` seconds after a throttle at rate `w` (before the floor and cap).
-pub(crate) fn cubic_rate(w: f64, t: f64, cap: f64) -> f64 {
-    let k = (w * (1.0 - BETA) / CUBIC_C).cbrt();
-    let cubic = w + CUBIC_C * (t - k).powi(3);
+/// The rate `t` seconds after a throttle at rate `w` (before the floor and cap), for a cubic
+/// of scale `c`.
+pub(crate) fn cubic_rate(w: f64, t: f64, cap: f64, c: f64) -> f64 {
+    let k = (w * (1.0 - BETA) / c).cbrt();
+    let cubic = w + c * (t - k).powi(3);
     let ceiling = w * CEILING_AFTER_THROTTLE + cap * CEILING_CLIMB * t;
     cubic.min(ceiling)
 }

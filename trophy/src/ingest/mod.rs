@@ -33,17 +33,22 @@
 //! * A batch goes out when it is full ([`IngestConfig::max_batch`]), when its oldest event has
 //!   waited [`IngestConfig::linger`], or at once while a [`Ingester::flush`] or
 //!   [`Ingester::shutdown`] waits. It first waits for an in-flight slot
-//!   ([`IngestConfig::max_in_flight`]) and a tier-1 token; events arriving meanwhile join it.
-//! * **Rate limit.** Every request takes a tier-1 token from the client's own buckets (see
-//!   [`crate::ClientBuilder::rate_limit`]; without that setting the buckets run at Trophy's
-//!   published rates, 5 and 50 per second). Build the client with
-//!   `.rate_limit(RateLimit::trophy_tiers())` and its other tier-1 calls (single events,
-//!   completions, the Admin API) take from the same budget, so the ingester and the rest of your
-//!   code never exceed Trophy's limit together. Clones of a client share the buckets.
-//! * **Failures.** Timeouts, connection failures, 408, 429 and 5xx are retried without limit
-//!   of attempts, with exponential backoff and `Retry-After`, each attempt taking a new token,
-//!   until the oldest event of the batch is older than [`IngestConfig::give_up_after`]. Every
-//!   attempt carries the same keys, so an attempt whose answer was lost is not counted twice.
+//!   ([`IngestConfig::max_in_flight`]) and its turn of the pacer; events arriving meanwhile
+//!   join it.
+//! * **Rate limit.** Every request, first attempt or retry, waits for its turn of the client's
+//!   tier-1 pacer (see [`crate::ClientBuilder::rate_limits`]; without that setting the pacers
+//!   run at Trophy's published rates, 5 and 50 per second): no burst, a 6 % margin, and a rate
+//!   that adapts to 429s ("Rate limits and pacing" in the [crate docs](crate)). Build the
+//!   client with `.rate_limits(RateLimits::trophy())` and its other tier-1 calls (single
+//!   events, completions, the Admin API) take their turns from the same pacer, so the ingester
+//!   and the rest of your code never exceed Trophy's limit together. Clones of a client share
+//!   the pacers.
+//! * **Failures.** A 429 is a pacing signal: the pacer slows down, and the batch waits for
+//!   `Retry-After` (jittered) and its next turn. Timeouts, connection failures, 408 and 5xx
+//!   are retried without limit of attempts, with exponential backoff (and `Retry-After`), each
+//!   attempt taking a new turn, until the oldest event of the batch is older than
+//!   [`IngestConfig::give_up_after`]. Every attempt carries the same keys, so an attempt whose
+//!   answer was lost is not counted twice.
 //!   A batch refused with 400, 404, 413 or 422 is split in halves, and halves again, until the
 //!   events Trophy refuses are alone; they go to the dead-letter callback
 //!   ([`IngestConfig::on_dead_letter`]) with Trophy's status and message, the others are
@@ -176,8 +181,8 @@ impl IngestConfig {
         self
     }
 
-    /// Whether every request waits for a tier-1 token of the client's limiter (default `true`).
-    /// With `false`, requests follow the client's own setting.
+    /// Whether every request waits for its turn of the client's tier-1 pacer, and teaches it
+    /// with its 429s (default `true`). With `false`, requests follow the client's own setting.
     pub fn rate_limited(mut self, on: bool) -> Self {
         self.rate_limited = on;
         self
@@ -190,7 +195,8 @@ impl IngestConfig {
         self
     }
 
-    /// The backoff before the second attempt, doubled for each later one up to `max`; jittered.
+    /// The backoff after a failure (5xx, timeout), doubled for each later one up to `max`;
+    /// jittered. 429s do not count: they slow the pacer instead.
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.initial_backoff = initial;
         self.max_backoff = max;

@@ -13,7 +13,7 @@ use trophy::api::admin::events::BatchEvent;
 use trophy::fleet::{FleetConfig, FleetProducer, FleetWorker, WhenUnavailable};
 use trophy::outbox::{Outbox, OutboxConfig};
 use trophy::Client;
-use trophy_emulator::{Emulator, LimiterModel, RateLimits, Seed};
+use trophy_emulator::{Emulator, RateLimits, Seed};
 
 /// An error in words.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -62,12 +62,17 @@ pub fn lost_and_duplicated(emulator: &Emulator, n: u64) -> (u64, u64) {
     (lost, dup)
 }
 
-/// An emulator with the one metric, and Trophy's rate limits when asked: 5 tier-1 requests/s
-/// under the strictest limiter model (GCRA, no burst), as `trophy-emulator --rate-limits`.
+/// An emulator with the one metric, and Trophy's rate limits when asked (token buckets of
+/// one second, [`RateLimits::trophy`]).
 pub async fn emulator(rate_limits: bool) -> Result<Emulator, BoxError> {
+    emulator_with(rate_limits.then(RateLimits::trophy)).await
+}
+
+/// An emulator with the one metric, and these rate limits.
+pub async fn emulator_with(limits: Option<RateLimits>) -> Result<Emulator, BoxError> {
     let mut b = Emulator::builder().seed(Seed::empty().with_metric(METRIC, "Words"));
-    if rate_limits {
-        b = b.rate_limits(RateLimits::trophy().model(LimiterModel::STRICTEST));
+    if let Some(limits) = limits {
+        b = b.rate_limits(limits);
     }
     Ok(b.start().await?)
 }
@@ -614,12 +619,19 @@ pub struct FleetPlan {
 /// a process), kills and restarts what the plan says, waits until the emulator holds every
 /// event (or `limit` passes), and compares.
 pub async fn fleet_run(exe: &Path, plan: &FleetPlan) -> Result<FleetReport, BoxError> {
+    fleet_run_with(exe, plan, RateLimits::trophy()).await
+}
+
+/// [`fleet_run`] against an emulator with other rate limits (another [`LimiterModel`]).
+///
+/// [`LimiterModel`]: trophy_emulator::LimiterModel
+pub async fn fleet_run_with(exe: &Path, plan: &FleetPlan, limits: RateLimits) -> Result<FleetReport, BoxError> {
     let mut redis = if plan.restart_redis_after.is_some() {
         RedisServer::start_durable()?
     } else {
         RedisServer::start()?
     };
-    let emu = emulator(true).await?;
+    let emu = emulator_with(Some(limits)).await?;
     let offered = plan.producers * plan.per_producer;
     let mut workers = Vec::new();
     for w in 0..plan.workers {

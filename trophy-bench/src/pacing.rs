@@ -253,6 +253,27 @@ async fn watch(emu: &Emulator, n: u64, started: Instant, limit: Duration) -> (In
     }
 }
 
+/// Offers events `0..n` through `send`, from `lanes` tasks.
+fn produce<F, Fut>(n: u64, lanes: u64, send: F) -> Vec<tokio::task::JoinHandle<Result<(), String>>>
+where
+    F: Fn(trophy::api::admin::events::BatchEvent) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
+{
+    (0..lanes)
+        .map(|lane| {
+            let send = send.clone();
+            tokio::spawn(async move {
+                let mut i = lane;
+                while i < n {
+                    send(event(i)).await?;
+                    i += lanes;
+                }
+                Ok(())
+            })
+        })
+        .collect()
+}
+
 /// Runs one case (on the current runtime; the emulator gets its own).
 pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
     let host = start_emulator(case)?;
@@ -263,20 +284,11 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
         Backend::Memory => {
             let client = client(emu, case)?;
             let ingester = Ingester::new(&client, delivery(case))?;
-            let lanes = 8u64;
-            let producers: Vec<_> = (0..lanes)
-                .map(|lane| {
-                    let ingester = ingester.clone();
-                    tokio::spawn(async move {
-                        let mut i = lane;
-                        while i < n {
-                            ingester.send(event(i)).await.map_err(|e| e.to_string())?;
-                            i += lanes;
-                        }
-                        Ok::<(), String>(())
-                    })
-                })
-                .collect();
+            let ingester_for_producers = ingester.clone();
+            let producers = produce(n, 8, move |e| {
+                let ingester = ingester_for_producers.clone();
+                async move { ingester.send(e).await.map_err(|e| e.to_string()) }
+            });
             let (end, at_5s) = watch(emu, n, started, case.limit).await;
             for p in producers {
                 p.await??;
@@ -293,20 +305,11 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
             std::fs::create_dir_all(&dir)?;
             let config = OutboxConfig::new(dir.join("outbox.sqlite")).delivery(delivery(case));
             let outbox = Outbox::open(client(emu, case)?, config).await?;
-            let lanes = 64u64;
-            let producers: Vec<_> = (0..lanes)
-                .map(|lane| {
-                    let outbox = outbox.clone();
-                    tokio::spawn(async move {
-                        let mut i = lane;
-                        while i < n {
-                            outbox.send(event(i)).await?;
-                            i += lanes;
-                        }
-                        Ok::<(), trophy::outbox::QueueError>(())
-                    })
-                })
-                .collect();
+            let sender = outbox.clone();
+            let producers = produce(n, 64, move |e| {
+                let outbox = sender.clone();
+                async move { outbox.send(e).await.map(|_| ()).map_err(|e| e.to_string()) }
+            });
             let (end, at_5s) = watch(emu, n, started, case.limit).await;
             for p in producers {
                 p.await??;
@@ -334,20 +337,10 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
             }
             let producer = FleetProducer::connect(config.clone()).await?;
             let started = Instant::now();
-            let lanes = 4 * 16u64;
-            let producers: Vec<_> = (0..lanes)
-                .map(|lane| {
-                    let producer = producer.clone();
-                    tokio::spawn(async move {
-                        let mut i = lane;
-                        while i < n {
-                            producer.send(event(i)).await?;
-                            i += lanes;
-                        }
-                        Ok::<(), trophy::fleet::QueueError>(())
-                    })
-                })
-                .collect();
+            let producers = produce(n, 4 * 16, move |e| {
+                let producer = producer.clone();
+                async move { producer.send(e).await.map(|_| ()).map_err(|e| e.to_string()) }
+            });
             let (end, at_5s) = watch(emu, n, started, case.limit).await;
             for p in producers {
                 p.await??;

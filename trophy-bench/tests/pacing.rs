@@ -61,11 +61,11 @@ async fn a_server_stricter_than_configured_is_met_without_a_storm() {
     for backend in [Backend::Memory, Backend::Fleet] {
         let mut case = Case::row(backend, LimiterModel::Gcra, 0.0);
         case.tier1_per_second = 3.0;
-        case.events = 20_000;
+        case.events = 40_000;
         case.limit = Duration::from_secs(60);
         let o = run_case(&case).await.unwrap();
         println!("{}  (send rate {:.2})", o.line(), o.send_rate);
-        assert_eq!((o.stored, o.lost, o.duplicated), (20_000, 0, 0), "{}", o.line());
+        assert_eq!((o.stored, o.lost, o.duplicated), (40_000, 0, 0), "{}", o.line());
         assert!(o.http_429 * 3 <= o.requests, "{}", o.line());
         assert!(
             o.send_rate < 3.3,

@@ -62,11 +62,17 @@ pub fn lost_and_duplicated(emulator: &Emulator, n: u64) -> (u64, u64) {
     (lost, dup)
 }
 
-/// An emulator with the one metric, and Trophy's rate limits when asked.
+/// An emulator with the one metric, and Trophy's rate limits when asked (token buckets of
+/// one second, [`RateLimits::trophy`]).
 pub async fn emulator(rate_limits: bool) -> Result<Emulator, BoxError> {
+    emulator_with(rate_limits.then(RateLimits::trophy)).await
+}
+
+/// An emulator with the one metric, and these rate limits.
+pub async fn emulator_with(limits: Option<RateLimits>) -> Result<Emulator, BoxError> {
     let mut b = Emulator::builder().seed(Seed::empty().with_metric(METRIC, "Words"));
-    if rate_limits {
-        b = b.rate_limits(RateLimits::trophy());
+    if let Some(limits) = limits {
+        b = b.rate_limits(limits);
     }
     Ok(b.start().await?)
 }
@@ -78,7 +84,7 @@ fn client(base: &str, rate_limited: bool) -> Result<Client, BoxError> {
         .api_url(format!("{base}/v1"))
         .admin_url(format!("{base}/admin/v1"));
     if rate_limited {
-        b = b.rate_limit(trophy::RateLimit::trophy_tiers());
+        b = b.rate_limits(trophy::RateLimits::trophy());
     }
     Ok(b.build()?)
 }
@@ -582,6 +588,10 @@ pub struct FleetReport {
     pub p99_send_us: u64,
     /// Events dead-lettered by the workers that finished.
     pub dead_lettered: u64,
+    /// Events stored per second after a worker was killed, from 1 s after the kill while at
+    /// least 3,000 events were still to come (the survivor alone, with the entries it took
+    /// over); `None` without a kill or when that window was shorter than 2 s.
+    pub survivor_events_per_s: Option<f64>,
 }
 
 /// How a fleet run goes.
@@ -609,12 +619,19 @@ pub struct FleetPlan {
 /// a process), kills and restarts what the plan says, waits until the emulator holds every
 /// event (or `limit` passes), and compares.
 pub async fn fleet_run(exe: &Path, plan: &FleetPlan) -> Result<FleetReport, BoxError> {
+    fleet_run_with(exe, plan, RateLimits::trophy()).await
+}
+
+/// [`fleet_run`] against an emulator with other rate limits (another [`LimiterModel`]).
+///
+/// [`LimiterModel`]: trophy_emulator::LimiterModel
+pub async fn fleet_run_with(exe: &Path, plan: &FleetPlan, limits: RateLimits) -> Result<FleetReport, BoxError> {
     let mut redis = if plan.restart_redis_after.is_some() {
         RedisServer::start_durable()?
     } else {
         RedisServer::start()?
     };
-    let emu = emulator(true).await?;
+    let emu = emulator_with(Some(limits)).await?;
     let offered = plan.producers * plan.per_producer;
     let mut workers = Vec::new();
     for w in 0..plan.workers {
@@ -663,12 +680,23 @@ pub async fn fleet_run(exe: &Path, plan: &FleetPlan) -> Result<FleetReport, BoxE
     let mut last_count = 0;
     let mut last_change = Instant::now();
     let mut finished_at = None;
+    let mut killed_at = None;
+    // (when, stored) after the kill: the first and the last sample of the survivor's window.
+    let mut survivor: Option<((Instant, u64), (Instant, u64))> = None;
     while started.elapsed() < plan.limit {
         let now = started.elapsed();
         if plan.kill_worker_after.is_some_and(|at| now >= at) && kills == 0 {
             workers[0].kill_counted(&mut usage);
             kills = 1;
+            killed_at = Some(Instant::now());
             pending_at_kill = pending_of(&redis, "worker-0").unwrap_or(0);
+        }
+        if killed_at.is_some_and(|k| k.elapsed() >= Duration::from_secs(1)) {
+            let stored = emu.event_counts().stored;
+            if stored + 3_000 <= offered {
+                let sample = (Instant::now(), stored);
+                survivor = Some(survivor.map_or((sample, sample), |(first, _)| (first, sample)));
+            }
         }
         if plan.restart_redis_after.is_some_and(|at| now >= at) && restarts == 0 {
             redis.restart()?;
@@ -728,6 +756,10 @@ pub async fn fleet_run(exe: &Path, plan: &FleetPlan) -> Result<FleetReport, BoxE
         usage,
         p99_send_us,
         dead_lettered,
+        survivor_events_per_s: survivor.and_then(|((t0, s0), (t1, s1))| {
+            let secs = t1.duration_since(t0).as_secs_f64();
+            (secs >= 2.0).then(|| (s1 - s0) as f64 / secs)
+        }),
     })
 }
 

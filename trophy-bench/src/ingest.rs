@@ -210,7 +210,7 @@ async fn single_event_rate(client: &Client) -> Result<f64, BoxError> {
         .api_key(trophy_emulator::DEFAULT_ADMIN_KEY)
         .admin_url(client.admin_url())
         .api_url(client.api_url())
-        .rate_limit(trophy::RateLimit::trophy_tiers())
+        .rate_limits(trophy::RateLimits::trophy())
         .build()?;
     let start = Instant::now();
     let (from, until) = (start + Duration::from_secs(1), start + Duration::from_secs(4));

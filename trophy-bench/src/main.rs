@@ -102,7 +102,9 @@ const USAGE: &str = "usage: trophy-bench all [--repeats N] [--no-build] [--build
        trophy-bench cpu --metrics-recorder [--repeats N]   (built with --features metrics)
        trophy-bench build-cost [--build-repeats N]
        trophy-bench serve --port N [--exit-on-eof]
-       trophy-bench ingest [--duration S] [--producers N] [--rate R] [--fail-rate F] [--capacity C]";
+       trophy-bench ingest [--duration S] [--producers N] [--rate R] [--fail-rate F] [--capacity C]
+       trophy-bench ingest --backend memory|outbox|fleet [--limiter MODEL] [--lost-rate R] [--events N] [--headers none|ietf|x]
+       trophy-bench ingest --matrix [--events N]     (MODEL: token-bucket, gcra, fixed-window, sliding-window)";
 
 fn main() {
     // Every mode may build raw reqwest clients (the ingest modes read the emulator's totals),
@@ -164,6 +166,9 @@ fn run(args: &[String]) -> Result<(), BoxError> {
         "child" => child(rest),
         // Durable ingestion (outbox, Redis fleet): see trophy_bench::durable.
         "durable-child" => trophy_bench::durable::child_main(rest).map_err(|e| e.to_string().into()),
+        "ingest" if rest.iter().any(|a| a == "--matrix" || a == "--backend") => {
+            trophy_bench::pacing::main(rest).map_err(|e| e.to_string().into())
+        }
         "ingest" if rest.iter().any(|a| a == "--outbox") => durable_bench(rest, trophy_bench::durable::bench_outbox),
         "ingest-fleet" => durable_bench(rest, trophy_bench::durable::bench_fleet),
         "ingest" => ingest::run(rest),

@@ -4,8 +4,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 use trophy::fleet::{FleetConfig, FleetProducer, QueueErrorKind, WhenUnavailable};
-use trophy_bench::durable::{event, fleet_run, FleetPlan};
+use trophy_bench::durable::{event, fleet_run, fleet_run_with, FleetPlan};
 use trophy_bench::redis_server::RedisServer;
+use trophy_emulator::{LimiterModel, RateLimits};
 
 fn exe() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_trophy-bench"))
@@ -139,4 +140,39 @@ async fn a_full_stream_pushes_producers_back() {
         .unwrap();
     let len: u64 = redis::cmd("XLEN").arg("trophy:events").query(&mut con).unwrap();
     assert_eq!(len, 9);
+}
+
+/// A speed test: run it on the release build, on a machine not saturated by other work:
+/// `cargo test --release -p trophy-bench --test fleet -- --ignored`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a speed test: run on the release build (see its doc)"]
+async fn under_gcra_the_survivor_of_a_kill_uses_the_whole_budget() {
+    // Trophy's 5 tier-1 requests/s under GCRA with no burst (the strictest model), 60,000
+    // events offered at once: after the kill, the one worker left must send at the fleet's
+    // rate alone (at least 90 % of the 5,000 events/s ceiling), take over the dead worker's
+    // entries, and deliver every event once.
+    let plan = FleetPlan {
+        producers: 4,
+        workers: 2,
+        per_producer: 15_000,
+        rate: 0.0,
+        kill_worker_after: Some(Duration::from_secs(3)),
+        restart_redis_after: None,
+        claim_idle: Duration::from_secs(3),
+        limit: Duration::from_secs(120),
+    };
+    let gcra = RateLimits::trophy().model(LimiterModel::Gcra);
+    let r = fleet_run_with(exe(), &plan, gcra).await.unwrap();
+    println!("survivor run: {r:?}");
+    assert_eq!(r.kills, 1);
+    assert_eq!((r.delivered, r.lost, r.duplicated), (60_000, 0, 0));
+    assert!(r.totals_match);
+    let survivor = r
+        .survivor_events_per_s
+        .expect("a window of at least 2 s after the kill");
+    assert!(
+        survivor >= 0.9 * 5_000.0,
+        "the survivor sent {survivor:.0} events/s, below 90 % of the ceiling"
+    );
+    assert!(r.http_429 <= 5, "{} 429s", r.http_429);
 }

@@ -222,13 +222,20 @@
 //!
 //! ## Rate limits
 //!
-//! With [`EmulatorBuilder::rate_limits`] (`--rate-limits`, or `--rate-limits=T1,T2` for other
-//! rates), requests are admitted per tier like Trophy's per-organisation limits: tier 1 is
+//! With [`EmulatorBuilder::rate_limits`] (`--rate-limits[=SPEC]`, see [`RateLimits`] for
+//! the syntax), requests are admitted per tier like Trophy's per-organisation limits: tier 1 is
 //! `POST /v1/metrics/{key}/event`, `POST /v1/achievements/{key}/complete` and the whole Admin
-//! API, tier 2 every other Application API operation. Each tier is a token bucket holding one
-//! second of requests; a request beyond it is answered `429 {"error": ...}` with `Retry-After`
-//! (whole seconds, at least 1) before authentication, fault injection or processing. Off by
-//! default. [`Emulator::rate_limit_counts`] counts admitted and refused requests.
+//! API, tier 2 every other Application API operation. Trophy does not say which algorithm it
+//! runs, so each tier runs one of four [`LimiterModel`]s: a token bucket with a burst (one
+//! second of requests unless set), GCRA with no burst, a fixed window (N per wall-clock
+//! second) or a sliding window (N in any rolling second). `--rate-limits` uses the strictest,
+//! GCRA; [`RateLimits::trophy`] and [`RateLimits::per_second`] start with the token bucket
+//! ([`RateLimits::model`] picks another). A request beyond its tier's budget is answered
+//! `429 {"error": ...}` with `Retry-After` (whole seconds, at least 1) before authentication,
+//! fault injection or processing; [`RateLimitHeaders`] optionally adds the IETF `RateLimit` /
+//! `RateLimit-Policy` or the `X-RateLimit-*` headers to every answer. Off by default.
+//! [`Emulator::rate_limit_counts`] and `GET /_emulator/rate-limits` count admitted and refused
+//! requests per tier, with the model's name.
 //!
 //! ## Webhooks
 //!
@@ -339,7 +346,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use counts::{EventCounts, MetricTotal};
-pub use ratelimit::{RateLimitCounts, RateLimits};
+pub use ratelimit::{LimiterModel, ParseRateLimitsError, RateLimitCounts, RateLimitHeaders, RateLimits};
 pub use seed::{Seed, SeedAchievement, SeedAttribute, SeedEnvironment, SeedMetric, SeedStreak, DEFAULT_SEED_JSON};
 pub use webhooks::{WebhookDelivery, WebhookSecret, WebhookTarget, SIGNATURE_HEADER};
 

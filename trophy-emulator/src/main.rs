@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use std::str::FromStr;
 use trophy_emulator::{Emulator, Faults, RateLimits, Seed, WebhookTarget};
 
 const USAGE: &str = concat!(
@@ -28,8 +29,9 @@ Options:
   --fail-seed N        seed of the failure generator (default 0)
   --fail-after-processing
                        process the failed requests, then replace their answers (lost responses)
-  --rate-limits        enforce Trophy's rate limits (5/s tier 1, 50/s tier 2; 429 beyond)
-  --rate-limits=T1,T2  the same at other rates (requests per second)
+  --rate-limits        enforce Trophy's rate limits (5/s tier 1, 50/s tier 2; 429 beyond), GCRA
+  --rate-limits=SPEC   [MODEL][,T1,T2][,ietf-headers|x-headers]; MODEL: gcra (default),
+                       token-bucket[:BURST], fixed-window, sliding-window
   --webhook-url URL    (http://) deliver webhooks (achievements, streaks, points, ranks) here
   --webhook-secret S   sign them with this secret (default: $TROPHY_WEBHOOK_SECRET)
   -h, --help           show this help
@@ -74,7 +76,7 @@ fn parse_args() -> Result<Option<Args>, String> {
             continue;
         }
         if flag == "--rate-limits" {
-            args.rate_limits = Some(RateLimits::trophy());
+            args.rate_limits = Some(RateLimits::from_str("").map_err(|e| e.to_string())?);
             continue;
         }
         let (name, inline) = match flag.split_once('=') {
@@ -121,7 +123,7 @@ fn parse_args() -> Result<Option<Args>, String> {
                 args.webhook_url = Some(url);
             }
             "--webhook-secret" => args.webhook_secret = Some(value()?),
-            "--rate-limits" => args.rate_limits = Some(parse_rates(&value()?)?),
+            "--rate-limits" => args.rate_limits = Some(value()?.parse().map_err(|e| format!("--rate-limits: {e}"))?),
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -137,20 +139,6 @@ fn parse_args() -> Result<Option<Args>, String> {
         return Err("--webhook-secret needs --webhook-url".into());
     }
     Ok(Some(args))
-}
-
-/// `T1,T2`: positive request rates per second.
-fn parse_rates(v: &str) -> Result<RateLimits, String> {
-    let bad = || format!("--rate-limits={v}: expected two positive numbers, TIER1,TIER2 (e.g. 5,50)");
-    let (a, b) = v.split_once(',').ok_or_else(bad)?;
-    let rate = |s: &str| {
-        s.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|r| r.is_finite() && *r > 0.0)
-            .ok_or_else(bad)
-    };
-    Ok(RateLimits::per_second(rate(a)?, rate(b)?))
 }
 
 #[tokio::main]

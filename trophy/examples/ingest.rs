@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use trophy::api::admin::events::BatchEvent;
 use trophy::api::admin::metrics::NewMetric;
 use trophy::ingest::{IngestConfig, Ingester};
-use trophy::{Client, RateLimit, UserInput};
+use trophy::{Client, UserInput};
 use trophy_emulator::{Emulator, RateLimits};
 
 const METRIC: &str = "lessons-completed";
@@ -35,7 +35,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::builder()
         .api_key(emulator.admin_key())
         .base_url(emulator.base_url())
-        .rate_limit(RateLimit::trophy_tiers())
+        .rate_limits(trophy::RateLimits::trophy())
         .build()?;
     client
         .admin()

@@ -14,7 +14,7 @@ mod offline;
 use std::time::{Duration, Instant};
 use trophy::api::admin::events::BatchEvent;
 use trophy::outbox::{Outbox, OutboxConfig};
-use trophy::{Client, RateLimit};
+use trophy::{Client, RateLimits};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(key) => (
             Client::builder()
                 .api_key(key)
-                .rate_limit(RateLimit::trophy_tiers())
+                .rate_limits(RateLimits::trophy())
                 .build()?,
             None,
         ),

@@ -1,6 +1,6 @@
 //! The client and its configuration.
 
-use crate::config::{RateLimit, RetryConfig, Timeouts};
+use crate::config::{RateLimits, RetryConfig, Timeouts};
 use crate::error::{Error, Result};
 use crate::ratelimit::RateLimiter;
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -129,7 +129,7 @@ impl Client {
 ///     .tenant_id("customer-42")
 ///     .timeouts(trophy::Timeouts::default().per_attempt(Duration::from_secs(5)))
 ///     .retry(trophy::RetryConfig::standard())
-///     .rate_limit(trophy::RateLimit::trophy_tiers())
+///     .rate_limits(trophy::RateLimits::trophy())
 ///     .build()?;
 /// # Ok::<(), trophy::Error>(())
 /// ```
@@ -144,7 +144,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     retry: Option<RetryConfig>,
     timeouts: Option<Timeouts>,
-    rate_limit: Option<RateLimit>,
+    rate_limit: Option<RateLimits>,
     http: Option<reqwest::Client>,
     /// Built by [`ClientBuilder::from_env`]: a missing key is reported as a missing variable.
     key_from_env: bool,
@@ -257,14 +257,20 @@ impl ClientBuilder {
         self
     }
 
-    /// Turns on client-side rate limiting for every call, at these rates.
+    /// Turns on client-side pacing for every call, at these rates.
     ///
-    /// The buckets exist whether or not this is called (at [`RateLimit::trophy_tiers`] when it
-    /// is not): a [`crate::ingest::Ingester`] always takes its tier-1 tokens from them, and with
-    /// this setting the client's other tier-1 calls take from the same budget.
-    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
-        self.rate_limit = Some(limit);
+    /// The pacers exist whether or not this is called (at [`RateLimits::trophy`] when it is
+    /// not): the ingest backends ([`crate::ingest::Ingester`], the outbox) always take their
+    /// tier-1 turns from them, and with this setting the client's other calls are paced by the
+    /// same pacers (see "Rate limits and pacing" in the crate docs).
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limit = Some(limits);
         self
+    }
+
+    /// The older name of [`ClientBuilder::rate_limits`] (deprecated: use `rate_limits`).
+    pub fn rate_limit(self, limit: RateLimits) -> Self {
+        self.rate_limits(limit)
     }
 
     /// Uses a caller-supplied HTTP client (its connection pool, proxy and TLS settings). The
@@ -313,7 +319,7 @@ impl ClientBuilder {
             .map(|t| crate::request::header_value("tenant_id", &t))
             .transpose()?;
         let limit_calls = self.rate_limit.is_some();
-        let rate_limiter = RateLimiter::new(&self.rate_limit.unwrap_or_else(RateLimit::trophy_tiers))?;
+        let rate_limiter = RateLimiter::new(&self.rate_limit.unwrap_or_else(RateLimits::trophy))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,

@@ -154,14 +154,15 @@ impl Default for Timeouts {
     }
 }
 
-/// Client-side rate limiting, off by default.
+/// Client-side rate limits, per tier: what the client's pacer aims under.
 ///
-/// When on, calls wait for a token of their tier before going out, so bulk jobs stay under
-/// Trophy's published limits instead of provoking 429s. The buckets are shared by all clones of
-/// a client.
+/// Every call waits for its tier's turn before going out, so bulk jobs stay under Trophy's
+/// published limits instead of provoking 429s. The pacers are shared by all clones of a
+/// client; see "Rate limits and pacing" in the crate docs for how they space requests and
+/// adapt to 429s. The emulator's `trophy_emulator::RateLimits` uses the same names.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct RateLimit {
+pub struct RateLimits {
     /// Requests per second for tier 1: metric events, achievement completion, and the whole
     /// Admin API.
     pub tier1_per_second: f64,
@@ -169,18 +170,27 @@ pub struct RateLimit {
     pub tier2_per_second: f64,
 }
 
-impl RateLimit {
+/// The older name of [`RateLimits`], kept so existing code builds (deprecated: use
+/// [`RateLimits`]).
+pub type RateLimit = RateLimits;
+
+impl RateLimits {
     /// Trophy's published tiers: 5 requests/s (tier 1) and 50 requests/s (tier 2).
-    pub fn trophy_tiers() -> Self {
-        RateLimit {
+    pub fn trophy() -> Self {
+        RateLimits {
             tier1_per_second: 5.0,
             tier2_per_second: 50.0,
         }
     }
 
+    /// The older name of [`RateLimits::trophy`] (deprecated: use `trophy`).
+    pub fn trophy_tiers() -> Self {
+        Self::trophy()
+    }
+
     /// Custom rates.
     pub fn per_second(tier1: f64, tier2: f64) -> Self {
-        RateLimit {
+        RateLimits {
             tier1_per_second: tier1,
             tier2_per_second: tier2,
         }

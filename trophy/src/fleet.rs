@@ -38,8 +38,13 @@
 //! - **Dead workers.** Every second each worker runs `XAUTOCLAIM` for entries pending longer
 //!   than `claim_idle` under any consumer, and delivers them: the entries of a worker that died
 //!   are sent again by another, with the same keys, so Trophy counts each once.
-//! - **Budget.** A GCRA limiter in one Lua script (`TIME`, `GET`, `SET` of one key, atomic in
-//!   Redis) hands out send times spaced `1 / requests_per_second` apart across all workers.
+//! - **Budget.** The fleet's pacer lives in Redis: a GCRA in one Lua script (`TIME`, `GET`,
+//!   `SET`, atomic in Redis) hands out send times spaced `1 / rate` apart across all workers,
+//!   where the rate is the crate's adaptive rate ("Rate limits and pacing" in the
+//!   [crate docs](crate)) computed from a hash at `<budget_key>:learned` that every worker's
+//!   429s update (another script). One worker's 429 slows the whole fleet; after a worker dies,
+//!   the survivors' turns come at the same fleet rate, so they use the whole budget. A 429
+//!   never leaves a worker idle longer than its `Retry-After` and its next turn.
 //! - **Redis down or restarting.** Producers fail at once with [`QueueErrorKind::Unavailable`],
 //!   or, with [`WhenUnavailable::Wait`], retry for up to the given time first. Workers log and
 //!   retry; they never acknowledge what Trophy has not accepted. Entries that Redis kept across
@@ -51,14 +56,15 @@ pub use crate::durable::{DeliveryStats, QueueError, QueueErrorKind, Rejected};
 use crate::api::admin::events::BatchEvent;
 use crate::durable;
 use crate::ingest::dispatch::Source;
-use crate::ingest::engine::{Budget, Keyed, Report};
+use crate::ingest::engine::{Keyed, Pace, PaceFuture, Report};
 use crate::ingest::{Counters, DeadLetter, IngestConfig};
+use crate::ratelimit::{self, Signal};
 use crate::Client;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamReadOptions, StreamReadReply};
 use redis::AsyncCommands;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -358,21 +364,77 @@ impl FleetProducer {
     }
 }
 
-/// Reserves one send time of the fleet's budget and answers how many microseconds to wait for
-/// it (GCRA: the key holds the theoretical arrival time, in microseconds of Redis's clock).
-const BUDGET_SCRIPT: &str = r"
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
+/// The learned rate at Redis's `now` (µs), from the hash `KEYS[2]`: the same function as
+/// the in-memory pacer's (`ratelimit::Adaptive::rate_at`). ARGV[1..8]: configured rate,
+/// burst, margin, beta, cubic C, ceiling after a throttle, ceiling climb, floor.
+const LEARNED_LUA: &str = r"
+local configured = tonumber(ARGV[1])
+local margin, beta, c = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local after, climb, floor = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local learned = redis.call('HMGET', KEYS[2], 'cap', 'w', 't')
+local cap = tonumber(learned[1]) or configured * (1 - margin)
+local w, tt = tonumber(learned[2]), tonumber(learned[3])
+local function rate_at(at)
+  if not w or not tt then return cap end
+  local dt = (at - tt) / 1000000
+  if dt < 0 then dt = 0 end
+  local k = (w * (1 - beta) / c) ^ (1 / 3)
+  local r = math.min(w + c * (dt - k) ^ 3, w * after + cap * climb * dt)
+  return math.min(math.max(r, configured * floor), cap)
+end
+";
+
+/// Grants a turn of the fleet's budget at the learned rate now, or answers how many
+/// microseconds to wait before asking again (GCRA that reserves nothing: `KEYS[1]` holds the
+/// theoretical arrival time, in microseconds of Redis's clock, moved only by a grant, so turns
+/// are spaced from the moment they were actually granted); and the rate.
+fn permit_script() -> String {
+    format!(
+        "{LEARNED_LUA}
+local rate = rate_at(now)
+local interval = 1000000 / rate
+local tolerance = interval * (tonumber(ARGV[2]) - 1)
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 local wait = tat - tolerance - now
-if wait < 0 then wait = 0 end
+if wait > 0 then
+  return {{0, math.floor(wait) + 1, string.format('%.6f', rate)}}
+end
 local next_tat = tat + interval
 redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', math.floor((next_tat - now) / 1000) + 1000)
-return wait
-";
+return {{1, 0, string.format('%.6f', rate)}}
+"
+    )
+}
+
+/// A 429: ARGV[9] is the server's announced rate (0: none), ARGV[10] the cooldown in
+/// intervals, ARGV[11] a `Retry-After` (µs) that pauses the whole fleet (0: none). Lowers the
+/// learned rate unless a decrease happened within the cooldown; answers 1 if it did.
+fn throttle_script() -> String {
+    format!(
+        "{LEARNED_LUA}
+local announced = tonumber(ARGV[9])
+if announced > 0 then
+  cap = math.min(configured, announced) * (1 - margin)
+  redis.call('HSET', KEYS[2], 'cap', string.format('%.6f', cap))
+end
+local pause = tonumber(ARGV[11])
+if pause > 0 then
+  local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+  if tat < now + pause then
+    redis.call('SET', KEYS[1], string.format('%.0f', now + pause), 'PX', math.floor(pause / 1000) + 1000)
+  end
+end
+local rate = rate_at(now)
+redis.call('PEXPIRE', KEYS[2], 600000)
+if tt and (now - tt) / 1000000 < tonumber(ARGV[10]) / rate then return 0 end
+redis.call('HSET', KEYS[2], 'w', string.format('%.6f', rate), 't', string.format('%.0f', now))
+return 1
+"
+    )
+}
 
 /// One ingester worker of the fleet; see the [module docs](self).
 pub struct FleetWorker {
@@ -418,16 +480,24 @@ impl FleetWorker {
             work: Notify::new(),
             room: Notify::new(),
             closed: AtomicBool::new(false),
+            rate: AtomicU64::new((config.requests_per_second * (1.0 - ratelimit::MARGIN)).to_bits()),
             config: config.clone(),
             metrics: crate::observability::Ingest::new(crate::observability::Backend::Fleet),
         });
         source.ensure_group().await?;
-        crate::observability::rate_limit_rate(crate::observability::Limiter::Fleet, config.requests_per_second);
+        crate::observability::rate_limit_rate(
+            crate::observability::Limiter::Fleet,
+            config.requests_per_second * (1.0 - ratelimit::MARGIN),
+        );
         let counters = Arc::new(Counters::new(crate::observability::Backend::Fleet));
-        let budget = budget(source.clone());
+        let pace: Arc<dyn Pace> = Arc::new(FleetPace {
+            source: source.clone(),
+            permit: redis::Script::new(&permit_script()),
+            throttle: redis::Script::new(&throttle_script()),
+        });
         let (task, stop) = config
             .delivery
-            .spawn_over(&client, source.clone(), counters.clone(), Some(budget))
+            .spawn_over(&client, source.clone(), counters.clone(), pace)
             .map_err(durable::config_error)?;
         let reader = tokio::spawn(read_ahead(source.clone(), reader, block));
         Ok(FleetWorker {
@@ -442,6 +512,12 @@ impl FleetWorker {
     /// This worker's consumer name in the group.
     pub fn consumer(&self) -> &str {
         &self.source.consumer
+    }
+
+    /// The fleet's sending rate at this worker's last turn, in requests per second: what the
+    /// workers learned together, in Redis (see "Rate limits and pacing" in the crate docs).
+    pub fn send_rate(&self) -> f64 {
+        self.source.rate()
     }
 
     /// What this worker delivered so far.
@@ -489,14 +565,32 @@ impl Drop for FleetWorker {
     }
 }
 
-/// Reserves one send time of the fleet's budget and answers how many microseconds to wait for
-/// it (GCRA: the key holds the theoretical arrival time, in microseconds of Redis's clock).
-fn budget(source: Arc<RedisSource>) -> Budget {
-    let script = Arc::new(redis::Script::new(BUDGET_SCRIPT));
-    Budget(Arc::new(move || {
-        let (source, script) = (source.clone(), script.clone());
-        Box::pin(async move { source.permit(&script).await })
-    }))
+/// The fleet's pacer: its state (the GCRA's next send time and what was learned from 429s)
+/// lives in Redis, shared by every worker.
+struct FleetPace {
+    source: Arc<RedisSource>,
+    permit: redis::Script,
+    throttle: redis::Script,
+}
+
+impl std::fmt::Debug for FleetPace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FleetPace").field("rate", &self.rate()).finish()
+    }
+}
+
+impl Pace for FleetPace {
+    fn acquire(&self) -> PaceFuture<'_> {
+        Box::pin(self.source.permit(&self.permit))
+    }
+
+    fn throttled(&self, signal: Signal) -> PaceFuture<'_> {
+        Box::pin(self.source.throttled(&self.throttle, signal))
+    }
+
+    fn rate(&self) -> f64 {
+        self.source.rate()
+    }
 }
 
 /// Keeps up to the delivery's `capacity` entries read ahead, so batches are ready when a slot
@@ -569,6 +663,8 @@ struct RedisSource {
     closed: AtomicBool,
     config: FleetConfig,
     metrics: crate::observability::Ingest,
+    /// The fleet's sending rate at this worker's last turn (f64 bits).
+    rate: AtomicU64,
 }
 
 /// How often a worker looks for entries left by dead workers.
@@ -715,30 +811,70 @@ impl RedisSource {
         Ok(())
     }
 
-    /// Waits for this worker's slot of the fleet's budget.
+    /// The learned-rate arguments of both scripts (ARGV[1..8]).
+    fn learned_args<'s, 'i>(&self, inv: &'i mut redis::ScriptInvocation<'s>) -> &'i mut redis::ScriptInvocation<'s> {
+        inv.key(&self.config.budget_key)
+            .key(format!("{}:learned", self.config.budget_key))
+            .arg(self.config.requests_per_second)
+            .arg(self.config.burst)
+            .arg(ratelimit::MARGIN)
+            .arg(ratelimit::BETA)
+            .arg(ratelimit::CUBIC_C * self.config.requests_per_second)
+            .arg(ratelimit::CEILING_AFTER_THROTTLE)
+            .arg(ratelimit::CEILING_CLIMB)
+            .arg(ratelimit::FLOOR)
+    }
+
+    /// The fleet's sending rate seen at this worker's last turn.
+    fn rate(&self) -> f64 {
+        f64::from_bits(self.rate.load(Ordering::Relaxed))
+    }
+
+    /// Waits for this worker's turn of the fleet's budget.
     async fn permit(&self, script: &redis::Script) {
-        let interval = 1_000_000.0 / self.config.requests_per_second;
-        let tolerance = interval * f64::from(self.config.burst.saturating_sub(1));
+        let start = std::time::Instant::now();
         loop {
-            let wait: redis::RedisResult<u64> = script
-                .key(&self.config.budget_key)
-                .arg(interval.round() as u64)
-                .arg(tolerance.round() as u64)
+            let mut inv = script.prepare_invoke();
+            let reply: redis::RedisResult<(u8, u64, String)> = self
+                .learned_args(&mut inv)
                 .invoke_async(&mut self.control.clone())
                 .await;
-            match wait {
-                Ok(us) => {
-                    crate::observability::rate_limit_wait(
-                        crate::observability::Limiter::Fleet,
-                        Duration::from_micros(us),
-                    );
-                    if us > 0 {
-                        tokio::time::sleep(Duration::from_micros(us)).await;
+            match reply {
+                Ok((granted, us, rate)) => {
+                    if let Ok(r) = rate.parse::<f64>() {
+                        self.rate.store(r.to_bits(), Ordering::Relaxed);
+                        crate::observability::rate_limit_rate(crate::observability::Limiter::Fleet, r);
                     }
-                    return;
+                    if granted == 1 {
+                        crate::observability::rate_limit_wait(crate::observability::Limiter::Fleet, start.elapsed());
+                        return;
+                    }
+                    // Ask again when the turn is due (at most 50 ms later, so a rate lowered
+                    // meanwhile is seen).
+                    tokio::time::sleep(Duration::from_micros(us.min(50_000))).await;
                 }
                 Err(e) => self.pause_after("taking from the fleet budget", &e).await,
             }
+        }
+    }
+
+    /// Tells the fleet's learned state about a 429 (one try: a lost update only delays the
+    /// decrease until the next 429).
+    async fn throttled(&self, script: &redis::Script, signal: Signal) {
+        let pause = signal
+            .retry_after
+            .filter(|a| *a > ratelimit::GLOBAL_RETRY_AFTER)
+            .map_or(0, |a| a.as_micros() as u64);
+        let mut inv = script.prepare_invoke();
+        self.learned_args(&mut inv)
+            .arg(signal.announced_rate.unwrap_or(0.0))
+            .arg(ratelimit::COOLDOWN_INTERVALS)
+            .arg(pause);
+        let lowered: redis::RedisResult<u8> = inv.invoke_async(&mut self.control.clone()).await;
+        match lowered {
+            Ok(1) => tracing::debug!(consumer = %self.consumer, "trophy fleet: throttled; the fleet's rate is lowered"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "trophy fleet: could not record a 429 in Redis"),
         }
     }
 }

@@ -117,7 +117,7 @@
 //! cannot count twice: metric events always travel with an idempotency key, reused on every
 //! attempt, and a replay answered `202` comes back with `idempotent_replayed == Some(true)`.
 //! Completions and Admin creates are retried only when Trophy cannot have processed them.
-//! [`Timeouts`] bound each attempt and the whole call; [`RateLimit`] keeps bulk jobs under
+//! [`Timeouts`] bound each attempt and the whole call; [`RateLimits`] keeps bulk jobs under
 //! Trophy's limits. The repository's `RELIABILITY.md` has the full table.
 //!
 //! # Ingesting at volume
@@ -126,6 +126,48 @@
 //! queues events and sends them in batches of up to 1,000 within that budget (up to 5,000
 //! events per second), with keys set at enqueue, unlimited retries up to a give-up age, and
 //! refused events isolated and dead-lettered.
+//!
+//! # Rate limits and pacing
+//!
+//! Trophy limits each organisation per tier ([`RateLimits::trophy`]: 5 tier-1 requests/s, 50
+//! tier-2) but does not say which algorithm it runs: a token bucket, GCRA, a fixed or a sliding
+//! window. The client does not guess. Each tier has one pacer, shared by the clones of a
+//! client and by every request of an ingest backend (first attempts and retries alike); the
+//! fleet's pacer keeps the same state in Redis, shared by every worker:
+//!
+//! - **No burst.** The first request goes at once; each next one waits until `1 / rate` after
+//!   the previous one was let through (measured from when it actually went, so a late wake-up
+//!   does not squeeze the next gap).
+//! - **A margin.** The rate starts at the *cap*: the configured rate less 6 %, so requests stay
+//!   further apart than a strict server (GCRA with no tolerance) requires, even with a few
+//!   milliseconds of jitter on the way.
+//! - **429 is a pacing signal, not a failure.** It lowers the rate (see below), and the refused
+//!   batch waits for `Retry-After` as a "not before", plus a random part (a quarter of it, at
+//!   least one interval) so refused batches never wake together, then takes its next turn like
+//!   any other request. It never grows the exponential backoff of 5xx and timeouts, so a fleet
+//!   worker is never idle long enough for its entries to be claimed. A `Retry-After` over 2 s is
+//!   taken as the server's word for everyone: the whole pacer waits.
+//! - **Adaptive rate, CUBIC-like** (after the AWS SDKs' adaptive retry mode). A 429 at rate `w`
+//!   sets the rate to `β·w` (β = 0.8), from where it climbs back along the cubic
+//!   `w + C·(t − K)³`, `K = ∛(w·(1 − β)/C)`, `C` = 0.003 × the configured rate per s³ (so `K` is
+//!   about 4 s), fast at first and flat near `w`; and it is held under a learned ceiling of
+//!   0.97·`w` that climbs back to the cap by 0.2 % of the cap per second. 429s within 1.5
+//!   intervals of the last decrease (requests already under way) count once. The rate never
+//!   goes below 2 % of the configured rate. Everything learned is one record (the rate and time
+//!   of the last decrease, and the cap), and the rate is a function of it and the clock.
+//! - **Headers, when the server sends them.** `Retry-After` (seconds or a date); the IETF
+//!   draft's `RateLimit-Policy` (`q` requests per `w` seconds) and `RateLimit` (`r` remaining,
+//!   `t` to reset); `X-RateLimit-Limit` (taken per second), `X-RateLimit-Remaining` and
+//!   `X-RateLimit-Reset`. An announced limit lowers the cap to it (less the margin); a reset
+//!   with nothing remaining is the refused batch's "not before" when `Retry-After` is missing.
+//!   They are read on 429 answers; without any, the 429s alone teach the pacer.
+//! - **Never above the configured rate.** A server that admits more than configured is not
+//!   probed: the configured rate is the budget the organisation was given, possibly shared with
+//!   other code or other processes, and exceeding it would buy nothing but 429s on a server
+//!   that enforces it. Configure a higher [`RateLimits`] to go faster.
+//!
+//! [`ingest::IngestStats::send_rate`], `Outbox::send_rate` and `FleetWorker::send_rate` report
+//! the rate now.
 //!
 //! # Observability
 //!
@@ -243,7 +285,7 @@ pub mod webhooks;
 /// Dates and times in requests and responses are `chrono` types; re-exported for convenience.
 pub use chrono;
 pub use client::{Client, ClientBuilder, API_VERSION, DEFAULT_ADMIN_URL, DEFAULT_API_URL, USER_AGENT};
-pub use config::{RateLimit, RetryConfig, Timeouts};
+pub use config::{RateLimit, RateLimits, RetryConfig, Timeouts};
 pub use error::{ApiError, ConnectionError, DecodeError, Error, InvalidInput, IssuesError, Result, TimeoutError};
 pub use field::Field;
 pub use id::Id;

@@ -66,7 +66,7 @@ pub use crate::durable::{DeliveryStats, QueueError, QueueErrorKind, Rejected};
 use crate::api::admin::events::BatchEvent;
 use crate::durable;
 use crate::ingest::dispatch::Source;
-use crate::ingest::engine::{Keyed, Report};
+use crate::ingest::engine::{ClientPace, Keyed, Pace, Report};
 use crate::ingest::{Counters, DeadLetter, DeadLetterKind, IngestConfig};
 use crate::Client;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
@@ -281,6 +281,7 @@ impl std::fmt::Debug for Outbox {
 
 /// Stops the delivery loop when the last [`Outbox`] handle goes.
 struct Handle {
+    pace: Arc<dyn Pace>,
     shared: Arc<Shared>,
     worker: Mutex<Option<Worker>>,
 }
@@ -346,11 +347,18 @@ impl Outbox {
             .name("trophy-outbox-writer".into())
             .spawn(move || writer(ops_rx, weak))
             .map_err(|e| QueueError::new(QueueErrorKind::Unavailable, format!("starting the outbox writer: {e}")))?;
+        let pace: Arc<dyn Pace> = Arc::new(ClientPace(client.clone()));
         let (task, stop) = config
             .delivery
-            .spawn_over(&client, Arc::new(Store(shared.clone())), shared.counters.clone(), None)
+            .spawn_over(
+                &client,
+                Arc::new(Store(shared.clone())),
+                shared.counters.clone(),
+                pace.clone(),
+            )
             .map_err(durable::config_error)?;
         let handle = Arc::new(Handle {
+            pace,
             shared: shared.clone(),
             worker: Mutex::new(Some(Worker { task, stop })),
         });
@@ -499,6 +507,12 @@ impl Outbox {
             delivered: DeliveryStats::of(&self.shared.counters).delivered,
             left_in_store: self.shared.lock().stored.len() as u64,
         }
+    }
+
+    /// The pacer's sending rate now, in tier-1 requests per second: the client's tier-1 pacer,
+    /// shared with its clones (see "Rate limits and pacing" in the crate docs).
+    pub fn send_rate(&self) -> f64 {
+        self.handle.pace.rate()
     }
 
     /// What the outbox holds and what its delivery loop did.

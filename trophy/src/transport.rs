@@ -249,6 +249,11 @@ async fn attempt_loop<T: DeserializeOwned>(
         let mut delay = retry.backoff(attempt);
         if let Failure::Status(e) = &failure {
             span.record("status", e.status);
+            if e.status == 429 && call.limit == LimitMode::Client && inner.limit_calls {
+                // The pacer learns from every paced call's 429 (the ingest engine tells it itself).
+                let signal = crate::ratelimit::Signal::from_headers(Some(&e.headers));
+                inner.rate_limiter.pacer(call.tier).throttled(&signal);
+            }
             if let Some(after) = retry_after(&e.headers) {
                 if after > retry.max_retry_after {
                     tracing::debug!(?after, "Retry-After beyond the configured maximum; not retrying");

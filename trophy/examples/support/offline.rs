@@ -15,7 +15,7 @@ pub async fn emulator_and_client(rate_limited: bool) -> Result<(Client, Emulator
         .await?;
     let mut builder = Client::builder().api_key(emu.admin_key()).base_url(emu.base_url());
     if rate_limited {
-        builder = builder.rate_limit(trophy::RateLimit::trophy_tiers());
+        builder = builder.rate_limits(trophy::RateLimits::trophy());
     }
     Ok((builder.build()?, emu))
 }

@@ -8,7 +8,7 @@
 use super::{Counters, DeadLetter, DeadLetterKind};
 use crate::admin_types::BatchEventsResponse;
 use crate::api::admin::events::BatchEvent;
-use crate::ratelimit::Tier;
+use crate::ratelimit::{Signal, Tier};
 use crate::request::{Call, LimitMode, RequestOptions, RetryClass};
 use crate::{Client, Error, RetryConfig};
 use serde::ser::{Serialize, SerializeSeq, Serializer};
@@ -62,19 +62,40 @@ pub(crate) struct Engine {
     pub(crate) client: Client,
     pub(crate) config: EngineConfig,
     pub(crate) counters: Arc<Counters>,
-    /// A tier-1 budget shared beyond this process (fleet mode); `None`: the client's limiter.
-    pub(crate) budget: Option<Budget>,
+    /// The pacer every request of this engine waits for, and tells about 429s.
+    pub(crate) pace: Arc<dyn Pace>,
 }
 
-/// Waits for one tier-1 token of a budget other than the client's own limiter.
-#[derive(Clone)]
-pub(crate) struct Budget(
-    pub(crate) Arc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync>,
-);
+/// A boxed future of a [`Pace`].
+pub(crate) type PaceFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
 
-impl std::fmt::Debug for Budget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Budget")
+/// The one pacer of an ingest backend: the client's tier-1 pacer (in memory, outbox), or the
+/// fleet's, whose state lives in Redis.
+pub(crate) trait Pace: Send + Sync + std::fmt::Debug {
+    /// Waits for the next turn to send.
+    fn acquire(&self) -> PaceFuture<'_>;
+    /// A request was answered 429 with these headers.
+    fn throttled(&self, signal: Signal) -> PaceFuture<'_>;
+    /// The sending rate now, in requests per second.
+    fn rate(&self) -> f64;
+}
+
+/// The client's own tier-1 pacer, shared by its clones and everything sent through them.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientPace(pub(crate) Client);
+
+impl Pace for ClientPace {
+    fn acquire(&self) -> PaceFuture<'_> {
+        Box::pin(self.0.inner.rate_limiter.acquire(Tier::One))
+    }
+
+    fn throttled(&self, signal: Signal) -> PaceFuture<'_> {
+        self.0.inner.rate_limiter.pacer(Tier::One).throttled(&signal);
+        Box::pin(std::future::ready(()))
+    }
+
+    fn rate(&self) -> f64 {
+        self.0.inner.rate_limiter.pacer(Tier::One).rate()
     }
 }
 
@@ -119,13 +140,9 @@ pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
 }
 
 impl Engine {
-    /// Waits for one tier-1 token: from the shared budget when there is one, else from the
-    /// client's limiter.
+    /// Waits for this engine's next turn to send.
     pub(crate) async fn token(&self) {
-        match &self.budget {
-            Some(budget) => (budget.0)().await,
-            None => self.client.inner.rate_limiter.acquire(Tier::One).await,
-        }
+        self.pace.acquire().await
     }
 
     /// Delivers `batch`, bisecting refused parts, until every event has an outcome or `stop`
@@ -245,6 +262,8 @@ impl Engine {
         let mut attempt = 0u32;
         // Attempts whose answer was lost: Trophy may have applied the events (for metrics).
         let mut lost = 0u32;
+        // Failures other than 429 (5xx, timeouts): they, and only they, grow the backoff.
+        let mut failures = 0u32;
         let mut token_taken = prepaid;
         loop {
             attempt += 1;
@@ -290,13 +309,20 @@ impl Engine {
                     _ => Sent::Refused { status, message },
                 };
             }
-            if status == Some(429) {
+            let signal = Signal::from_headers(error.headers());
+            let delay = if status == Some(429) {
+                // A pacing signal, not a failure: the pacer learns from it, and the part waits
+                // for Retry-After ("not before", jittered), then for its next turn.
                 self.counters.http_429.fetch_add(1, Relaxed);
-            }
-            let mut delay = self.config.backoff.backoff(attempt);
-            if let Some(after) = error.headers().and_then(crate::transport::retry_after) {
-                delay = delay.max(after);
-            }
+                if self.config.rate_limited {
+                    self.pace.throttled(signal).await;
+                }
+                signal.retry_delay(self.pace.rate())
+            } else {
+                failures += 1;
+                let backoff = self.config.backoff.backoff(failures);
+                signal.retry_after.map_or(backoff, |after| backoff.max(after))
+            };
             let wake = super::later(Instant::now(), delay);
             if wake >= give_up_at {
                 return Sent::GaveUp {

@@ -33,17 +33,22 @@
 //! * A batch goes out when it is full ([`IngestConfig::max_batch`]), when its oldest event has
 //!   waited [`IngestConfig::linger`], or at once while a [`Ingester::flush`] or
 //!   [`Ingester::shutdown`] waits. It first waits for an in-flight slot
-//!   ([`IngestConfig::max_in_flight`]) and a tier-1 token; events arriving meanwhile join it.
-//! * **Rate limit.** Every request takes a tier-1 token from the client's own buckets (see
-//!   [`crate::ClientBuilder::rate_limit`]; without that setting the buckets run at Trophy's
-//!   published rates, 5 and 50 per second). Build the client with
-//!   `.rate_limit(RateLimit::trophy_tiers())` and its other tier-1 calls (single events,
-//!   completions, the Admin API) take from the same budget, so the ingester and the rest of your
-//!   code never exceed Trophy's limit together. Clones of a client share the buckets.
-//! * **Failures.** Timeouts, connection failures, 408, 429 and 5xx are retried without limit
-//!   of attempts, with exponential backoff and `Retry-After`, each attempt taking a new token,
-//!   until the oldest event of the batch is older than [`IngestConfig::give_up_after`]. Every
-//!   attempt carries the same keys, so an attempt whose answer was lost is not counted twice.
+//!   ([`IngestConfig::max_in_flight`]) and its turn of the pacer; events arriving meanwhile
+//!   join it.
+//! * **Rate limit.** Every request, first attempt or retry, waits for its turn of the client's
+//!   tier-1 pacer (see [`crate::ClientBuilder::rate_limits`]; without that setting the pacers
+//!   run at Trophy's published rates, 5 and 50 per second): no burst, a 6 % margin, and a rate
+//!   that adapts to 429s ("Rate limits and pacing" in the [crate docs](crate)). Build the
+//!   client with `.rate_limits(RateLimits::trophy())` and its other tier-1 calls (single
+//!   events, completions, the Admin API) take their turns from the same pacer, so the ingester
+//!   and the rest of your code never exceed Trophy's limit together. Clones of a client share
+//!   the pacers.
+//! * **Failures.** A 429 is a pacing signal: the pacer slows down, and the batch waits for
+//!   `Retry-After` (jittered) and its next turn. Timeouts, connection failures, 408 and 5xx
+//!   are retried without limit of attempts, with exponential backoff (and `Retry-After`), each
+//!   attempt taking a new turn, until the oldest event of the batch is older than
+//!   [`IngestConfig::give_up_after`]. Every attempt carries the same keys, so an attempt whose
+//!   answer was lost is not counted twice.
 //!   A batch refused with 400, 404, 413 or 422 is split in halves, and halves again, until the
 //!   events Trophy refuses are alone; they go to the dead-letter callback
 //!   ([`IngestConfig::on_dead_letter`]) with Trophy's status and message, the others are
@@ -75,7 +80,7 @@ use crate::api::admin::events::BatchEvent;
 use crate::observability::Refusal;
 use crate::{Client, Error, InvalidInput, Result, RetryConfig};
 use dispatch::Source as _;
-use engine::{Engine, EngineConfig, Keyed};
+use engine::{ClientPace, Engine, EngineConfig, Keyed, Pace};
 use queue::{DeadLetterFn, MemQueue, Refused};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -177,8 +182,8 @@ impl IngestConfig {
         self
     }
 
-    /// Whether every request waits for a tier-1 token of the client's limiter (default `true`).
-    /// With `false`, requests follow the client's own setting.
+    /// Whether every request waits for its turn of the client's tier-1 pacer, and teaches it
+    /// with its 429s (default `true`). With `false`, requests follow the client's own setting.
     pub fn rate_limited(mut self, on: bool) -> Self {
         self.rate_limited = on;
         self
@@ -191,7 +196,8 @@ impl IngestConfig {
         self
     }
 
-    /// The backoff before the second attempt, doubled for each later one up to `max`; jittered.
+    /// The backoff after a failure (5xx, timeout), doubled for each later one up to `max`;
+    /// jittered. 429s do not count: they slow the pacer instead.
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.initial_backoff = initial;
         self.max_backoff = max;
@@ -212,7 +218,7 @@ impl IngestConfig {
     }
 
     /// The delivery engine these settings describe.
-    fn engine(&self, client: &Client, counters: Arc<Counters>, budget: Option<engine::Budget>) -> Engine {
+    fn engine(&self, client: &Client, counters: Arc<Counters>, pace: Arc<dyn Pace>) -> Engine {
         Engine {
             client: client.clone(),
             config: EngineConfig {
@@ -224,7 +230,7 @@ impl IngestConfig {
                 attempt_timeout: self.attempt_timeout.unwrap_or(client.inner.timeouts.per_attempt),
             },
             counters,
-            budget,
+            pace,
         }
     }
 
@@ -237,12 +243,12 @@ impl IngestConfig {
         client: &Client,
         source: Arc<S>,
         counters: Arc<Counters>,
-        budget: Option<engine::Budget>,
+        pace: Arc<dyn Pace>,
     ) -> Result<(JoinHandle<Vec<Keyed>>, watch::Sender<bool>)> {
         self.check()?;
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| Error::Config("durable ingestion must start within a Tokio runtime".into()))?;
-        let engine = Arc::new(self.engine(client, counters, budget));
+        let engine = Arc::new(self.engine(client, counters, pace));
         let dispatch = dispatch::DispatchConfig {
             max_batch: self.max_batch,
             linger: self.linger,
@@ -345,6 +351,9 @@ pub struct IngestStats {
     pub latency_p50: Option<Duration>,
     /// 99th percentile of the same.
     pub latency_p99: Option<Duration>,
+    /// The pacer's sending rate now, in tier-1 requests per second (see "Rate limits and
+    /// pacing" in the crate docs): the configured rate less its margin, lower after 429s.
+    pub send_rate: f64,
 }
 
 #[derive(Debug)]
@@ -519,6 +528,7 @@ struct Shared {
     stop: watch::Sender<bool>,
     key_prefix: String,
     next_key: AtomicU64,
+    pace: Arc<dyn Pace>,
 }
 
 impl Drop for Shared {
@@ -584,7 +594,8 @@ impl Ingester {
             counters.clone(),
             config.on_dead_letter.clone(),
         ));
-        let engine = Arc::new(config.engine(client, counters.clone(), None));
+        let pace: Arc<dyn Pace> = Arc::new(ClientPace(client.clone()));
+        let engine = Arc::new(config.engine(client, counters.clone(), pace.clone()));
         let (stop, stop_rx) = watch::channel(false);
         let dispatch = dispatch::DispatchConfig {
             max_batch: config.max_batch,
@@ -610,6 +621,7 @@ impl Ingester {
                 stop,
                 key_prefix: format!("ing-{}-", uuid::Uuid::new_v4().simple()),
                 next_key: AtomicU64::new(0),
+                pace,
             }),
         })
     }
@@ -706,6 +718,7 @@ impl Ingester {
             oldest_queued_age: oldest,
             latency_p50: c.latency.quantile(0.5),
             latency_p99: c.latency.quantile(0.99),
+            send_rate: self.shared.pace.rate(),
         }
     }
 

@@ -1,0 +1,454 @@
+//! `trophy-bench ingest --backend B --limiter M --lost-rate R` and `trophy-bench ingest
+//! --matrix`: how close each ingest backend comes to Trophy's ceiling whatever limiter the
+//! server runs. Everything runs in one process: the emulator (on a runtime of its own) with
+//! Trophy's 5 tier-1 requests/s under one [`LimiterModel`] and `R` of the answers lost after
+//! processing, the backend (in-memory `Ingester`, SQLite `Outbox`, or a fleet of 4 producers
+//! and 2 workers on a real `redis-server`), and producers that offer every event at once.
+//!
+//! A row reads `events_per_s` = events stored by the emulator / seconds from the first send
+//! until the emulator held them all, `ceiling` = 5,000 × (1 − R), `http_429` and `requests`
+//! the emulator's tier-1 counts, `lost` and `duplicated` per user against what was sent.
+
+use crate::durable::{event, lost_and_duplicated, BoxError, METRIC};
+use crate::redis_server::RedisServer;
+use std::time::{Duration, Instant};
+use trophy::fleet::{FleetConfig, FleetProducer, FleetWorker};
+use trophy::ingest::{IngestConfig, Ingester};
+use trophy::outbox::{Outbox, OutboxConfig};
+use trophy::Client;
+use trophy_emulator::{Emulator, Faults, LimiterModel, RateLimitHeaders, RateLimits, Seed};
+
+/// An ingest backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// [`Ingester`]: an in-memory queue.
+    Memory,
+    /// [`Outbox`]: SQLite on disk.
+    Outbox,
+    /// [`FleetWorker`]s and [`FleetProducer`]s on Redis.
+    Fleet,
+}
+
+impl Backend {
+    /// The three, in the matrix's order.
+    pub const ALL: [Backend; 3] = [Backend::Memory, Backend::Outbox, Backend::Fleet];
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Memory => "memory",
+            Backend::Outbox => "outbox",
+            Backend::Fleet => "fleet",
+        })
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "memory" => Ok(Backend::Memory),
+            "outbox" => Ok(Backend::Outbox),
+            "fleet" => Ok(Backend::Fleet),
+            _ => Err(format!("unknown backend {s:?}: memory, outbox or fleet")),
+        }
+    }
+}
+
+/// One run of the matrix.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Where events are queued.
+    pub backend: Backend,
+    /// The emulator's limiter.
+    pub limiter: LimiterModel,
+    /// Which rate-limit headers the emulator sends.
+    pub headers: RateLimitHeaders,
+    /// Fraction of answers lost after processing (503).
+    pub lost_rate: f64,
+    /// Events offered.
+    pub events: u64,
+    /// Tier-1 requests per second of the emulator.
+    pub tier1_per_second: f64,
+    /// Tier-1 requests per second the client (or the fleet) is configured with: the same as
+    /// the emulator's in the matrix; more, to see a stricter server than configured met.
+    pub configured_per_second: f64,
+    /// Events per request.
+    pub max_batch: usize,
+    /// Give up after this long.
+    pub limit: Duration,
+}
+
+impl Case {
+    /// A matrix row: Trophy's 5 requests/s, batches of 1,000, 120,000 events.
+    pub fn row(backend: Backend, limiter: LimiterModel, lost_rate: f64) -> Case {
+        Case {
+            backend,
+            limiter,
+            headers: RateLimitHeaders::None,
+            lost_rate,
+            events: 120_000,
+            tier1_per_second: 5.0,
+            configured_per_second: 5.0,
+            max_batch: 1_000,
+            limit: Duration::from_secs(180),
+        }
+    }
+
+    /// The ceiling: every tier-1 request a full batch, less the lost answers' replays.
+    pub fn ceiling(&self) -> f64 {
+        self.tier1_per_second * self.max_batch as f64 * (1.0 - self.lost_rate)
+    }
+}
+
+/// What a case measured.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The case.
+    pub case: Case,
+    /// Events the emulator holds.
+    pub stored: u64,
+    /// Events stored per second, first send to the last event stored.
+    pub events_per_s: f64,
+    /// Tier-1 requests the emulator answered 429.
+    pub http_429: u64,
+    /// Tier-1 requests the emulator saw (admitted and refused).
+    pub requests: u64,
+    /// 429s after the first 5 s of the run.
+    pub http_429_after_5s: u64,
+    /// Lost and duplicated events, per user against what was sent.
+    pub lost: u64,
+    /// See `lost`.
+    pub duplicated: u64,
+    /// Whether every user's total is the expected one.
+    pub totals_match: bool,
+    /// The sending rate the backend's pacer ended with.
+    pub send_rate: f64,
+}
+
+impl Outcome {
+    /// `events_per_s / ceiling`.
+    pub fn ratio(&self) -> f64 {
+        self.events_per_s / self.case.ceiling()
+    }
+
+    /// The share of requests answered 429.
+    pub fn share_429(&self) -> f64 {
+        self.http_429 as f64 / self.requests.max(1) as f64
+    }
+
+    /// The row, in the matrix's format.
+    pub fn line(&self) -> String {
+        format!(
+            "ingest: backend={} limiter={} lost_rate={} events_per_s={:.0} ceiling={:.0} ratio={:.3} http_429={} requests={} lost={} duplicated={}",
+            self.case.backend,
+            self.case.limiter,
+            self.case.lost_rate,
+            self.events_per_s,
+            self.case.ceiling(),
+            self.ratio(),
+            self.http_429,
+            self.requests,
+            self.lost,
+            self.duplicated,
+        )
+    }
+}
+
+/// The emulator of a case, on a runtime (and thread) of its own so the backend's load does
+/// not delay its limiter's clock readings more than the machine does.
+struct EmulatorHost {
+    emu: Option<Emulator>,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::ops::Deref for EmulatorHost {
+    type Target = Emulator;
+    fn deref(&self) -> &Emulator {
+        self.emu.as_ref().expect("the emulator runs until the host is dropped")
+    }
+}
+
+impl Drop for EmulatorHost {
+    fn drop(&mut self) {
+        drop(self.emu.take());
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn start_emulator(case: &Case) -> Result<EmulatorHost, BoxError> {
+    let limits = RateLimits::per_second(case.tier1_per_second, 50.0)
+        .model(case.limiter)
+        .headers(case.headers);
+    let mut faults = Faults::none();
+    if case.lost_rate > 0.0 {
+        faults = Faults::new(case.lost_rate, 503).with_seed(7).after_processing();
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::Builder::new().name("emulator".into()).spawn(move || {
+        let rt = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = tx.send(Err(e.to_string()));
+                return;
+            }
+        };
+        let started = rt.block_on(
+            Emulator::builder()
+                .seed(Seed::empty().with_metric(METRIC, "Words"))
+                .rate_limits(limits)
+                .faults(faults)
+                .start(),
+        );
+        let _ = tx.send(started.map_err(|e| e.to_string()));
+        // Serve until the host is dropped.
+        let _ = stopped.recv();
+    })?;
+    let emu = rx.recv().map_err(|_| "the emulator thread ended")??;
+    Ok(EmulatorHost {
+        emu: Some(emu),
+        stop: Some(stop),
+        thread: Some(thread),
+    })
+}
+
+fn client(emu: &Emulator, case: &Case) -> Result<Client, BoxError> {
+    Ok(Client::builder()
+        .api_key(trophy_emulator::DEFAULT_ADMIN_KEY)
+        .base_url(emu.base_url())
+        .rate_limits(trophy::RateLimits::per_second(case.configured_per_second, 50.0))
+        .build()?)
+}
+
+fn delivery(case: &Case) -> IngestConfig {
+    IngestConfig::default()
+        .max_batch(case.max_batch)
+        .backoff(Duration::from_millis(100), Duration::from_secs(2))
+}
+
+/// Samples the emulator until it holds `n` events (or the case's limit passes): when the
+/// last one was stored, and the 429 count at 5 s.
+async fn watch(emu: &Emulator, n: u64, started: Instant, limit: Duration) -> (Instant, u64) {
+    let mut at_5s = None;
+    loop {
+        let now = Instant::now();
+        if at_5s.is_none() && now.duration_since(started) >= Duration::from_secs(5) {
+            at_5s = Some(emu.rate_limit_counts().map_or(0, |c| c.rejected[0]));
+        }
+        if emu.event_counts().stored >= n || now.duration_since(started) > limit {
+            let rejected = emu.rate_limit_counts().map_or(0, |c| c.rejected[0]);
+            return (now, at_5s.unwrap_or(rejected));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Offers events `0..n` through `send`, from `lanes` tasks.
+fn produce<F, Fut>(n: u64, lanes: u64, send: F) -> Vec<tokio::task::JoinHandle<Result<(), String>>>
+where
+    F: Fn(trophy::api::admin::events::BatchEvent) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
+{
+    (0..lanes)
+        .map(|lane| {
+            let send = send.clone();
+            tokio::spawn(async move {
+                let mut i = lane;
+                while i < n {
+                    send(event(i)).await?;
+                    i += lanes;
+                }
+                Ok(())
+            })
+        })
+        .collect()
+}
+
+/// Runs one case (on the current runtime; the emulator gets its own).
+pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
+    let host = start_emulator(case)?;
+    let emu: &Emulator = &host;
+    let n = case.events;
+    let started = Instant::now();
+    let (end, at_5s, send_rate) = match case.backend {
+        Backend::Memory => {
+            let client = client(emu, case)?;
+            let ingester = Ingester::new(&client, delivery(case))?;
+            let ingester_for_producers = ingester.clone();
+            let producers = produce(n, 8, move |e| {
+                let ingester = ingester_for_producers.clone();
+                async move { ingester.send(e).await.map_err(|e| e.to_string()) }
+            });
+            let (end, at_5s) = watch(emu, n, started, case.limit).await;
+            for p in producers {
+                p.await??;
+            }
+            let report = ingester.shutdown(Duration::from_secs(10)).await;
+            (end, at_5s, report.stats.send_rate)
+        }
+        Backend::Outbox => {
+            let dir = std::env::temp_dir().join(format!(
+                "trophy-pacing-{}-{}",
+                std::process::id(),
+                uuid::Uuid::new_v4().simple()
+            ));
+            std::fs::create_dir_all(&dir)?;
+            let config = OutboxConfig::new(dir.join("outbox.sqlite")).delivery(delivery(case));
+            let outbox = Outbox::open(client(emu, case)?, config).await?;
+            let sender = outbox.clone();
+            let producers = produce(n, 64, move |e| {
+                let outbox = sender.clone();
+                async move { outbox.send(e).await.map(|_| ()).map_err(|e| e.to_string()) }
+            });
+            let (end, at_5s) = watch(emu, n, started, case.limit).await;
+            for p in producers {
+                p.await??;
+            }
+            let rate = outbox.send_rate();
+            outbox.shutdown(Duration::from_secs(10)).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            (end, at_5s, rate)
+        }
+        Backend::Fleet => {
+            let redis = RedisServer::start()?;
+            let config = FleetConfig::new(redis.url())
+                .budget(case.configured_per_second, 1)
+                .claim_idle(Duration::from_secs(10));
+            let config = config
+                .clone()
+                .delivery(config.delivery.clone().max_batch(case.max_batch));
+            let unlimited = Client::builder()
+                .api_key(trophy_emulator::DEFAULT_ADMIN_KEY)
+                .base_url(emu.base_url())
+                .build()?;
+            let mut workers = Vec::new();
+            for w in 0..2 {
+                workers.push(FleetWorker::start(unlimited.clone(), config.clone().consumer(format!("w{w}"))).await?);
+            }
+            let producer = FleetProducer::connect(config.clone()).await?;
+            let started = Instant::now();
+            let producers = produce(n, 4 * 16, move |e| {
+                let producer = producer.clone();
+                async move { producer.send(e).await.map(|_| ()).map_err(|e| e.to_string()) }
+            });
+            let (end, at_5s) = watch(emu, n, started, case.limit).await;
+            for p in producers {
+                p.await??;
+            }
+            let rate = workers[0].send_rate();
+            for w in workers {
+                w.shutdown(Duration::from_secs(10)).await;
+            }
+            drop(redis);
+            (end, at_5s, rate)
+        }
+    };
+    let stored = emu.event_counts().stored;
+    let counts = emu.rate_limit_counts().unwrap_or_default();
+    let (lost, duplicated) = lost_and_duplicated(emu, n);
+    Ok(Outcome {
+        case: case.clone(),
+        stored,
+        events_per_s: stored as f64 / end.duration_since(started).as_secs_f64().max(1e-9),
+        http_429: counts.rejected[0],
+        requests: counts.admitted[0] + counts.rejected[0],
+        http_429_after_5s: counts.rejected[0].saturating_sub(at_5s),
+        lost,
+        duplicated,
+        totals_match: crate::durable::held(emu) == crate::durable::expected(n),
+        send_rate,
+    })
+}
+
+/// The matrix's closing line.
+pub fn closing_line(outcomes: &[Outcome]) -> String {
+    let min_ratio = outcomes.iter().map(Outcome::ratio).fold(f64::INFINITY, f64::min);
+    let max_share = outcomes.iter().map(Outcome::share_429).fold(0.0, f64::max);
+    format!(
+        "ingest-matrix: rows={} min_ratio={:.3} max_429_share={:.3} lost={} duplicated={}",
+        outcomes.len(),
+        if outcomes.is_empty() { 0.0 } else { min_ratio },
+        max_share,
+        outcomes.iter().map(|o| o.lost).sum::<u64>(),
+        outcomes.iter().map(|o| o.duplicated).sum::<u64>(),
+    )
+}
+
+/// A detail line for standard error.
+pub fn detail(o: &Outcome) -> String {
+    format!(
+        "ingest-detail: backend={} limiter={} lost_rate={} stored={} http_429_after_5s={} totals_match={} send_rate={:.2}",
+        o.case.backend, o.case.limiter, o.case.lost_rate, o.stored, o.http_429_after_5s, o.totals_match, o.send_rate
+    )
+}
+
+/// `trophy-bench ingest --backend B --limiter M --lost-rate R [--events N] [--headers
+/// none|ietf|x]` or `trophy-bench ingest --matrix [--events N]`: prints the rows (and the
+/// matrix's closing line).
+pub fn main(args: &[String]) -> Result<(), BoxError> {
+    let flag = |name: &str| -> Option<&str> {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .map(String::as_str)
+    };
+    let events: u64 = match flag("--events") {
+        Some(v) => v.parse().map_err(|_| format!("bad value for --events: {v}"))?,
+        None => 120_000,
+    };
+    let headers = match flag("--headers").unwrap_or("none") {
+        "none" => RateLimitHeaders::None,
+        "ietf" => RateLimitHeaders::Ietf,
+        "x" => RateLimitHeaders::XRateLimit,
+        other => return Err(format!("bad value for --headers: {other} (none, ietf or x)").into()),
+    };
+    let cases: Vec<Case> = if args.iter().any(|a| a == "--matrix") {
+        let mut cases = Vec::new();
+        for backend in Backend::ALL {
+            for limiter in LimiterModel::ALL {
+                for lost in [0.0, 0.2] {
+                    cases.push(Case::row(backend, limiter, lost));
+                }
+            }
+        }
+        cases
+    } else {
+        let backend: Backend = flag("--backend").ok_or("--backend needs a value")?.parse()?;
+        let limiter: LimiterModel = flag("--limiter").unwrap_or("gcra").parse()?;
+        let lost: f64 = match flag("--lost-rate") {
+            Some(v) => v.parse().map_err(|_| format!("bad value for --lost-rate: {v}"))?,
+            None => 0.0,
+        };
+        if !(0.0..1.0).contains(&lost) {
+            return Err("--lost-rate must be from 0 to below 1".into());
+        }
+        vec![Case::row(backend, limiter, lost)]
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let mut outcomes = Vec::new();
+    for mut case in cases {
+        case.events = events;
+        case.headers = headers;
+        let o = rt.block_on(run_case(&case))?;
+        eprintln!("{}", detail(&o));
+        println!("{}", o.line());
+        outcomes.push(o);
+    }
+    if outcomes.len() > 1 {
+        println!("{}", closing_line(&outcomes));
+    }
+    Ok(())
+}

@@ -9,7 +9,7 @@ mod documents;
 
 use std::collections::BTreeMap;
 
-use common::{Api, Resp};
+use common::Api;
 use documents::{Documents, Parameter};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -25,52 +25,23 @@ impl Fixture {
     async fn create(api: &Api) -> Fixture {
         let mut ids = BTreeMap::new();
         ids.insert("metrics", api.metric("lessons").await);
-        let r = api
-            .admin(
-                Method::POST,
-                "/attributes",
-                Some(&json!([{"name": "Plan", "key": "plan", "type": "user"}])),
-            )
-            .await;
-        ids.insert("attributes", created_id(&r));
-        let r = api
-            .admin(
-                Method::POST,
-                "/points",
-                Some(&json!([{"name": "XP", "key": "xp",
-                    "levels": [{"name": "Bronze", "key": "bronze", "points": 0}],
-                    "triggers": [{"type": "user_creation", "points": 1}]}])),
-            )
-            .await;
-        let system = r.json()["created"][0].clone();
+        let plan = json!([{"name": "Plan", "key": "plan", "type": "user"}]);
+        ids.insert("attributes", s(&created(api, "/attributes", plan).await["id"]));
+        let xp = json!([{"name": "XP", "key": "xp",
+            "levels": [{"name": "Bronze", "key": "bronze", "points": 0}],
+            "triggers": [{"type": "user_creation", "points": 1}]}]);
+        let system = created(api, "/points", xp).await;
         ids.insert("points", s(&system["id"]));
         ids.insert("levels", s(&system["levels"][0]["id"]));
         ids.insert("triggers", s(&system["triggers"][0]["id"]));
-        let r = api
-            .admin(
-                Method::POST,
-                &format!("/points/{}/boosts", ids["points"]),
-                Some(&json!([{"name": "Double", "start": "2026-01-01", "multiplier": 2}])),
-            )
-            .await;
-        ids.insert("boosts", created_id(&r));
-        let r = api
-            .admin(
-                Method::POST,
-                "/leaderboards",
-                Some(&json!([{"name": "Top", "key": "top", "rankBy": "metric",
-                    "metricId": ids["metrics"], "status": "active", "start": "2026-01-01"}])),
-            )
-            .await;
-        ids.insert("leaderboards", created_id(&r));
-        let r = api
-            .admin(
-                Method::POST,
-                "/tenants",
-                Some(&json!([{"customerId": "acme", "name": "Acme"}])),
-            )
-            .await;
-        ids.insert("tenants", created_id(&r));
+        let boost = json!([{"name": "Double", "start": "2026-01-01", "multiplier": 2}]);
+        let boosts = format!("/points/{}/boosts", ids["points"]);
+        ids.insert("boosts", s(&created(api, &boosts, boost).await["id"]));
+        let top = json!([{"name": "Top", "key": "top", "rankBy": "metric",
+            "metricId": ids["metrics"], "status": "active", "start": "2026-01-01"}]);
+        ids.insert("leaderboards", s(&created(api, "/leaderboards", top).await["id"]));
+        let acme = json!([{"customerId": "acme", "name": "Acme"}]);
+        ids.insert("tenants", s(&created(api, "/tenants", acme).await["id"]));
         let r = api.admin(Method::GET, "/achievements", None).await;
         ids.insert("achievements", s(&r.json()[0]["id"]));
         api.app(Method::PUT, "/users/alice", Some(&json!({"name": "Alice"})))
@@ -123,9 +94,11 @@ fn s(v: &Value) -> String {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}")).to_string()
 }
 
-fn created_id(r: &Resp) -> String {
+/// Creates one item through an Admin bulk create and returns it.
+async fn created(api: &Api, path: &str, body: Value) -> Value {
+    let r = api.admin(Method::POST, path, Some(&body)).await;
     r.expect(201);
-    s(&r.json()["created"][0]["id"])
+    r.json()["created"][0].clone()
 }
 
 /// A valid value for a query parameter the document requires.

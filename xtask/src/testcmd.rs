@@ -28,7 +28,7 @@ pub struct Program {
 pub const PROGRAMS: &[Program] = &[
     Program {
         names: &["redis-server"],
-        needed_by: "the fleet tests (trophy, trophy-bench)",
+        needed_by: "the fleet tests of trophy-bench",
         apt: "redis-server",
         brew: "redis",
     },

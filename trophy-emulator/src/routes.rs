@@ -11,7 +11,7 @@ use axum::Router;
 use crate::context::ApiError;
 use crate::ratelimit::{guard, Api, Guard, Limiter};
 use crate::state::SharedState;
-use crate::{admin_api, app_api, controls, counts, ratelimit};
+use crate::{admin_api, app_api, controls, counts, inspect, ratelimit, ui};
 
 /// The whole router: Application API under `/v1`, Admin API under `/admin/v1`, controls under
 /// `/_emulator`.
@@ -26,12 +26,27 @@ pub(crate) fn router(shared: SharedState, limiter: Option<Arc<Limiter>>) -> Rout
             guard,
         )
     };
+    let log = |api, prefix| axum::middleware::from_fn_with_state((shared.clone(), api, prefix), inspect::record);
     Router::new()
-        .nest("/v1", app_api::routes().layer(lost()).layer(limit(Api::App)))
-        .nest("/admin/v1", admin_api::routes().layer(lost()).layer(limit(Api::Admin)))
+        .nest(
+            "/v1",
+            app_api::routes()
+                .layer(lost())
+                .layer(limit(Api::App))
+                .layer(log("app", "/v1")),
+        )
+        .nest(
+            "/admin/v1",
+            admin_api::routes()
+                .layer(lost())
+                .layer(limit(Api::Admin))
+                .layer(log("admin", "/admin/v1")),
+        )
         .merge(ratelimit::routes(limiter.clone()))
         .merge(counts::routes())
         .merge(controls::routes())
+        .merge(inspect::routes())
+        .merge(ui::routes())
         .fallback(fallback)
         .with_state(shared)
 }

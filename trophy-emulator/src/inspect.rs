@@ -203,7 +203,7 @@ pub(crate) fn user(sh: &SharedState, tenant: &str, id: &str) -> Option<Value> {
         "tenant": tenant,
         "user": render::user(u),
         "metrics": metrics,
-        "streak": render::streak(st, u, today, 14),
+        "streak": render::streak(st, u, today, 7),
         "points": points,
         "achievements": achievements.into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
         "leaderboards": ranks,

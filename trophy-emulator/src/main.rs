@@ -262,7 +262,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
             }
         }
     }
-    emu.shutdown().await;
+    // Not a graceful shutdown: an open inspector keeps its event stream open.
+    drop(emu);
     ExitCode::SUCCESS
 }
 

@@ -19,6 +19,7 @@
 mod buildcost;
 mod canned;
 mod ingest;
+mod inspector;
 mod measure;
 mod ops;
 mod report;
@@ -94,7 +95,8 @@ const USAGE: &str = "usage: trophy-bench all [--repeats N] [--no-build] [--build
        trophy-bench cpu|throughput|rss|decode|verify [--repeats N]
        trophy-bench build-cost [--build-repeats N]
        trophy-bench serve --port N [--exit-on-eof]
-       trophy-bench ingest [--duration S] [--producers N] [--rate R] [--fail-rate F] [--capacity C]";
+       trophy-bench ingest [--duration S] [--producers N] [--rate R] [--fail-rate F] [--capacity C]
+       trophy-bench inspector [--repeats N] [--duration S] [--concurrency C]";
 
 fn main() {
     // Every mode may build raw reqwest clients (the ingest modes read the emulator's totals),
@@ -156,6 +158,9 @@ fn run(args: &[String]) -> Result<(), BoxError> {
         "ingest-fleet" => durable_bench(rest, trophy_bench::durable::bench_fleet),
         "ingest" => ingest::run(rest),
         "ingest-emulator" => ingest::serve_emulator(rest),
+        // The request log's and the inspector's cost in emulator throughput.
+        "inspector" => inspector::run(rest),
+        "inspector-emulator" => inspector::serve_emulator(rest),
         "smoke" => {
             let plan = Plan::smoke();
             let report = suite(&plan, &Parts::all())?;

@@ -483,7 +483,7 @@ impl EmulatorBuilder {
     }
 
     /// How many requests the request log holds (default 10,000; the oldest are forgotten;
-    /// 0 keeps only the summary).
+    /// 0 turns the log off: nothing is recorded, not even in the summary).
     pub fn request_log_capacity(mut self, entries: usize) -> Self {
         self.request_log = entries;
         self

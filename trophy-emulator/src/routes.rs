@@ -27,20 +27,21 @@ pub(crate) fn router(shared: SharedState, limiter: Option<Arc<Limiter>>) -> Rout
         )
     };
     let log = |api, prefix| axum::middleware::from_fn_with_state((shared.clone(), api, prefix), inspect::record);
+    // A request log of capacity 0 is off: no middleware at all.
+    let logging = shared.requests.lock().capacity > 0;
+    let logged = |r: Router<SharedState>, api, prefix| if logging { r.layer(log(api, prefix)) } else { r };
     Router::new()
         .nest(
             "/v1",
-            app_api::routes()
-                .layer(lost())
-                .layer(limit(Api::App))
-                .layer(log("app", "/v1")),
+            logged(app_api::routes().layer(lost()).layer(limit(Api::App)), "app", "/v1"),
         )
         .nest(
             "/admin/v1",
-            admin_api::routes()
-                .layer(lost())
-                .layer(limit(Api::Admin))
-                .layer(log("admin", "/admin/v1")),
+            logged(
+                admin_api::routes().layer(lost()).layer(limit(Api::Admin)),
+                "admin",
+                "/admin/v1",
+            ),
         )
         .merge(ratelimit::routes(limiter.clone()))
         .merge(counts::routes())

@@ -459,22 +459,12 @@ async fn sigterm_saves_the_state_and_a_restart_brings_it_back() {
     assert!(status.success(), "{status:?}");
 
     let (mut child, base) = spawn(&["--state", state]);
-    let ana: Value = http
-        .get(format!("{base}/_emulator/users/ana"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let log: Value = http
-        .get(format!("{base}/_emulator/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get = |path: &str| {
+        let request = http.get(format!("{base}{path}"));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let ana = get("/_emulator/users/ana").await;
+    let log = get("/_emulator/requests").await;
     sigterm(&mut child);
     assert_eq!(ana["metrics"][0]["total"], 7.0, "{ana}");
     assert_eq!(ana["streak"]["length"], 1);

@@ -17,7 +17,7 @@ use crate::context::{parse_body, reply, ApiError, ApiResult, Params};
 use crate::model::fmt_dt;
 use crate::persist;
 use crate::render;
-use crate::reqlog::{redact, Entry, Filter, Marker};
+use crate::reqlog::{Entry, Filter, LoggedBody, Marker};
 use crate::state::SharedState;
 use crate::webhooks::{sample, WebhookTarget, SAMPLES};
 
@@ -237,8 +237,8 @@ pub(crate) fn request_filter(q: Option<&str>) -> (Filter, usize) {
 fn entry_row(e: &Entry) -> Value {
     json!({
         "id": e.id,
-        "time": e.time,
-        "emulatorTime": e.emulator_time,
+        "time": fmt_dt(e.time),
+        "emulatorTime": fmt_dt(e.emulator_time),
         "api": e.api,
         "method": e.method,
         "path": e.path,
@@ -254,16 +254,24 @@ fn entry_row(e: &Entry) -> Value {
 /// The newest `limit` log entries matching `filter` (newest first), and the summary.
 pub(crate) fn requests(sh: &SharedState, filter: &Filter, limit: usize) -> Value {
     let r = sh.requests.lock();
-    let mut matched = 0usize;
-    let mut rows = Vec::new();
-    for e in r.entries.iter().rev() {
-        if e.matches(filter) {
+    let unfiltered = [&filter.status, &filter.path, &filter.user, &filter.marker]
+        .iter()
+        .all(|f| f.as_deref().is_none_or(|v| v.trim().is_empty()));
+    let (matched, rows) = if unfiltered {
+        // The common case (a page open on the whole log): only the rows shown are visited.
+        let rows = r.entries.iter().rev().take(limit).map(entry_row).collect::<Vec<_>>();
+        (r.entries.len(), rows)
+    } else {
+        let mut matched = 0usize;
+        let mut rows = Vec::new();
+        for e in r.entries.iter().rev().filter(|e| e.matches(filter)) {
             matched += 1;
             if rows.len() < limit {
                 rows.push(entry_row(e));
             }
         }
-    }
+        (matched, rows)
+    };
     json!({
         "capacity": r.capacity,
         "held": r.entries.len(),
@@ -278,9 +286,19 @@ pub(crate) fn request(sh: &SharedState, id: u64) -> Option<Value> {
     let r = sh.requests.lock();
     let e = r.entries.iter().find(|e| e.id == id)?;
     let mut v = entry_row(e);
-    v["requestHeaders"] = json!(e.request_headers);
-    v["requestBody"] = json!(e.request_body);
-    v["responseBody"] = json!(e.response_body);
+    let mut headers = Vec::new();
+    if e.api_key_sent {
+        headers.push(json!(["x-api-key", "[redacted]"]));
+    }
+    if !e.tenant.is_empty() {
+        headers.push(json!(["tenant-id", e.tenant]));
+    }
+    if let Some(k) = &e.idempotency_key {
+        headers.push(json!(["idempotency-key", k]));
+    }
+    v["requestHeaders"] = Value::Array(headers);
+    v["requestBody"] = json!(e.request_body.text());
+    v["responseBody"] = json!(e.response_body.text());
     Some(v)
 }
 
@@ -481,7 +499,7 @@ fn user_of(path: &str, query: &str, body: &[u8]) -> Option<String> {
             }
         }
     }
-    if body.first() == Some(&b'{') {
+    if body.first() == Some(&b'{') && std::str::from_utf8(body).is_ok_and(|t| t.contains("\"user\"")) {
         if let Ok(BodyUser {
             user: Some(BodyUserId { id: Some(id) }),
         }) = serde_json::from_slice(body)
@@ -500,48 +518,37 @@ pub(crate) async fn record(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let time = fmt_dt(Utc::now());
-    let emulator_time = fmt_dt(sh.lock().clock.now());
+    let time = Utc::now();
+    let emulator_time = sh.lock().clock.now();
     let (parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, READ_LIMIT).await {
         Ok(b) => b,
         Err(_) => return ApiError::new(413, "request body too large").into_response(),
     };
-    let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let key = header("x-api-key").unwrap_or_default();
+    let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
+    let key = header("x-api-key").unwrap_or_default().to_string();
     let path = format!("{prefix}{}", parts.uri.path());
     let query = parts.uri.query().unwrap_or("").to_string();
     let tenant = header("tenant-id").unwrap_or_default().trim().to_string();
-    let mut request_headers = Vec::new();
-    for name in ["x-api-key", "tenant-id", "idempotency-key", "content-type"] {
-        if let Some(v) = header(name) {
-            let shown = if name == "x-api-key" {
-                "[redacted]".to_string()
-            } else {
-                v
-            };
-            request_headers.push((name.to_string(), shown));
-        }
-    }
+    let idempotency_key = header("idempotency-key").map(str::to_string);
     let user = user_of(&path, &query, &body);
-    let secrets = [key.as_str(), sh.meta.admin_key.as_str()];
-    let request_body = redact(&body, &secrets);
     let method = parts.method.to_string();
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    let response = next.run(Request::from_parts(parts, Body::from(body.clone()))).await;
     let (rparts, rbody) = response.into_parts();
     let rbytes = axum::body::to_bytes(rbody, usize::MAX).await.unwrap_or_default();
     let status = rparts.status.as_u16();
     let mut markers = Vec::new();
-    let has = |needle: &[u8]| rbytes.windows(needle.len()).any(|w| w == needle);
-    if status >= 400 && has(b"fault injected by trophy-emulator") {
+    let has = |needle: &str| std::str::from_utf8(&rbytes).is_ok_and(|t| t.contains(needle));
+    if status >= 400 && has("fault injected by trophy-emulator") {
         markers.push(Marker::Fault);
     }
     if rparts.status == StatusCode::TOO_MANY_REQUESTS {
         markers.push(Marker::RateLimited);
     }
-    if status == 202 && has(b"\"idempotentReplayed\":true") {
+    if status == 202 && has("\"idempotentReplayed\":true") {
         markers.push(Marker::Replay);
     }
+    let secrets = [key.as_str(), sh.meta.admin_key.as_str()];
     sh.requests.push(Entry {
         id: 0,
         time,
@@ -555,9 +562,10 @@ pub(crate) async fn record(
         status,
         duration_micros: started.elapsed().as_micros() as u64,
         markers,
-        request_headers,
-        request_body,
-        response_body: redact(&rbytes, &secrets),
+        api_key_sent: !key.is_empty(),
+        idempotency_key,
+        request_body: LoggedBody::new(body, &secrets),
+        response_body: LoggedBody::new(rbytes.clone(), &secrets),
     });
     sh.touch();
     Response::from_parts(rparts, Body::from(rbytes))

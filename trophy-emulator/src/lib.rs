@@ -93,7 +93,7 @@
 //! working: **Overview**, **Users** (and each user's page), **Requests** (the request log, with
 //! filters and each request's bodies), **Webhooks** (deliveries, resend, and a form that
 //! triggers any type), **Clock** (set, advance, and what each move did) and **Leaderboards**.
-//! They update live through server-sent events (`/_emulator/ui/events`), work offline (no
+//! They update live through server-sent events (`/_emulator/ui/events`, at most two a second), work offline (no
 //! external asset; the little script and stylesheet are embedded), and are usable with the
 //! keyboard. Keys and webhook secrets are never shown: the admin key appears masked (its copy
 //! button fetches it on demand), request logs redact `X-API-KEY` and application keys.

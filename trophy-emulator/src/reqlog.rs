@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Entries the ring holds by default.
@@ -41,10 +43,10 @@ impl Marker {
 pub(crate) struct Entry {
     /// Sequence number, from 1, never reused.
     pub id: u64,
-    /// Wall-clock time it arrived (RFC 3339).
-    pub time: String,
-    /// The emulator's clock then (RFC 3339).
-    pub emulator_time: String,
+    /// Wall-clock time it arrived.
+    pub time: DateTime<Utc>,
+    /// The emulator's clock then.
+    pub emulator_time: DateTime<Utc>,
     /// `app` or `admin`.
     pub api: String,
     pub method: String,
@@ -58,11 +60,48 @@ pub(crate) struct Entry {
     pub status: u16,
     pub duration_micros: u64,
     pub markers: Vec<Marker>,
-    /// Request headers worth showing, the API key redacted.
-    pub request_headers: Vec<(String, String)>,
+    /// Whether an `X-API-KEY` was sent (its value is never kept).
+    pub api_key_sent: bool,
+    pub idempotency_key: Option<String>,
     /// The bodies, API keys redacted, cut at [`BODY_LIMIT`] bytes.
-    pub request_body: String,
-    pub response_body: String,
+    pub request_body: LoggedBody,
+    pub response_body: LoggedBody,
+}
+
+/// A logged body: the bytes received or sent (shared, not copied) when they hold no secret,
+/// else a redacted copy.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LoggedBody(pub Bytes);
+
+impl LoggedBody {
+    /// The body as logged: `secrets` and application keys replaced, cut at [`BODY_LIMIT`].
+    pub(crate) fn new(body: Bytes, secrets: &[&str]) -> LoggedBody {
+        if body.len() <= BODY_LIMIT {
+            if let Ok(text) = std::str::from_utf8(&body) {
+                let clean = !text.contains("app_") && !secrets.iter().any(|s| s.len() >= 4 && text.contains(s));
+                if clean {
+                    return LoggedBody(body);
+                }
+            }
+        }
+        LoggedBody(Bytes::from(redact(&body, secrets)))
+    }
+
+    pub(crate) fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+}
+
+impl Serialize for LoggedBody {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.text().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for LoggedBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<LoggedBody, D::Error> {
+        String::deserialize(d).map(|s| LoggedBody(Bytes::from(s)))
+    }
 }
 
 impl Entry {
@@ -109,8 +148,8 @@ pub(crate) struct Filter {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Summary {
     pub total: u64,
-    /// Status code (as a string) to count.
-    pub by_status: BTreeMap<String, u64>,
+    /// Status code to count.
+    pub by_status: BTreeMap<u16, u64>,
     /// `app`/`admin` to count.
     pub by_api: BTreeMap<String, u64>,
     pub faults: u64,
@@ -155,8 +194,13 @@ impl RequestLog {
         r.next_id += 1;
         let s = &mut r.summary;
         s.total += 1;
-        *s.by_status.entry(e.status.to_string()).or_default() += 1;
-        *s.by_api.entry(e.api.clone()).or_default() += 1;
+        *s.by_status.entry(e.status).or_default() += 1;
+        match s.by_api.get_mut(&e.api) {
+            Some(n) => *n += 1,
+            None => {
+                s.by_api.insert(e.api.clone(), 1);
+            }
+        }
         for m in &e.markers {
             match m {
                 Marker::Fault => s.faults += 1,
@@ -187,7 +231,7 @@ impl RequestLog {
 }
 
 /// Cuts a body at [`BODY_LIMIT`] bytes (on a character boundary) and replaces every secret in it.
-pub(crate) fn redact(body: &[u8], secrets: &[&str]) -> String {
+fn redact(body: &[u8], secrets: &[&str]) -> String {
     let text = String::from_utf8_lossy(body);
     let mut out = if text.len() > BODY_LIMIT {
         let mut cut = BODY_LIMIT;
@@ -236,8 +280,8 @@ mod tests {
     fn entry(status: u16, path: &str) -> Entry {
         Entry {
             id: 0,
-            time: String::new(),
-            emulator_time: String::new(),
+            time: DateTime::<Utc>::MIN_UTC,
+            emulator_time: DateTime::<Utc>::MIN_UTC,
             api: "app".into(),
             method: "GET".into(),
             path: path.into(),
@@ -251,9 +295,10 @@ mod tests {
             } else {
                 vec![]
             },
-            request_headers: vec![],
-            request_body: String::new(),
-            response_body: String::new(),
+            api_key_sent: true,
+            idempotency_key: None,
+            request_body: LoggedBody::default(),
+            response_body: LoggedBody::default(),
         }
     }
 
@@ -266,7 +311,7 @@ mod tests {
         let r = log.lock();
         assert_eq!(r.entries.iter().map(|e| e.id).collect::<Vec<_>>(), [3, 4, 5]);
         assert_eq!(r.summary.total, 5);
-        assert_eq!(r.summary.by_status["200"], 4);
+        assert_eq!(r.summary.by_status[&200], 4);
         assert_eq!(r.summary.rate_limited, 1);
     }
 
@@ -290,8 +335,11 @@ mod tests {
     fn keys_are_redacted_and_long_bodies_cut() {
         let key = format!("app_{}", "0123456789abcdef".repeat(2));
         let body = format!(r#"{{"key":"{key}","admin":"secret_admin_key"}}"#);
-        let out = redact(body.as_bytes(), &["secret_admin_key"]);
-        assert_eq!(out, r#"{"key":"app_[redacted]","admin":"[redacted]"}"#);
+        let out = LoggedBody::new(Bytes::from(body), &["secret_admin_key"]);
+        assert_eq!(out.text(), r#"{"key":"app_[redacted]","admin":"[redacted]"}"#);
+        let clean = Bytes::from_static(br#"{"user":{"id":"ana"}}"#);
+        let kept = LoggedBody::new(clean.clone(), &["secret_admin_key"]);
+        assert_eq!(kept.0.as_ptr(), clean.as_ptr(), "a clean body is shared, not copied");
         let long = "é".repeat(BODY_LIMIT);
         assert!(redact(long.as_bytes(), &[]).ends_with(&format!("({} bytes in all)", long.len())));
     }

@@ -619,13 +619,14 @@ async fn admin_key(AxState(sh): AxState<SharedState>) -> Response {
         .into_response()
 }
 
-/// Server-sent events: a `change` event (data: a counter) at most every 250 ms while anything
-/// shown changed, and a keep-alive comment otherwise.
+/// Server-sent events: a `change` event (data: a counter) at most every 500 ms while anything
+/// shown changed (so an open page refetches at most twice a second, however busy the emulator
+/// is), and a keep-alive comment otherwise.
 async fn events(AxState(sh): AxState<SharedState>) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
     let start = sh.changed.load(Ordering::Relaxed);
     let stream = futures_util::stream::unfold((sh, start), |(sh, mut seen)| async move {
         loop {
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
             let now = sh.changed.load(Ordering::Relaxed);
             if now != seen {
                 seen = now;

@@ -61,25 +61,30 @@ fn opts(args: &[String]) -> Result<Opts, BoxError> {
 /// answered 503 after processing (lost responses). Ends when its stdin closes.
 pub fn serve_emulator(args: &[String]) -> Result<(), BoxError> {
     let fail_rate: f64 = crate::flag(args, "--fail-rate")?.unwrap_or(0.0);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        // The metrics come with the seed: creating them through the API could meet a lost answer.
-        let seed = trophy_emulator::Seed::from_json(&format!(
-            r#"{{"metrics": [{{"key": "{METRIC}", "name": "Words"}}, {{"key": "{SINGLE}", "name": "Single"}}]}}"#
-        ))?;
-        let emu = trophy_emulator::Emulator::builder()
+    // The metrics come with the seed: creating them through the API could meet a lost answer.
+    let seed = trophy_emulator::Seed::from_json(&format!(
+        r#"{{"metrics": [{{"key": "{METRIC}", "name": "Words"}}, {{"key": "{SINGLE}", "name": "Single"}}]}}"#
+    ))?;
+    serve_until_stdin_closes(
+        trophy_emulator::Emulator::builder()
             .seed(seed)
             .rate_limits(trophy_emulator::RateLimits::trophy())
             .faults(
                 trophy_emulator::Faults::new(fail_rate, 503)
                     .with_seed(7)
                     .after_processing(),
-            )
-            .start()
-            .await?;
+            ),
+    )
+}
+
+/// Runs an emulator child: prints `listening on ADDR`, serves until stdin closes.
+pub(crate) fn serve_until_stdin_closes(builder: trophy_emulator::EmulatorBuilder) -> Result<(), BoxError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let emu = builder.start().await?;
         println!("listening on {}", emu.addr());
         std::io::stdout().flush()?;
         tokio::task::spawn_blocking(|| {
@@ -92,15 +97,20 @@ pub fn serve_emulator(args: &[String]) -> Result<(), BoxError> {
 }
 
 /// The emulator child process; closing its stdin ends it.
-struct EmulatorProcess {
+pub(crate) struct EmulatorProcess {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl EmulatorProcess {
     fn spawn(fail_rate: f64) -> Result<EmulatorProcess, BoxError> {
+        EmulatorProcess::spawn_mode(&["ingest-emulator", "--fail-rate", &fail_rate.to_string()])
+    }
+
+    /// This binary in another mode (`args`), which prints `listening on ADDR` first.
+    pub(crate) fn spawn_mode(args: &[&str]) -> Result<EmulatorProcess, BoxError> {
         let mut child = Command::new(std::env::current_exe()?)
-            .args(["ingest-emulator", "--fail-rate", &fail_rate.to_string()])
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()?;
@@ -120,7 +130,7 @@ impl EmulatorProcess {
 
 impl EmulatorProcess {
     /// The child's CPU time so far (user + system, 10 ms ticks), in nanoseconds.
-    fn cpu_ns(&self) -> u64 {
+    pub(crate) fn cpu_ns(&self) -> u64 {
         stat_cpu_ns_of(&self.child.id().to_string())
     }
 }

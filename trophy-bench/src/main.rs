@@ -21,6 +21,7 @@
 mod buildcost;
 mod canned;
 mod ingest;
+mod inspector;
 mod measure;
 mod ops;
 mod recorder;
@@ -104,7 +105,8 @@ const USAGE: &str = "usage: trophy-bench all [--repeats N] [--no-build] [--build
        trophy-bench serve --port N [--exit-on-eof]
        trophy-bench ingest [--duration S] [--producers N] [--rate R] [--fail-rate F] [--capacity C]
        trophy-bench ingest --backend memory|outbox|fleet [--limiter MODEL] [--lost-rate R] [--events N] [--headers none|ietf|x]
-       trophy-bench ingest --matrix [--events N]     (MODEL: token-bucket, gcra, fixed-window, sliding-window)";
+       trophy-bench ingest --matrix [--events N]     (MODEL: token-bucket, gcra, fixed-window, sliding-window)
+       trophy-bench inspector [--repeats N] [--duration S] [--concurrency C]";
 
 fn main() {
     // Every mode may build raw reqwest clients (the ingest modes read the emulator's totals),
@@ -173,6 +175,9 @@ fn run(args: &[String]) -> Result<(), BoxError> {
         "ingest-fleet" => durable_bench(rest, trophy_bench::durable::bench_fleet),
         "ingest" => ingest::run(rest),
         "ingest-emulator" => ingest::serve_emulator(rest),
+        // The request log's and the inspector's cost in emulator throughput.
+        "inspector" => inspector::run(rest),
+        "inspector-emulator" => inspector::serve_emulator(rest),
         "smoke" => {
             let plan = Plan::smoke();
             let report = suite(&plan, &Parts::all())?;

@@ -9,19 +9,29 @@
 //!
 //! ## Starting it
 //!
-//! From the command line:
+//! From the command line (`trophy-emulator serve` is the default; `--help` lists everything):
 //!
 //! ```text
-//! cargo run -p trophy-emulator -- --port 8787 [--seed FILE] [--now 2026-01-15T12:00:00Z]
+//! cargo run -p trophy-emulator -- --port 8787 [--host 127.0.0.1] [--seed FILE] [--state FILE]
+//!                                 [--now 2026-01-15T12:00:00Z]
 //!                                 [--fail-rate 0.1 --fail-status 503 --fail-seed 42]
 //!                                 [--fail-after-processing]
 //!                                 [--api-key KEY]...
 //!                                 [--webhook-url URL --webhook-secret SECRET]
 //!                                 [--rate-limits | --rate-limits=TIER1,TIER2]
+//!                                 [--request-log 10000]
+//! cargo run -p trophy-emulator -- trigger streak.lost --user ID --to URL [--secret S]
 //! ```
 //!
-//! It prints `Application API: http://127.0.0.1:8787/v1`, `Admin API:
-//! http://127.0.0.1:8787/admin/v1` and the admin key, and serves until interrupted.
+//! It prints the inspector's address (`Inspector: http://127.0.0.1:8787/_emulator/ui/`),
+//! `Application API: http://127.0.0.1:8787/v1`, `Admin API: http://127.0.0.1:8787/admin/v1`
+//! and the admin key, and serves until interrupted (SIGINT or SIGTERM, which first save the
+//! `--state` file). It binds to loopback unless `--host` says otherwise, and then warns: the
+//! emulator accepts any key and its inspector changes what it holds.
+//!
+//! `trigger TYPE --user ID --to URL` sends one signed sample webhook of any of the 18 types
+//! ([`WEBHOOK_TYPES`]) to your receiver and prints its status and answer (exit status 1 when
+//! it was not answered 2xx); the secret comes from `--secret` or `$TROPHY_WEBHOOK_SECRET`.
 //!
 //! From Rust (the server runs on the current Tokio runtime and stops when the handle is dropped):
 //!
@@ -58,9 +68,56 @@
 //! | `GET`/`POST /_emulator/faults` | `{"rate": 0.1, "status": 503, "seed": 7, "failNext": 2, "afterProcessing": false}`; omitted fields are kept; the answer also counts `injected` faults |
 //! | `POST /_emulator/reset` | forgets all tenants' data, application keys and tenants (the clock and faults stay) |
 //! | `GET /_emulator/webhooks` | `{"target": url, "deliveries": [{"type", "attempts", "status", "delivered", "body"}]}` |
-//! | `POST /_emulator/webhooks` | `{"target": {"url": "http://...", "secret": "..."}}` sets or changes the webhook target, `{"target": null}` removes it (see [`Emulator::set_webhook_target`]) |
 //! | `GET /_emulator/events` | `{"stored": n, "replayed": n, "totals": [{"tenant", "userId", "metric", "events", "total"}]}`: metric events held (see [`Emulator::event_counts`]) |
 //! | `GET /_emulator/rate-limits` | `{"enabled": true, "tier1PerSecond": 5, "tier2PerSecond": 50, "admitted": {"tier1", "tier2"}, "rejected": {..}}` |
+//! | `GET /_emulator/overview` | `{"applicationApi", "adminApi", "adminKeyMasked", "clock", "rateLimits": {"enabled", "admitted", "rejected"}, "faults", "requests": summary, "webhooks": {"target", "deliveries"}, "tenants", "stateFile"}` |
+//! | `GET /_emulator/users?q=` | `{"users": [{"tenant", "id", "name", "email", "events", "streak", "points", "achievements"}]}`: users whose ID, name or email contains `q` |
+//! | `GET /_emulator/users/{id}?tenant=` | `{"tenant", "user", "metrics": [{"key", "name", "total", "events"}], "streak": StreakResponse (7 periods of history), "points": [{"key", "name", "total", "awards", "level"}], "achievements": [{"key", "name", "completedAt"}], "leaderboards": [{"key", "name", "status", "rank", "value"}]}` |
+//! | `GET /_emulator/requests?status=&path=&user=&marker=&limit=` | `{"capacity", "held", "matched", "summary": {"total", "byStatus", "byApi", "faults", "rateLimited", "replays"}, "entries": [{"id", "time", "emulatorTime", "api", "method", "path", "query", "tenant", "user", "status", "durationMicros", "markers"}]}`, newest first (`limit` default 200); `status` is a code (`429`) or a class (`4xx`), `path` and `user` match substrings, `marker` is `fault`, `429` or `replay` |
+//! | `GET /_emulator/requests/{id}` | one entry with `requestHeaders`, `requestBody` and `responseBody` (API keys redacted, bodies cut at 16 KiB) |
+//! | `POST /_emulator/webhooks` | `{"target": {"url": "http://...", "secret": "..."}}` sets or changes the webhook target, `{"target": null}` removes it (see [`Emulator::set_webhook_target`]) |
+//! | `GET /_emulator/webhooks` | `{"target", "types": [18 types], "deliveries": [{"id", "type", "target", "source", "attempts", "status", "delivered", "response", "body"}]}`, oldest first |
+//! | `POST /_emulator/webhooks/{id}/resend` | posts delivery `id` again (same body and signature; `attempts` grows); answers the delivery |
+//! | `POST /_emulator/webhooks/trigger` | `{"type", "userId", "url"?, "secret"?, "tenant"?}`: posts a signed sample of any type about the user (as the emulator holds them, when known) to `url` (default: the target) signed with `secret` (default: the target's); answers the delivery |
+//! | `GET /_emulator/leaderboards` | `{"leaderboards": [{"tenant", "key", "name", "status", "rankBy", "runStart", "runEnd", "rankings": [{"userId", "userName", "rank", "value"}]}]}` |
+//! | `GET /_emulator/state` | the state as a state file (export) |
+//! | `POST /_emulator/state` | replaces the state by a state file's (import); 422 with the reason when refused |
+//! | `POST /_emulator/state/save` | writes the `--state` file now: `{"saved": path, "bytes": n}` (409 without one) |
+//!
+//! `POST /_emulator/clock` answers `{"now", "frozen", "effects": {"from", "to", "streaksLost":
+//! [{"tenant", "userId", "length"}], "leaderboardsFinished": [{"tenant", "key"}], "webhooks": n}}`,
+//! and `GET /_emulator/clock` also lists the last 100 moves under `changes`.
+//!
+//! ## Inspector
+//!
+//! `/_emulator/ui/` serves pages rendered from the JSON above, for a browser tab kept open while
+//! working: **Overview**, **Users** (and each user's page), **Requests** (the request log, with
+//! filters and each request's bodies), **Webhooks** (deliveries, resend, and a form that
+//! triggers any type), **Clock** (set, advance, and what each move did) and **Leaderboards**.
+//! They update live through server-sent events (`/_emulator/ui/events`, at most two a second), work offline (no
+//! external asset; the little script and stylesheet are embedded), and are usable with the
+//! keyboard. Keys and webhook secrets are never shown: the admin key appears masked (its copy
+//! button fetches it on demand), request logs redact `X-API-KEY` and application keys.
+//!
+//! ## Request log
+//!
+//! Every request to either API is logged when answered: time, API, method, path, tenant, the
+//! user it names, status, duration, both bodies, and markers for an injected fault, a 429 and
+//! an idempotent replay. The log is a ring of [`EmulatorBuilder::request_log_capacity`]
+//! entries (`--request-log`, default 10,000); its summary counts every request.
+//!
+//! ## State file
+//!
+//! With [`EmulatorBuilder::state_file`] (`--state FILE`) the emulator loads the file at start
+//! (a missing file is an empty start) and writes it on [`Emulator::save_state`], `POST
+//! /_emulator/state/save`, and, for the binary, on SIGINT and SIGTERM. The file is JSON:
+//! `{"format": "trophy-emulator-state", "version": 1, "savedAt", "emulatorVersion", "clock",
+//! "tenants", "appKeys", "states", "clockChanges", "requests", "webhooks"}` (every tenant's
+//! state, the request log with its summary, the webhook deliveries). It is written to a
+//! temporary file next to it, synced, then renamed over it, so a crash leaves the old file or
+//! the new one. A file that is torn, of another format, or of a newer `version` is refused with
+//! [`Error::State`] saying why (the binary exits with status 1). The file holds application
+//! keys, so that they keep working: keep it out of version control.
 //!
 //! ## Authentication
 //!
@@ -263,9 +320,14 @@
 //! processing still sends (the request took effect). One task delivers in request order, up to 4
 //! attempts per webhook (100, 200 and 400 ms apart; 5 s per attempt; any 2xx is success).
 //! [`Emulator::webhook_deliveries`] and `GET /_emulator/webhooks` list what was sent;
-//! [`Emulator::settle_webhooks`] waits for the queue to drain. The other types (`streak.lost`,
-//! `streak.freeze_earned`, boosts, `leaderboard.started`/`changed`/`finished`, `emails.*`) are
-//! not sent.
+//! [`Emulator::settle_webhooks`] waits for the queue to drain.
+//!
+//! Moving the clock forward (`POST /_emulator/clock`, [`Emulator::advance`],
+//! [`Emulator::set_time`]) sends `streak.lost` for each streak the move ends (with its length)
+//! and `leaderboard.finished` for each leaderboard whose end it passes (with the final
+//! rankings). The other types (`streak.freeze_earned`, boosts, `leaderboard.started`/`changed`,
+//! `emails.*`) are only sent on demand: `POST /_emulator/webhooks/trigger`, the inspector's
+//! form, or `trophy-emulator trigger`.
 //!
 //! ## Seed file
 //!
@@ -302,11 +364,16 @@
 // breaks them, or on a cycle.
 //
 // layer: routes
-//     the router: mounts both APIs and the controls, with the middleware around them
-// layer: admin_api app_api controls counts ratelimit
-//     handlers of the Admin API, the Application API and `/_emulator/*`; rate limits
+//     the router: mounts both APIs, the controls and the inspector, with the middleware around them
+// layer: ui
+//     the inspector's HTML pages, rendered from the views of `inspect`, and their live updates
+// layer: admin_api app_api controls counts ratelimit inspect
+//     handlers of the Admin API, the Application API and `/_emulator/*`; rate limits; the
+//     inspector's JSON views and the request-log middleware
 // layer: context
 //     request context (AppCtx, AdminCtx), query parameters, bodies, replies, ApiError
+// layer: persist
+//     the state file: export, import, atomic save
 // layer: state
 //     what sits behind the one mutex (clock, faults, keys, tenants, each tenant's State)
 // layer: webhooks
@@ -319,8 +386,8 @@
 //     a tenant's state and the rules that change it; no JSON shapes of answers
 // layer: seed
 //     the seed file format and its validation
-// layer: values faults error
-//     leaves: IDs, keys, dates, periods; fault settings; the start error
+// layer: values faults error reqlog
+//     leaves: IDs, keys, dates, periods; fault settings; the start error; the request log ring
 mod admin_api;
 mod app_api;
 mod context;
@@ -329,16 +396,22 @@ mod counts;
 mod error;
 mod events;
 mod faults;
+mod inspect;
 mod model;
+mod persist;
 mod ratelimit;
 mod render;
+mod reqlog;
 mod routes;
 mod seed;
 mod state;
+mod ui;
 mod values;
 mod webhooks;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -354,7 +427,54 @@ pub use error::Error;
 pub use faults::Faults;
 
 use faults::FaultState;
-use state::{Clock, Inner, Shared};
+use state::{Clock, Inner, Meta, Shared};
+
+/// The 18 webhook types Trophy sends; [`trigger_webhook`] and the inspector's trigger form send
+/// a sample of any of them.
+pub const WEBHOOK_TYPES: [&str; 18] = {
+    let mut types = [""; 18];
+    let mut i = 0;
+    while i < 18 {
+        types[i] = webhooks::SAMPLES[i].0;
+        i += 1;
+    }
+    types
+};
+
+/// Sends a signed sample webhook of `event_type` (one of [`WEBHOOK_TYPES`]) about `user_id` to
+/// `target` (up to 4 attempts, like the emulator's deliveries) and returns what happened,
+/// including the receiver's status and answer: what `trophy-emulator trigger` does.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), trophy_emulator::Error> {
+/// use trophy_emulator::{trigger_webhook, WebhookTarget};
+///
+/// let target = WebhookTarget::new("http://127.0.0.1:3000/webhooks/trophy", "whsec_test");
+/// let d = trigger_webhook(&target, "streak.lost", "user-1").await?;
+/// println!("{:?} {}", d.status, d.response);
+/// # Ok(()) }
+/// ```
+pub async fn trigger_webhook(
+    target: &WebhookTarget,
+    event_type: &str,
+    user_id: &str,
+) -> Result<WebhookDelivery, Error> {
+    if !target.url().starts_with("http://") {
+        return Err(Error::Webhook(format!(
+            "{}: the URL must start with http:// (the emulator sends without TLS)",
+            target.url()
+        )));
+    }
+    webhooks::trigger_standalone(target, event_type, user_id)
+        .await
+        .map(|d| d.public())
+        .ok_or_else(|| {
+            Error::Webhook(format!(
+                "unknown webhook type {event_type:?}; one of: {}",
+                WEBHOOK_TYPES.join(", ")
+            ))
+        })
+}
 
 /// The admin key returned by [`Emulator::admin_key`] when no keys are configured.
 pub const DEFAULT_ADMIN_KEY: &str = "admin_emulator_key";
@@ -369,9 +489,26 @@ pub struct EmulatorBuilder {
     api_keys: Vec<String>,
     webhook: Option<WebhookTarget>,
     rate_limits: Option<RateLimits>,
+    state_file: Option<PathBuf>,
+    request_log: usize,
 }
 
 impl EmulatorBuilder {
+    /// Keeps the state in this file: loaded at start when it exists (a torn file, another
+    /// format or a newer version fails the start with [`Error::State`]), written by
+    /// [`Emulator::save_state`] and `POST /_emulator/state/save`. See [State file](crate#state-file).
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
+    /// How many requests the request log holds (default 10,000; the oldest are forgotten;
+    /// 0 turns the log off: nothing is recorded, not even in the summary).
+    pub fn request_log_capacity(mut self, entries: usize) -> Self {
+        self.request_log = entries;
+        self
+    }
+
     /// Enforces per-tier request rates like Trophy (429 with `Retry-After` beyond them); off
     /// by default. [`RateLimits::trophy`] is Trophy's 5/s and 50/s.
     pub fn rate_limits(mut self, limits: RateLimits) -> Self {
@@ -442,7 +579,9 @@ impl EmulatorBuilder {
             .first()
             .cloned()
             .unwrap_or_else(|| DEFAULT_ADMIN_KEY.to_string());
-        let (webhooks, webhook_task) = webhooks::Webhooks::start(self.webhook);
+        let changed = Arc::new(AtomicU64::new(0));
+        let (webhooks, webhook_task) = webhooks::Webhooks::start(self.webhook, changed.clone());
+        let limiter = self.rate_limits.map(|l| Arc::new(ratelimit::Limiter::new(l)));
         let shared = Arc::new(Shared::new(
             Inner {
                 seed,
@@ -452,12 +591,22 @@ impl EmulatorBuilder {
                 app_keys: Vec::new(),
                 tenants: Vec::new(),
                 states: Default::default(),
+                clock_changes: Vec::new(),
             },
             webhooks,
+            reqlog::RequestLog::new(self.request_log),
+            changed,
+            Meta {
+                admin_key: admin_key.clone(),
+                state_file: self.state_file.clone(),
+                rate_limits: Box::new(rate_limit_counts(limiter.clone())),
+            },
         ));
+        if let Some(path) = &self.state_file {
+            persist::load(&shared, path).map_err(Error::State)?;
+        }
         let listener = tokio::net::TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
-        let limiter = self.rate_limits.map(|l| Arc::new(ratelimit::Limiter::new(l)));
         let app = routes::router(shared.clone(), limiter.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -476,6 +625,21 @@ impl EmulatorBuilder {
             task: Some(task),
             webhook_task: Some(webhook_task),
         })
+    }
+}
+
+/// The inspector's view of the rate limits: admitted and refused requests per tier.
+fn rate_limit_counts(limiter: Option<Arc<ratelimit::Limiter>>) -> impl Fn() -> serde_json::Value + Send + Sync {
+    move || match &limiter {
+        None => serde_json::json!({"enabled": false}),
+        Some(l) => {
+            let c = l.counts();
+            serde_json::json!({
+                "enabled": true,
+                "admitted": {"tier1": c.admitted[0], "tier2": c.admitted[1]},
+                "rejected": {"tier1": c.rejected[0], "tier2": c.rejected[1]},
+            })
+        }
     }
 }
 
@@ -507,7 +671,26 @@ impl Emulator {
             api_keys: Vec::new(),
             webhook: None,
             rate_limits: None,
+            state_file: None,
+            request_log: reqlog::DEFAULT_CAPACITY,
         }
+    }
+
+    /// The inspector's first page, `http://127.0.0.1:PORT/_emulator/ui/`.
+    pub fn inspector_url(&self) -> String {
+        format!("{}/_emulator/ui/", self.base_url())
+    }
+
+    /// Writes the state to the [`state_file`](EmulatorBuilder::state_file) atomically; returns
+    /// the bytes written. [`Error::State`] without a state file or when writing fails.
+    pub fn save_state(&self) -> Result<u64, Error> {
+        let path = self
+            .shared
+            .meta
+            .state_file
+            .as_ref()
+            .ok_or_else(|| Error::State("no state file configured".into()))?;
+        persist::save(&self.shared, path).map_err(Error::State)
     }
 
     /// Requests admitted and refused (429) per tier, when rate limits are on.
@@ -555,14 +738,15 @@ impl Emulator {
         self.shared.lock().clock.now()
     }
 
-    /// Freezes the clock at `now`.
+    /// Freezes the clock at `now` (streaks lost and leaderboards finished by the move send
+    /// their webhooks, see [Webhooks](crate#webhooks)).
     pub fn set_time(&self, now: DateTime<Utc>) {
-        self.shared.lock().clock = Clock::Fixed(now);
+        self.shared.move_clock(|c| *c = Clock::Fixed(now));
     }
 
-    /// Moves the clock by `by` (which may be negative).
+    /// Moves the clock by `by` (which may be negative), like [`set_time`](Emulator::set_time).
     pub fn advance(&self, by: Duration) {
-        self.shared.lock().clock.advance(by);
+        self.shared.move_clock(|c| c.advance(by));
     }
 
     /// Replaces the fault injection settings (restarting the generator from its seed).
@@ -575,10 +759,10 @@ impl Emulator {
         self.shared.lock().faults.injected
     }
 
-    /// The webhooks sent so far (delivered or given up on), in order; empty while no
-    /// [`webhook`](EmulatorBuilder::webhook) target was ever set.
+    /// The webhooks sent so far (delivered or given up on), in order: those requests and
+    /// clock moves caused (with a [`webhook`](EmulatorBuilder::webhook) target) and triggered ones.
     pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
-        self.shared.webhooks.deliveries()
+        self.shared.webhooks.deliveries().iter().map(|d| d.public()).collect()
     }
 
     /// Sets, changes or (with `None`) removes the webhook target while the emulator runs, e.g.
@@ -588,6 +772,7 @@ impl Emulator {
     /// `{"target": null}`).
     pub fn set_webhook_target(&self, target: impl Into<Option<WebhookTarget>>) {
         self.shared.webhooks.set_target(target.into());
+        self.shared.touch();
     }
 
     /// The webhook target now, if any.
@@ -596,7 +781,7 @@ impl Emulator {
     }
 
     /// Waits until every webhook queued so far has been delivered or given up on (at most 4
-    /// attempts each), then returns all deliveries. Returns at once when none is queued.
+    /// attempts each), then returns all deliveries.
     pub async fn settle_webhooks(&self) -> Vec<WebhookDelivery> {
         self.shared.webhooks.settle().await;
         self.webhook_deliveries()

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::seed::Seed;
@@ -16,7 +17,7 @@ pub(crate) enum Patch<T> {
     Set(T),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Metric {
     pub id: String,
     pub key: String,
@@ -25,7 +26,7 @@ pub(crate) struct Metric {
     pub units: String,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Attribute {
     pub id: String,
     pub key: String,
@@ -33,7 +34,7 @@ pub(crate) struct Attribute {
     pub kind: String,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Level {
     pub id: String,
     pub key: String,
@@ -43,7 +44,7 @@ pub(crate) struct Level {
     pub points: i64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Boost {
     pub id: String,
     pub name: String,
@@ -68,7 +69,7 @@ impl Boost {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Trigger {
     pub id: String,
     pub kind: String,
@@ -87,7 +88,7 @@ pub(crate) struct Trigger {
     pub updated: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct PointsSystem {
     pub id: String,
     pub key: String,
@@ -110,7 +111,7 @@ impl PointsSystem {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Leaderboard {
     pub id: String,
     pub key: String,
@@ -200,7 +201,7 @@ fn min_end(a: Option<NaiveDate>, b: Option<NaiveDate>) -> Option<NaiveDate> {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Achievement {
     pub id: String,
     /// Needed by `api` achievements only.
@@ -223,7 +224,7 @@ pub(crate) struct Achievement {
     pub event_attributes: Vec<(String, String)>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct EventRec {
     pub metric_id: String,
     pub value: f64,
@@ -232,7 +233,7 @@ pub(crate) struct EventRec {
     pub attributes: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct AwardRec {
     pub id: String,
     pub awarded: i64,
@@ -246,7 +247,7 @@ pub(crate) struct AwardRec {
 
 /// A trigger captured when it awarded points, with the names it referred to at that moment (an
 /// award keeps showing them after the metric, achievement or attribute changes).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct TriggerSnapshot {
     pub trigger: Trigger,
     pub metric_name: Option<String>,
@@ -258,7 +259,7 @@ pub(crate) struct TriggerSnapshot {
 }
 
 /// A boost captured when it applied to an award, with its status then.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub(crate) struct BoostSnapshot {
     pub boost: Boost,
     pub status: &'static str,
@@ -273,19 +274,19 @@ impl BoostSnapshot {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct UserPoints {
     pub total: i64,
     pub awards: Vec<AwardRec>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Bridge {
     Freeze,
     Restore,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct LbEventRec {
     pub at: DateTime<Utc>,
     pub previous_rank: Option<i64>,
@@ -294,7 +295,7 @@ pub(crate) struct LbEventRec {
     pub value: Option<i64>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct User {
     pub id: String,
     pub email: Option<String>,
@@ -416,7 +417,7 @@ pub(crate) fn validate_user_id(id: &str) -> Result<(), String> {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Pause {
     pub id: String,
     pub user_id: String,
@@ -424,7 +425,7 @@ pub(crate) struct Pause {
     pub end: NaiveDate,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct StreakConfig {
     pub freq: Freq,
     pub max_freezes: i64,
@@ -443,7 +444,7 @@ pub(crate) struct StreakConfig {
 }
 
 /// The state of one tenant.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct State {
     pub metrics: Vec<Metric>,
     pub attributes: Vec<Attribute>,
@@ -453,6 +454,7 @@ pub(crate) struct State {
     pub users: BTreeMap<String, User>,
     pub pauses: Vec<Pause>,
     /// (user ID, metric ID, idempotency key) to the original response body.
+    #[serde(with = "idempotency_entries")]
     pub idempotency: HashMap<(String, String, String), Value>,
     pub streak: StreakConfig,
     /// The organisation settings (`AdminSettings`), as the Admin API shows them.
@@ -1456,6 +1458,49 @@ fn in_control_group(id: &str, settings: &Value) -> bool {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
     hash % 100 < ratio
+}
+
+// ----- saving the state (see `persist`) ----------------------------------------------------------
+
+/// A [`BoostSnapshot`] as read back: the status one of those [`Boost::status`] gives.
+#[derive(Deserialize)]
+struct SavedBoostSnapshot {
+    boost: Boost,
+    status: String,
+}
+
+impl<'de> Deserialize<'de> for BoostSnapshot {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<BoostSnapshot, D::Error> {
+        let s = SavedBoostSnapshot::deserialize(d)?;
+        let status = match s.status.as_str() {
+            "scheduled" => "scheduled",
+            "finished" => "finished",
+            _ => "active",
+        };
+        Ok(BoostSnapshot { boost: s.boost, status })
+    }
+}
+
+/// The idempotency map as a list of `[userId, metricId, key, answer]` (JSON keys are strings).
+mod idempotency_entries {
+    use std::collections::HashMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value;
+
+    type Map = HashMap<(String, String, String), Value>;
+
+    pub(super) fn serialize<S: Serializer>(m: &Map, s: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(&String, &String, &String, &Value)> =
+            m.iter().map(|((u, mid, k), v)| (u, mid, k, v)).collect();
+        entries.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        entries.serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
+        let entries = Vec::<(String, String, String, Value)>::deserialize(d)?;
+        Ok(entries.into_iter().map(|(u, m, k, v)| ((u, m, k), v)).collect())
+    }
 }
 
 #[cfg(test)]

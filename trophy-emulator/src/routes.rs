@@ -12,7 +12,7 @@ use axum::Router;
 use crate::context::ApiError;
 use crate::ratelimit::{guard, Api, Guard, Limiter};
 use crate::state::SharedState;
-use crate::{admin_api, app_api, controls, counts, ratelimit};
+use crate::{admin_api, app_api, controls, counts, inspect, ratelimit, ui};
 
 /// The whole router: Application API under `/v1`, Admin API under `/admin/v1`, controls under
 /// `/_emulator`.
@@ -27,12 +27,28 @@ pub(crate) fn router(shared: SharedState, limiter: Option<Arc<Limiter>>) -> Rout
             guard,
         )
     };
+    let log = |api, prefix| axum::middleware::from_fn_with_state((shared.clone(), api, prefix), inspect::record);
+    // A request log of capacity 0 is off: no middleware at all.
+    let logging = shared.requests.lock().capacity > 0;
+    let logged = |r: Router<SharedState>, api, prefix| if logging { r.layer(log(api, prefix)) } else { r };
     Router::new()
-        .nest("/v1", app_api::routes().layer(lost()).layer(limit(Api::App)))
-        .nest("/admin/v1", admin_api::routes().layer(lost()).layer(limit(Api::Admin)))
+        .nest(
+            "/v1",
+            logged(app_api::routes().layer(lost()).layer(limit(Api::App)), "app", "/v1"),
+        )
+        .nest(
+            "/admin/v1",
+            logged(
+                admin_api::routes().layer(lost()).layer(limit(Api::Admin)),
+                "admin",
+                "/admin/v1",
+            ),
+        )
         .merge(ratelimit::routes(limiter.clone()))
         .merge(counts::routes())
         .merge(controls::routes())
+        .merge(inspect::routes())
+        .merge(ui::routes())
         .fallback(fallback)
         .layer(axum::middleware::map_response(method_not_allowed))
         .with_state(shared)

@@ -32,7 +32,8 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 /// A period length: streak frequency or summary aggregation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum Freq {
     Daily,
     Weekly,

@@ -1,4 +1,5 @@
-//! The installed binary: `--help` says what it is, a bad flag is refused with the usage.
+//! The installed binary: `--help` says what it is, a bad flag is refused with the usage, a
+//! non-loopback `--host` warns, `trigger` sends a signed sample webhook.
 
 use std::process::Command;
 
@@ -14,10 +15,23 @@ fn help_says_what_the_binary_is() {
     let out = emulator(&["--help"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    let first = text.lines().next().unwrap();
-    assert_eq!(first, concat!("trophy-emulator ", env!("CARGO_PKG_VERSION")));
     assert!(text.contains("emulator of the Trophy gamification API"), "{text}");
     assert!(text.contains("Usage: trophy-emulator [OPTIONS]"), "{text}");
+    for flag in [
+        "--state <FILE>",
+        "--host <HOST>",
+        "--rate-limits[=<T1,T2>]",
+        "serve",
+        "trigger",
+    ] {
+        assert!(text.contains(flag), "{flag} missing from\n{text}");
+    }
+    let version = emulator(&["--version"]);
+    assert!(version.status.success());
+    assert_eq!(
+        String::from_utf8(version.stdout).unwrap().trim(),
+        concat!("trophy-emulator ", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -25,6 +39,7 @@ fn an_unknown_flag_fails_with_the_usage() {
     let out = emulator(&["--no-such-flag"]);
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.starts_with("error: unknown option --no-such-flag"), "{err}");
+    assert!(err.starts_with("error: unexpected argument '--no-such-flag'"), "{err}");
     assert!(err.contains("Usage: trophy-emulator [OPTIONS]"), "{err}");
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -175,3 +175,37 @@ impl Api {
         .await
     }
 }
+
+/// What a test receiver got: (signature header, body).
+pub type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A webhook receiver on loopback that answers 500 to its first `failures` requests, then 204.
+pub async fn receiver(failures: usize) -> (String, Received) {
+    use axum::http::{HeaderMap, StatusCode};
+    let got: Received = Default::default();
+    let seen = got.clone();
+    let app = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let seen = seen.clone();
+            async move {
+                let sig = headers
+                    .get(trophy_emulator::SIGNATURE_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                let mut seen = seen.lock().unwrap();
+                seen.push((sig, String::from_utf8_lossy(&body).into_owned()));
+                if seen.len() <= failures {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, got)
+}

@@ -742,11 +742,19 @@ async fn the_binary_prints_both_base_urls_and_serves() {
         .expect("binary starts");
     let stdout = child.stdout.take().expect("stdout");
     let lines = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .take(5)
-            .collect::<Vec<String>>()
+        let mut reader = BufReader::new(stdout).lines();
+        let mut banner = Vec::new();
+        for line in reader.by_ref().map_while(Result::ok) {
+            let last = line.starts_with("Admin API key: ");
+            banner.push(line);
+            if last {
+                break;
+            }
+        }
+        // Keep reading what the binary prints after its banner, so it never writes to a
+        // closed pipe.
+        std::thread::spawn(move || reader.map_while(Result::ok).for_each(drop));
+        banner
     })
     .await
     .unwrap();

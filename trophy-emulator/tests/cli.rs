@@ -20,7 +20,7 @@ fn help_says_what_the_binary_is() {
     for flag in [
         "--state <FILE>",
         "--host <HOST>",
-        "--rate-limits[=<T1,T2>]",
+        "--rate-limits[=<SPEC>]",
         "serve",
         "trigger",
     ] {

@@ -103,3 +103,38 @@ fn an_application_on_reqwest_defaults_compiles_one_crypto_provider_with_trophy()
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// The crypto crates in trophy's own normal dependency graph with the given features.
+fn trophy_crypto(features: &[&str]) -> BTreeSet<String> {
+    let mut args = vec![
+        "tree", "-p", "trophy", "--edges", "normal", "--prefix", "none", "--format", "{p}",
+    ];
+    args.extend_from_slice(features);
+    let out = cargo(&root(), &args);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| matches!(*n, "ring" | "aws-lc-rs" | "aws-lc-sys" | "openssl-sys"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `rustls-ring` exists for the faster clean build, so it must not compile aws-lc too. It did:
+/// `rustls/ring` in the feature list also switched on trophy's own feature named `rustls`
+/// (reqwest's rustls with aws-lc-rs); `rustls?/ring` does not.
+#[test]
+fn each_tls_feature_compiles_exactly_its_own_crypto_library() {
+    assert_eq!(
+        trophy_crypto(&["--no-default-features", "--features", "rustls-ring"]),
+        BTreeSet::from(["ring".to_string()])
+    );
+    assert_eq!(
+        trophy_crypto(&[]),
+        BTreeSet::from(["aws-lc-rs".to_string(), "aws-lc-sys".to_string()])
+    );
+    assert_eq!(
+        trophy_crypto(&["--no-default-features", "--features", "rustls-no-provider"]),
+        BTreeSet::new()
+    );
+    assert_eq!(trophy_crypto(&["--no-default-features"]), BTreeSet::new());
+}

@@ -390,7 +390,7 @@ async fn each_batch_has_a_span_with_its_outcome() {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = Capture::install(subscriber);
     let (emu, client) = emulator(fast()).await;
     let ingester = Ingester::new(&client, config()).unwrap();
     for i in 0..10 {

@@ -728,7 +728,7 @@ async fn the_key_never_appears_in_debug_display_errors_or_traces() {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = Capture::install(subscriber);
 
     let server = MockServer::start().await;
     Mock::given(any())

@@ -172,3 +172,54 @@ impl std::io::Write for Capture {
         Ok(())
     }
 }
+
+impl Capture {
+    /// Installs `subscriber` for the current thread, after making sure no callsite can be
+    /// cached as uninteresting by a race with other tests of the binary (see
+    /// [`SometimesEverywhere`]). Keep the guard for as long as the traces should be captured.
+    pub fn install(subscriber: impl tracing::Subscriber + Send + Sync + 'static) -> tracing::subscriber::DefaultGuard {
+        SometimesEverywhere::install();
+        tracing::subscriber::set_default(subscriber)
+    }
+}
+
+/// A process-wide subscriber that records nothing but answers "sometimes" for every callsite.
+///
+/// tracing caches each callsite's interest across all dispatchers. A test that sets a
+/// thread-local subscriber while other tests of the same binary hit the SDK's callsites on other
+/// threads can find a span's interest cached as "never" (computed while its subscriber was not
+/// yet registered), and then misses that span: `the_key_never_appears…` failed that way under
+/// load. With this subscriber as the global default, no callsite is ever "never", so each one is
+/// asked again, on every hit, of the current thread's subscriber.
+pub struct SometimesEverywhere;
+
+impl SometimesEverywhere {
+    /// Sets it as the global default once per process.
+    pub fn install() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            tracing::subscriber::set_global_default(SometimesEverywhere)
+                .expect("no other global subscriber in this test binary");
+        });
+    }
+}
+
+impl tracing::Subscriber for SometimesEverywhere {
+    fn register_callsite(&self, _: &'static tracing::Metadata<'static>) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::TRACE)
+    }
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        false
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}

@@ -109,9 +109,6 @@
 //! `trophy.ingest.batch` span (`events`, `requests`, `delivered`, `dead_lettered`) around the
 //! `trophy.call` spans of its requests. Retries are logged at `DEBUG`, dead letters at `WARN`.
 
-#[cfg(any(feature = "outbox", feature = "redis"))]
-use crate::durable::{QueueError, QueueErrorKind, Rejected};
-
 /// HTTP requests (attempts): counter; labels `operation`, `api`, `status_class`.
 pub const REQUESTS: &str = "trophy.client.requests";
 /// Duration of one HTTP request (attempt), in seconds: histogram; labels `operation`, `api`,
@@ -271,27 +268,15 @@ impl Refusal {
     const LABELS: [&'static str; 4] = ["full", "closed", "invalid", "unavailable"];
 
     #[cfg(any(feature = "outbox", feature = "redis"))]
-    fn of_queue(kind: QueueErrorKind) -> Refusal {
+    pub(crate) fn of_kind(kind: crate::ingest::IngestErrorKind) -> Refusal {
+        use crate::ingest::IngestErrorKind;
         match kind {
-            QueueErrorKind::Full => Refusal::Full,
-            QueueErrorKind::Closed => Refusal::Closed,
-            QueueErrorKind::InvalidEvent => Refusal::Invalid,
+            IngestErrorKind::Full => Refusal::Full,
+            IngestErrorKind::Closed => Refusal::Closed,
+            IngestErrorKind::Invalid => Refusal::Invalid,
             _ => Refusal::Unavailable,
         }
     }
-}
-
-/// Records the outcome of a durable queue's `send`/`try_send` and passes it on.
-#[cfg(any(feature = "outbox", feature = "redis"))]
-pub(crate) fn counted<T>(metrics: &Ingest, result: Result<T, Rejected>) -> Result<T, Rejected> {
-    match &result {
-        Ok(_) => metrics.accepted(),
-        Err(Rejected {
-            error: QueueError { kind, .. },
-            ..
-        }) => metrics.refused(Refusal::of_queue(*kind)),
-    }
-    result
 }
 
 /// Milliseconds since the Unix epoch in a Redis stream entry id (`<ms>-<seq>`).

@@ -61,8 +61,8 @@
 //!   broke).
 //! - `limiter`: `tier1` and `tier2` (the client's own token buckets, see
 //!   [`crate::ClientBuilder::rate_limit`]), `fleet` (the fleet's shared budget in Redis).
-//! - `backend`: `memory` ([`crate::ingest::Ingester`]), `outbox` (`trophy::outbox`), `fleet`
-//!   (`trophy::fleet`).
+//! - `backend`: the backend of the [`crate::ingest::Ingester`]: `memory`, `outbox`
+//!   (`trophy::ingest::outbox`), `fleet` (`trophy::ingest::fleet`, producers and workers).
 //! - refused `reason`: `full` (`try_send` on a full queue), `closed`, `invalid` (the event
 //!   fails the checks), `unavailable` (the outbox's file or the fleet's Redis failed).
 //! - dead-letter `reason`: `rejected` (Trophy refused the event itself), `refused` (Trophy

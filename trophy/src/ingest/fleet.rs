@@ -595,9 +595,10 @@ impl Worker {
                 ack.abort();
             }
         }
+        let left_in_store = self.source.buffer().ids.len() as u64;
         ShutdownReport {
             undelivered: Vec::new(),
-            left_in_store: self.source.buffer().ids.len() as u64,
+            left_in_store,
             stats: self.stats(),
         }
     }

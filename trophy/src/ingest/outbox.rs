@@ -482,9 +482,10 @@ impl Outbox {
         }
         // Deletes handed to the writer before the stop: wait for them to land.
         let _ = self.shared.write(|tx| Op::Delete(Vec::new(), Some(tx))).await;
+        let left_in_store = self.shared.lock().stored.len() as u64;
         ShutdownReport {
             undelivered: Vec::new(),
-            left_in_store: self.shared.lock().stored.len() as u64,
+            left_in_store,
             stats: self.stats(),
         }
     }

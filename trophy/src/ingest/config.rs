@@ -18,7 +18,7 @@ use tokio::sync::watch;
 #[cfg(any(feature = "outbox", feature = "redis"))]
 use tokio::task::JoinHandle;
 
-/// Settings of an [`Ingester`].
+/// Settings of an [`Ingester`](super::Ingester): how it delivers, whatever its backend.
 ///
 /// ```
 /// use std::time::Duration;

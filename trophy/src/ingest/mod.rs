@@ -47,9 +47,9 @@
 //!
 //! # How events travel
 //!
-//! * [`Ingester::send`] (in memory) checks the event as a single event is checked (metric key, user id,
+//! * [`Ingester::send`] checks the event as a single event is checked (metric key, user id,
 //!   finite value, attribute keys), gives it an idempotency key unless it has one, and queues
-//!   it. The queue holds at most [`IngestConfig::capacity`] events, queued and in flight
+//!   it (in memory, on disk, or in Redis). In memory, the queue holds at most [`IngestConfig::capacity`] events, queued and in flight
 //!   together: `send` waits for space, [`Ingester::try_send`] hands the event back. The outbox
 //!   and the fleet bound what they store in their own way ([`outbox::OutboxConfig`],
 //!   [`fleet::FleetConfig`]).
@@ -65,7 +65,8 @@
 //!   client with `.rate_limits(RateLimits::trophy())` and its other tier-1 calls (single
 //!   events, completions, the Admin API) take their turns from the same pacer, so the ingester
 //!   and the rest of your code never exceed Trophy's limit together. Clones of a client share
-//!   the pacers.
+//!   the pacers. A fleet's workers take their turns from the fleet's pacer instead, whose
+//!   state lives in Redis ([`fleet`]).
 //! * **Failures.** A 429 is a pacing signal: the pacer slows down, and the batch waits for
 //!   `Retry-After` (jittered) and its next turn. Timeouts, connection failures, 408 and 5xx
 //!   are retried without limit of attempts, with exponential backoff (and `Retry-After`), each
@@ -226,7 +227,7 @@ enum Choice {
     #[cfg(feature = "outbox")]
     Outbox(outbox::OutboxConfig),
     #[cfg(feature = "redis")]
-    Fleet(fleet::FleetConfig),
+    Fleet(Box<fleet::FleetConfig>),
 }
 
 impl IngestBuilder {
@@ -258,7 +259,7 @@ impl IngestBuilder {
     #[cfg(feature = "redis")]
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn fleet(mut self, config: fleet::FleetConfig) -> Self {
-        self.choice = Choice::Fleet(config);
+        self.choice = Choice::Fleet(Box::new(config));
         self
     }
 
@@ -278,7 +279,7 @@ impl IngestBuilder {
             #[cfg(feature = "outbox")]
             Choice::Outbox(outbox) => Backend::Outbox(outbox::Outbox::open(self.client, outbox, config).await?),
             #[cfg(feature = "redis")]
-            Choice::Fleet(fleet) => Backend::Fleet(fleet::Producer::connect(fleet).await?),
+            Choice::Fleet(fleet) => Backend::Fleet(fleet::Producer::connect(*fleet).await?),
         };
         Ok(Ingester { backend })
     }
@@ -291,7 +292,7 @@ impl IngestBuilder {
         match self.choice {
             Choice::Fleet(fleet) => {
                 let config = self.config.unwrap_or_else(fleet::FleetConfig::default_delivery);
-                Worker::start(self.client, fleet, config).await
+                Worker::start(self.client, *fleet, config).await
             }
             _ => Err(IngestError::new(
                 IngestErrorKind::Config,

@@ -47,7 +47,7 @@
 //!   transaction (group commit) and answers each sender after the fsync. Events get increasing
 //!   sequence numbers; the key is stored with the event, so a restart sends the same key.
 //! - **Deliver.** The ingester's batching and delivery engine (configured by the builder's
-//!   [`IngestConfig`](super::IngestConfig)) takes the oldest events not yet taken, in order, up to
+//!   [`IngestConfig`]) takes the oldest events not yet taken, in order, up to
 //!   `max_batch` (or what arrived within `linger`), within the client's tier-1 budget; it
 //!   retries faults without limit of attempts until the give-up age, and splits a batch Trophy
 //!   refuses (400, 404, 413, 422) until each bad event is alone. Events Trophy accepted are

@@ -279,23 +279,12 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
     let host = start_emulator(case)?;
     let emu: &Emulator = &host;
     let n = case.events;
-    let started = Instant::now();
-    let (end, at_5s, send_rate) = match case.backend {
-        Backend::Memory => {
-            let client = client(emu, case)?;
-            let ingester = Ingester::new(&client, delivery(case))?;
-            let ingester_for_producers = ingester.clone();
-            let producers = produce(n, 8, move |e| {
-                let ingester = ingester_for_producers.clone();
-                async move { ingester.send(e).await.map(|_| ()).map_err(|e| e.to_string()) }
-            });
-            let (end, at_5s) = watch(emu, n, started, case.limit).await;
-            for p in producers {
-                p.await??;
-            }
-            let report = ingester.shutdown(Duration::from_secs(10)).await;
-            (end, at_5s, report.stats.send_rate)
-        }
+    // The backends differ only in how the ingester is built (and what runs beside it: the
+    // fleet's workers and Redis); the producers, the watch and the shutdown are the same.
+    let mut outbox_dir = None;
+    let mut fleet = None;
+    let (ingester, concurrency) = match case.backend {
+        Backend::Memory => (Ingester::new(&client(emu, case)?, delivery(case))?, 8),
         Backend::Outbox => {
             let dir = std::env::temp_dir().join(format!(
                 "trophy-pacing-{}-{}",
@@ -303,24 +292,13 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
                 uuid::Uuid::new_v4().simple()
             ));
             std::fs::create_dir_all(&dir)?;
-            let outbox = Ingester::builder(&client(emu, case)?)
+            let ingester = Ingester::builder(&client(emu, case)?)
                 .config(delivery(case))
                 .outbox(OutboxConfig::new(dir.join("outbox.sqlite")))
                 .build()
                 .await?;
-            let sender = outbox.clone();
-            let producers = produce(n, 64, move |e| {
-                let outbox = sender.clone();
-                async move { outbox.send(e).await.map(|_| ()).map_err(|e| e.to_string()) }
-            });
-            let (end, at_5s) = watch(emu, n, started, case.limit).await;
-            for p in producers {
-                p.await??;
-            }
-            let rate = outbox.stats().send_rate;
-            outbox.shutdown(Duration::from_secs(10)).await;
-            let _ = std::fs::remove_dir_all(&dir);
-            (end, at_5s, rate)
+            outbox_dir = Some(dir);
+            (ingester, 64)
         }
         Backend::Fleet => {
             let redis = RedisServer::start()?;
@@ -341,24 +319,34 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
                     .await?;
                 workers.push(worker);
             }
-            let producer = Ingester::builder(&unlimited).fleet(config.clone()).build().await?;
-            let started = Instant::now();
-            let producers = produce(n, 4 * 16, move |e| {
-                let producer = producer.clone();
-                async move { producer.send(e).await.map(|_| ()).map_err(|e| e.to_string()) }
-            });
-            let (end, at_5s) = watch(emu, n, started, case.limit).await;
-            for p in producers {
-                p.await??;
-            }
-            let rate = workers[0].stats().send_rate;
-            for w in workers {
-                w.shutdown(Duration::from_secs(10)).await;
-            }
-            drop(redis);
-            (end, at_5s, rate)
+            let producer = Ingester::builder(&unlimited).fleet(config).build().await?;
+            fleet = Some((redis, workers));
+            (producer, 4 * 16)
         }
     };
+    let started = Instant::now();
+    let sender = ingester.clone();
+    let producers = produce(n, concurrency, move |e| {
+        let ingester = sender.clone();
+        async move { ingester.send(e).await.map(|_| ()).map_err(|e| e.to_string()) }
+    });
+    let (end, at_5s) = watch(emu, n, started, case.limit).await;
+    for p in producers {
+        p.await??;
+    }
+    let report = ingester.shutdown(Duration::from_secs(10)).await;
+    let mut send_rate = report.stats.send_rate;
+    if let Some((redis, workers)) = fleet {
+        // The fleet's rate is its workers' (a producer sends nothing to Trophy).
+        send_rate = workers[0].stats().send_rate;
+        for w in workers {
+            w.shutdown(Duration::from_secs(10)).await;
+        }
+        drop(redis);
+    }
+    if let Some(dir) = outbox_dir {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     let stored = emu.event_counts().stored;
     let counts = emu.rate_limit_counts().unwrap_or_default();
     let (lost, duplicated) = lost_and_duplicated(emu, n);

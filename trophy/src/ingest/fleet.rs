@@ -353,19 +353,7 @@ impl Producer {
                 let guard = self.length.lock().unwrap_or_else(|p| p.into_inner());
                 (guard.0, guard.1.is_some_and(|at| at.elapsed() < LENGTH_EVERY))
             };
-            let length = if fresh {
-                known
-            } else {
-                let n: u64 = self
-                    .conn
-                    .clone()
-                    .xlen(&self.config.stream)
-                    .await
-                    .map_err(|e| redis_error(&self.config, "reading the stream length", &e))?;
-                *self.length.lock().unwrap_or_else(|p| p.into_inner()) = (n, Some(Instant::now()));
-                self.counters.metrics.stored(n, 0);
-                n
-            };
+            let length = if fresh { known } else { self.stream_length().await? };
             if length < self.config.max_pending {
                 return Ok(());
             }
@@ -379,7 +367,7 @@ impl Producer {
         }
     }
 
-    /// The stream's length now (and remembered for [`stats`](Self::stats)).
+    /// The stream's length now (remembered for backpressure and [`stats`](Self::stats)).
     async fn stream_length(&self) -> Result<u64, IngestError> {
         let n: u64 = self
             .conn

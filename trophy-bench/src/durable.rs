@@ -10,8 +10,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use trophy::api::admin::events::BatchEvent;
-use trophy::fleet::{FleetConfig, FleetProducer, FleetWorker, WhenUnavailable};
-use trophy::outbox::{Outbox, OutboxConfig};
+use trophy::ingest::fleet::{FleetConfig, WhenUnavailable};
+use trophy::ingest::outbox::OutboxConfig;
+use trophy::ingest::Ingester;
 use trophy::Client;
 use trophy_emulator::{Emulator, RateLimits, Seed};
 
@@ -132,7 +133,10 @@ async fn outbox_child(args: &[String]) -> Result<(), BoxError> {
         .lines()
         .filter_map(|l| l.trim().parse().ok())
         .collect();
-    let outbox = Outbox::open(client(&url, true)?, OutboxConfig::new(path)).await?;
+    let outbox = Ingester::builder(&client(&url, true)?)
+        .outbox(OutboxConfig::new(path))
+        .build()
+        .await?;
     let next = Arc::new(Mutex::new(todo.into_iter().enumerate()));
     let started = tokio::time::Instant::now();
     let latencies = Arc::new(Mutex::new(Vec::new()));
@@ -142,7 +146,7 @@ async fn outbox_child(args: &[String]) -> Result<(), BoxError> {
         senders.push(tokio::spawn(async move {
             loop {
                 let Some((k, i)) = next.lock().ok().and_then(|mut n| n.next()) else {
-                    return Ok::<(), trophy::outbox::QueueError>(());
+                    return Ok::<(), trophy::ingest::IngestError>(());
                 };
                 if rate > 0.0 {
                     tokio::time::sleep_until(started + Duration::from_secs_f64(k as f64 / rate)).await;
@@ -182,7 +186,9 @@ async fn producer_child(args: &[String]) -> Result<(), BoxError> {
     let (from, to): (u64, u64) = (arg(args, "--from")?, arg(args, "--to")?);
     let rate: f64 = arg(args, "--rate")?;
     let config = FleetConfig::new(redis).when_unavailable(WhenUnavailable::Wait(Duration::from_secs(30)));
-    let producer = FleetProducer::connect(config).await?;
+    // A producer writes to Redis only: its client is never used to send.
+    let unused = trophy::Client::new(trophy_emulator::DEFAULT_ADMIN_KEY)?;
+    let producer = Ingester::builder(&unused).fleet(config).build().await?;
     let started = tokio::time::Instant::now();
     let lanes = 16u64;
     let latencies = Arc::new(Mutex::new(Vec::new()));
@@ -203,7 +209,7 @@ async fn producer_child(args: &[String]) -> Result<(), BoxError> {
                 }
                 i += lanes;
             }
-            Ok::<(), trophy::fleet::QueueError>(())
+            Ok::<(), trophy::ingest::IngestError>(())
         }));
     }
     for t in tasks {
@@ -228,14 +234,14 @@ async fn worker_child(args: &[String]) -> Result<(), BoxError> {
     let config = FleetConfig::new(redis)
         .consumer(consumer)
         .claim_idle(Duration::from_millis(claim_ms));
-    let worker = FleetWorker::start(client(&url, false)?, config).await?;
+    let worker = Ingester::builder(&client(&url, false)?).fleet(config).worker().await?;
     say("started");
     tokio::task::spawn_blocking(|| {
         let mut sink = Vec::new();
         let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
     })
     .await?;
-    let s = worker.shutdown(Duration::from_secs(10)).await;
+    let s = worker.shutdown(Duration::from_secs(10)).await.stats;
     say_usage();
     say(&format!(
         "worker delivered={} requests={} retried={} http_429={} dead_lettered={}",

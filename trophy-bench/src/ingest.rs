@@ -205,7 +205,7 @@ fn enqueue_cost_ns() -> Result<f64, BoxError> {
             .collect();
         let before = thread_cpu_ns();
         for e in events {
-            ingester.try_send(e).map_err(|e| e.to_string())?;
+            ingester.try_send(e).await.map_err(|e| e.to_string())?;
         }
         let spent = thread_cpu_ns().saturating_sub(before);
         let _ = ingester.shutdown(Duration::ZERO).await;

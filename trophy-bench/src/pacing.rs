@@ -12,9 +12,9 @@
 use crate::durable::{event, lost_and_duplicated, BoxError, METRIC};
 use crate::redis_server::RedisServer;
 use std::time::{Duration, Instant};
-use trophy::fleet::{FleetConfig, FleetProducer, FleetWorker};
+use trophy::ingest::fleet::FleetConfig;
+use trophy::ingest::outbox::OutboxConfig;
 use trophy::ingest::{IngestConfig, Ingester};
-use trophy::outbox::{Outbox, OutboxConfig};
 use trophy::Client;
 use trophy_emulator::{Emulator, Faults, LimiterModel, RateLimitHeaders, RateLimits, Seed};
 
@@ -23,9 +23,9 @@ use trophy_emulator::{Emulator, Faults, LimiterModel, RateLimitHeaders, RateLimi
 pub enum Backend {
     /// [`Ingester`]: an in-memory queue.
     Memory,
-    /// [`Outbox`]: SQLite on disk.
+    /// [`Ingester`] over an outbox: SQLite on disk.
     Outbox,
-    /// [`FleetWorker`]s and [`FleetProducer`]s on Redis.
+    /// Fleet workers and producers ([`Ingester`]s over the fleet) on Redis.
     Fleet,
 }
 
@@ -279,23 +279,12 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
     let host = start_emulator(case)?;
     let emu: &Emulator = &host;
     let n = case.events;
-    let started = Instant::now();
-    let (end, at_5s, send_rate) = match case.backend {
-        Backend::Memory => {
-            let client = client(emu, case)?;
-            let ingester = Ingester::new(&client, delivery(case))?;
-            let ingester_for_producers = ingester.clone();
-            let producers = produce(n, 8, move |e| {
-                let ingester = ingester_for_producers.clone();
-                async move { ingester.send(e).await.map_err(|e| e.to_string()) }
-            });
-            let (end, at_5s) = watch(emu, n, started, case.limit).await;
-            for p in producers {
-                p.await??;
-            }
-            let report = ingester.shutdown(Duration::from_secs(10)).await;
-            (end, at_5s, report.stats.send_rate)
-        }
+    // The backends differ only in how the ingester is built (and what runs beside it: the
+    // fleet's workers and Redis); the producers, the watch and the shutdown are the same.
+    let mut outbox_dir = None;
+    let mut fleet = None;
+    let (ingester, concurrency) = match case.backend {
+        Backend::Memory => (Ingester::new(&client(emu, case)?, delivery(case))?, 8),
         Backend::Outbox => {
             let dir = std::env::temp_dir().join(format!(
                 "trophy-pacing-{}-{}",
@@ -303,56 +292,61 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
                 uuid::Uuid::new_v4().simple()
             ));
             std::fs::create_dir_all(&dir)?;
-            let config = OutboxConfig::new(dir.join("outbox.sqlite")).delivery(delivery(case));
-            let outbox = Outbox::open(client(emu, case)?, config).await?;
-            let sender = outbox.clone();
-            let producers = produce(n, 64, move |e| {
-                let outbox = sender.clone();
-                async move { outbox.send(e).await.map(|_| ()).map_err(|e| e.to_string()) }
-            });
-            let (end, at_5s) = watch(emu, n, started, case.limit).await;
-            for p in producers {
-                p.await??;
-            }
-            let rate = outbox.send_rate();
-            outbox.shutdown(Duration::from_secs(10)).await;
-            let _ = std::fs::remove_dir_all(&dir);
-            (end, at_5s, rate)
+            let ingester = Ingester::builder(&client(emu, case)?)
+                .config(delivery(case))
+                .outbox(OutboxConfig::new(dir.join("outbox.sqlite")))
+                .build()
+                .await?;
+            outbox_dir = Some(dir);
+            (ingester, 64)
         }
         Backend::Fleet => {
             let redis = RedisServer::start()?;
             let config = FleetConfig::new(redis.url())
                 .budget(case.configured_per_second, 1)
                 .claim_idle(Duration::from_secs(10));
-            let config = config
-                .clone()
-                .delivery(config.delivery.clone().max_batch(case.max_batch));
+            let delivery = FleetConfig::default_delivery().max_batch(case.max_batch);
             let unlimited = Client::builder()
                 .api_key(trophy_emulator::DEFAULT_ADMIN_KEY)
                 .base_url(emu.base_url())
                 .build()?;
             let mut workers = Vec::new();
             for w in 0..2 {
-                workers.push(FleetWorker::start(unlimited.clone(), config.clone().consumer(format!("w{w}"))).await?);
+                let worker = Ingester::builder(&unlimited)
+                    .config(delivery.clone())
+                    .fleet(config.clone().consumer(format!("w{w}")))
+                    .worker()
+                    .await?;
+                workers.push(worker);
             }
-            let producer = FleetProducer::connect(config.clone()).await?;
-            let started = Instant::now();
-            let producers = produce(n, 4 * 16, move |e| {
-                let producer = producer.clone();
-                async move { producer.send(e).await.map(|_| ()).map_err(|e| e.to_string()) }
-            });
-            let (end, at_5s) = watch(emu, n, started, case.limit).await;
-            for p in producers {
-                p.await??;
-            }
-            let rate = workers[0].send_rate();
-            for w in workers {
-                w.shutdown(Duration::from_secs(10)).await;
-            }
-            drop(redis);
-            (end, at_5s, rate)
+            let producer = Ingester::builder(&unlimited).fleet(config).build().await?;
+            fleet = Some((redis, workers));
+            (producer, 4 * 16)
         }
     };
+    let started = Instant::now();
+    let sender = ingester.clone();
+    let producers = produce(n, concurrency, move |e| {
+        let ingester = sender.clone();
+        async move { ingester.send(e).await.map(|_| ()).map_err(|e| e.to_string()) }
+    });
+    let (end, at_5s) = watch(emu, n, started, case.limit).await;
+    for p in producers {
+        p.await??;
+    }
+    let report = ingester.shutdown(Duration::from_secs(10)).await;
+    let mut send_rate = report.stats.send_rate;
+    if let Some((redis, workers)) = fleet {
+        // The fleet's rate is its workers' (a producer sends nothing to Trophy).
+        send_rate = workers[0].stats().send_rate;
+        for w in workers {
+            w.shutdown(Duration::from_secs(10)).await;
+        }
+        drop(redis);
+    }
+    if let Some(dir) = outbox_dir {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     let stored = emu.event_counts().stored;
     let counts = emu.rate_limit_counts().unwrap_or_default();
     let (lost, duplicated) = lost_and_duplicated(emu, n);

@@ -3,13 +3,20 @@
 
 use std::path::Path;
 use std::time::{Duration, Instant};
-use trophy::fleet::{FleetConfig, FleetProducer, QueueErrorKind, WhenUnavailable};
+use trophy::ingest::fleet::{FleetConfig, WhenUnavailable};
+use trophy::ingest::{IngestError, IngestErrorKind, Ingester};
 use trophy_bench::durable::{event, fleet_run, fleet_run_with, FleetPlan};
 use trophy_bench::redis_server::RedisServer;
 use trophy_emulator::{LimiterModel, RateLimits};
 
 fn exe() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_trophy-bench"))
+}
+
+/// A fleet producer: an ingester over the fleet's stream (its client is never used to send).
+async fn producer(config: FleetConfig) -> Result<Ingester, IngestError> {
+    let unused = trophy::Client::new(trophy_emulator::DEFAULT_ADMIN_KEY).unwrap();
+    Ingester::builder(&unused).fleet(config).build().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,7 +69,7 @@ async fn redis_restarted_mid_run_keeps_everything_it_acknowledged() {
 #[tokio::test]
 async fn producers_fail_at_once_or_wait_when_redis_is_down() {
     let mut redis = RedisServer::start().unwrap();
-    let connect = |w| FleetProducer::connect(FleetConfig::new(redis.url()).when_unavailable(w));
+    let connect = |w| producer(FleetConfig::new(redis.url()).when_unavailable(w));
     let wait = Duration::from_millis(800);
     let fail = connect(WhenUnavailable::Fail).await.unwrap();
     let patient = connect(WhenUnavailable::Wait(wait)).await.unwrap();
@@ -72,15 +79,18 @@ async fn producers_fail_at_once_or_wait_when_redis_is_down() {
 
     let started = Instant::now();
     let e = fail.send(event(2)).await.unwrap_err();
-    assert_eq!(e.kind, QueueErrorKind::Unavailable, "{e}");
-    assert!(e.message.contains(&redis.port().to_string()), "names the address: {e}");
+    assert_eq!(e.kind(), IngestErrorKind::Unavailable, "{e}");
+    assert!(
+        e.message().contains(&redis.port().to_string()),
+        "names the address: {e}"
+    );
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 
     let started = Instant::now();
     let rejected = patient.try_send(event(3)).await.unwrap_err();
-    assert_eq!(rejected.error.kind, QueueErrorKind::Unavailable);
+    assert_eq!(rejected.kind(), IngestErrorKind::Unavailable);
     assert!(started.elapsed() >= wait, "waited {:?}", started.elapsed());
-    assert_eq!(*rejected.event, event(3), "the event comes back as built");
+    assert_eq!(rejected.event(), Some(&event(3)), "the event comes back as built");
 
     // Redis comes back (empty: this one keeps nothing) while a producer waits: its send goes
     // through, and the stream holds exactly that event.
@@ -95,24 +105,24 @@ async fn producers_fail_at_once_or_wait_when_redis_is_down() {
     let len: u64 = redis::cmd("XLEN").arg("trophy:events").query(&mut con).unwrap();
     assert_eq!(len, 1);
 
-    let bad = FleetProducer::connect(FleetConfig::new("not a url")).await.unwrap_err();
-    assert_eq!(bad.kind, QueueErrorKind::Config);
+    let bad = producer(FleetConfig::new("not a url")).await.unwrap_err();
+    assert_eq!(bad.kind(), IngestErrorKind::Config);
 }
 
 #[tokio::test]
 async fn a_full_stream_pushes_producers_back() {
     let redis = RedisServer::start().unwrap();
     let config = FleetConfig::new(redis.url()).max_pending(10);
-    let producer = FleetProducer::connect(config).await.unwrap();
+    let producer = producer(config).await.unwrap();
     for i in 0..10 {
         producer.try_send(event(i)).await.unwrap();
     }
     // The length is re-read at most every 100 ms: wait past that, then the stream is full.
     tokio::time::sleep(Duration::from_millis(150)).await;
     let rejected = producer.try_send(event(10)).await.unwrap_err();
-    assert_eq!(rejected.error.kind, QueueErrorKind::Full, "{}", rejected.error);
+    assert_eq!(rejected.kind(), IngestErrorKind::Full, "{rejected}");
     assert!(
-        rejected.event.idempotency_key.is_none(),
+        rejected.event().unwrap().idempotency_key.is_none(),
         "handed back without the generated key"
     );
     let waiting = tokio::time::timeout(Duration::from_millis(400), producer.send(event(10))).await;

@@ -10,8 +10,8 @@ use redis::AsyncCommands;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use trophy::api::admin::events::BatchEvent;
-use trophy::fleet::{FleetConfig, FleetProducer, FleetWorker, QueueErrorKind};
-use trophy::ingest::IngestConfig;
+use trophy::ingest::fleet::FleetConfig;
+use trophy::ingest::{IngestConfig, IngestErrorKind, Ingester};
 use trophy::observability as m;
 use trophy::Client;
 use trophy_bench::durable::{event, METRIC};
@@ -71,17 +71,20 @@ async fn fleet_metrics_count_exactly_what_the_emulator_and_redis_saw() {
     emu.set_faults(Faults::new(0.2, 503).with_seed(3).after_processing());
     let config = FleetConfig::new(redis.url())
         .budget(50.0, 5)
-        .claim_idle(Duration::from_millis(500))
-        .delivery(
-            IngestConfig::default()
-                .max_batch(500)
-                .capacity(1_000)
-                .max_in_flight(1)
-                .linger(Duration::from_millis(20))
-                .backoff(Duration::from_millis(20), Duration::from_millis(200)),
-        );
+        .claim_idle(Duration::from_millis(500));
+    let delivery = IngestConfig::default()
+        .max_batch(500)
+        .capacity(1_000)
+        .max_in_flight(1)
+        .linger(Duration::from_millis(20))
+        .backoff(Duration::from_millis(20), Duration::from_millis(200));
 
-    let producer = FleetProducer::connect(config.clone()).await.unwrap();
+    let client = Client::builder()
+        .api_key(emu.admin_key())
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
+    let producer = Ingester::builder(&client).fleet(config.clone()).build().await.unwrap();
     for i in 0..EVENTS {
         producer.send(event(i)).await.unwrap();
         if i == 1_234 {
@@ -95,7 +98,7 @@ async fn fleet_metrics_count_exactly_what_the_emulator_and_redis_saw() {
         .try_send(BatchEvent::new(METRIC, "u1", f64::INFINITY))
         .await
         .unwrap_err();
-    assert_eq!(invalid.error.kind, QueueErrorKind::InvalidEvent);
+    assert_eq!(invalid.kind(), IngestErrorKind::Invalid);
 
     // A consumer that reads entries and dies: the worker takes them over after claim_idle.
     let mut conn = redis::Client::open(redis.url())
@@ -119,12 +122,12 @@ async fn fleet_metrics_count_exactly_what_the_emulator_and_redis_saw() {
         .unwrap();
     assert_eq!(orphaned.keys[0].ids.len(), ORPHANS);
 
-    let client = Client::builder()
-        .api_key(emu.admin_key())
-        .base_url(emu.base_url())
-        .build()
+    let worker = Ingester::builder(&client)
+        .config(delivery)
+        .fleet(config.clone())
+        .worker()
+        .await
         .unwrap();
-    let worker = FleetWorker::start(client, config.clone()).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while emu.event_counts().stored < EVENTS && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -137,7 +140,7 @@ async fn fleet_metrics_count_exactly_what_the_emulator_and_redis_saw() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let stats = worker.shutdown(Duration::from_secs(10)).await;
+    let stats = worker.shutdown(Duration::from_secs(10)).await.stats;
     let dead: u64 = conn.xlen(format!("{}:dead", config.stream)).await.unwrap();
 
     let got = snapshotter.snapshot().into_hashmap();

@@ -88,7 +88,8 @@ pub async fn set_up(client: &Client) -> trophy::Result<()> {
 /// Sets Trophy up and starts the ingester.
 pub async fn app_state(client: Client, secret: WebhookSecret) -> trophy::Result<AppState> {
     set_up(&client).await?;
-    let ingester = Ingester::new(&client, IngestConfig::default())?;
+    // Bad settings or an application key: the ingester's error, as the crate's.
+    let ingester = Ingester::new(&client, IngestConfig::default()).map_err(|e| trophy::Error::Config(e.to_string()))?;
     Ok(AppState {
         client,
         ingester,
@@ -120,7 +121,7 @@ pub async fn serve(
 
 async fn complete_lesson(State(state): State<AppState>, Path(user): Path<String>) -> (StatusCode, String) {
     match state.ingester.send(BatchEvent::new(METRIC, user, 1)).await {
-        Ok(()) => (StatusCode::ACCEPTED, String::new()),
+        Ok(_key) => (StatusCode::ACCEPTED, String::new()),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }

@@ -3,6 +3,10 @@
 //! in batches of up to 1,000, about 5,000 events per second. One malformed event is isolated
 //! and dead-lettered; the emulator's totals are then compared with what was sent.
 //!
+//! The ingester here keeps its queue in memory. `ingest_outbox.rs` (a durable file) and
+//! `ingest_fleet.rs` (a Redis fleet) make the same calls on the same `Ingester`; only how it
+//! is built differs.
+//!
 //! ```sh
 //! cargo run --example ingest
 //! ```
@@ -48,7 +52,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = IngestConfig::default().on_dead_letter(move |letter| {
         let _ = letters_tx.send(letter);
     });
-    let ingester = Ingester::new(&client, config)?;
+    // In memory (the default backend).
+    let ingester = Ingester::builder(&client).config(config).build().await?;
 
     let started = Instant::now();
     let mut sent: BTreeMap<String, f64> = BTreeMap::new();
@@ -66,6 +71,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .await?;
         }
     }
+    ingester.flush().await?; // everything sent so far is delivered or dead-lettered
     let report = ingester.shutdown(Duration::from_secs(30)).await;
     let elapsed = started.elapsed().as_secs_f64();
     let stats = &report.stats;

@@ -19,7 +19,8 @@ mod offline;
 
 use std::time::{Duration, Instant};
 use trophy::api::admin::events::BatchEvent;
-use trophy::fleet::{FleetConfig, FleetProducer, FleetWorker};
+use trophy::ingest::fleet::FleetConfig;
+use trophy::ingest::Ingester;
 use trophy::Client;
 
 #[tokio::main]
@@ -30,30 +31,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match args.first().map(String::as_str) {
         Some("producer") => {
             let n = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10_000);
-            produce(config, n).await
+            // A producer only writes to Redis: its client is never used to send.
+            let client = Client::new(std::env::var("TROPHY_API_KEY").unwrap_or_else(|_| "producer-only".into()))?;
+            produce(&client, config, n).await
         }
         Some("worker") => {
             let (client, _emu) = client().await?;
-            let worker = FleetWorker::start(client, config).await?;
+            let worker = Ingester::builder(&client).fleet(config).worker().await?;
             println!("worker {} running; Ctrl-C to stop", worker.consumer());
             tokio::signal::ctrl_c().await?;
-            let stats = worker.shutdown(Duration::from_secs(10)).await;
-            println!("delivered {} in {} requests", stats.delivered, stats.requests);
+            let report = worker.shutdown(Duration::from_secs(10)).await;
+            println!(
+                "delivered {} in {} requests",
+                report.stats.delivered, report.stats.requests
+            );
             Ok(())
         }
         _ => {
             let (client, emu) = client().await?;
-            let worker = FleetWorker::start(client, config.clone()).await?;
+            let worker = Ingester::builder(&client).fleet(config.clone()).worker().await?;
             let started = Instant::now();
-            produce(config, 10_000).await?;
-            while worker.stats().delivered < 10_000 && started.elapsed() < Duration::from_secs(60) {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            let stats = worker.shutdown(Duration::from_secs(10)).await;
+            produce(&client, config, 10_000).await?;
+            let report = worker.shutdown(Duration::from_secs(10)).await;
             println!(
-                "delivered {} in {} requests within {:?}",
-                stats.delivered,
-                stats.requests,
+                "the worker delivered {} in {} requests within {:?}",
+                report.stats.delivered,
+                report.stats.requests,
                 started.elapsed()
             );
             if let Some(emu) = emu {
@@ -64,14 +67,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-async fn produce(config: FleetConfig, n: u32) -> Result<(), Box<dyn std::error::Error>> {
-    let producer = FleetProducer::connect(config).await?;
+/// The same ingester as in memory (`ingest.rs`), built over the fleet's stream: `send` returns
+/// once the event is in Redis, and `flush` once the fleet's workers delivered it.
+async fn produce(client: &Client, config: FleetConfig, n: u32) -> Result<(), Box<dyn std::error::Error>> {
+    let ingester = Ingester::builder(client).fleet(config).build().await?;
     let started = Instant::now();
     for i in 0..n {
         let event = BatchEvent::new("words-written", format!("user-{}", i % 100), f64::from(i % 50));
-        producer.send(event).await?; // in Redis when this returns
+        ingester.send(event).await?; // in Redis when this returns
     }
     println!("{n} events in Redis in {:?}", started.elapsed());
+    let flushed = ingester.flush_within(Duration::from_secs(60)).await?;
+    println!(
+        "{} of them delivered by the fleet within {:?}",
+        u64::from(n) - flushed.pending.min(n as usize) as u64,
+        started.elapsed()
+    );
+    let report = ingester.shutdown(Duration::from_secs(1)).await;
+    println!("{} entries left in the stream", report.left_in_store);
     Ok(())
 }
 

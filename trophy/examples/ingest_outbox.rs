@@ -13,7 +13,8 @@ mod offline;
 
 use std::time::{Duration, Instant};
 use trophy::api::admin::events::BatchEvent;
-use trophy::outbox::{Outbox, OutboxConfig};
+use trophy::ingest::outbox::OutboxConfig;
+use trophy::ingest::Ingester;
 use trophy::{Client, RateLimits};
 
 #[tokio::main]
@@ -35,40 +36,45 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(Into::into)
         .unwrap_or_else(|_| std::env::temp_dir().join(format!("trophy-outbox-example-{}.sqlite", std::process::id())));
 
-    let outbox = Outbox::open(client, OutboxConfig::new(&path)).await?;
+    // The same ingester as in memory (`ingest.rs`), built over an outbox file.
+    let ingester = Ingester::builder(&client)
+        .outbox(OutboxConfig::new(&path))
+        .build()
+        .await?;
+    let stored = |i: &Ingester| i.stats().backend.outbox().map_or(0, |o| o.stored_events);
     println!(
         "outbox {} holds {} events from an earlier run",
         path.display(),
-        outbox.stats().stored_events
+        stored(&ingester)
     );
     // As in a server: many tasks send at once, and the outbox commits what arrived together in
     // one transaction (one fsync), answering each `send` once its event is on disk.
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for task in 0..32u32 {
-        let outbox = outbox.clone();
+        let ingester = ingester.clone();
         tasks.spawn(async move {
             for i in (task..10_000).step_by(32) {
                 let event = BatchEvent::new("words-written", format!("user-{}", i % 100), f64::from(i % 50));
-                outbox.send(event).await?; // on disk when this returns
+                ingester.send(event).await?; // on disk when this returns
             }
-            Ok::<(), trophy::outbox::QueueError>(())
+            Ok::<(), trophy::ingest::IngestError>(())
         });
     }
     while let Some(done) = tasks.join_next().await {
         done??;
     }
     println!("10,000 events on disk in {:?}", started.elapsed());
-    outbox.flush().await?;
-    let stats = outbox.stats();
+    ingester.flush().await?;
+    let stats = ingester.stats();
     println!(
         "delivered {} in {} requests within {:?}; {} left on disk",
-        stats.delivery.delivered,
-        stats.delivery.requests,
+        stats.delivered,
+        stats.requests,
         started.elapsed(),
-        stats.stored_events
+        stored(&ingester)
     );
-    let report = outbox.shutdown(Duration::from_secs(5)).await;
+    let report = ingester.shutdown(Duration::from_secs(5)).await;
     println!("shut down: {} left for the next start", report.left_in_store);
     if let Some(emu) = emulator {
         println!("the emulator holds {} events", emu.event_counts().stored);

@@ -125,7 +125,9 @@
 //! One metric event is one tier-1 request, and Trophy allows 5 per second. [`ingest::Ingester`]
 //! queues events and sends them in batches of up to 1,000 within that budget (up to 5,000
 //! events per second), with keys set at enqueue, unlimited retries up to a give-up age, and
-//! refused events isolated and dead-lettered.
+//! refused events isolated and dead-lettered. Its backend is chosen when it is built: in
+//! memory, a durable outbox file (feature `outbox`), or a Redis fleet (feature `redis`); the
+//! calls are the same for all three.
 //!
 //! # Rate limits and pacing
 //!
@@ -166,8 +168,8 @@
 //!   other code or other processes, and exceeding it would buy nothing but 429s on a server
 //!   that enforces it. Configure a higher [`RateLimits`] to go faster.
 //!
-//! [`ingest::IngestStats::send_rate`], `Outbox::send_rate` and `FleetWorker::send_rate` report
-//! the rate now.
+//! [`ingest::IngestStats::send_rate`] reports the rate now, for every backend (a fleet worker:
+//! the fleet's rate at its last turn).
 //!
 //! # Observability
 //!
@@ -177,7 +179,7 @@
 //! and without the feature the `metrics` crate is not a dependency. Every HTTP request is
 //! counted by operation, API and status class, with its duration; retries by reason (429,
 //! 5xx, timeout, connect); the time spent waiting on the rate limiter and the rate it paces
-//! at. The three ingest backends ([`ingest::Ingester`], the outbox, the fleet) count events
+//! at. The three ingest backends of [`ingest::Ingester`] (memory, the outbox, the fleet) count events
 //! accepted, refused at `send` (by reason), delivered, replayed and dead-lettered (by reason),
 //! and report their queue depth, batch sizes, batches in flight, the time from `send` to
 //! Trophy's acceptance, and the fleet's takeovers. The names are `pub const`s of
@@ -264,17 +266,11 @@ pub mod api;
 mod calls;
 mod client;
 mod config;
-#[cfg(any(feature = "outbox", feature = "redis"))]
-mod durable;
 mod error;
 mod field;
-#[cfg(feature = "redis")]
-pub mod fleet;
 mod id;
 pub mod ingest;
 pub mod observability;
-#[cfg(feature = "outbox")]
-pub mod outbox;
 mod pagination;
 mod ratelimit;
 mod request;
@@ -354,7 +350,7 @@ impl Client {
 /// ```no_run
 /// use trophy::prelude::*;
 ///
-/// # async fn run() -> Result<()> {
+/// # async fn run() -> std::result::Result<(), Box<dyn std::error::Error>> {
 /// let client = Client::builder().api_key("admin-key").base_url("http://127.0.0.1:8787").build()?;
 /// let lessons = client.admin().metrics().ensure(NewMetric::new("Lessons", "lessons")).await?;
 /// client

@@ -61,8 +61,8 @@
 //!   broke).
 //! - `limiter`: `tier1` and `tier2` (the client's own token buckets, see
 //!   [`crate::ClientBuilder::rate_limit`]), `fleet` (the fleet's shared budget in Redis).
-//! - `backend`: `memory` ([`crate::ingest::Ingester`]), `outbox` (`trophy::outbox`), `fleet`
-//!   (`trophy::fleet`).
+//! - `backend`: the backend of the [`crate::ingest::Ingester`]: `memory`, `outbox`
+//!   (`trophy::ingest::outbox`), `fleet` (`trophy::ingest::fleet`, producers and workers).
 //! - refused `reason`: `full` (`try_send` on a full queue), `closed`, `invalid` (the event
 //!   fails the checks), `unavailable` (the outbox's file or the fleet's Redis failed).
 //! - dead-letter `reason`: `rejected` (Trophy refused the event itself), `refused` (Trophy
@@ -108,9 +108,6 @@
 //! `method`, `path` template, `attempt`, `status`), and every ingest batch in a
 //! `trophy.ingest.batch` span (`events`, `requests`, `delivered`, `dead_lettered`) around the
 //! `trophy.call` spans of its requests. Retries are logged at `DEBUG`, dead letters at `WARN`.
-
-#[cfg(any(feature = "outbox", feature = "redis"))]
-use crate::durable::{QueueError, QueueErrorKind, Rejected};
 
 /// HTTP requests (attempts): counter; labels `operation`, `api`, `status_class`.
 pub const REQUESTS: &str = "trophy.client.requests";
@@ -271,27 +268,15 @@ impl Refusal {
     const LABELS: [&'static str; 4] = ["full", "closed", "invalid", "unavailable"];
 
     #[cfg(any(feature = "outbox", feature = "redis"))]
-    fn of_queue(kind: QueueErrorKind) -> Refusal {
+    pub(crate) fn of_kind(kind: crate::ingest::IngestErrorKind) -> Refusal {
+        use crate::ingest::IngestErrorKind;
         match kind {
-            QueueErrorKind::Full => Refusal::Full,
-            QueueErrorKind::Closed => Refusal::Closed,
-            QueueErrorKind::InvalidEvent => Refusal::Invalid,
+            IngestErrorKind::Full => Refusal::Full,
+            IngestErrorKind::Closed => Refusal::Closed,
+            IngestErrorKind::Invalid => Refusal::Invalid,
             _ => Refusal::Unavailable,
         }
     }
-}
-
-/// Records the outcome of a durable queue's `send`/`try_send` and passes it on.
-#[cfg(any(feature = "outbox", feature = "redis"))]
-pub(crate) fn counted<T>(metrics: &Ingest, result: Result<T, Rejected>) -> Result<T, Rejected> {
-    match &result {
-        Ok(_) => metrics.accepted(),
-        Err(Rejected {
-            error: QueueError { kind, .. },
-            ..
-        }) => metrics.refused(Refusal::of_queue(*kind)),
-    }
-    result
 }
 
 /// Milliseconds since the Unix epoch in a Redis stream entry id (`<ms>-<seq>`).

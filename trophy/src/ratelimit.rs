@@ -2,7 +2,7 @@
 //!
 //! The algorithm (documented for users in the crate docs, "Rate limits and pacing") is a pure
 //! function of the time since the last throttle, so the same state can live in memory (here)
-//! or in Redis (the fleet's Lua script, [`crate::fleet`], mirrors [`Adaptive::rate_at`]).
+//! or in Redis (the fleet's Lua script, in `crate::ingest::pacer`, mirrors [`Adaptive::rate_at`]).
 
 use crate::config::RateLimits;
 use crate::error::{Error, Result};

@@ -47,7 +47,15 @@ async fn the_axum_service_ingests_reads_receives_webhooks_and_flushes_on_shutdow
             assert_eq!(r.status(), 202);
         }
     }
-    assert_eq!(state.ingester.flush_within(Duration::from_secs(30)).await.pending, 0);
+    assert_eq!(
+        state
+            .ingester
+            .flush_within(Duration::from_secs(30))
+            .await
+            .unwrap()
+            .pending,
+        0
+    );
     let stats = state.ingester.stats();
     assert_eq!((stats.delivered, stats.dead_lettered), (50, 0));
     assert!(stats.requests < 50, "batched: {} requests", stats.requests);

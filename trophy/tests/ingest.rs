@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use trophy::api::admin::events::BatchEvent;
 use trophy::api::admin::metrics::NewMetric;
-use trophy::ingest::{DeadLetter, DeadLetterKind, IngestConfig, Ingester, SendErrorKind};
+use trophy::ingest::{DeadLetter, DeadLetterKind, IngestConfig, IngestErrorKind, Ingester};
 use trophy::{Client, RateLimit, UserInput};
 use trophy_emulator::{Emulator, Faults, RateLimits};
 
@@ -96,7 +96,7 @@ async fn flush_delivers_everything_queued_in_full_batches() {
     for i in 0..2_500 {
         ingester.send(event(i, 40)).await.unwrap();
     }
-    ingester.flush().await;
+    ingester.flush().await.unwrap();
     let stats = ingester.stats();
     assert_eq!(
         (stats.enqueued, stats.delivered, stats.dead_lettered),
@@ -119,11 +119,11 @@ async fn a_full_queue_hands_the_event_back_and_send_waits_for_space() {
     emu.set_faults(Faults::new(1.0, 503));
     let ingester = Ingester::new(&client, config().capacity(1_000).max_batch(500)).unwrap();
     for i in 0..1_000 {
-        ingester.try_send(event(i, 10)).unwrap();
+        ingester.try_send(event(i, 10)).await.unwrap();
     }
-    let refused = ingester.try_send(event(1_000, 10)).unwrap_err();
-    assert_eq!(refused.kind(), &SendErrorKind::Full);
-    let back = refused.into_event();
+    let refused = ingester.try_send(event(1_000, 10)).await.unwrap_err();
+    assert_eq!(refused.kind(), IngestErrorKind::Full);
+    let back = refused.into_event().unwrap();
     assert_eq!(back, event(1_000, 10), "handed back unchanged, without a key");
     // The async send waits while the queue is full...
     let waiting = tokio::spawn({
@@ -136,7 +136,7 @@ async fn a_full_queue_hands_the_event_back_and_send_waits_for_space() {
     // ...and goes through once Trophy is back and space frees up.
     emu.set_faults(Faults::none());
     waiting.await.unwrap().unwrap();
-    ingester.flush().await;
+    ingester.flush().await.unwrap();
     assert_eq!(held(&emu), expected(0..1_001, 10));
     assert!(ingester.stats().retried > 0);
 }
@@ -148,7 +148,7 @@ async fn shutdown_reports_what_it_could_not_deliver_by_the_deadline() {
     for i in 0..200 {
         ingester.send(event(i, 10)).await.unwrap();
     }
-    ingester.flush().await;
+    ingester.flush().await.unwrap();
     emu.set_faults(Faults::new(1.0, 503));
     for i in 200..500 {
         ingester.send(event(i, 10)).await.unwrap();
@@ -162,10 +162,11 @@ async fn shutdown_reports_what_it_could_not_deliver_by_the_deadline() {
     assert_eq!(held(&emu), expected(0..200, 10));
     // Intake is closed, and a flush does not wait for what shutdown gave up.
     let closed = ingester.send(event(0, 10)).await.unwrap_err();
-    assert_eq!(closed.kind(), &SendErrorKind::Closed);
+    assert_eq!(closed.kind(), IngestErrorKind::Closed);
     tokio::time::timeout(Duration::from_secs(1), ingester.flush())
         .await
-        .expect("flush returns after shutdown");
+        .expect("flush returns after shutdown")
+        .unwrap();
     // Sent again later with their keys, they count once.
     emu.set_faults(Faults::none());
     let again = Ingester::new(&client, config()).unwrap();
@@ -208,7 +209,7 @@ async fn a_refused_batch_is_bisected_and_only_the_bad_events_are_dead_lettered()
             ingester.send(bad_email.clone()).await.unwrap();
         }
     }
-    ingester.flush().await;
+    ingester.flush().await.unwrap();
     let stats = ingester.stats();
     assert_eq!((stats.delivered, stats.dead_lettered), (100, 2), "{stats:?}");
     assert!(stats.bisections >= 2);
@@ -246,7 +247,7 @@ async fn a_429_storm_is_ridden_out_without_loss_or_duplicates() {
     for i in 0..1_500 {
         ingester.send(event(i, 25)).await.unwrap();
     }
-    ingester.flush().await;
+    ingester.flush().await.unwrap();
     let stats = ingester.stats();
     let limited = emu.rate_limit_counts().unwrap();
     assert!(stats.http_429 > 0, "{stats:?}");
@@ -264,7 +265,7 @@ async fn lost_responses_are_retried_and_counted_once() {
     for i in 0..3_000 {
         ingester.send(event(i, 50)).await.unwrap();
     }
-    ingester.flush().await;
+    ingester.flush().await.unwrap();
     let stats = ingester.stats();
     assert_eq!((stats.delivered, stats.dead_lettered), (3_000, 0));
     assert!(stats.retried > 0 && emu.faults_injected() > 0);
@@ -287,7 +288,7 @@ async fn events_past_the_give_up_age_are_dead_lettered() {
         ingester.send(event(i, 4)).await.unwrap();
     }
     let started = Instant::now();
-    ingester.flush().await;
+    ingester.flush().await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(3));
     let letters = letters.lock().unwrap().clone();
     assert_eq!(letters.len(), 20);
@@ -309,16 +310,17 @@ async fn bad_events_are_refused_at_send() {
         BatchEvent::new(METRIC, " ", 1.0),
         BatchEvent::new(METRIC, "u", 1.0).idempotency_key(""),
     ];
-    let fields: Vec<String> = cases
-        .into_iter()
-        .map(|e| match ingester.try_send(e).unwrap_err().kind() {
-            SendErrorKind::Invalid(i) => i.field.clone(),
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let mut fields: Vec<String> = Vec::new();
+    for e in cases {
+        let e = ingester.try_send(e).await.unwrap_err();
+        match (e.kind(), e.invalid_input()) {
+            (IngestErrorKind::Invalid, Some(i)) => fields.push(i.field.clone()),
+            _ => panic!("{e:?}"),
+        }
+    }
     assert_eq!(fields, ["value", "key", "user.id", "idempotency_key"]);
     ingester.send(event(0, 1)).await.unwrap();
-    ingester.flush().await;
+    ingester.flush().await.unwrap();
     assert_eq!(held(&emu), expected(0..1, 1));
     assert!(Ingester::new(&client, IngestConfig::default().max_batch(1_001)).is_err());
     assert!(Ingester::new(&client, IngestConfig::default().capacity(10).max_batch(100)).is_err());
@@ -345,7 +347,7 @@ async fn the_ingester_and_other_tier1_calls_share_the_clients_budget() {
     for i in 0..100 {
         ingester.send(event(i, 5)).await.unwrap();
     }
-    ingester.flush().await;
+    ingester.flush().await.unwrap();
     singles.await.unwrap();
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(850), "{elapsed:?}");
@@ -400,7 +402,7 @@ async fn each_batch_has_a_span_with_its_outcome() {
         .send(BatchEvent::new("no-such-metric", "u", 1.0))
         .await
         .unwrap();
-    ingester.flush().await;
+    ingester.flush().await.unwrap();
     assert_eq!(held(&emu), expected(0..10, 2));
     let traces = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     let closed: Vec<&str> = traces

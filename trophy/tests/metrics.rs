@@ -12,7 +12,7 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use std::time::Duration;
 use trophy::api::admin::events::BatchEvent;
 use trophy::api::admin::metrics::NewMetric;
-use trophy::ingest::{DeadLetterKind, IngestConfig, Ingester, SendErrorKind};
+use trophy::ingest::{DeadLetterKind, IngestConfig, IngestErrorKind, Ingester};
 use trophy::observability as m;
 use trophy::{Client, RateLimit, UserInput};
 use trophy_emulator::{Emulator, Faults, RateLimits};
@@ -140,12 +140,15 @@ async fn ingester_metrics_count_exactly_what_the_emulator_saw() {
         }
     }
     // Refused at send: never silent.
-    let invalid = ingester.try_send(BatchEvent::new(METRIC, "u", f64::NAN)).unwrap_err();
-    assert!(matches!(invalid.kind(), SendErrorKind::Invalid(_)));
+    let invalid = ingester
+        .try_send(BatchEvent::new(METRIC, "u", f64::NAN))
+        .await
+        .unwrap_err();
+    assert!(matches!(invalid.kind(), IngestErrorKind::Invalid));
     let report = ingester.shutdown(Duration::from_secs(120)).await;
     assert!(report.undelivered.is_empty());
     let closed = ingester.send(event(0)).await.unwrap_err();
-    assert_eq!(closed.kind(), &SendErrorKind::Closed);
+    assert_eq!(closed.kind(), IngestErrorKind::Closed);
 
     let got = Metrics::take(&snapshotter);
     let memory = [("backend", "memory")];
@@ -223,7 +226,7 @@ async fn ingester_metrics_count_exactly_what_the_emulator_saw() {
 #[cfg(feature = "outbox")]
 #[tokio::test]
 async fn outbox_metrics_count_exactly_what_the_emulator_saw() {
-    use trophy::outbox::{Outbox, OutboxConfig, QueueErrorKind};
+    use trophy::ingest::outbox::OutboxConfig;
 
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
@@ -243,7 +246,10 @@ async fn outbox_metrics_count_exactly_what_the_emulator_saw() {
         .max_batch(500)
         .linger(Duration::from_millis(20))
         .backoff(Duration::from_millis(20), Duration::from_millis(200));
-    let outbox = Outbox::open(client, OutboxConfig::new(&path).delivery(delivery))
+    let outbox = Ingester::builder(&client)
+        .config(delivery)
+        .outbox(OutboxConfig::new(&path))
+        .build()
         .await
         .unwrap();
     let mut bytes = 0;
@@ -256,14 +262,14 @@ async fn outbox_metrics_count_exactly_what_the_emulator_saw() {
                 .unwrap();
         }
         if i == 2_000 {
-            bytes = outbox.stats().stored_bytes;
+            bytes = outbox.stats().backend.outbox().unwrap().stored_bytes;
         }
     }
     let invalid = outbox.try_send(BatchEvent::new(METRIC, "", 1.0)).await.unwrap_err();
-    assert_eq!(invalid.error.kind, QueueErrorKind::InvalidEvent);
+    assert_eq!(invalid.kind(), IngestErrorKind::Invalid);
     outbox.flush().await.unwrap();
     let report = outbox.shutdown(Duration::from_secs(30)).await;
-    assert_eq!((report.delivered, report.left_in_store), (3_000, 0));
+    assert_eq!((report.stats.delivered, report.left_in_store), (3_000, 0));
     let stats = outbox.stats();
 
     let got = Metrics::take(&snapshotter);

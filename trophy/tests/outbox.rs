@@ -3,12 +3,22 @@
 
 use std::time::Duration;
 use trophy::api::admin::events::BatchEvent;
-use trophy::ingest::IngestConfig;
-use trophy::outbox::{Outbox, OutboxConfig, QueueErrorKind};
+use trophy::ingest::outbox::OutboxConfig;
+use trophy::ingest::{IngestConfig, IngestError, IngestErrorKind, Ingester};
 use trophy::Client;
 use trophy_emulator::{Emulator, Seed};
 
 const USERS: usize = 7;
+
+/// An ingester over the outbox of `config`, sending through `client`.
+async fn open(client: &Client, config: OutboxConfig) -> Result<Ingester, IngestError> {
+    Ingester::builder(client).outbox(config).build().await
+}
+
+/// The events the outbox file holds.
+fn stored(outbox: &Ingester) -> u64 {
+    outbox.stats().backend.outbox().unwrap().stored_events
+}
 
 async fn emulator() -> Emulator {
     Emulator::builder()
@@ -66,9 +76,7 @@ async fn sent_events_are_delivered_once_in_full_batches() {
     let emu = emulator().await;
     let client = client_for(&emu.base_url());
     let dir = tempdir();
-    let outbox = Outbox::open(client.clone(), OutboxConfig::new(dir.join("o.sqlite")))
-        .await
-        .unwrap();
+    let outbox = open(&client, OutboxConfig::new(dir.join("o.sqlite"))).await.unwrap();
     let sends: Vec<_> = (0..2500)
         .map(|i| {
             let outbox = outbox.clone();
@@ -82,12 +90,12 @@ async fn sent_events_are_delivered_once_in_full_batches() {
     assert_eq!(keys.len(), 2500, "every event has its own generated key");
     outbox.flush().await.unwrap();
     let stats = outbox.stats();
-    assert_eq!(stats.stored_events, 0);
-    assert_eq!(stats.delivery.delivered, 2500);
-    assert!(stats.delivery.requests <= 10, "batched: {stats:?}");
+    assert_eq!(stats.backend.outbox().unwrap().stored_events, 0);
+    assert_eq!(stats.delivered, 2500);
+    assert!(stats.requests <= 10, "batched: {stats:?}");
     assert_eq!(totals(&client).await, expected_totals(0..2500));
     let report = outbox.shutdown(Duration::from_secs(1)).await;
-    assert_eq!((report.delivered, report.left_in_store), (2500, 0));
+    assert_eq!((report.stats.delivered, report.left_in_store), (2500, 0));
 }
 
 #[tokio::test]
@@ -96,7 +104,7 @@ async fn events_left_on_disk_are_delivered_after_a_restart_with_their_keys() {
     let path = dir.join("o.sqlite");
     // First life: Trophy unreachable, so everything stays on disk.
     let down = client_for(&dead_address());
-    let outbox = Outbox::open(down, OutboxConfig::new(&path)).await.unwrap();
+    let outbox = open(&down, OutboxConfig::new(&path)).await.unwrap();
     let mut keys = Vec::new();
     for i in 0..300 {
         let e = if i % 3 == 0 {
@@ -109,14 +117,17 @@ async fn events_left_on_disk_are_delivered_after_a_restart_with_their_keys() {
     assert_eq!(keys[3], "caller-3", "a caller's key is kept");
     // A flush with a deadline returns by it, saying what is still held.
     let started = std::time::Instant::now();
-    assert_eq!(outbox.flush_within(Duration::from_millis(300)).await.unwrap(), 300);
+    assert_eq!(
+        outbox.flush_within(Duration::from_millis(300)).await.unwrap().pending,
+        300
+    );
     let took = started.elapsed();
     assert!(
         took >= Duration::from_millis(300) && took < Duration::from_secs(5),
         "{took:?}"
     );
     let report = outbox.shutdown(Duration::from_millis(300)).await;
-    assert_eq!((report.delivered, report.left_in_store), (0, 300));
+    assert_eq!((report.stats.delivered, report.left_in_store), (0, 300));
     drop(outbox);
 
     // Second life: Trophy is there. Half of the events were already delivered by someone with
@@ -125,10 +136,10 @@ async fn events_left_on_disk_are_delivered_after_a_restart_with_their_keys() {
     let client = client_for(&emu.base_url());
     let already: Vec<BatchEvent> = (0..150).map(|i| event(i).idempotency_key(keys[i].clone())).collect();
     client.admin().metrics().batch_events(already).send().await.unwrap();
-    let outbox = Outbox::open(client.clone(), OutboxConfig::new(&path)).await.unwrap();
-    assert_eq!(outbox.stats().stored_events, 300);
-    assert_eq!(outbox.flush_within(Duration::from_secs(30)).await.unwrap(), 0);
-    assert_eq!(outbox.stats().delivery.delivered, 300);
+    let outbox = open(&client, OutboxConfig::new(&path)).await.unwrap();
+    assert_eq!(stored(&outbox), 300);
+    assert_eq!(outbox.flush_within(Duration::from_secs(30)).await.unwrap().pending, 0);
+    assert_eq!(outbox.stats().delivered, 300);
     assert_eq!(
         totals(&client).await,
         expected_totals(0..300),
@@ -142,27 +153,24 @@ async fn a_full_outbox_pushes_back() {
     let dir = tempdir();
     let down = client_for(&dead_address());
     let config = OutboxConfig::new(dir.join("o.sqlite")).max_events(10);
-    let outbox = Outbox::open(down, config).await.unwrap();
+    let outbox = open(&down, config).await.unwrap();
     for i in 0..10 {
         outbox.try_send(event(i)).await.unwrap();
     }
     let rejected = outbox.try_send(event(10)).await.unwrap_err();
-    assert_eq!(rejected.error.kind, QueueErrorKind::Full);
-    assert_eq!(*rejected.event, event(10), "the event comes back unchanged");
+    assert_eq!(rejected.kind(), IngestErrorKind::Full);
+    assert_eq!(rejected.event(), Some(&event(10)), "the event comes back unchanged");
     let waiting = tokio::time::timeout(Duration::from_millis(300), outbox.send(event(10))).await;
     assert!(waiting.is_err(), "send waits while full");
-    assert_eq!(outbox.stats().stored_events, 10);
+    assert_eq!(stored(&outbox), 10);
 
     let bytes = OutboxConfig::new(dir.join("b.sqlite")).max_bytes(100);
-    let small = Outbox::open(client_for(&dead_address()), bytes).await.unwrap();
+    let small = open(&client_for(&dead_address()), bytes).await.unwrap();
     let huge = BatchEvent::new("words", "u".repeat(200), 1.0);
-    assert_eq!(
-        small.try_send(huge).await.unwrap_err().error.kind,
-        QueueErrorKind::InvalidEvent
-    );
+    assert_eq!(small.try_send(huge).await.unwrap_err().kind(), IngestErrorKind::Invalid);
     let bad = small.send(BatchEvent::new("words", "u1", f64::NAN)).await.unwrap_err();
-    assert_eq!(bad.kind, QueueErrorKind::InvalidEvent);
-    assert!(bad.message.contains("value"), "{bad}");
+    assert_eq!(bad.kind(), IngestErrorKind::Invalid);
+    assert!(bad.message().contains("value"), "{bad}");
 }
 
 #[tokio::test]
@@ -170,12 +178,12 @@ async fn a_refused_event_is_dead_lettered_and_the_rest_delivered() {
     let emu = emulator().await;
     let client = client_for(&emu.base_url());
     let dir = tempdir();
-    let outbox = Outbox::open(
-        client.clone(),
-        OutboxConfig::new(dir.join("o.sqlite")).delivery(IngestConfig::default().linger(Duration::from_millis(200))),
-    )
-    .await
-    .unwrap();
+    let outbox = Ingester::builder(&client)
+        .config(IngestConfig::default().linger(Duration::from_millis(200)))
+        .outbox(OutboxConfig::new(dir.join("o.sqlite")))
+        .build()
+        .await
+        .unwrap();
     for i in 0..40 {
         let e = if i == 17 {
             BatchEvent::new("no-such-metric", "u1", 5.0)
@@ -185,7 +193,7 @@ async fn a_refused_event_is_dead_lettered_and_the_rest_delivered() {
         outbox.send(e).await.unwrap();
     }
     outbox.flush().await.unwrap();
-    let stats = outbox.stats().delivery;
+    let stats = outbox.stats();
     assert_eq!((stats.delivered, stats.dead_lettered), (39, 1));
     let mut expected = expected_totals(0..40);
     expected[17 % USERS] -= (1 + 17 % 10) as f64;
@@ -203,7 +211,7 @@ async fn a_refused_event_is_dead_lettered_and_the_rest_delivered() {
 async fn damaged_foreign_or_busy_files_give_clear_errors() {
     let dir = tempdir();
     let client = client_for(&dead_address());
-    let open = |path: std::path::PathBuf| Outbox::open(client.clone(), OutboxConfig::new(path));
+    let open = |path: std::path::PathBuf| open(&client, OutboxConfig::new(path));
 
     // Not a database at all.
     let text = dir.join("notes.txt");
@@ -213,8 +221,8 @@ async fn damaged_foreign_or_busy_files_give_clear_errors() {
     )
     .unwrap();
     let e = open(text).await.unwrap_err();
-    assert_eq!(e.kind, QueueErrorKind::Corrupt, "{e}");
-    assert!(e.message.contains("notes.txt"), "{e}");
+    assert_eq!(e.kind(), IngestErrorKind::Corrupt, "{e}");
+    assert!(e.message().contains("notes.txt"), "{e}");
 
     // A SQLite database of someone else.
     let foreign = dir.join("foreign.sqlite");
@@ -224,12 +232,12 @@ async fn damaged_foreign_or_busy_files_give_clear_errors() {
             .unwrap();
     }
     let e = open(foreign).await.unwrap_err();
-    assert_eq!(e.kind, QueueErrorKind::Corrupt);
-    assert!(e.message.contains("not a trophy outbox"), "{e}");
+    assert_eq!(e.kind(), IngestErrorKind::Corrupt);
+    assert!(e.message().contains("not a trophy outbox"), "{e}");
 
     // A directory that does not exist.
     let e = open(dir.join("missing/o.sqlite")).await.unwrap_err();
-    assert_eq!(e.kind, QueueErrorKind::Unavailable, "{e}");
+    assert_eq!(e.kind(), IngestErrorKind::Unavailable, "{e}");
 
     // The same file twice.
     let path = dir.join("busy.sqlite");
@@ -238,7 +246,7 @@ async fn damaged_foreign_or_busy_files_give_clear_errors() {
         first.send(event(i)).await.unwrap();
     }
     let e = open(path.clone()).await.unwrap_err();
-    assert_eq!(e.kind, QueueErrorKind::Unavailable, "{e}");
+    assert_eq!(e.kind(), IngestErrorKind::Unavailable, "{e}");
     first.shutdown(Duration::from_millis(50)).await;
     drop(first);
 
@@ -274,13 +282,13 @@ async fn damaged_foreign_or_busy_files_give_clear_errors() {
         match open(damaged).await {
             Ok(outbox) => {
                 opened += 1;
-                assert!(outbox.stats().stored_events <= 50);
+                assert!(stored(&outbox) <= 50);
                 outbox.shutdown(Duration::from_millis(10)).await;
             }
             Err(e) => {
                 refused += 1;
                 assert!(
-                    matches!(e.kind, QueueErrorKind::Corrupt | QueueErrorKind::Unavailable),
+                    matches!(e.kind(), IngestErrorKind::Corrupt | IngestErrorKind::Unavailable),
                     "{e}"
                 );
             }

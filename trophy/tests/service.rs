@@ -86,7 +86,7 @@ async fn flush_within_returns_by_its_deadline_while_every_request_fails() {
             .unwrap();
     }
     let started = Instant::now();
-    let report = ingester.flush_within(Duration::from_millis(400)).await;
+    let report = ingester.flush_within(Duration::from_millis(400)).await.unwrap();
     let took = started.elapsed();
     assert!(took >= Duration::from_millis(400), "{took:?}");
     assert!(took < Duration::from_secs(5), "{took:?}");
@@ -98,14 +98,14 @@ async fn flush_within_returns_by_its_deadline_while_every_request_fails() {
 
     // Trophy is back: the same events go through, each once.
     emu.set_faults(Faults::none());
-    let report = ingester.flush_within(Duration::from_secs(30)).await;
+    let report = ingester.flush_within(Duration::from_secs(30)).await.unwrap();
     assert_eq!(report.pending, 0);
     assert_eq!(report.stats.delivered, 300);
     assert_eq!(emu.event_counts().stored, 300);
     let total: f64 = emu.metric_totals().iter().map(|t| t.total).sum();
     assert_eq!(total, 300.0);
     // Nothing queued: it returns at once.
-    assert_eq!(ingester.flush_within(Duration::ZERO).await.pending, 0);
+    assert_eq!(ingester.flush_within(Duration::ZERO).await.unwrap().pending, 0);
     assert!(ingester.shutdown(Duration::from_secs(5)).await.undelivered.is_empty());
 }
 

@@ -5,10 +5,12 @@
 //! feeds it through [`super::dispatch`], and any other [`super::dispatch::Source`] (a durable
 //! outbox, a shared stream) can feed it the same way.
 
-use super::{Counters, DeadLetter, DeadLetterKind};
+use super::pacer::Pace;
+use super::stats::Counters;
+use super::{DeadLetter, DeadLetterKind};
 use crate::admin_types::BatchEventsResponse;
 use crate::api::admin::events::BatchEvent;
-use crate::ratelimit::{Signal, Tier};
+use crate::ratelimit::Signal;
 use crate::request::{Call, LimitMode, RequestOptions, RetryClass};
 use crate::{Client, Error, RetryConfig};
 use serde::ser::{Serialize, SerializeSeq, Serializer};
@@ -64,39 +66,6 @@ pub(crate) struct Engine {
     pub(crate) counters: Arc<Counters>,
     /// The pacer every request of this engine waits for, and tells about 429s.
     pub(crate) pace: Arc<dyn Pace>,
-}
-
-/// A boxed future of a [`Pace`].
-pub(crate) type PaceFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
-
-/// The one pacer of an ingest backend: the client's tier-1 pacer (in memory, outbox), or the
-/// fleet's, whose state lives in Redis.
-pub(crate) trait Pace: Send + Sync + std::fmt::Debug {
-    /// Waits for the next turn to send.
-    fn acquire(&self) -> PaceFuture<'_>;
-    /// A request was answered 429 with these headers.
-    fn throttled(&self, signal: Signal) -> PaceFuture<'_>;
-    /// The sending rate now, in requests per second.
-    fn rate(&self) -> f64;
-}
-
-/// The client's own tier-1 pacer, shared by its clones and everything sent through them.
-#[derive(Debug, Clone)]
-pub(crate) struct ClientPace(pub(crate) Client);
-
-impl Pace for ClientPace {
-    fn acquire(&self) -> PaceFuture<'_> {
-        Box::pin(self.0.inner.rate_limiter.acquire(Tier::One))
-    }
-
-    fn throttled(&self, signal: Signal) -> PaceFuture<'_> {
-        self.0.inner.rate_limiter.pacer(Tier::One).throttled(&signal);
-        Box::pin(std::future::ready(()))
-    }
-
-    fn rate(&self) -> f64 {
-        self.0.inner.rate_limiter.pacer(Tier::One).rate()
-    }
 }
 
 /// The outcome of sending one part of a batch until something final happened.

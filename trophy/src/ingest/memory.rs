@@ -1,13 +1,22 @@
-//! The in-memory queue of an [`super::Ingester`]: bounded (queued and in-flight events
-//! together), FIFO, and the [`Source`] of its dispatch loop.
+//! The in-memory backend of an [`super::Ingester`]: its queue (bounded, queued and in-flight
+//! events together, FIFO, and the [`Source`] of its dispatch loop) and its handle.
 
 use super::dispatch::Source;
 use super::engine::{Keyed, Report};
-use super::{Counters, DeadLetter};
+use super::error::{IngestError, IngestErrorKind};
+use super::pacer::{ClientPace, Pace};
+use super::stats::{BackendStats, Counters, FlushReport, IngestStats, ShutdownReport, Sizes};
+use super::{dispatch, later, DeadLetter, IngestConfig};
 use crate::api::admin::events::BatchEvent;
+use crate::observability;
+use crate::{Client, Error};
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio::time::Instant;
@@ -252,5 +261,211 @@ impl Source for MemQueue {
         self.space.add_permits(count);
         self.counters.metrics.depth_sub(count);
         self.finished.send_replace(watermark);
+    }
+}
+
+/// The in-memory backend's handle; cheap to clone, all clones feed one queue.
+#[derive(Clone)]
+pub(crate) struct Memory {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    queue: Arc<MemQueue>,
+    counters: Arc<Counters>,
+    worker: tokio::sync::Mutex<Option<JoinHandle<Vec<Keyed>>>>,
+    stop: watch::Sender<bool>,
+    key_prefix: String,
+    next_key: AtomicU64,
+    pace: Arc<dyn Pace>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if self.queue.is_closed() {
+            return;
+        }
+        let (queued, in_flight, _) = self.queue.sizes();
+        self.queue.close();
+        if queued + in_flight > 0 {
+            tracing::warn!(
+                queued,
+                in_flight,
+                "trophy ingester dropped without shutdown(): its task keeps delivering these events while the runtime runs"
+            );
+        }
+    }
+}
+
+/// Logs events lost when the runtime drops the ingester's task before it finished.
+struct WorkerGuard {
+    queue: Arc<MemQueue>,
+    done: bool,
+}
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        self.queue.retire();
+        if self.done {
+            return;
+        }
+        let (queued, in_flight, _) = self.queue.sizes();
+        if queued + in_flight > 0 {
+            tracing::error!(
+                queued,
+                in_flight,
+                "trophy ingester task stopped (runtime shut down) before delivering these events; they are lost"
+            );
+        }
+    }
+}
+
+impl Memory {
+    /// Starts the in-memory backend on the current Tokio runtime.
+    pub(crate) fn start(client: &Client, config: &IngestConfig) -> Result<Memory, Error> {
+        config.check()?;
+        if client.inner.api_key.is_application_key() {
+            return Err(Error::invalid(
+                "api_key",
+                "the ingester uses the Admin API: build the client with an admin key, not an application key (app_)",
+            ));
+        }
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| Error::Config("an Ingester must be started within a Tokio runtime".into()))?;
+        let counters = Arc::new(Counters::new(crate::observability::Backend::Memory));
+        let queue = Arc::new(MemQueue::new(
+            config.capacity,
+            config.max_batch,
+            counters.clone(),
+            config.on_dead_letter.clone(),
+        ));
+        let pace: Arc<dyn Pace> = Arc::new(ClientPace(client.clone()));
+        let engine = Arc::new(config.engine(client, counters.clone(), pace.clone()));
+        let (stop, stop_rx) = watch::channel(false);
+        let guard = WorkerGuard {
+            queue: queue.clone(),
+            done: false,
+        };
+        let source = queue.clone();
+        let dispatch = config.dispatch();
+        let worker = runtime.spawn(async move {
+            let mut guard = guard;
+            let left = dispatch::run(source, engine, dispatch, stop_rx).await;
+            guard.done = true;
+            left
+        });
+        Ok(Memory {
+            shared: Arc::new(Shared {
+                queue,
+                counters,
+                worker: tokio::sync::Mutex::new(Some(worker)),
+                stop,
+                key_prefix: format!("ing-{}-", uuid::Uuid::new_v4().simple()),
+                next_key: AtomicU64::new(0),
+                pace,
+            }),
+        })
+    }
+
+    pub(crate) async fn send(&self, event: BatchEvent) -> Result<String, IngestError> {
+        let generated = event.idempotency_key.is_none();
+        let (event, key) = self.prepare(event)?;
+        self.shared
+            .queue
+            .push(event)
+            .await
+            .map(|()| key)
+            .map_err(|r| self.refused(r, generated))
+    }
+
+    pub(crate) fn try_send(&self, event: BatchEvent) -> Result<String, IngestError> {
+        let generated = event.idempotency_key.is_none();
+        let (event, key) = self.prepare(event)?;
+        self.shared
+            .queue
+            .try_push(event)
+            .map(|()| key)
+            .map_err(|r| self.refused(r, generated))
+    }
+
+    pub(crate) async fn flush(&self) {
+        self.shared.queue.flush(None).await;
+    }
+
+    pub(crate) async fn flush_within(&self, within: Duration) -> FlushReport {
+        let pending = self.shared.queue.flush(Some(later(Instant::now(), within))).await;
+        FlushReport {
+            pending,
+            stats: self.stats(),
+        }
+    }
+
+    pub(crate) async fn shutdown(&self, within: Duration) -> ShutdownReport {
+        self.shared.queue.close();
+        let worker = self.shared.worker.lock().await.take();
+        let mut undelivered = Vec::new();
+        if let Some(mut worker) = worker {
+            let left = match tokio::time::timeout(within, &mut worker).await {
+                Ok(r) => r,
+                Err(_) => {
+                    self.shared.stop.send_replace(true);
+                    worker.await
+                }
+            };
+            undelivered = left.unwrap_or_default();
+        }
+        undelivered.sort_by_key(|k| k.ticket);
+        ShutdownReport {
+            undelivered: undelivered.into_iter().map(|k| k.event).collect(),
+            left_in_store: 0,
+            stats: self.stats(),
+        }
+    }
+
+    pub(crate) fn stats(&self) -> IngestStats {
+        let (queued, in_flight, oldest) = self.shared.queue.sizes();
+        self.shared.counters.stats(Sizes {
+            queued,
+            in_flight,
+            oldest,
+            send_rate: self.shared.pace.rate(),
+            backend: BackendStats::Memory,
+        })
+    }
+
+    /// Checks and keys the event: the event and its key.
+    fn prepare(&self, event: BatchEvent) -> Result<(BatchEvent, String), IngestError> {
+        let mut event = super::error::check(event).inspect_err(|_| {
+            self.shared.counters.metrics.refused(observability::Refusal::Invalid);
+        })?;
+        let key = match &event.idempotency_key {
+            Some(key) => key.clone(),
+            None => {
+                let n = self.shared.next_key.fetch_add(1, Relaxed);
+                let key = format!("{}{n:x}", self.shared.key_prefix);
+                event.idempotency_key = Some(key.clone());
+                key
+            }
+        };
+        Ok((event, key))
+    }
+
+    /// The error for a refused event, handed back as the caller gave it (without the key the
+    /// ingester generated).
+    fn refused(&self, Refused(why, event): Refused, generated_key: bool) -> IngestError {
+        let (kind, metric, message) = match why {
+            Refusal::Full => (
+                IngestErrorKind::Full,
+                observability::Refusal::Full,
+                "the in-memory queue is full",
+            ),
+            Refusal::Closed => (
+                IngestErrorKind::Closed,
+                observability::Refusal::Closed,
+                "the ingester is shut down",
+            ),
+        };
+        self.shared.counters.metrics.refused(metric);
+        super::error::rejected(*event, !generated_key, IngestError::new(kind, message))
     }
 }

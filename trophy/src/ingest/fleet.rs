@@ -1,36 +1,40 @@
-//! Fleet mode: producers in any number of processes append events to a Redis Stream; ingester
-//! workers in any number of processes read it through one consumer group, batch, deliver, and
+//! The fleet backend of an [`Ingester`]: producers (ingesters built with
+//! [`IngestBuilder::fleet`]) in any number of processes append events to a Redis Stream; fleet
+//! [`Worker`]s in any number of processes read it through one consumer group, batch, deliver, and
 //! acknowledge each event only after Trophy accepted its batch. One tier-1 budget, kept in
 //! Redis, paces every worker, so the fleet as a whole stays within Trophy's 5 requests/s.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use trophy::api::admin::events::BatchEvent;
-//! use trophy::fleet::{FleetConfig, FleetProducer, FleetWorker};
+//! use trophy::ingest::fleet::FleetConfig;
+//! use trophy::ingest::Ingester;
 //!
-//! let config = FleetConfig::new("redis://127.0.0.1:6379/");
-//! // In each app server:
-//! let producer = FleetProducer::connect(config.clone()).await?;
-//! let key = producer.send(BatchEvent::new("words-written", "user-1", 750.0)).await?;
-//! // In one or more worker processes (no client-side rate limit: the fleet budget is the limit):
+//! // No client-side rate limit: the fleet budget is the limit.
 //! let client = trophy::Client::new(std::env::var("TROPHY_ADMIN_KEY")?)?;
-//! let worker = FleetWorker::start(client, config).await?;
+//! let config = FleetConfig::new("redis://127.0.0.1:6379/");
+//! // In each app server, the same calls as in memory:
+//! let ingester = Ingester::builder(&client).fleet(config.clone()).build().await?;
+//! let key = ingester.send(BatchEvent::new("words-written", "user-1", 750.0)).await?;
+//! // In one or more worker processes:
+//! let worker = Ingester::builder(&client).fleet(config).worker().await?;
 //! // ... until the process should stop:
-//! let stats = worker.shutdown(std::time::Duration::from_secs(5)).await;
-//! println!("{key}; delivered {}", stats.delivered);
+//! let report = worker.shutdown(std::time::Duration::from_secs(5)).await;
+//! println!("{key}; delivered {}", report.stats.delivered);
 //! # Ok(()) }
 //! ```
 //!
 //! # How it works
 //!
-//! - **Produce.** [`FleetProducer::send`] checks the event, gives it its idempotency key (kept
+//! - **Produce.** [`Ingester::send`] checks the event, gives it its idempotency key (kept
 //!   if set) and `XADD`s it (field `e`, the event as JSON). Once `send` returns, the event is in
 //!   Redis: as durable as Redis is configured to be (with `appendonly yes` and
 //!   `appendfsync always`, on disk). While the stream holds `max_pending` entries or more,
 //!   `send` waits and `try_send` hands the event back.
-//! - **Consume.** Each [`FleetWorker`] reads entries ahead with `XREADGROUP` under its own
+//! - **Consume.** Each [`Worker`] reads entries ahead with `XREADGROUP` under its own
 //!   consumer name (at most the delivery's `capacity`) and feeds them to the ingester's
-//!   batching and delivery engine ([`crate::ingest`], configured by [`FleetConfig::delivery`]),
+//!   batching and delivery engine (configured by the builder's [`IngestConfig`], by default
+//!   [`FleetConfig::default_delivery`]),
 //!   which takes one slot of the fleet budget per request; only after Trophy answered 2xx are
 //!   the batch's entries acknowledged (`XACK` and `XDEL` in one `MULTI`). Faults are retried
 //!   without limit of attempts until the give-up age; a batch Trophy refuses is split until
@@ -45,20 +49,21 @@
 //!   429s update (another script). One worker's 429 slows the whole fleet; after a worker dies,
 //!   the survivors' turns come at the same fleet rate, so they use the whole budget. A 429
 //!   never leaves a worker idle longer than its `Retry-After` and its next turn.
-//! - **Redis down or restarting.** Producers fail at once with [`QueueErrorKind::Unavailable`],
+//! - **Redis down or restarting.** Producers fail at once with [`IngestErrorKind::Unavailable`],
 //!   or, with [`WhenUnavailable::Wait`], retry for up to the given time first. Workers log and
 //!   retry; they never acknowledge what Trophy has not accepted. Entries that Redis kept across
 //!   its restart are delivered; a Redis without persistence loses what it held, which is why
 //!   the README recommends AOF for fleet mode.
 
-pub use crate::durable::{DeliveryStats, QueueError, QueueErrorKind, Rejected};
-
+use super::dispatch::Source;
+use super::engine::{Keyed, Report};
+use super::error as durable;
+use super::pacer::{FleetPace, Pace};
+use super::stats::{BackendStats, Counters, FleetStats, FlushReport, IngestStats, ShutdownReport, Sizes};
+use super::{DeadLetter, IngestConfig, IngestError, IngestErrorKind};
+#[cfg(doc)]
+use super::{IngestBuilder, Ingester};
 use crate::api::admin::events::BatchEvent;
-use crate::durable;
-use crate::ingest::dispatch::Source;
-use crate::ingest::engine::{Keyed, Pace, PaceFuture, Report};
-use crate::ingest::{Counters, DeadLetter, IngestConfig};
-use crate::ratelimit::{self, Signal};
 use crate::Client;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamReadOptions, StreamReadReply};
@@ -74,7 +79,7 @@ use tokio::time::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WhenUnavailable {
-    /// Fail the `send` at once with [`QueueErrorKind::Unavailable`].
+    /// Fail the `send` at once with [`IngestErrorKind::Unavailable`].
     Fail,
     /// Retry for up to this long, then fail.
     Wait(Duration),
@@ -96,12 +101,8 @@ pub struct FleetConfig {
     pub requests_per_second: f64,
     /// Requests the budget lets through at once after a quiet spell. Default 1.
     pub burst: u32,
-    /// A worker's batching, retries, give-up age and dead-letter callback, as for the
-    /// in-memory ingester; its `capacity` bounds the entries a worker holds read ahead (keep
-    /// it small: entries read ahead wait under this worker's name), and the fleet's budget
-    /// replaces the client's limiter. Default: capacity 2,000, 2 batches in flight, linger
-    /// 50 ms.
-    pub delivery: IngestConfig,
+    /// A worker's delivery settings: the builder's, or [`FleetConfig::default_delivery`].
+    pub(crate) delivery: IngestConfig,
     /// Entries pending this long under a consumer are taken over by another. Default 30 s.
     pub claim_idle: Duration,
     /// Producers wait while the stream holds this many entries. Default 1,000,000.
@@ -122,10 +123,7 @@ impl FleetConfig {
             budget_key: "trophy:budget:tier1".into(),
             requests_per_second: 5.0,
             burst: 1,
-            delivery: IngestConfig::default()
-                .capacity(2 * crate::ingest::MAX_BATCH)
-                .max_in_flight(2)
-                .linger(Duration::from_millis(50)),
+            delivery: FleetConfig::default_delivery(),
             claim_idle: Duration::from_secs(30),
             max_pending: 1_000_000,
             when_unavailable: WhenUnavailable::Wait(Duration::from_secs(10)),
@@ -162,11 +160,15 @@ impl FleetConfig {
         self
     }
 
-    /// Sets how a worker batches and retries.
-    #[must_use]
-    pub fn delivery(mut self, config: IngestConfig) -> Self {
-        self.delivery = config;
-        self
+    /// A worker's delivery settings when the builder is given none: as for the in-memory
+    /// ingester, but capacity 2,000 (for a worker, `capacity` bounds the entries it holds read
+    /// ahead: keep it small, as entries read ahead wait under this worker's name), 2 batches
+    /// in flight, linger 50 ms. The fleet's budget replaces the client's limiter.
+    pub fn default_delivery() -> IngestConfig {
+        IngestConfig::default()
+            .capacity(2 * super::MAX_BATCH)
+            .max_in_flight(2)
+            .linger(Duration::from_millis(50))
     }
 
     /// Sets `claim_idle`.
@@ -197,8 +199,8 @@ impl FleetConfig {
         self
     }
 
-    fn check(&self) -> Result<(), QueueError> {
-        let bad = |m: &str| Err(QueueError::new(QueueErrorKind::Config, m));
+    fn check(&self) -> Result<(), IngestError> {
+        let bad = |m: &str| Err(IngestError::new(IngestErrorKind::Config, m));
         if !(self.requests_per_second.is_finite() && self.requests_per_second > 0.0) || self.burst == 0 {
             return bad("the budget needs a positive, finite rate and a burst of at least 1");
         }
@@ -219,9 +221,9 @@ impl FleetConfig {
     }
 }
 
-fn redis_error(config: &FleetConfig, what: &str, e: &redis::RedisError) -> QueueError {
-    QueueError::new(
-        QueueErrorKind::Unavailable,
+fn redis_error(config: &FleetConfig, what: &str, e: &redis::RedisError) -> IngestError {
+    IngestError::new(
+        IngestErrorKind::Unavailable,
         format!("{what} (Redis at {}): {e}", redact(&config.redis_url)),
     )
 }
@@ -234,10 +236,10 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn connect(config: &FleetConfig, response_timeout: Duration) -> Result<ConnectionManager, QueueError> {
+async fn connect(config: &FleetConfig, response_timeout: Duration) -> Result<ConnectionManager, IngestError> {
     let client = redis::Client::open(config.redis_url.as_str()).map_err(|e| {
-        QueueError::new(
-            QueueErrorKind::Config,
+        IngestError::new(
+            IngestErrorKind::Config,
             format!("bad Redis URL {}: {e}", redact(&config.redis_url)),
         )
     })?;
@@ -251,58 +253,66 @@ async fn connect(config: &FleetConfig, response_timeout: Duration) -> Result<Con
         .map_err(|e| redis_error(config, "connecting", &e))
 }
 
-/// Appends events to the fleet's stream; cheap to clone, `Send + Sync`.
+/// The fleet backend of an ingester: appends events to the fleet's stream; cheap to clone.
 #[derive(Clone)]
-pub struct FleetProducer {
+pub(crate) struct Producer {
     conn: ConnectionManager,
     config: Arc<FleetConfig>,
     /// The stream length seen last, and when.
     length: Arc<Mutex<(u64, Option<Instant>)>>,
-    metrics: crate::observability::Ingest,
-}
-
-impl std::fmt::Debug for FleetProducer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FleetProducer")
-            .field("redis", &redact(&self.config.redis_url))
-            .field("stream", &self.config.stream)
-            .finish()
-    }
+    /// The id of the last entry this producer (and its clones) appended.
+    last_id: Arc<Mutex<Option<(u64, u64)>>>,
+    closed: Arc<AtomicBool>,
+    counters: Arc<Counters>,
 }
 
 /// How often producers re-read the stream's length for backpressure.
 const LENGTH_EVERY: Duration = Duration::from_millis(100);
 
-impl FleetProducer {
-    /// Connects to Redis. Fails with [`QueueErrorKind::Unavailable`] when it cannot be reached.
-    pub async fn connect(config: FleetConfig) -> Result<FleetProducer, QueueError> {
+/// A stream entry id, `<ms>-<seq>`, as numbers (ordered as Redis orders them).
+fn entry_id(id: &str) -> Option<(u64, u64)> {
+    let (ms, seq) = id.split_once('-')?;
+    Some((ms.parse().ok()?, seq.parse().ok()?))
+}
+
+impl Producer {
+    /// Connects to Redis. Fails with [`IngestErrorKind::Unavailable`] when it cannot be reached.
+    pub(crate) async fn connect(config: FleetConfig) -> Result<Producer, IngestError> {
         config.check()?;
         let conn = connect(&config, Duration::from_secs(2)).await?;
-        Ok(FleetProducer {
+        Ok(Producer {
             conn,
             config: Arc::new(config),
             length: Arc::new(Mutex::new((0, None))),
-            metrics: crate::observability::Ingest::new(crate::observability::Backend::Fleet),
+            last_id: Arc::new(Mutex::new(None)),
+            closed: Arc::new(AtomicBool::new(false)),
+            counters: Arc::new(Counters::new(crate::observability::Backend::Fleet)),
         })
     }
 
     /// Appends the event to the stream and returns its idempotency key once Redis has it.
     /// Waits while the stream is full, and while Redis is down if so configured.
-    pub async fn send(&self, event: BatchEvent) -> Result<String, QueueError> {
+    pub(crate) async fn send(&self, event: BatchEvent) -> Result<String, IngestError> {
         let result = self.append(event, true).await;
-        crate::observability::counted(&self.metrics, result).map_err(|r| r.error)
+        self.counters.counted(result)
     }
 
     /// Like [`send`](Self::send), but hands the event back at once when the stream is full.
-    pub async fn try_send(&self, event: BatchEvent) -> Result<String, Rejected> {
+    pub(crate) async fn try_send(&self, event: BatchEvent) -> Result<String, IngestError> {
         let result = self.append(event, false).await;
-        crate::observability::counted(&self.metrics, result)
+        self.counters.counted(result)
     }
 
-    async fn append(&self, event: BatchEvent, wait: bool) -> Result<String, Rejected> {
+    async fn append(&self, event: BatchEvent, wait: bool) -> Result<String, IngestError> {
         let had_key = event.idempotency_key.is_some();
         let (event, bytes) = durable::prepare(event)?;
         let reject = |event, error| Err(durable::rejected(event, had_key, error));
+        if self.closed.load(Ordering::Relaxed) {
+            return reject(
+                event,
+                IngestError::new(IngestErrorKind::Closed, "the ingester is shut down"),
+            );
+        }
         let started = Instant::now();
         let mut backoff = Duration::from_millis(50);
         loop {
@@ -316,8 +326,14 @@ impl FleetProducer {
                 Err(e) => Err(e),
             };
             match result {
-                Ok(_) => return Ok(event.idempotency_key.clone().unwrap_or_default()),
-                Err(e) if e.kind == QueueErrorKind::Unavailable => match self.config.when_unavailable {
+                Ok(id) => {
+                    if let Some(id) = entry_id(&id) {
+                        let mut last = self.last_id.lock().unwrap_or_else(|p| p.into_inner());
+                        *last = (*last).max(Some(id));
+                    }
+                    return Ok(event.idempotency_key.clone().unwrap_or_default());
+                }
+                Err(e) if e.kind() == IngestErrorKind::Unavailable => match self.config.when_unavailable {
                     WhenUnavailable::Wait(limit) if started.elapsed() < limit => {
                         tracing::debug!(error = %e, "trophy fleet: Redis unavailable; waiting");
                         tokio::time::sleep(backoff).await;
@@ -331,136 +347,141 @@ impl FleetProducer {
     }
 
     /// Waits (or fails with `Full`) while the stream holds `max_pending` entries.
-    async fn room(&self, wait: bool) -> Result<(), QueueError> {
+    async fn room(&self, wait: bool) -> Result<(), IngestError> {
         loop {
             let (known, fresh) = {
                 let guard = self.length.lock().unwrap_or_else(|p| p.into_inner());
                 (guard.0, guard.1.is_some_and(|at| at.elapsed() < LENGTH_EVERY))
             };
-            let length = if fresh {
-                known
-            } else {
-                let n: u64 = self
-                    .conn
-                    .clone()
-                    .xlen(&self.config.stream)
-                    .await
-                    .map_err(|e| redis_error(&self.config, "reading the stream length", &e))?;
-                *self.length.lock().unwrap_or_else(|p| p.into_inner()) = (n, Some(Instant::now()));
-                self.metrics.stored(n, 0);
-                n
-            };
+            let length = if fresh { known } else { self.stream_length().await? };
             if length < self.config.max_pending {
                 return Ok(());
             }
             if !wait {
-                return Err(QueueError::new(
-                    QueueErrorKind::Full,
+                return Err(IngestError::new(
+                    IngestErrorKind::Full,
                     format!("the stream {} holds {length} entries", self.config.stream),
                 ));
             }
             tokio::time::sleep(LENGTH_EVERY).await;
         }
     }
+
+    /// The stream's length now (remembered for backpressure and [`stats`](Self::stats)).
+    async fn stream_length(&self) -> Result<u64, IngestError> {
+        let n: u64 = self
+            .conn
+            .clone()
+            .xlen(&self.config.stream)
+            .await
+            .map_err(|e| redis_error(&self.config, "reading the stream length", &e))?;
+        *self.length.lock().unwrap_or_else(|p| p.into_inner()) = (n, Some(Instant::now()));
+        self.counters.metrics.stored(n, 0);
+        Ok(n)
+    }
+
+    /// Waits until no entry this producer appended before the call is left in the stream
+    /// (workers delete an entry once it is delivered or dead-lettered), or until `deadline`:
+    /// then the stream's length, an upper bound of what is pending (0: all are done).
+    pub(crate) async fn flush_until(&self, deadline: Option<Instant>) -> Result<usize, IngestError> {
+        let Some(target) = *self.last_id.lock().unwrap_or_else(|p| p.into_inner()) else {
+            return Ok(0);
+        };
+        loop {
+            let oldest: redis::streams::StreamRangeReply = self
+                .conn
+                .clone()
+                .xrange_count(&self.config.stream, "-", "+", 1)
+                .await
+                .map_err(|e| redis_error(&self.config, "reading the stream", &e))?;
+            let done = oldest
+                .ids
+                .first()
+                .and_then(|entry| entry_id(&entry.id))
+                .is_none_or(|oldest| oldest > target);
+            if done {
+                return Ok(0);
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| d <= now) {
+                return Ok(self.stream_length().await?.max(1) as usize);
+            }
+            let nap = now + Duration::from_millis(50);
+            tokio::time::sleep_until(deadline.map_or(nap, |d| d.min(nap))).await;
+        }
+    }
+
+    pub(crate) async fn flush_within(&self, within: Duration) -> Result<FlushReport, IngestError> {
+        let pending = self.flush_until(Some(super::later(Instant::now(), within))).await?;
+        Ok(FlushReport {
+            pending,
+            stats: self.stats(),
+        })
+    }
+
+    /// Stops intake, waits at most `within` for the workers to deliver what this producer
+    /// appended, and reports the stream's length.
+    pub(crate) async fn shutdown(&self, within: Duration) -> ShutdownReport {
+        self.closed.store(true, Ordering::Relaxed);
+        let _ = self.flush_until(Some(super::later(Instant::now(), within))).await;
+        let left = match self.stream_length().await {
+            Ok(n) => n,
+            Err(_) => self.length.lock().unwrap_or_else(|p| p.into_inner()).0,
+        };
+        ShutdownReport {
+            undelivered: Vec::new(),
+            left_in_store: left,
+            stats: self.stats(),
+        }
+    }
+
+    pub(crate) fn stats(&self) -> IngestStats {
+        let length = self.length.lock().unwrap_or_else(|p| p.into_inner()).0;
+        self.counters.stats(Sizes {
+            queued: length as usize,
+            in_flight: 0,
+            oldest: None,
+            send_rate: 0.0,
+            backend: BackendStats::Fleet(FleetStats {
+                stream_length: length,
+                consumer: None,
+            }),
+        })
+    }
 }
 
-/// The learned rate at Redis's `now` (µs), from the hash `KEYS[2]`: the same function as
-/// the in-memory pacer's (`ratelimit::Adaptive::rate_at`). ARGV[1..8]: configured rate,
-/// burst, margin, beta, cubic C, ceiling after a throttle, ceiling climb, floor.
-const LEARNED_LUA: &str = r"
-local configured = tonumber(ARGV[1])
-local margin, beta, c = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local after, climb, floor = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local learned = redis.call('HMGET', KEYS[2], 'cap', 'w', 't')
-local cap = tonumber(learned[1]) or configured * (1 - margin)
-local w, tt = tonumber(learned[2]), tonumber(learned[3])
-local function rate_at(at)
-  if not w or not tt then return cap end
-  local dt = (at - tt) / 1000000
-  if dt < 0 then dt = 0 end
-  local k = (w * (1 - beta) / c) ^ (1 / 3)
-  local r = math.min(w + c * (dt - k) ^ 3, w * after + cap * climb * dt)
-  return math.min(math.max(r, configured * floor), cap)
-end
-";
-
-/// Grants a turn of the fleet's budget at the learned rate now, or answers how many
-/// microseconds to wait before asking again (GCRA that reserves nothing: `KEYS[1]` holds the
-/// theoretical arrival time, in microseconds of Redis's clock, moved only by a grant, so turns
-/// are spaced from the moment they were actually granted); and the rate.
-fn permit_script() -> String {
-    format!(
-        "{LEARNED_LUA}
-local rate = rate_at(now)
-local interval = 1000000 / rate
-local tolerance = interval * (tonumber(ARGV[2]) - 1)
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local wait = tat - tolerance - now
-if wait > 0 then
-  return {{0, math.floor(wait) + 1, string.format('%.6f', rate)}}
-end
-local next_tat = tat + interval
-redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', math.floor((next_tat - now) / 1000) + 1000)
-return {{1, 0, string.format('%.6f', rate)}}
-"
-    )
-}
-
-/// A 429: ARGV[9] is the server's announced rate (0: none), ARGV[10] the cooldown in
-/// intervals, ARGV[11] a `Retry-After` (µs) that pauses the whole fleet (0: none). Lowers the
-/// learned rate unless a decrease happened within the cooldown; answers 1 if it did.
-fn throttle_script() -> String {
-    format!(
-        "{LEARNED_LUA}
-local announced = tonumber(ARGV[9])
-if announced > 0 then
-  cap = math.min(configured, announced) * (1 - margin)
-  redis.call('HSET', KEYS[2], 'cap', string.format('%.6f', cap))
-end
-local pause = tonumber(ARGV[11])
-if pause > 0 then
-  local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-  if tat < now + pause then
-    redis.call('SET', KEYS[1], string.format('%.0f', now + pause), 'PX', math.floor(pause / 1000) + 1000)
-  end
-end
-local rate = rate_at(now)
-redis.call('PEXPIRE', KEYS[2], 600000)
-if tt and (now - tt) / 1000000 < tonumber(ARGV[10]) / rate then return 0 end
-redis.call('HSET', KEYS[2], 'w', string.format('%.6f', rate), 't', string.format('%.0f', now))
-return 1
-"
-    )
-}
-
-/// One ingester worker of the fleet; see the [module docs](self).
-pub struct FleetWorker {
+/// A fleet worker: delivers what the fleet's producers append, within the fleet's budget;
+/// started by [`IngestBuilder::worker`]. See the [module docs](self).
+pub struct Worker {
     source: Arc<RedisSource>,
+    pace: Arc<FleetPace>,
     counters: Arc<Counters>,
     task: Option<tokio::task::JoinHandle<Vec<Keyed>>>,
     reader: tokio::task::JoinHandle<()>,
     stop: watch::Sender<bool>,
 }
 
-impl std::fmt::Debug for FleetWorker {
+impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FleetWorker")
+        f.debug_struct("Worker")
             .field("consumer", &self.source.consumer)
             .field("stats", &self.stats())
             .finish()
     }
 }
 
-impl FleetWorker {
+impl Worker {
     /// Connects to Redis, creates the consumer group if needed (reading the stream from its
     /// start) and starts delivering. Must be called inside a Tokio runtime.
     ///
     /// Each request takes a slot of the fleet's budget (in Redis), not of the client's own
     /// limiter.
-    pub async fn start(client: Client, config: FleetConfig) -> Result<FleetWorker, QueueError> {
+    pub(crate) async fn start(
+        client: Client,
+        mut config: FleetConfig,
+        delivery: IngestConfig,
+    ) -> Result<Worker, IngestError> {
+        config.delivery = delivery;
         config.check()?;
         let block = Duration::from_millis(200);
         let reader = connect(&config, block + Duration::from_secs(2)).await?;
@@ -480,28 +501,27 @@ impl FleetWorker {
             work: Notify::new(),
             room: Notify::new(),
             closed: AtomicBool::new(false),
-            rate: AtomicU64::new((config.requests_per_second * (1.0 - ratelimit::MARGIN)).to_bits()),
+            length: Arc::new(AtomicU64::new(0)),
             config: config.clone(),
             metrics: crate::observability::Ingest::new(crate::observability::Backend::Fleet),
         });
         source.ensure_group().await?;
-        crate::observability::rate_limit_rate(
-            crate::observability::Limiter::Fleet,
-            config.requests_per_second * (1.0 - ratelimit::MARGIN),
-        );
         let counters = Arc::new(Counters::new(crate::observability::Backend::Fleet));
-        let pace: Arc<dyn Pace> = Arc::new(FleetPace {
-            source: source.clone(),
-            permit: redis::Script::new(&permit_script()),
-            throttle: redis::Script::new(&throttle_script()),
-        });
+        let pace = Arc::new(FleetPace::new(
+            source.control.clone(),
+            source.consumer.clone(),
+            config.budget_key.clone(),
+            config.requests_per_second,
+            config.burst,
+        ));
         let (task, stop) = config
             .delivery
-            .spawn_over(&client, source.clone(), counters.clone(), pace)
-            .map_err(durable::config_error)?;
+            .spawn_over(&client, source.clone(), counters.clone(), pace.clone() as Arc<dyn Pace>)
+            .map_err(IngestError::config)?;
         let reader = tokio::spawn(read_ahead(source.clone(), reader, block));
-        Ok(FleetWorker {
+        Ok(Worker {
             source,
+            pace,
             counters,
             task: Some(task),
             reader,
@@ -516,19 +536,35 @@ impl FleetWorker {
 
     /// The fleet's sending rate at this worker's last turn, in requests per second: what the
     /// workers learned together, in Redis (see "Rate limits and pacing" in the crate docs).
+    /// (The same as `stats().send_rate`.)
     pub fn send_rate(&self) -> f64 {
-        self.source.rate()
+        self.pace.rate()
     }
 
-    /// What this worker delivered so far.
-    pub fn stats(&self) -> DeliveryStats {
-        DeliveryStats::of(&self.counters)
+    /// What this worker delivered so far, and what it holds.
+    pub fn stats(&self) -> IngestStats {
+        let (queued, in_flight, oldest) = {
+            let buf = self.source.buffer();
+            let queued = buf.entries.len();
+            let oldest = buf.entries.front().map(|k| k.enqueued.elapsed());
+            (queued, buf.ids.len().saturating_sub(queued), oldest)
+        };
+        self.counters.stats(Sizes {
+            queued,
+            in_flight,
+            oldest,
+            send_rate: self.pace.rate(),
+            backend: BackendStats::Fleet(FleetStats {
+                stream_length: self.source.length.load(Ordering::Relaxed),
+                consumer: Some(self.source.consumer.clone()),
+            }),
+        })
     }
 
-    /// Stops reading, delivers what it read for at most `deadline`, and returns the
-    /// counters. Entries it could not finish stay pending in the group, for another worker to
-    /// claim after `claim_idle`.
-    pub async fn shutdown(mut self, deadline: Duration) -> DeliveryStats {
+    /// Stops reading, delivers what it read for at most `deadline`, and reports. Entries it
+    /// could not finish stay pending in the group, for another worker to claim after
+    /// `claim_idle` ([`ShutdownReport::left_in_store`] counts them).
+    pub async fn shutdown(mut self, deadline: Duration) -> ShutdownReport {
         let until = Instant::now() + deadline;
         self.source.closed.store(true, Ordering::Relaxed);
         self.source.work.notify_one();
@@ -547,11 +583,16 @@ impl FleetWorker {
                 ack.abort();
             }
         }
-        self.stats()
+        let left_in_store = self.source.buffer().ids.len() as u64;
+        ShutdownReport {
+            undelivered: Vec::new(),
+            left_in_store,
+            stats: self.stats(),
+        }
     }
 }
 
-impl Drop for FleetWorker {
+impl Drop for Worker {
     fn drop(&mut self) {
         self.reader.abort();
         if let Some(task) = self.task.take() {
@@ -562,34 +603,6 @@ impl Drop for FleetWorker {
             self.stop.send_replace(true);
             task.abort();
         }
-    }
-}
-
-/// The fleet's pacer: its state (the GCRA's next send time and what was learned from 429s)
-/// lives in Redis, shared by every worker.
-struct FleetPace {
-    source: Arc<RedisSource>,
-    permit: redis::Script,
-    throttle: redis::Script,
-}
-
-impl std::fmt::Debug for FleetPace {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FleetPace").field("rate", &self.rate()).finish()
-    }
-}
-
-impl Pace for FleetPace {
-    fn acquire(&self) -> PaceFuture<'_> {
-        Box::pin(self.source.permit(&self.permit))
-    }
-
-    fn throttled(&self, signal: Signal) -> PaceFuture<'_> {
-        Box::pin(self.source.throttled(&self.throttle, signal))
-    }
-
-    fn rate(&self) -> f64 {
-        self.source.rate()
     }
 }
 
@@ -663,8 +676,8 @@ struct RedisSource {
     closed: AtomicBool,
     config: FleetConfig,
     metrics: crate::observability::Ingest,
-    /// The fleet's sending rate at this worker's last turn (f64 bits).
-    rate: AtomicU64,
+    /// The stream's length after this worker's last acknowledgement.
+    length: Arc<AtomicU64>,
 }
 
 /// How often a worker looks for entries left by dead workers.
@@ -682,7 +695,7 @@ impl RedisSource {
         self.buffer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    async fn ensure_group(&self) -> Result<(), QueueError> {
+    async fn ensure_group(&self) -> Result<(), IngestError> {
         let created: redis::RedisResult<()> = self
             .control
             .clone()
@@ -805,77 +818,11 @@ impl RedisSource {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
-    async fn settle(&self, ids: &[String], dead: &[Vec<u8>]) -> Result<(), QueueError> {
+    async fn settle(&self, ids: &[String], dead: &[Vec<u8>]) -> Result<(), IngestError> {
         let length = settle(&self.control, &self.config, ids, dead).await?;
+        self.length.store(length, Ordering::Relaxed);
         self.metrics.stored(length, 0);
         Ok(())
-    }
-
-    /// The learned-rate arguments of both scripts (ARGV[1..8]).
-    fn learned_args<'s, 'i>(&self, inv: &'i mut redis::ScriptInvocation<'s>) -> &'i mut redis::ScriptInvocation<'s> {
-        inv.key(&self.config.budget_key)
-            .key(format!("{}:learned", self.config.budget_key))
-            .arg(self.config.requests_per_second)
-            .arg(self.config.burst)
-            .arg(ratelimit::MARGIN)
-            .arg(ratelimit::BETA)
-            .arg(ratelimit::CUBIC_C * self.config.requests_per_second)
-            .arg(ratelimit::CEILING_AFTER_THROTTLE)
-            .arg(ratelimit::CEILING_CLIMB)
-            .arg(ratelimit::FLOOR)
-    }
-
-    /// The fleet's sending rate seen at this worker's last turn.
-    fn rate(&self) -> f64 {
-        f64::from_bits(self.rate.load(Ordering::Relaxed))
-    }
-
-    /// Waits for this worker's turn of the fleet's budget.
-    async fn permit(&self, script: &redis::Script) {
-        let start = std::time::Instant::now();
-        loop {
-            let mut inv = script.prepare_invoke();
-            let reply: redis::RedisResult<(u8, u64, String)> = self
-                .learned_args(&mut inv)
-                .invoke_async(&mut self.control.clone())
-                .await;
-            match reply {
-                Ok((granted, us, rate)) => {
-                    if let Ok(r) = rate.parse::<f64>() {
-                        self.rate.store(r.to_bits(), Ordering::Relaxed);
-                        crate::observability::rate_limit_rate(crate::observability::Limiter::Fleet, r);
-                    }
-                    if granted == 1 {
-                        crate::observability::rate_limit_wait(crate::observability::Limiter::Fleet, start.elapsed());
-                        return;
-                    }
-                    // Ask again when the turn is due (at most 50 ms later, so a rate lowered
-                    // meanwhile is seen).
-                    tokio::time::sleep(Duration::from_micros(us.min(50_000))).await;
-                }
-                Err(e) => self.pause_after("taking from the fleet budget", &e).await,
-            }
-        }
-    }
-
-    /// Tells the fleet's learned state about a 429 (one try: a lost update only delays the
-    /// decrease until the next 429).
-    async fn throttled(&self, script: &redis::Script, signal: Signal) {
-        let pause = signal
-            .retry_after
-            .filter(|a| *a > ratelimit::GLOBAL_RETRY_AFTER)
-            .map_or(0, |a| a.as_micros() as u64);
-        let mut inv = script.prepare_invoke();
-        self.learned_args(&mut inv)
-            .arg(signal.announced_rate.unwrap_or(0.0))
-            .arg(ratelimit::COOLDOWN_INTERVALS)
-            .arg(pause);
-        let lowered: redis::RedisResult<u8> = inv.invoke_async(&mut self.control.clone()).await;
-        match lowered {
-            Ok(1) => tracing::debug!(consumer = %self.consumer, "trophy fleet: throttled; the fleet's rate is lowered"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "trophy fleet: could not record a 429 in Redis"),
-        }
     }
 }
 
@@ -886,7 +833,7 @@ async fn settle(
     config: &FleetConfig,
     ids: &[String],
     dead: &[Vec<u8>],
-) -> Result<u64, QueueError> {
+) -> Result<u64, IngestError> {
     let mut pipe = redis::pipe();
     pipe.atomic();
     for letter in dead {
@@ -968,11 +915,15 @@ impl Source for RedisSource {
         // claim (same key, counted once), never lost.
         let (control, config, consumer) = (self.control.clone(), self.config.clone(), self.consumer.clone());
         let metrics = self.metrics.clone();
+        let stream_length = self.length.clone();
         let ack = tokio::spawn(async move {
             let mut backoff = Duration::from_millis(100);
             loop {
                 match settle(&control, &config, &ids, &rows).await {
-                    Ok(length) => return metrics.stored(length, 0),
+                    Ok(length) => {
+                        stream_length.store(length, Ordering::Relaxed);
+                        return metrics.stored(length, 0);
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, consumer = %consumer, "trophy fleet: acknowledging failed; retrying")
                     }

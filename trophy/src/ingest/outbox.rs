@@ -1,20 +1,25 @@
-//! A durable outbox: events are on disk before [`Outbox::send`] returns and leave it only
-//! once Trophy accepted their batch, so a crash, an OOM kill or a deploy loses nothing.
+//! The outbox backend of an [`Ingester`]: events are on disk before [`Ingester::send`]
+//! returns and leave it only once Trophy accepted their batch, so a crash, an OOM kill or a
+//! deploy loses nothing.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use trophy::api::admin::events::BatchEvent;
-//! use trophy::outbox::{Outbox, OutboxConfig};
+//! use trophy::ingest::outbox::OutboxConfig;
+//! use trophy::ingest::Ingester;
 //!
 //! let client = trophy::Client::builder()
 //!     .api_key(std::env::var("TROPHY_ADMIN_KEY")?)
 //!     .rate_limit(trophy::RateLimit::trophy_tiers())
 //!     .build()?;
-//! let outbox = Outbox::open(client, OutboxConfig::new("/var/lib/myapp/trophy-outbox.sqlite")).await?;
+//! let ingester = Ingester::builder(&client)
+//!     .outbox(OutboxConfig::new("/var/lib/myapp/trophy-outbox.sqlite"))
+//!     .build()
+//!     .await?;
 //! // Returns once the event is on disk (fsynced), with the idempotency key it will be sent with.
-//! let key = outbox.send(BatchEvent::new("words-written", "user-1", 750.0)).await?;
-//! outbox.flush().await?; // everything sent before this point is delivered
-//! let report = outbox.shutdown(std::time::Duration::from_secs(5)).await;
+//! let key = ingester.send(BatchEvent::new("words-written", "user-1", 750.0)).await?;
+//! ingester.flush().await?; // everything sent before this point is delivered
+//! let report = ingester.shutdown(std::time::Duration::from_secs(5)).await;
 //! println!("{key}: {} events left on disk for the next start", report.left_in_store);
 //! # Ok(()) }
 //! ```
@@ -37,37 +42,39 @@
 //! module found the panics above; SQLite answers every damaged file with an error and is the
 //! most tested embedded store there is, for 5 s more of build, only with the `outbox` feature.
 //!
-//! - **Append.** [`Outbox::send`] checks the event, gives it an idempotency key if it has none,
+//! - **Append.** [`Ingester::send`] checks the event, gives it an idempotency key if it has none,
 //!   and hands it to one writer thread, which commits everything that arrived meanwhile in one
 //!   transaction (group commit) and answers each sender after the fsync. Events get increasing
 //!   sequence numbers; the key is stored with the event, so a restart sends the same key.
-//! - **Deliver.** The ingester's batching and delivery engine ([`crate::ingest`], configured by
-//!   [`OutboxConfig::delivery`]) takes the oldest events not yet taken, in order, up to
+//! - **Deliver.** The ingester's batching and delivery engine (configured by the builder's
+//!   [`IngestConfig`]) takes the oldest events not yet taken, in order, up to
 //!   `max_batch` (or what arrived within `linger`), within the client's tier-1 budget; it
 //!   retries faults without limit of attempts until the give-up age, and splits a batch Trophy
 //!   refuses (400, 404, 413, 422) until each bad event is alone. Events Trophy accepted are
 //!   deleted (one transaction per batch); dead letters move to a table of their own
-//!   ([`Outbox::dead_letters`]) and go to the `on_dead_letter` callback.
-//! - **Crash.** Whatever was not deleted is sent again at the next [`Outbox::open`], with the
+//!   ([`Ingester::dead_letters`]) and go to the `on_dead_letter` callback.
+//! - **Crash.** Whatever was not deleted is sent again at the next open, with the
 //!   same keys: Trophy counts it once. Nothing acknowledged to a caller is lost, and nothing is
 //!   counted twice.
 //! - **Bounded.** `max_events` and `max_bytes` bound what the file holds: beyond them `send`
 //!   waits (backpressure) and `try_send` hands the event back.
 //! - **Damaged files.** A file that is not a SQLite database, a SQLite database that is not
 //!   an outbox (checked with SQLite's `application_id`), or a file that fails
-//!   `PRAGMA quick_check` gives a [`QueueError`] of kind [`QueueErrorKind::Corrupt`], never a
+//!   `PRAGMA quick_check` gives an [`IngestError`] of kind [`IngestErrorKind::Corrupt`], never a
 //!   panic; a stored event that no longer decodes is moved to the dead letters.
 //!
-//! Dropping the last handle without [`Outbox::shutdown`] stops delivery and logs how many
+//! Dropping the last handle without [`Ingester::shutdown`] stops delivery and logs how many
 //! events are left; they stay on disk and are delivered at the next open.
 
-pub use crate::durable::{DeliveryStats, QueueError, QueueErrorKind, Rejected};
-
+use super::dispatch::Source;
+use super::engine::{Keyed, Report};
+use super::error as durable;
+use super::pacer::{ClientPace, Pace};
+use super::stats::{BackendStats, Counters, FlushReport, IngestStats, OutboxStats, ShutdownReport, Sizes};
+#[cfg(doc)]
+use super::Ingester;
+use super::{DeadLetter, DeadLetterKind, IngestConfig, IngestError, IngestErrorKind, StoredDeadLetter};
 use crate::api::admin::events::BatchEvent;
-use crate::durable;
-use crate::ingest::dispatch::Source;
-use crate::ingest::engine::{ClientPace, Keyed, Pace, Report};
-use crate::ingest::{Counters, DeadLetter, DeadLetterKind, IngestConfig};
 use crate::Client;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use std::collections::BTreeSet;
@@ -86,7 +93,8 @@ const SCHEMA: &str = "CREATE TABLE events (seq INTEGER PRIMARY KEY, body BLOB NO
 /// The most operations one transaction commits.
 const GROUP_MAX: usize = 4096;
 
-/// Where and how big the outbox is, and how it delivers.
+/// Where the outbox file is, and how much it holds (how it delivers is the builder's
+/// [`IngestConfig`]).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct OutboxConfig {
@@ -96,9 +104,6 @@ pub struct OutboxConfig {
     pub max_events: u64,
     /// The most bytes of events (as JSON) the file holds before `send` waits. Default 256 MiB.
     pub max_bytes: u64,
-    /// Batching, retries, give-up age, rate limiting and the dead-letter callback, as for the
-    /// in-memory ingester (its `capacity` is not used: `max_events` bounds the outbox).
-    pub delivery: IngestConfig,
 }
 
 impl OutboxConfig {
@@ -108,7 +113,6 @@ impl OutboxConfig {
             path: path.into(),
             max_events: 1_000_000,
             max_bytes: 256 << 20,
-            delivery: IngestConfig::default(),
         }
     }
 
@@ -126,17 +130,10 @@ impl OutboxConfig {
         self
     }
 
-    /// Sets how events are delivered.
-    #[must_use]
-    pub fn delivery(mut self, config: IngestConfig) -> Self {
-        self.delivery = config;
-        self
-    }
-
-    fn check(&self) -> Result<(), QueueError> {
+    fn check(&self) -> Result<(), IngestError> {
         if self.max_events == 0 || self.max_bytes == 0 {
-            return Err(QueueError::new(
-                QueueErrorKind::Config,
+            return Err(IngestError::new(
+                IngestErrorKind::Config,
                 "max_events and max_bytes must be at least 1",
             ));
         }
@@ -144,45 +141,23 @@ impl OutboxConfig {
     }
 }
 
-/// What the outbox holds now, and what its delivery loop did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct OutboxStats {
-    /// Events on disk not yet accepted by Trophy (in flight included).
-    pub stored_events: u64,
-    /// Their size as JSON.
-    pub stored_bytes: u64,
-    /// The delivery counters since this process opened the outbox.
-    pub delivery: DeliveryStats,
-}
-
-/// What [`Outbox::shutdown`] left behind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ShutdownReport {
-    /// Events delivered by this process.
-    pub delivered: u64,
-    /// Events still on disk, delivered at the next open of the same file.
-    pub left_in_store: u64,
-}
-
-fn storage_error(path: &Path, what: &str, e: rusqlite::Error) -> QueueError {
+fn storage_error(path: &Path, what: &str, e: rusqlite::Error) -> IngestError {
     let kind = match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => QueueErrorKind::Corrupt,
-        _ => QueueErrorKind::Unavailable,
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => IngestErrorKind::Corrupt,
+        _ => IngestErrorKind::Unavailable,
     };
     let hint = match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => " (is another process using this outbox?)",
         _ => "",
     };
-    QueueError::new(kind, format!("{what} {}: {e}{hint}", path.display()))
+    IngestError::new(kind, format!("{what} {}: {e}{hint}", path.display()))
 }
 
 /// One request to the writer thread.
 enum Op {
-    Append(Vec<u8>, oneshot::Sender<Result<u64, QueueError>>),
-    Delete(Vec<u64>, Option<oneshot::Sender<Result<(), QueueError>>>),
-    Dead(Vec<(u64, Vec<u8>)>, Option<oneshot::Sender<Result<(), QueueError>>>),
+    Append(Vec<u8>, oneshot::Sender<Result<u64, IngestError>>),
+    Delete(Vec<u64>, Option<oneshot::Sender<Result<(), IngestError>>>),
+    Dead(Vec<(u64, Vec<u8>)>, Option<oneshot::Sender<Result<(), IngestError>>>),
 }
 
 #[derive(Debug, Default)]
@@ -210,6 +185,7 @@ struct Shared {
     path: PathBuf,
     db: Mutex<Connection>,
     config: OutboxConfig,
+    delivery: IngestConfig,
     state: Mutex<State>,
     /// Bumped on every change of `state`; waiters re-check after each bump.
     changed: watch::Sender<u64>,
@@ -253,19 +229,17 @@ impl Shared {
         }
     }
 
-    async fn write<T>(&self, op: impl FnOnce(oneshot::Sender<Result<T, QueueError>>) -> Op) -> Result<T, QueueError> {
+    async fn write<T>(&self, op: impl FnOnce(oneshot::Sender<Result<T, IngestError>>) -> Op) -> Result<T, IngestError> {
         let (tx, rx) = oneshot::channel();
-        let gone = || QueueError::new(QueueErrorKind::Closed, "the outbox writer has stopped");
+        let gone = || IngestError::new(IngestErrorKind::Closed, "the outbox writer has stopped");
         self.ops.send(op(tx)).map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
     }
 }
 
-/// The durable outbox and its delivery loop; cheap to clone, `Send + Sync`.
-///
-/// See the [module docs](self) for the guarantees and an example.
+/// The outbox backend: the store and its delivery loop; cheap to clone.
 #[derive(Clone)]
-pub struct Outbox {
+pub(crate) struct Outbox {
     shared: Arc<Shared>,
     handle: Arc<Handle>,
 }
@@ -317,15 +291,19 @@ impl Outbox {
     /// Opens (or creates) the outbox file and starts delivering what it holds, then what is
     /// sent. Must be called inside a Tokio runtime.
     ///
-    /// Errors: [`QueueErrorKind::Config`] for a bad configuration, [`QueueErrorKind::Corrupt`]
-    /// for a damaged or foreign file, [`QueueErrorKind::Unavailable`] when the file cannot be
+    /// Errors: [`IngestErrorKind::Config`] for a bad configuration, [`IngestErrorKind::Corrupt`]
+    /// for a damaged or foreign file, [`IngestErrorKind::Unavailable`] when the file cannot be
     /// opened (permissions, held by another process).
-    pub async fn open(client: Client, config: OutboxConfig) -> Result<Outbox, QueueError> {
+    pub(crate) async fn open(
+        client: Client,
+        config: OutboxConfig,
+        delivery: IngestConfig,
+    ) -> Result<Outbox, IngestError> {
         config.check()?;
         let path = config.path.clone();
         let opened = tokio::task::spawn_blocking(move || open_store(&path))
             .await
-            .map_err(|e| QueueError::new(QueueErrorKind::Unavailable, format!("opening the outbox: {e}")))??;
+            .map_err(|e| IngestError::new(IngestErrorKind::Unavailable, format!("opening the outbox: {e}")))??;
         let (db, state) = opened;
         let db = Mutex::new(db);
         let (ops_tx, ops_rx) = std::sync::mpsc::channel();
@@ -334,6 +312,7 @@ impl Outbox {
             path: config.path.clone(),
             db,
             config: config.clone(),
+            delivery: delivery.clone(),
             state: Mutex::new(state),
             changed,
             ops: ops_tx,
@@ -346,17 +325,16 @@ impl Outbox {
         std::thread::Builder::new()
             .name("trophy-outbox-writer".into())
             .spawn(move || writer(ops_rx, weak))
-            .map_err(|e| QueueError::new(QueueErrorKind::Unavailable, format!("starting the outbox writer: {e}")))?;
+            .map_err(|e| IngestError::new(IngestErrorKind::Unavailable, format!("starting the outbox writer: {e}")))?;
         let pace: Arc<dyn Pace> = Arc::new(ClientPace(client.clone()));
-        let (task, stop) = config
-            .delivery
+        let (task, stop) = delivery
             .spawn_over(
                 &client,
                 Arc::new(Store(shared.clone())),
                 shared.counters.clone(),
                 pace.clone(),
             )
-            .map_err(durable::config_error)?;
+            .map_err(IngestError::config)?;
         let handle = Arc::new(Handle {
             pace,
             shared: shared.clone(),
@@ -367,30 +345,30 @@ impl Outbox {
 
     /// Writes the event to disk and returns its idempotency key once it is there (fsynced).
     /// Waits while the outbox is full.
-    pub async fn send(&self, event: BatchEvent) -> Result<String, QueueError> {
+    pub(crate) async fn send(&self, event: BatchEvent) -> Result<String, IngestError> {
         let result = self.append(event, true).await;
-        crate::observability::counted(&self.shared.counters.metrics, result).map_err(|r| r.error)
+        self.shared.counters.counted(result)
     }
 
     /// Like [`send`](Self::send), but hands the event back at once, with
-    /// [`QueueErrorKind::Full`], when the outbox is full. It still waits for the disk.
-    pub async fn try_send(&self, event: BatchEvent) -> Result<String, Rejected> {
+    /// [`IngestErrorKind::Full`], when the outbox is full. It still waits for the disk.
+    pub(crate) async fn try_send(&self, event: BatchEvent) -> Result<String, IngestError> {
         let result = self.append(event, false).await;
-        crate::observability::counted(&self.shared.counters.metrics, result)
+        self.shared.counters.counted(result)
     }
 
-    async fn append(&self, event: BatchEvent, wait: bool) -> Result<String, Rejected> {
+    async fn append(&self, event: BatchEvent, wait: bool) -> Result<String, IngestError> {
         let had_key = event.idempotency_key.is_some();
         let (event, bytes) = durable::prepare(event)?;
         let size = bytes.len() as u64;
         // A refused event goes back as the caller built it.
         let reject =
-            |event, kind, message: String| Err(durable::rejected(event, had_key, QueueError::new(kind, message)));
+            |event, kind, message: String| Err(durable::rejected(event, had_key, IngestError::new(kind, message)));
         let cfg = &self.shared.config;
         if size > cfg.max_bytes {
             return reject(
                 event,
-                QueueErrorKind::InvalidEvent,
+                IngestErrorKind::Invalid,
                 format!("the event ({size} bytes) is larger than max_bytes"),
             );
         }
@@ -399,7 +377,7 @@ impl Outbox {
             {
                 let mut st = self.shared.lock();
                 if st.closed {
-                    return reject(event, QueueErrorKind::Closed, "the outbox is shut down".into());
+                    return reject(event, IngestErrorKind::Closed, "the outbox is shut down".into());
                 }
                 if st.events < cfg.max_events && st.bytes + size <= cfg.max_bytes {
                     st.events += 1;
@@ -408,11 +386,11 @@ impl Outbox {
                 }
                 if !wait {
                     let message = format!("{} events, {} bytes stored", st.events, st.bytes);
-                    return reject(event, QueueErrorKind::Full, message);
+                    return reject(event, IngestErrorKind::Full, message);
                 }
             }
             if changes.changed().await.is_err() {
-                return reject(event, QueueErrorKind::Closed, "the outbox is shut down".into());
+                return reject(event, IngestErrorKind::Closed, "the outbox is shut down".into());
             }
         }
         let key = event.idempotency_key.clone().unwrap_or_default();
@@ -425,14 +403,14 @@ impl Outbox {
                     st.bytes -= size;
                 }
                 self.shared.bump();
-                reject(event, error.kind, error.message)
+                reject(event, error.kind(), error.message().to_string())
             }
         }
     }
 
     /// Returns once every event sent before this call has been delivered or dead-lettered
     /// (batches go out without lingering meanwhile). Fails when the outbox is shut down first.
-    pub async fn flush(&self) -> Result<(), QueueError> {
+    pub(crate) async fn flush(&self) -> Result<(), IngestError> {
         self.flush_until(None).await.map(|_| ())
     }
 
@@ -440,15 +418,16 @@ impl Outbox {
     /// [`shutdown`](Self::shutdown) does): how many of the events sent before the call are
     /// still held, neither delivered nor dead-lettered, when it returns (`0`: all are done).
     /// They stay in the outbox and keep being delivered.
-    pub async fn flush_within(&self, within: Duration) -> Result<usize, QueueError> {
-        let now = tokio::time::Instant::now();
-        let deadline = now
-            .checked_add(within)
-            .unwrap_or(now + Duration::from_secs(86_400 * 365 * 30));
-        self.flush_until(Some(deadline)).await
+    pub(crate) async fn flush_within(&self, within: Duration) -> Result<FlushReport, IngestError> {
+        let deadline = super::later(Instant::now(), within);
+        let pending = self.flush_until(Some(deadline)).await?;
+        Ok(FlushReport {
+            pending,
+            stats: self.stats(),
+        })
     }
 
-    async fn flush_until(&self, deadline: Option<tokio::time::Instant>) -> Result<usize, QueueError> {
+    async fn flush_until(&self, deadline: Option<tokio::time::Instant>) -> Result<usize, IngestError> {
         use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
         /// Counted while waiting, also when the caller drops the future (a timeout).
         struct Flushing<'a>(&'a AtomicUsize);
@@ -462,7 +441,7 @@ impl Outbox {
         self.shared.flushes.fetch_add(1, Relaxed);
         let _flushing = Flushing(&self.shared.flushes);
         self.shared.work.notify_one();
-        let closed = || QueueError::new(QueueErrorKind::Closed, "the outbox is shut down");
+        let closed = || IngestError::new(IngestErrorKind::Closed, "the outbox is shut down");
         loop {
             {
                 let st = self.shared.lock();
@@ -490,7 +469,7 @@ impl Outbox {
     /// Stops intake, delivers what the outbox holds for at most `deadline`, then stops the
     /// delivery loop (requests under way are abandoned). What is left stays on disk for the
     /// next open.
-    pub async fn shutdown(&self, deadline: Duration) -> ShutdownReport {
+    pub(crate) async fn shutdown(&self, deadline: Duration) -> ShutdownReport {
         self.shared.lock().closed = true;
         self.shared.bump();
         self.shared.work.notify_one();
@@ -503,31 +482,38 @@ impl Outbox {
         }
         // Deletes handed to the writer before the stop: wait for them to land.
         let _ = self.shared.write(|tx| Op::Delete(Vec::new(), Some(tx))).await;
+        let left_in_store = self.shared.lock().stored.len() as u64;
         ShutdownReport {
-            delivered: DeliveryStats::of(&self.shared.counters).delivered,
-            left_in_store: self.shared.lock().stored.len() as u64,
+            undelivered: Vec::new(),
+            left_in_store,
+            stats: self.stats(),
         }
-    }
-
-    /// The pacer's sending rate now, in tier-1 requests per second: the client's tier-1 pacer,
-    /// shared with its clones (see "Rate limits and pacing" in the crate docs).
-    pub fn send_rate(&self) -> f64 {
-        self.handle.pace.rate()
     }
 
     /// What the outbox holds and what its delivery loop did.
-    pub fn stats(&self) -> OutboxStats {
-        let st = self.shared.lock();
-        OutboxStats {
-            stored_events: st.stored.len() as u64,
-            stored_bytes: st.stored_bytes,
-            delivery: DeliveryStats::of(&self.shared.counters),
-        }
+    pub(crate) fn stats(&self) -> IngestStats {
+        let (queued, oldest, stored) = {
+            let st = self.shared.lock();
+            let queued = st.committed_end.saturating_sub(st.next_lease) as usize;
+            let oldest = st.oldest_untaken.filter(|_| queued > 0).map(|t| t.elapsed());
+            let stored = OutboxStats {
+                stored_events: st.stored.len() as u64,
+                stored_bytes: st.stored_bytes,
+            };
+            (queued, oldest, stored)
+        };
+        self.shared.counters.stats(Sizes {
+            queued: queued.min(stored.stored_events as usize),
+            in_flight: (stored.stored_events as usize).saturating_sub(queued),
+            oldest,
+            send_rate: self.handle.pace.rate(),
+            backend: BackendStats::Outbox(stored),
+        })
     }
 
     /// The events refused for good (by Trophy, or by the give-up age), oldest first; they stay
     /// in the file until [`clear_dead_letters`](Self::clear_dead_letters).
-    pub async fn dead_letters(&self) -> Result<Vec<StoredDeadLetter>, QueueError> {
+    pub(crate) async fn dead_letters(&self) -> Result<Vec<StoredDeadLetter>, IngestError> {
         let shared = self.shared.clone();
         blocking(move || {
             let err = |e| storage_error(&shared.path, "reading dead letters of", e);
@@ -540,8 +526,8 @@ impl Outbox {
             for row in rows {
                 let stored: StoredDeadLetter = serde_json::from_slice(&row.map_err(err)?).map_err(|e| {
                     let path = shared.path.display();
-                    QueueError::new(
-                        QueueErrorKind::Corrupt,
+                    IngestError::new(
+                        IngestErrorKind::Corrupt,
                         format!("a dead letter in {path} does not decode: {e}"),
                     )
                 })?;
@@ -553,7 +539,7 @@ impl Outbox {
     }
 
     /// Removes every dead letter from the file.
-    pub async fn clear_dead_letters(&self) -> Result<(), QueueError> {
+    pub(crate) async fn clear_dead_letters(&self) -> Result<(), IngestError> {
         let shared = self.shared.clone();
         blocking(move || {
             let conn = shared.conn();
@@ -565,32 +551,20 @@ impl Outbox {
     }
 }
 
-/// An event the outbox moved aside for good, as [`Outbox::dead_letters`] reads it back.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct StoredDeadLetter {
-    /// The event with its idempotency key; `None` when the stored event no longer decoded.
-    pub event: Option<BatchEvent>,
-    /// Trophy's status, when Trophy answered.
-    pub status: Option<u16>,
-    /// Why, in words.
-    pub message: String,
-}
-
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, QueueError> + Send + 'static,
-) -> Result<T, QueueError> {
+    f: impl FnOnce() -> Result<T, IngestError> + Send + 'static,
+) -> Result<T, IngestError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| QueueError::new(QueueErrorKind::Unavailable, format!("outbox task failed: {e}")))?
+        .map_err(|e| IngestError::new(IngestErrorKind::Unavailable, format!("outbox task failed: {e}")))?
 }
 
 /// Opens the file, checks it is an outbox (or makes a new file one) and loads what it holds.
-fn open_store(path: &Path) -> Result<(Connection, State), QueueError> {
+fn open_store(path: &Path) -> Result<(Connection, State), IngestError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.is_dir() {
-            return Err(QueueError::new(
-                QueueErrorKind::Unavailable,
+            return Err(IngestError::new(
+                IngestErrorKind::Unavailable,
                 format!("the directory {} does not exist", parent.display()),
             ));
         }
@@ -614,7 +588,7 @@ fn open_store(path: &Path) -> Result<(Connection, State), QueueError> {
     let tables: i64 = conn
         .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
         .map_err(err("reading"))?;
-    let corrupt = |m: String| QueueError::new(QueueErrorKind::Corrupt, m);
+    let corrupt = |m: String| IngestError::new(IngestErrorKind::Corrupt, m);
     if app_id == 0 && tables == 0 {
         conn.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; BEGIN EXCLUSIVE; {SCHEMA}
@@ -787,7 +761,7 @@ struct Store(Arc<Shared>);
 
 impl Store {
     /// Reads up to `max` stored events from `from` on, in order.
-    fn read(&self, from: u64, max: usize) -> Result<Vec<StoredRow>, QueueError> {
+    fn read(&self, from: u64, max: usize) -> Result<Vec<StoredRow>, IngestError> {
         let shared = &self.0;
         let err = |e| storage_error(&shared.path, "reading", e);
         let conn = shared.conn();
@@ -822,7 +796,7 @@ impl Source for Store {
             let st = shared.lock();
             (st.next_lease, st.oldest_untaken.unwrap_or_else(Instant::now))
         };
-        let max = max.min(self.0.config.delivery.batch_size());
+        let max = max.min(self.0.delivery.batch_size());
         let rows = match self.read(from, max) {
             Ok(rows) => rows,
             Err(e) => {
@@ -883,7 +857,7 @@ impl Source for Store {
     }
 
     fn finish(&self, report: &Report) {
-        if let Some(callback) = self.0.config.delivery.dead_letter_callback() {
+        if let Some(callback) = self.0.delivery.dead_letter_callback() {
             for (_, letter) in &report.dead {
                 callback(letter.clone());
             }

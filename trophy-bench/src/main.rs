@@ -934,3 +934,128 @@ fn serve(port: u16, exit_on_eof: bool) -> Result<(), BoxError> {
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parses(line: &str) -> Cmd {
+        let args = std::iter::once("trophy-bench").chain(line.split_whitespace());
+        match Cli::try_parse_from(args) {
+            Ok(cli) => cli.mode,
+            Err(e) => panic!("{line:?} does not parse: {e}"),
+        }
+    }
+
+    #[test]
+    fn the_documented_command_lines_parse() {
+        // BENCHMARKS.md and the module documentation.
+        for line in [
+            "all --build-repeats 3",
+            "all",
+            "all --no-build",
+            "all --repeats 9 --build-repeats 3",
+            "cpu",
+            "throughput",
+            "rss",
+            "decode",
+            "verify --repeats 3",
+            "build-cost --build-repeats 3",
+            "smoke",
+            "serve --port 8080",
+            "child cpu --op event --base http://127.0.0.1:1/v1 --user-layout sorted --batches 10 --batch-calls 200 --warmup 20",
+            "ingest --duration 2 --producers 2 --rate 400 --fail-rate 0.2 --capacity 100",
+            "ingest --outbox",
+            "ingest --outbox --duration 5 --rate 100 --kills 2",
+            "ingest-fleet",
+            "ingest-fleet --kill-worker 8",
+            "ingest-fleet --duration 5 --rate 100 --producers 2 --workers 3",
+            "cpu --repeats 9",
+            "ingest --matrix",
+            "ingest --matrix --events 1000 --headers ietf",
+            "ingest --backend memory --limiter gcra --events 40000",
+            "ingest --backend fleet --limiter token-bucket:10 --lost-rate 0.2 --headers x",
+            "inspector --repeats 9 --duration 4",
+        ] {
+            parses(line);
+        }
+        assert!(matches!(parses("cpu --metrics-recorder --repeats 15"), Cmd::Cpu { .. }));
+    }
+
+    /// What the benchmark passes its own children, as they build it.
+    #[test]
+    fn the_children_command_lines_parse() {
+        let Cmd::Child {
+            kind: ChildKind::Cpu {
+                op, warmup, recorder, ..
+            },
+        } = parses(
+            "child cpu --op get-user --base http://x/v1 --user-layout declared --batches 2 --batch-calls 5 --warmup 2 --metrics-recorder",
+        )
+        else {
+            panic!("not child cpu")
+        };
+        assert_eq!((op, warmup, recorder.metrics_recorder), (Op::GetUser, 2, true));
+        parses("child throughput --base http://x/v1 --user-layout sorted --concurrency 64 --rounds 2 --round-calls 20");
+        let Cmd::Child {
+            kind: ChildKind::Rss { mode, .. },
+        } = parses("child rss --mode raw --base http://x/v1 --user-layout sorted --calls 200 --concurrency 64")
+        else {
+            panic!("not child rss")
+        };
+        assert_eq!(mode, Mode::Raw);
+        parses("serve --port 0 --exit-on-eof");
+        parses("ingest-emulator --fail-rate 0.2");
+        parses("inspector-emulator --request-log 0");
+        parses("durable-child outbox --path /tmp/o --url http://x --todo /tmp/t --concurrency 64 --rate 0 --hold");
+        parses("durable-child producer --redis redis://x --from 0 --to 10 --rate 1500");
+        parses("durable-child worker --redis redis://x --url http://x --consumer worker-0 --claim-idle-ms 5000");
+    }
+
+    #[test]
+    fn the_defaults_are_the_old_ones() {
+        let Cmd::Ingest(a) = parses("ingest") else {
+            panic!("not ingest")
+        };
+        assert_eq!(
+            (
+                a.duration,
+                a.producers,
+                a.rate,
+                a.fail_rate,
+                a.capacity,
+                a.kills,
+                a.events
+            ),
+            (20.0, 8, 6_000.0, 0.0, None, 5, 120_000)
+        );
+        assert_eq!((a.limiter, a.lost_rate), (LimiterModel::Gcra, 0.0));
+        let Cmd::IngestFleet(f) = parses("ingest-fleet") else {
+            panic!("not ingest-fleet")
+        };
+        assert_eq!(
+            (f.duration, f.rate, f.producers, f.workers, f.kill_worker),
+            (20.0, 6_000.0, 4, 2, 0.0)
+        );
+        let Cmd::Inspector {
+            repeats,
+            duration,
+            concurrency,
+        } = parses("inspector")
+        else {
+            panic!("not inspector")
+        };
+        assert_eq!((repeats, duration, concurrency), (5, 5.0, 16));
+        let Cmd::All {
+            repeats, build_repeats, ..
+        } = parses("all")
+        else {
+            panic!("not all")
+        };
+        assert_eq!(
+            (repeats.repeats, build_repeats),
+            (Plan::full().repeats, Plan::full().build_repeats)
+        );
+        Cli::command().debug_assert();
+    }
+}

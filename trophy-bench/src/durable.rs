@@ -90,15 +90,6 @@ fn client(base: &str, rate_limited: bool) -> Result<Client, BoxError> {
     Ok(b.build()?)
 }
 
-fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Result<T, BoxError> {
-    let i = args
-        .iter()
-        .position(|a| a == name)
-        .ok_or_else(|| format!("missing {name}"))?;
-    let v = args.get(i + 1).ok_or_else(|| format!("{name} needs a value"))?;
-    v.parse().map_err(|_| format!("bad value for {name}: {v}").into())
-}
-
 fn say(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
@@ -107,15 +98,89 @@ fn say(line: &str) {
 
 // ----- children ---------------------------------------------------------------------------------
 
+/// A child role of `trophy-bench durable-child` (the parents below start them).
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum ChildRole {
+    /// An outbox writer: sends the events listed in --todo, prints `acked I` per event on disk.
+    Outbox(OutboxChild),
+    /// A fleet producer: sends events --from..--to to the fleet's Redis stream.
+    Producer(ProducerChild),
+    /// A fleet worker: delivers from the fleet's stream until its standard input closes.
+    Worker(WorkerChild),
+}
+
+/// `durable-child outbox`'s flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutboxChild {
+    /// The outbox's SQLite file.
+    #[arg(long, value_name = "FILE")]
+    pub path: PathBuf,
+    /// The emulator's base URL.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// A file with the indexes of the events to send, one a line.
+    #[arg(long, value_name = "FILE")]
+    pub todo: PathBuf,
+    /// Concurrent senders.
+    #[arg(long, value_name = "N")]
+    pub concurrency: usize,
+    /// Events per second in all (0: as fast as they can).
+    #[arg(long, value_name = "R", value_parser = non_negative)]
+    pub rate: f64,
+    /// After draining, wait to be killed instead of shutting down.
+    #[arg(long)]
+    pub hold: bool,
+}
+
+/// `durable-child producer`'s flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProducerChild {
+    /// The Redis URL of the fleet.
+    #[arg(long, value_name = "URL")]
+    pub redis: String,
+    /// The first event index to send.
+    #[arg(long, value_name = "I")]
+    pub from: u64,
+    /// One past the last event index to send.
+    #[arg(long, value_name = "I")]
+    pub to: u64,
+    /// Events per second at most (0: as fast as Redis takes them).
+    #[arg(long, value_name = "R", value_parser = non_negative)]
+    pub rate: f64,
+}
+
+/// `durable-child worker`'s flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WorkerChild {
+    /// The Redis URL of the fleet.
+    #[arg(long, value_name = "URL")]
+    pub redis: String,
+    /// The emulator's base URL.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// The worker's consumer name in the stream's group.
+    #[arg(long, value_name = "NAME")]
+    pub consumer: String,
+    /// Claim entries another consumer has held idle this many milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub claim_idle_ms: u64,
+}
+
+/// A finite number of at least 0 (a rate, seconds).
+pub fn non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a finite number of at least 0")),
+    }
+}
+
 /// Runs one child role: `outbox`, `producer` or `worker` (see the parents below).
-pub fn child_main(args: &[String]) -> Result<(), BoxError> {
-    let role = args.first().map(String::as_str).unwrap_or("");
+pub fn child_main(role: ChildRole) -> Result<(), BoxError> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match role {
-        "outbox" => rt.block_on(outbox_child(&args[1..])),
-        "producer" => rt.block_on(producer_child(&args[1..])),
-        "worker" => rt.block_on(worker_child(&args[1..])),
-        _ => Err(format!("unknown role {role:?}: outbox, producer or worker").into()),
+        ChildRole::Outbox(a) => rt.block_on(outbox_child(a)),
+        ChildRole::Producer(a) => rt.block_on(producer_child(a)),
+        ChildRole::Worker(a) => rt.block_on(worker_child(a)),
     }
 }
 
@@ -123,12 +188,15 @@ pub fn child_main(args: &[String]) -> Result<(), BoxError> {
 /// `--concurrency` senders at `--rate` events/s in all (0: as fast as they can), printing `acked I` once event I is on disk; then flushes, prints
 /// `drained` and shuts down (with `--hold`, waits to be killed instead). Each event carries the key `crash-I`, so an event whose
 /// acknowledgement died with the process can be sent again without counting twice.
-async fn outbox_child(args: &[String]) -> Result<(), BoxError> {
-    let path: PathBuf = arg(args, "--path")?;
-    let url: String = arg(args, "--url")?;
-    let todo_file: PathBuf = arg(args, "--todo")?;
-    let concurrency: usize = arg(args, "--concurrency")?;
-    let rate: f64 = arg(args, "--rate")?;
+async fn outbox_child(args: OutboxChild) -> Result<(), BoxError> {
+    let OutboxChild {
+        path,
+        url,
+        todo: todo_file,
+        concurrency,
+        rate,
+        hold,
+    } = args;
     let todo: Vec<u64> = std::fs::read_to_string(&todo_file)?
         .lines()
         .filter_map(|l| l.trim().parse().ok())
@@ -170,7 +238,7 @@ async fn outbox_child(args: &[String]) -> Result<(), BoxError> {
     ));
     say_usage();
     say("drained");
-    if args.iter().any(|a| a == "--hold") {
+    if hold {
         // A child that is to be killed waits for its SIGKILL even when it has nothing left to
         // do, so every planned kill happens (a kill of an idle process is a crash point too).
         std::future::pending::<()>().await;
@@ -181,10 +249,8 @@ async fn outbox_child(args: &[String]) -> Result<(), BoxError> {
 
 /// Sends events `--from`..`--to` to the fleet's stream at `--redis`, at most `--rate` events/s
 /// (0: as fast as Redis takes them), then prints `sent N`.
-async fn producer_child(args: &[String]) -> Result<(), BoxError> {
-    let redis: String = arg(args, "--redis")?;
-    let (from, to): (u64, u64) = (arg(args, "--from")?, arg(args, "--to")?);
-    let rate: f64 = arg(args, "--rate")?;
+async fn producer_child(args: ProducerChild) -> Result<(), BoxError> {
+    let ProducerChild { redis, from, to, rate } = args;
     let config = FleetConfig::new(redis).when_unavailable(WhenUnavailable::Wait(Duration::from_secs(30)));
     // A producer writes to Redis only: its client is never used to send.
     let unused = trophy::Client::new(trophy_emulator::DEFAULT_ADMIN_KEY)?;
@@ -226,11 +292,13 @@ async fn producer_child(args: &[String]) -> Result<(), BoxError> {
 
 /// Runs a fleet worker against the emulator at `--url` until its standard input closes, then
 /// prints `worker delivered=N requests=N retried=N http_429=N dead_lettered=N`.
-async fn worker_child(args: &[String]) -> Result<(), BoxError> {
-    let redis: String = arg(args, "--redis")?;
-    let url: String = arg(args, "--url")?;
-    let consumer: String = arg(args, "--consumer")?;
-    let claim_ms: u64 = arg(args, "--claim-idle-ms")?;
+async fn worker_child(args: WorkerChild) -> Result<(), BoxError> {
+    let WorkerChild {
+        redis,
+        url,
+        consumer,
+        claim_idle_ms: claim_ms,
+    } = args;
     let config = FleetConfig::new(redis)
         .consumer(consumer)
         .claim_idle(Duration::from_millis(claim_ms));
@@ -790,14 +858,6 @@ fn pending_of(redis: &RedisServer, consumer: &str) -> Result<u64, BoxError> {
 
 // ----- benchmarks -------------------------------------------------------------------------------
 
-fn opt<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Result<T, BoxError> {
-    if args.iter().any(|a| a == name) {
-        arg(args, name)
-    } else {
-        Ok(default)
-    }
-}
-
 /// The closing line shared by the ingest benchmarks.
 #[allow(clippy::too_many_arguments)]
 fn closing_line(
@@ -827,10 +887,7 @@ fn closing_line(
 /// has Trophy's rate limits on. Prints the closing line; `p99_latency_ms` is the p99 of `send`
 /// until the event is on disk (last writer), `cpu_us_per_event` and `peak_rss_mib` are the
 /// writer processes'.
-pub fn bench_outbox(exe: &Path, args: &[String]) -> Result<String, BoxError> {
-    let duration: f64 = opt(args, "--duration", 20.0)?;
-    let rate: f64 = opt(args, "--rate", 6000.0)?;
-    let kills: u32 = opt(args, "--kills", 5)?;
+pub fn bench_outbox(exe: &Path, duration: f64, rate: f64, kills: u32) -> Result<String, BoxError> {
     let events = (duration * rate) as u64;
     let life = Duration::from_secs_f64(duration / f64::from(kills + 1));
     let plan = CrashPlan {
@@ -863,12 +920,14 @@ pub fn bench_outbox(exe: &Path, args: &[String]) -> Result<String, BoxError> {
 /// real `redis-server`, the emulator with Trophy's rate limits; the first worker is killed
 /// with SIGKILL after `kill-worker` seconds when given. Prints the closing line;
 /// `p99_latency_ms` is the largest producer p99 of `send` until Redis has the event.
-pub fn bench_fleet(exe: &Path, args: &[String]) -> Result<String, BoxError> {
-    let duration: f64 = opt(args, "--duration", 20.0)?;
-    let rate: f64 = opt(args, "--rate", 6000.0)?;
-    let producers: u64 = opt(args, "--producers", 4)?;
-    let workers: usize = opt(args, "--workers", 2)?;
-    let kill: f64 = opt(args, "--kill-worker", 0.0)?;
+pub fn bench_fleet(
+    exe: &Path,
+    duration: f64,
+    rate: f64,
+    producers: u64,
+    workers: usize,
+    kill: f64,
+) -> Result<String, BoxError> {
     let per_producer = (duration * rate) as u64 / producers.max(1);
     let plan = FleetPlan {
         producers,

@@ -28,39 +28,40 @@ const USERS: usize = 1_000;
 /// Events enqueued for the enqueue-cost measurement.
 const ENQUEUE_EVENTS: usize = 200_000;
 
+/// `trophy-bench ingest`'s settings (parsed in `main.rs`).
 #[derive(Debug, Clone)]
-struct Opts {
-    duration: f64,
-    producers: usize,
-    rate: f64,
-    fail_rate: f64,
-    capacity: Option<usize>,
+pub struct Opts {
+    /// Seconds of offered load (at least 2).
+    pub duration: f64,
+    /// Producer tasks.
+    pub producers: usize,
+    /// Events per second offered in all.
+    pub rate: f64,
+    /// Fraction of the emulator's answers lost after processing (503).
+    pub fail_rate: f64,
+    /// The ingester's queue capacity (`None`: the default).
+    pub capacity: Option<usize>,
 }
 
-fn opts(args: &[String]) -> Result<Opts, BoxError> {
-    let o = Opts {
-        duration: crate::flag(args, "--duration")?.unwrap_or(20.0),
-        producers: crate::flag(args, "--producers")?.unwrap_or(8),
-        rate: crate::flag(args, "--rate")?.unwrap_or(6_000.0),
-        fail_rate: crate::flag(args, "--fail-rate")?.unwrap_or(0.0),
-        capacity: crate::flag(args, "--capacity")?,
-    };
-    if !(o.duration >= 2.0 && o.duration.is_finite()) {
-        return Err("--duration must be at least 2 seconds".into());
+impl Opts {
+    /// Checks the ranges clap's parsers do not.
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.duration >= 2.0 && self.duration.is_finite()) {
+            return Err("--duration must be at least 2 seconds".into());
+        }
+        if self.producers == 0 || !(self.rate > 0.0 && self.rate.is_finite()) {
+            return Err("--producers and --rate must be positive".into());
+        }
+        if !(0.0..1.0).contains(&self.fail_rate) {
+            return Err("--fail-rate must be from 0 to below 1".into());
+        }
+        Ok(())
     }
-    if o.producers == 0 || !(o.rate > 0.0 && o.rate.is_finite()) {
-        return Err("--producers and --rate must be positive".into());
-    }
-    if !(0.0..1.0).contains(&o.fail_rate) {
-        return Err("--fail-rate must be from 0 to below 1".into());
-    }
-    Ok(o)
 }
 
 /// The emulator in its own process: Trophy's rate limits, and `--fail-rate` of requests
 /// answered 503 after processing (lost responses). Ends when its stdin closes.
-pub fn serve_emulator(args: &[String]) -> Result<(), BoxError> {
-    let fail_rate: f64 = crate::flag(args, "--fail-rate")?.unwrap_or(0.0);
+pub fn serve_emulator(fail_rate: f64) -> Result<(), BoxError> {
     // The metrics come with the seed: creating them through the API could meet a lost answer.
     let seed = trophy_emulator::Seed::from_json(&format!(
         r#"{{"metrics": [{{"key": "{METRIC}", "name": "Words"}}, {{"key": "{SINGLE}", "name": "Single"}}]}}"#
@@ -265,8 +266,8 @@ async fn held(base: &str) -> Result<(Vec<(u64, f64)>, u64), BoxError> {
     Ok((out, stray))
 }
 
-pub fn run(args: &[String]) -> Result<(), BoxError> {
-    let o = opts(args)?;
+pub fn run(o: Opts) -> Result<(), BoxError> {
+    o.check()?;
     let emulator = EmulatorProcess::spawn(o.fail_rate)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -21,8 +21,7 @@ use crate::ops::BoxError;
 const METRIC: &str = "words";
 
 /// The child: an emulator with the request log of `--request-log N` (0: off), until stdin closes.
-pub fn serve_emulator(args: &[String]) -> Result<(), BoxError> {
-    let capacity: usize = crate::flag(args, "--request-log")?.unwrap_or(10_000);
+pub fn serve_emulator(capacity: usize) -> Result<(), BoxError> {
     let seed =
         trophy_emulator::Seed::from_json(&format!(r#"{{"metrics": [{{"key": "{METRIC}", "name": "Words"}}]}}"#))?;
     crate::ingest::serve_until_stdin_closes(
@@ -136,10 +135,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// `trophy-bench inspector [--repeats N] [--duration S] [--concurrency C]`.
-pub fn run(args: &[String]) -> Result<(), BoxError> {
-    let repeats: usize = crate::flag(args, "--repeats")?.unwrap_or(5);
-    let secs: f64 = crate::flag(args, "--duration")?.unwrap_or(5.0);
-    let concurrency: usize = crate::flag(args, "--concurrency")?.unwrap_or(16);
+pub fn run(repeats: usize, secs: f64, concurrency: usize) -> Result<(), BoxError> {
+    if repeats == 0 {
+        return Err("--repeats must be at least 1".into());
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -19,13 +19,16 @@ use trophy::Client;
 use trophy_emulator::{Emulator, Faults, LimiterModel, RateLimitHeaders, RateLimits, Seed};
 
 /// An ingest backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Backend {
     /// [`Ingester`]: an in-memory queue.
+    #[value(help = "The in-memory ingester")]
     Memory,
     /// [`Ingester`] over an outbox: SQLite on disk.
+    #[value(help = "The ingester over an outbox: SQLite on disk")]
     Outbox,
     /// Fleet workers and producers ([`Ingester`]s over the fleet) on Redis.
+    #[value(help = "4 fleet producers and 2 workers on a real redis-server")]
     Fleet,
 }
 
@@ -386,48 +389,25 @@ pub fn detail(o: &Outcome) -> String {
     )
 }
 
-/// `trophy-bench ingest --backend B --limiter M --lost-rate R [--events N] [--headers
-/// none|ietf|x]` or `trophy-bench ingest --matrix [--events N]`: prints the rows (and the
-/// matrix's closing line).
-pub fn main(args: &[String]) -> Result<(), BoxError> {
-    let flag = |name: &str| -> Option<&str> {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .map(String::as_str)
-    };
-    let events: u64 = match flag("--events") {
-        Some(v) => v.parse().map_err(|_| format!("bad value for --events: {v}"))?,
-        None => 120_000,
-    };
-    let headers = match flag("--headers").unwrap_or("none") {
-        "none" => RateLimitHeaders::None,
-        "ietf" => RateLimitHeaders::Ietf,
-        "x" => RateLimitHeaders::XRateLimit,
-        other => return Err(format!("bad value for --headers: {other} (none, ietf or x)").into()),
-    };
-    let cases: Vec<Case> = if args.iter().any(|a| a == "--matrix") {
-        let mut cases = Vec::new();
-        for backend in Backend::ALL {
-            for limiter in LimiterModel::ALL {
-                for lost in [0.0, 0.2] {
-                    cases.push(Case::row(backend, limiter, lost));
-                }
+/// The matrix's rows: every backend against every limiter model, with 0 and 0.2 of the answers
+/// lost (`trophy-bench ingest --matrix`).
+pub fn matrix() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for backend in Backend::ALL {
+        for limiter in LimiterModel::ALL {
+            for lost in [0.0, 0.2] {
+                cases.push(Case::row(backend, limiter, lost));
             }
         }
-        cases
-    } else {
-        let backend: Backend = flag("--backend").ok_or("--backend needs a value")?.parse()?;
-        let limiter: LimiterModel = flag("--limiter").unwrap_or("gcra").parse()?;
-        let lost: f64 = match flag("--lost-rate") {
-            Some(v) => v.parse().map_err(|_| format!("bad value for --lost-rate: {v}"))?,
-            None => 0.0,
-        };
-        if !(0.0..1.0).contains(&lost) {
-            return Err("--lost-rate must be from 0 to below 1".into());
-        }
-        vec![Case::row(backend, limiter, lost)]
-    };
+    }
+    cases
+}
+
+/// `trophy-bench ingest --backend B --limiter M --lost-rate R [--events N] [--headers
+/// none|ietf|x]` (one case) or `trophy-bench ingest --matrix [--events N]` ([`matrix`]): runs
+/// `cases` with `events` events each and `headers`, prints the rows (and, for more than one,
+/// the matrix's closing line).
+pub fn main(cases: Vec<Case>, events: u64, headers: RateLimitHeaders) -> Result<(), BoxError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

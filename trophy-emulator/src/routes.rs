@@ -30,21 +30,23 @@ pub(crate) fn router(shared: SharedState, limiter: Option<Arc<Limiter>>) -> Rout
     let log = |api, prefix| axum::middleware::from_fn_with_state((shared.clone(), api, prefix), inspect::record);
     // A request log of capacity 0 is off: no middleware at all.
     let logging = shared.requests.lock().capacity > 0;
-    let logged = |r: Router<SharedState>, api, prefix| if logging { r.layer(log(api, prefix)) } else { r };
-    Router::new()
-        .nest(
-            "/v1",
-            logged(app_api::routes().layer(lost()).layer(limit(Api::App)), "app", "/v1"),
-        )
-        .nest(
-            "/admin/v1",
-            logged(
-                admin_api::routes().layer(lost()).layer(limit(Api::Admin)),
-                "admin",
-                "/admin/v1",
-            ),
-        )
-        .merge(ratelimit::routes(limiter.clone()))
+    let app = app_api::routes().layer(lost()).layer(limit(Api::App));
+    let admin = admin_api::routes().layer(lost()).layer(limit(Api::Admin));
+    let api = Router::new();
+    let api = if logging {
+        // The log wraps each API's router as one service, not each route (`Router::layer`): a
+        // router is cloned for every request by an Arc, a route's layer stack by a boxed clone
+        // per layer, which cost the log about ten allocations per request. Paths no route
+        // matches get the same JSON 404 as everywhere else, and are logged too.
+        let logged = |r: Router<SharedState>, api, prefix| {
+            tower_layer::Layer::layer(&log(api, prefix), r.fallback(fallback).with_state(shared.clone()))
+        };
+        api.nest_service("/v1", logged(app, "app", "/v1"))
+            .nest_service("/admin/v1", logged(admin, "admin", "/admin/v1"))
+    } else {
+        api.nest("/v1", app).nest("/admin/v1", admin)
+    };
+    api.merge(ratelimit::routes(limiter.clone()))
         .merge(counts::routes())
         .merge(controls::routes())
         .merge(inspect::routes())
@@ -78,14 +80,19 @@ async fn fallback() -> ApiError {
 }
 
 /// A method a path does not have: axum answers 405 with an empty body; this gives it the
-/// `{"error": ...}` body of every other error (axum adds the `Allow` header afterwards).
+/// `{"error": ...}` body of every other error, with axum's `Allow` header.
 async fn method_not_allowed(response: Response) -> Response {
     if response.status() != StatusCode::METHOD_NOT_ALLOWED || response.headers().contains_key(header::CONTENT_TYPE) {
         return response;
     }
-    ApiError::new(
+    let mut json = ApiError::new(
         405,
         "method not allowed for this path (the Allow header lists those it has)",
     )
-    .into_response()
+    .into_response();
+    // Behind the request log (a nested service) the Allow header is already set: keep it.
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        json.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    json
 }

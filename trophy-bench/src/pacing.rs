@@ -47,18 +47,6 @@ impl std::fmt::Display for Backend {
     }
 }
 
-impl std::str::FromStr for Backend {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "memory" => Ok(Backend::Memory),
-            "outbox" => Ok(Backend::Outbox),
-            "fleet" => Ok(Backend::Fleet),
-            _ => Err(format!("unknown backend {s:?}: memory, outbox or fleet")),
-        }
-    }
-}
-
 /// One run of the matrix.
 #[derive(Debug, Clone)]
 pub struct Case {

@@ -41,11 +41,10 @@ fn cargo(dir: &Path, args: &[&str]) -> Output {
 
 /// The crypto libraries (crates implementing cryptography) in the probe's normal dependency
 /// graph, and the providers they make up.
-fn crypto(dir: &Path) -> (BTreeSet<String>, BTreeSet<&'static str>) {
-    let out = cargo(
-        dir,
-        &["tree", "--edges", "normal", "--prefix", "none", "--format", "{p}"],
-    );
+fn crypto(dir: &Path, extra: &[&str]) -> (BTreeSet<String>, BTreeSet<&'static str>) {
+    let mut args = vec!["tree", "--edges", "normal", "--prefix", "none", "--format", "{p}"];
+    args.extend_from_slice(extra);
+    let out = cargo(dir, &args);
     let crates: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| l.split_whitespace().next().map(str::to_string))
@@ -70,7 +69,7 @@ fn crypto(dir: &Path) -> (BTreeSet<String>, BTreeSet<&'static str>) {
 #[test]
 fn an_application_reqwest_without_tls_features_builds_its_client_next_to_trophy() {
     let dir = probe("reqwest-without-tls");
-    let (crates, providers) = crypto(&dir);
+    let (crates, providers) = crypto(&dir, &[]);
     println!("reqwest-without-tls + trophy: crypto crates {crates:?}");
     assert_eq!(providers, BTreeSet::from(["aws-lc"]), "{crates:?}");
     let out = cargo(&dir, &["run", "--quiet"]);
@@ -88,7 +87,7 @@ fn an_application_reqwest_without_tls_features_builds_its_client_next_to_trophy(
 #[test]
 fn an_application_on_reqwest_defaults_compiles_one_crypto_provider_with_trophy() {
     let dir = probe("reqwest-defaults");
-    let (crates, providers) = crypto(&dir);
+    let (crates, providers) = crypto(&dir, &[]);
     println!("reqwest defaults + trophy: crypto crates {crates:?}");
     assert_eq!(
         crates,
@@ -106,17 +105,7 @@ fn an_application_on_reqwest_defaults_compiles_one_crypto_provider_with_trophy()
 
 /// The crypto crates in trophy's own normal dependency graph with the given features.
 fn trophy_crypto(features: &[&str]) -> BTreeSet<String> {
-    let mut args = vec![
-        "tree", "-p", "trophy", "--edges", "normal", "--prefix", "none", "--format", "{p}",
-    ];
-    args.extend_from_slice(features);
-    let out = cargo(&root(), &args);
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|n| matches!(*n, "ring" | "aws-lc-rs" | "aws-lc-sys" | "openssl-sys"))
-        .map(str::to_string)
-        .collect()
+    crypto(&root(), &[&["-p", "trophy"], features].concat()).0
 }
 
 /// `rustls-ring` exists for the faster clean build, so it must not compile aws-lc too. It did:

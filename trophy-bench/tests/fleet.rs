@@ -102,11 +102,16 @@ async fn producers_fail_at_once_or_wait_when_redis_is_down() {
     assert_eq!(key, "after-restart");
     let redis = restart.await.unwrap().unwrap();
     let mut con = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
-    let len: u64 = redis::cmd("XLEN").arg("trophy:events").query(&mut con).unwrap();
+    let len: u64 = redis::cmd("XLEN").arg(default_stream()).query(&mut con).unwrap();
     assert_eq!(len, 1);
 
     let bad = producer(FleetConfig::new("not a url")).await.unwrap_err();
     assert_eq!(bad.kind(), IngestErrorKind::Config);
+}
+
+/// The stream key of a fleet with the default configuration.
+fn default_stream() -> String {
+    FleetConfig::new("redis://127.0.0.1/").stream
 }
 
 #[tokio::test]
@@ -131,7 +136,7 @@ async fn a_full_stream_pushes_producers_back() {
     // A worker-side acknowledgement (here: XDEL of two entries) makes room.
     let mut con = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
     let first: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-        .arg("trophy:events")
+        .arg(default_stream())
         .arg("-")
         .arg("+")
         .arg("COUNT")
@@ -140,7 +145,7 @@ async fn a_full_stream_pushes_producers_back() {
         .unwrap();
     let ids: Vec<&str> = first.ids.iter().map(|e| e.id.as_str()).collect();
     let _: u64 = redis::cmd("XDEL")
-        .arg("trophy:events")
+        .arg(default_stream())
         .arg(ids)
         .query(&mut con)
         .unwrap();
@@ -148,7 +153,7 @@ async fn a_full_stream_pushes_producers_back() {
         .await
         .expect("room again")
         .unwrap();
-    let len: u64 = redis::cmd("XLEN").arg("trophy:events").query(&mut con).unwrap();
+    let len: u64 = redis::cmd("XLEN").arg(default_stream()).query(&mut con).unwrap();
     assert_eq!(len, 9);
 }
 

@@ -46,8 +46,8 @@ pub(crate) use fleet::FleetPace;
 #[cfg(feature = "redis")]
 mod fleet {
     use super::{Pace, PaceFuture};
+    use crate::ingest::fleet::Conn;
     use crate::ratelimit::{self, Signal};
-    use redis::aio::ConnectionManager;
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::Duration;
 
@@ -126,7 +126,7 @@ mod fleet {
     /// The fleet's pacer: its state (the GCRA's next send time and what was learned from 429s)
     /// lives in Redis, shared by every worker.
     pub(crate) struct FleetPace {
-        control: ConnectionManager,
+        control: Conn,
         consumer: String,
         budget_key: String,
         requests_per_second: f64,
@@ -161,7 +161,7 @@ mod fleet {
         /// The pacer of the budget at `budget_key`, over the connection `control`; `consumer`
         /// names the worker in logs.
         pub(crate) fn new(
-            control: ConnectionManager,
+            control: Conn,
             consumer: String,
             budget_key: String,
             requests_per_second: f64,

@@ -63,9 +63,12 @@ use super::stats::{BackendStats, Counters, FleetStats, FlushReport, IngestStats,
 use super::{DeadLetter, IngestConfig, IngestError, IngestErrorKind};
 #[cfg(doc)]
 use super::{IngestBuilder, Ingester};
+
+mod link;
 use crate::api::admin::events::BatchEvent;
 use crate::Client;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+pub(crate) use link::Conn;
+use link::{connect, redis_error, Role};
 use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamReadOptions, StreamReadReply};
 use redis::AsyncCommands;
 use std::collections::{HashMap, VecDeque};
@@ -86,16 +89,17 @@ pub enum WhenUnavailable {
 }
 
 /// Where the fleet's stream, group and budget live, and how workers batch.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct FleetConfig {
-    /// `redis://host:port/db`.
+    /// `redis://[user:password@]host:port/db`, or `rediss://…` for TLS; for a cluster
+    /// ([`FleetConfig::cluster`]), its first seed.
     pub redis_url: String,
-    /// The stream key. Default `trophy:events`.
+    /// The stream key. Default `{trophy}:events`.
     pub stream: String,
     /// The consumer group. Default `trophy-ingest`.
     pub group: String,
-    /// The key of the shared tier-1 budget. Default `trophy:budget:tier1`.
+    /// The key of the shared tier-1 budget. Default `{trophy}:budget:tier1`.
     pub budget_key: String,
     /// Requests per second for the whole fleet. Default 5 (Trophy's tier 1).
     pub requests_per_second: f64,
@@ -111,6 +115,39 @@ pub struct FleetConfig {
     pub when_unavailable: WhenUnavailable,
     /// The consumer name of a worker. Default: host-pid-random.
     pub consumer: Option<String>,
+    /// Redis Cluster: the seed nodes (empty: one node at `redis_url`).
+    pub(crate) seeds: Vec<String>,
+    pub(crate) cluster: bool,
+    /// CA and client certificate for `rediss://`.
+    pub(crate) tls: link::TlsFiles,
+    /// An append counts once this many replicas have it (`WAIT`), within the timeout.
+    pub(crate) replicas: Option<(u32, Duration)>,
+}
+
+impl std::fmt::Debug for FleetConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let urls: Vec<String> = self.urls().iter().map(|u| link::redact(u)).collect();
+        f.debug_struct("FleetConfig")
+            .field("redis", &urls)
+            .field("cluster", &self.cluster)
+            .field("tls_ca", &self.tls.ca)
+            .field(
+                "tls_client_certificate",
+                &self.tls.client.as_ref().map(|(cert, _)| cert),
+            )
+            .field("stream", &self.stream)
+            .field("group", &self.group)
+            .field("budget_key", &self.budget_key)
+            .field("requests_per_second", &self.requests_per_second)
+            .field("burst", &self.burst)
+            .field("delivery", &self.delivery)
+            .field("claim_idle", &self.claim_idle)
+            .field("max_pending", &self.max_pending)
+            .field("when_unavailable", &self.when_unavailable)
+            .field("consumer", &self.consumer)
+            .field("wait_for_replicas", &self.replicas)
+            .finish()
+    }
 }
 
 impl FleetConfig {
@@ -118,9 +155,9 @@ impl FleetConfig {
     pub fn new(redis_url: impl Into<String>) -> Self {
         FleetConfig {
             redis_url: redis_url.into(),
-            stream: "trophy:events".into(),
+            stream: "{trophy}:events".into(),
             group: "trophy-ingest".into(),
-            budget_key: "trophy:budget:tier1".into(),
+            budget_key: "{trophy}:budget:tier1".into(),
             requests_per_second: 5.0,
             burst: 1,
             delivery: FleetConfig::default_delivery(),
@@ -128,6 +165,95 @@ impl FleetConfig {
             max_pending: 1_000_000,
             when_unavailable: WhenUnavailable::Wait(Duration::from_secs(10)),
             consumer: None,
+            seeds: Vec::new(),
+            cluster: false,
+            tls: link::TlsFiles::default(),
+            replicas: None,
+        }
+    }
+
+    /// The defaults, on a Redis Cluster reached through any of `seeds` (`redis://` or
+    /// `rediss://` URLs of some of its nodes, all with the same user and password). The client
+    /// learns the cluster's layout from them and follows `MOVED` and `ASK` redirections and
+    /// failovers. Every key of a fleet must carry a hash tag (the defaults and
+    /// [`FleetConfig::fleet`] do), so that a fleet lives in one slot.
+    pub fn cluster<I, S>(seeds: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let seeds: Vec<String> = seeds.into_iter().map(Into::into).collect();
+        let mut config = FleetConfig::new(seeds.first().cloned().unwrap_or_default());
+        config.seeds = seeds;
+        config.cluster = true;
+        config
+    }
+
+    /// Names the fleet: its keys become `{trophy:<name>}:events` (stream),
+    /// `{trophy:<name>}:events:dead` and `{trophy:<name>}:budget:tier1` (budget), all under
+    /// one hash tag, so that in a cluster each fleet lives in one slot and several fleets
+    /// spread over the cluster. Fleets that call Trophy with the same key should share one
+    /// budget: set the same [`budget_key`](FleetConfig::budget_key) after this.
+    #[must_use]
+    pub fn fleet(mut self, name: &str) -> Self {
+        self.stream = format!("{{trophy:{name}}}:events");
+        self.budget_key = format!("{{trophy:{name}}}:budget:tier1");
+        self
+    }
+
+    /// Verifies the server of a `rediss://` URL against this CA (PEM; several certificates may
+    /// follow each other) instead of the platform's roots.
+    #[must_use]
+    pub fn ca_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls.ca = Some(link::Pem::Bytes(pem.into()));
+        self
+    }
+
+    /// Like [`ca_certificate`](FleetConfig::ca_certificate), read from a PEM file when the
+    /// fleet connects.
+    #[must_use]
+    pub fn ca_certificate_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.tls.ca = Some(link::Pem::File(path.into()));
+        self
+    }
+
+    /// Mutual TLS: presents this certificate chain and private key (PEM) to the server.
+    #[must_use]
+    pub fn client_certificate(mut self, chain_pem: impl Into<Vec<u8>>, key_pem: impl Into<Vec<u8>>) -> Self {
+        self.tls.client = Some((link::Pem::Bytes(chain_pem.into()), link::Pem::Bytes(key_pem.into())));
+        self
+    }
+
+    /// Like [`client_certificate`](FleetConfig::client_certificate), read from PEM files when
+    /// the fleet connects.
+    #[must_use]
+    pub fn client_certificate_files(
+        mut self,
+        chain: impl Into<std::path::PathBuf>,
+        key: impl Into<std::path::PathBuf>,
+    ) -> Self {
+        self.tls.client = Some((link::Pem::File(chain.into()), link::Pem::File(key.into())));
+        self
+    }
+
+    /// An append counts (and `send` returns) only once `replicas` replicas of the stream's
+    /// master have it, waiting at most `timeout` (Redis's `WAIT`); otherwise the append is
+    /// treated as Redis being unavailable (see [`WhenUnavailable`]: a retry appends the event
+    /// again with the same idempotency key, which Trophy counts once). Without it (the
+    /// default), an append that a master acknowledged and lost in a failover before
+    /// replicating it is lost. See "Failover" in the [module docs](self).
+    #[must_use]
+    pub fn wait_for_replicas(mut self, replicas: u32, timeout: Duration) -> Self {
+        self.replicas = (replicas > 0).then_some((replicas, timeout));
+        self
+    }
+
+    /// The URLs to reach Redis by.
+    pub(crate) fn urls(&self) -> Vec<String> {
+        if self.cluster {
+            self.seeds.clone()
+        } else {
+            vec![self.redis_url.clone()]
         }
     }
 
@@ -213,7 +339,7 @@ impl FleetConfig {
         {
             return bad("stream, group and budget_key must not be empty");
         }
-        Ok(())
+        link::check_keys(self)
     }
 
     fn dead_stream(&self) -> String {
@@ -221,42 +347,10 @@ impl FleetConfig {
     }
 }
 
-fn redis_error(config: &FleetConfig, what: &str, e: &redis::RedisError) -> IngestError {
-    IngestError::new(
-        IngestErrorKind::Unavailable,
-        format!("{what} (Redis at {}): {e}", redact(&config.redis_url)),
-    )
-}
-
-/// The URL without a password.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}<redacted>{}", &url[..scheme + 3], &url[at..]),
-        _ => url.to_string(),
-    }
-}
-
-async fn connect(config: &FleetConfig, response_timeout: Duration) -> Result<ConnectionManager, IngestError> {
-    let client = redis::Client::open(config.redis_url.as_str()).map_err(|e| {
-        IngestError::new(
-            IngestErrorKind::Config,
-            format!("bad Redis URL {}: {e}", redact(&config.redis_url)),
-        )
-    })?;
-    let settings = ConnectionManagerConfig::new()
-        .set_connection_timeout(Duration::from_secs(2))
-        .set_response_timeout(response_timeout)
-        .set_number_of_retries(2)
-        .set_max_delay(500);
-    ConnectionManager::new_with_config(client, settings)
-        .await
-        .map_err(|e| redis_error(config, "connecting", &e))
-}
-
 /// The fleet backend of an ingester: appends events to the fleet's stream; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Producer {
-    conn: ConnectionManager,
+    conn: Conn,
     config: Arc<FleetConfig>,
     /// The stream length seen last, and when.
     length: Arc<Mutex<(u64, Option<Instant>)>>,
@@ -280,6 +374,7 @@ impl Producer {
     pub(crate) async fn connect(config: FleetConfig) -> Result<Producer, IngestError> {
         config.check()?;
         let conn = connect(&config, Duration::from_secs(2)).await?;
+        link::check_permissions(&conn, &config, Role::Producer).await?;
         Ok(Producer {
             conn,
             config: Arc::new(config),
@@ -317,12 +412,7 @@ impl Producer {
         let mut backoff = Duration::from_millis(50);
         loop {
             let result = match self.room(wait).await {
-                Ok(()) => self
-                    .conn
-                    .clone()
-                    .xadd::<_, _, _, _, String>(&self.config.stream, "*", &[("e", bytes.as_slice())])
-                    .await
-                    .map_err(|e| redis_error(&self.config, "appending an event", &e)),
+                Ok(()) => self.xadd(&bytes).await,
                 Err(e) => Err(e),
             };
             match result {
@@ -344,6 +434,38 @@ impl Producer {
                 Err(e) => return reject(event, e),
             }
         }
+    }
+
+    /// One `XADD` (with `WAIT` when the configuration asks for replicas); the entry's id.
+    async fn xadd(&self, bytes: &[u8]) -> Result<String, IngestError> {
+        let config = &self.config;
+        let Some((replicas, timeout)) = config.replicas else {
+            return self
+                .conn
+                .clone()
+                .xadd::<_, _, _, _, String>(&config.stream, "*", &[("e", bytes)])
+                .await
+                .map_err(|e| redis_error(config, "appending an event", &e));
+        };
+        let mut pipe = redis::pipe();
+        pipe.xadd(&config.stream, "*", &[("e", bytes)])
+            .cmd("WAIT")
+            .arg(replicas)
+            .arg(timeout.as_millis() as u64);
+        let (id, acked): (String, u32) = pipe
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(|e| redis_error(config, "appending an event", &e))?;
+        if acked < replicas {
+            return Err(IngestError::new(
+                IngestErrorKind::Unavailable,
+                format!(
+                    "appended as {id}, but only {acked} of {replicas} replicas confirmed it                      within {timeout:?} ({})",
+                    link::describe(config)
+                ),
+            ));
+        }
+        Ok(id)
     }
 
     /// Waits (or fails with `Full`) while the stream holds `max_pending` entries.
@@ -486,6 +608,7 @@ impl Worker {
         let block = Duration::from_millis(200);
         let reader = connect(&config, block + Duration::from_secs(2)).await?;
         let control = connect(&config, Duration::from_secs(2)).await?;
+        link::check_permissions(&control, &config, Role::Worker).await?;
         let consumer = config.consumer.clone().unwrap_or_else(|| {
             let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
             format!("{host}-{}-{:08x}", std::process::id(), fastrand::u32(..))
@@ -608,7 +731,7 @@ impl Drop for Worker {
 
 /// Keeps up to the delivery's `capacity` entries read ahead, so batches are ready when a slot
 /// of the budget comes.
-async fn read_ahead(source: Arc<RedisSource>, mut conn: ConnectionManager, block: Duration) {
+async fn read_ahead(source: Arc<RedisSource>, mut conn: Conn, block: Duration) {
     let capacity = source.config.delivery.capacity_hint();
     let max = source.config.delivery.batch_size();
     loop {
@@ -665,7 +788,7 @@ struct Buffer {
 
 /// The stream as the delivery loop sees it.
 struct RedisSource {
-    control: ConnectionManager,
+    control: Conn,
     consumer: String,
     claim: Mutex<ClaimState>,
     buffer: Mutex<Buffer>,
@@ -749,12 +872,7 @@ impl RedisSource {
         Ok(reply.claimed)
     }
 
-    async fn read(
-        &self,
-        conn: &mut ConnectionManager,
-        max: usize,
-        block: Duration,
-    ) -> redis::RedisResult<Vec<StreamId>> {
+    async fn read(&self, conn: &mut Conn, max: usize, block: Duration) -> redis::RedisResult<Vec<StreamId>> {
         let options = StreamReadOptions::default()
             .group(&self.config.group, &self.consumer)
             .count(max)
@@ -828,12 +946,7 @@ impl RedisSource {
 
 /// Acknowledges and removes entries, and files dead letters, in one transaction; answers the
 /// stream's length after it.
-async fn settle(
-    control: &ConnectionManager,
-    config: &FleetConfig,
-    ids: &[String],
-    dead: &[Vec<u8>],
-) -> Result<u64, IngestError> {
+async fn settle(control: &Conn, config: &FleetConfig, ids: &[String], dead: &[Vec<u8>]) -> Result<u64, IngestError> {
     let mut pipe = redis::pipe();
     pipe.atomic();
     for letter in dead {

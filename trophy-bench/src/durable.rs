@@ -132,12 +132,83 @@ pub struct OutboxChild {
     pub hold: bool,
 }
 
+/// Where a fleet child finds the fleet's Redis.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RedisArgs {
+    /// The Redis URL of the fleet (`redis://` or `rediss://`); with --redis-cluster, repeated
+    /// for each seed node.
+    #[arg(long = "redis", value_name = "URL", required = true)]
+    pub redis: Vec<String>,
+    /// The URLs are seeds of a Redis Cluster.
+    #[arg(long)]
+    pub redis_cluster: bool,
+    /// The CA (PEM file) that the server's certificate must verify against.
+    #[arg(long, value_name = "FILE")]
+    pub redis_ca: Option<PathBuf>,
+    /// A client certificate (PEM file) for mutual TLS; with --redis-key.
+    #[arg(long, value_name = "FILE", requires = "redis_key")]
+    pub redis_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM file).
+    #[arg(long, value_name = "FILE", requires = "redis_cert")]
+    pub redis_key: Option<PathBuf>,
+    /// Appends count once this many replicas have them (Redis `WAIT`; 0: no waiting).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub wait_replicas: u32,
+}
+
+impl RedisArgs {
+    /// The flags for one plain Redis at `url`.
+    pub fn single(url: impl Into<String>) -> RedisArgs {
+        RedisArgs {
+            redis: vec![url.into()],
+            ..RedisArgs::default()
+        }
+    }
+
+    /// The fleet configuration these flags describe.
+    pub fn config(&self) -> FleetConfig {
+        let mut config = if self.redis_cluster {
+            FleetConfig::cluster(self.redis.clone())
+        } else {
+            FleetConfig::new(self.redis.first().cloned().unwrap_or_default())
+        };
+        if let Some(ca) = &self.redis_ca {
+            config = config.ca_certificate_file(ca);
+        }
+        if let (Some(cert), Some(key)) = (&self.redis_cert, &self.redis_key) {
+            config = config.client_certificate_files(cert, key);
+        }
+        config.wait_for_replicas(self.wait_replicas, Duration::from_secs(2))
+    }
+
+    /// The same flags, as a child's command line takes them.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        for url in &self.redis {
+            args.extend(["--redis".to_string(), url.clone()]);
+        }
+        if self.redis_cluster {
+            args.push("--redis-cluster".into());
+        }
+        let files = [("--redis-ca", &self.redis_ca), ("--redis-cert", &self.redis_cert), ("--redis-key", &self.redis_key)];
+        for (flag, file) in files {
+            if let Some(file) = file {
+                args.extend([flag.to_string(), file.display().to_string()]);
+            }
+        }
+        if self.wait_replicas > 0 {
+            args.extend(["--wait-replicas".to_string(), self.wait_replicas.to_string()]);
+        }
+        args
+    }
+}
+
 /// `durable-child producer`'s flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProducerChild {
-    /// The Redis URL of the fleet.
-    #[arg(long, value_name = "URL")]
-    pub redis: String,
+    /// Where the fleet's Redis is.
+    #[command(flatten)]
+    pub redis: RedisArgs,
     /// The first event index to send.
     #[arg(long, value_name = "I")]
     pub from: u64,
@@ -152,9 +223,9 @@ pub struct ProducerChild {
 /// `durable-child worker`'s flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct WorkerChild {
-    /// The Redis URL of the fleet.
-    #[arg(long, value_name = "URL")]
-    pub redis: String,
+    /// Where the fleet's Redis is.
+    #[command(flatten)]
+    pub redis: RedisArgs,
     /// The emulator's base URL.
     #[arg(long, value_name = "URL")]
     pub url: String,
@@ -251,7 +322,9 @@ async fn outbox_child(args: OutboxChild) -> Result<(), BoxError> {
 /// (0: as fast as Redis takes them), then prints `sent N`.
 async fn producer_child(args: ProducerChild) -> Result<(), BoxError> {
     let ProducerChild { redis, from, to, rate } = args;
-    let config = FleetConfig::new(redis).when_unavailable(WhenUnavailable::Wait(Duration::from_secs(30)));
+    let config = redis
+        .config()
+        .when_unavailable(WhenUnavailable::Wait(Duration::from_secs(30)));
     // A producer writes to Redis only: its client is never used to send.
     let unused = trophy::Client::new(trophy_emulator::DEFAULT_ADMIN_KEY)?;
     let producer = Ingester::builder(&unused).fleet(config).build().await?;
@@ -299,7 +372,8 @@ async fn worker_child(args: WorkerChild) -> Result<(), BoxError> {
         consumer,
         claim_idle_ms: claim_ms,
     } = args;
-    let config = FleetConfig::new(redis)
+    let config = redis
+        .config()
         .consumer(consumer)
         .claim_idle(Duration::from_millis(claim_ms));
     let worker = Ingester::builder(&client(&url, false)?).fleet(config).worker().await?;
@@ -652,7 +726,7 @@ pub struct FleetReport {
     pub kills: u32,
     /// Entries the killed worker held when it was killed (read, not acknowledged).
     pub pending_at_kill: u64,
-    /// Redis restarts during the run.
+    /// Redis restarts (or other injected Redis faults) during the run.
     pub redis_restarts: u32,
     /// Whether every user's total is the expected one.
     pub totals_match: bool,
@@ -705,14 +779,37 @@ pub async fn fleet_run_with(exe: &Path, plan: &FleetPlan, limits: RateLimits) ->
     } else {
         RedisServer::start()?
     };
+    let url = redis.url();
+    let server = &mut redis;
+    let fault = plan.restart_redis_after.map(|at| {
+        // Borrowed, not moved: the server lives (and keeps answering) until the run ends.
+        let restart: Fault<'_> = Box::new(move || server.restart());
+        (at, restart)
+    });
+    fleet_run_on(exe, plan, limits, &RedisArgs::single(url.clone()), Some(url), fault).await
+}
+
+/// A fault injected into a fleet run's Redis (a restart, a master killed); `Err` ends the run.
+pub type Fault<'a> = Box<dyn FnOnce() -> Result<(), String> + Send + 'a>;
+
+/// [`fleet_run_with`] on a Redis the caller started (TLS, ACL users, a cluster): the children
+/// get `redis`'s flags; `inspect` is a plain URL of the node holding the stream, to count the
+/// killed worker's pending entries (`None`: not counted); `fault` runs once at its time
+/// (`FleetPlan::restart_redis_after` is ignored here).
+pub async fn fleet_run_on(
+    exe: &Path,
+    plan: &FleetPlan,
+    limits: RateLimits,
+    redis: &RedisArgs,
+    inspect: Option<String>,
+    mut fault: Option<(Duration, Fault<'_>)>,
+) -> Result<FleetReport, BoxError> {
     let emu = emulator_with(Some(limits)).await?;
     let offered = plan.producers * plan.per_producer;
     let mut workers = Vec::new();
     for w in 0..plan.workers {
-        let args: Vec<String> = [
+        let mut args: Vec<String> = [
             "worker",
-            "--redis",
-            &redis.url(),
             "--url",
             &emu.base_url(),
             "--consumer",
@@ -723,6 +820,7 @@ pub async fn fleet_run_with(exe: &Path, plan: &FleetPlan, limits: RateLimits) ->
         .iter()
         .map(|s| s.to_string())
         .collect();
+        args.extend(redis.to_args());
         let kid = Kid::spawn(exe, &args)?;
         if kid.lines.recv_timeout(Duration::from_secs(20)).ok().as_deref() != Some("started") {
             return Err(format!("worker {w} did not start").into());
@@ -733,10 +831,8 @@ pub async fn fleet_run_with(exe: &Path, plan: &FleetPlan, limits: RateLimits) ->
     let mut producers = Vec::new();
     for p in 0..plan.producers {
         let (from, to) = (p * plan.per_producer, (p + 1) * plan.per_producer);
-        let args: Vec<String> = [
+        let mut args: Vec<String> = [
             "producer",
-            "--redis",
-            &redis.url(),
             "--from",
             &from.to_string(),
             "--to",
@@ -747,6 +843,7 @@ pub async fn fleet_run_with(exe: &Path, plan: &FleetPlan, limits: RateLimits) ->
         .iter()
         .map(|s| s.to_string())
         .collect();
+        args.extend(redis.to_args());
         producers.push(Kid::spawn(exe, &args)?);
     }
     let (mut kills, mut pending_at_kill, mut restarts) = (0, 0, 0);
@@ -763,7 +860,7 @@ pub async fn fleet_run_with(exe: &Path, plan: &FleetPlan, limits: RateLimits) ->
             workers[0].kill_counted(&mut usage);
             kills = 1;
             killed_at = Some(Instant::now());
-            pending_at_kill = pending_of(&redis, "worker-0").unwrap_or(0);
+            pending_at_kill = inspect.as_deref().map_or(0, |url| pending_of(url, "worker-0").unwrap_or(0));
         }
         if killed_at.is_some_and(|k| k.elapsed() >= Duration::from_secs(1)) {
             let stored = emu.event_counts().stored;
@@ -772,9 +869,11 @@ pub async fn fleet_run_with(exe: &Path, plan: &FleetPlan, limits: RateLimits) ->
                 survivor = Some(survivor.map_or((sample, sample), |(first, _)| (first, sample)));
             }
         }
-        if plan.restart_redis_after.is_some_and(|at| now >= at) && restarts == 0 {
-            redis.restart()?;
-            restarts = 1;
+        if fault.as_ref().is_some_and(|(at, _)| now >= *at) {
+            if let Some((_, inject)) = fault.take() {
+                inject()?;
+                restarts += 1;
+            }
         }
         let stored = emu.event_counts().stored;
         if stored != last_count {
@@ -838,10 +937,10 @@ pub async fn fleet_run_with(exe: &Path, plan: &FleetPlan, limits: RateLimits) ->
 }
 
 /// Entries pending under `consumer` in the fleet's group.
-fn pending_of(redis: &RedisServer, consumer: &str) -> Result<u64, BoxError> {
-    let client = redis::Client::open(redis.url())?;
+fn pending_of(url: &str, consumer: &str) -> Result<u64, BoxError> {
+    let client = redis::Client::open(url)?;
     let mut con = client.get_connection()?;
-    let config = FleetConfig::new(redis.url());
+    let config = FleetConfig::new(url);
     let reply: redis::Value = redis::cmd("XPENDING")
         .arg(&config.stream)
         .arg(&config.group)

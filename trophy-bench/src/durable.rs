@@ -190,7 +190,11 @@ impl RedisArgs {
         if self.redis_cluster {
             args.push("--redis-cluster".into());
         }
-        let files = [("--redis-ca", &self.redis_ca), ("--redis-cert", &self.redis_cert), ("--redis-key", &self.redis_key)];
+        let files = [
+            ("--redis-ca", &self.redis_ca),
+            ("--redis-cert", &self.redis_cert),
+            ("--redis-key", &self.redis_key),
+        ];
         for (flag, file) in files {
             if let Some(file) = file {
                 args.extend([flag.to_string(), file.display().to_string()]);
@@ -860,7 +864,9 @@ pub async fn fleet_run_on(
             workers[0].kill_counted(&mut usage);
             kills = 1;
             killed_at = Some(Instant::now());
-            pending_at_kill = inspect.as_deref().map_or(0, |url| pending_of(url, "worker-0").unwrap_or(0));
+            pending_at_kill = inspect
+                .as_deref()
+                .map_or(0, |url| pending_of(url, "worker-0").unwrap_or(0));
         }
         if killed_at.is_some_and(|k| k.elapsed() >= Duration::from_secs(1)) {
             let stored = emu.event_counts().stored;

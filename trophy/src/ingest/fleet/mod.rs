@@ -248,6 +248,33 @@ impl FleetConfig {
         self
     }
 
+    /// The least a Redis ACL user needs to run this fleet (producers and workers), as rules
+    /// for `ACL SETUSER <name> on ><password> <rules>` or a `user` line of an ACL file: only
+    /// the fleet's four keys, no channels, and only the commands it sends (those its Lua
+    /// scripts call included; `cluster|slots` for a cluster client to learn the layout).
+    /// A worker checks at start-up that its user may run each of them, and fails naming
+    /// those it may not. See "Redis users and ACLs" in the [module docs](self).
+    ///
+    /// ```
+    /// # use trophy::ingest::fleet::FleetConfig;
+    /// let rules = FleetConfig::new("redis://fleet:secret@127.0.0.1:6379/").acl_rules();
+    /// assert!(rules.starts_with("resetkeys ~{trophy}:events ~{trophy}:events:dead"));
+    /// assert!(rules.contains(" +xautoclaim "));
+    /// ```
+    pub fn acl_rules(&self) -> String {
+        let budget = &self.budget_key;
+        format!(
+            "resetkeys ~{stream} ~{dead} ~{budget} ~{budget}:learned resetchannels -@all {commands}",
+            stream = self.stream,
+            dead = self.dead_stream(),
+            commands = ACL_COMMANDS
+                .iter()
+                .map(|c| format!("+{c}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    }
+
     /// The URLs to reach Redis by.
     pub(crate) fn urls(&self) -> Vec<String> {
         if self.cluster {
@@ -359,6 +386,32 @@ pub(crate) struct Producer {
     closed: Arc<AtomicBool>,
     counters: Arc<Counters>,
 }
+
+/// Every command a fleet process sends, scripts' commands included (see
+/// [`FleetConfig::acl_rules`]).
+const ACL_COMMANDS: &[&str] = &[
+    "ping",
+    "cluster|slots",
+    "xadd",
+    "xlen",
+    "xrange",
+    "xgroup|create",
+    "xreadgroup",
+    "xautoclaim",
+    "xack",
+    "xdel",
+    "multi",
+    "exec",
+    "wait",
+    "evalsha",
+    "script|load",
+    "time",
+    "get",
+    "set",
+    "hmget",
+    "hset",
+    "pexpire",
+];
 
 /// How often producers re-read the stream's length for backpressure.
 const LENGTH_EVERY: Duration = Duration::from_millis(100);

@@ -54,6 +54,74 @@
 //!   retry; they never acknowledge what Trophy has not accepted. Entries that Redis kept across
 //!   its restart are delivered; a Redis without persistence loses what it held, which is why
 //!   the README recommends AOF for fleet mode.
+//!
+//! # TLS
+//!
+//! A `rediss://` URL speaks TLS (rustls). The server is verified against the platform's roots,
+//! or against [`FleetConfig::ca_certificate`] / [`ca_certificate_file`](FleetConfig::ca_certificate_file);
+//! [`client_certificate`](FleetConfig::client_certificate) adds a client certificate for mutual
+//! TLS. A certificate that does not verify fails the connection with
+//! [`IngestErrorKind::Unavailable`] ("did not verify"); TLS settings with a `redis://` URL are a
+//! [`IngestErrorKind::Config`] error: the fleet never falls back to plain text.
+//!
+//! redis-rs builds its TLS set-up from rustls's process-wide crypto provider. When the
+//! application installed none, the fleet installs the one trophy's TLS feature chose (the
+//! default `rustls`: aws-lc-rs, as reqwest's own default; `rustls-ring`: ring) before its first
+//! `rediss://` connection. With `rustls-no-provider` (or no TLS feature), install one first.
+//!
+//! ```no_run
+//! # use trophy::ingest::fleet::FleetConfig;
+//! let config = FleetConfig::new("rediss://fleet:secret@redis.internal:6380/")
+//!     .ca_certificate_file("/etc/trophy/redis-ca.pem")
+//!     .client_certificate_files("/etc/trophy/client.pem", "/etc/trophy/client-key.pem");
+//! ```
+//!
+//! # Redis users and ACLs
+//!
+//! A user and password go in the URL: `redis://user:password@host:6379/` (messages and
+//! `Debug` never show the password). [`FleetConfig::acl_rules`] gives the least such a user
+//! needs: the fleet's four keys, no channels, and these commands: `ping`, `cluster|slots`,
+//! `xadd`, `xlen`, `xrange`, `xgroup|create`, `xreadgroup`, `xautoclaim`, `xack`, `xdel`,
+//! `multi`, `exec`, `wait`, `evalsha`, `script|load`, and, called by the budget's Lua
+//! scripts, `time`, `get`, `set`, `hmget`, `hset`, `pexpire`. With the default keys:
+//!
+//! ```text
+//! ACL SETUSER fleet on >secret resetkeys ~{trophy}:events ~{trophy}:events:dead
+//!   ~{trophy}:budget:tier1 ~{trophy}:budget:tier1:learned resetchannels -@all +ping
+//!   +cluster|slots +xadd +xlen +xrange +xgroup|create +xreadgroup +xautoclaim +xack +xdel
+//!   +multi +exec +wait +evalsha +script|load +time +get +set +hmget +hset +pexpire
+//! ```
+//!
+//! At start-up, producers and workers ask Redis (7.0 or later, `redis.acl_check_cmd` in a
+//! script) whether their user may run each command they need on the fleet's keys, and fail
+//! with [`IngestErrorKind::Config`] naming every one it may not ("the Redis user may not run
+//! xautoclaim …"), instead of failing later in the middle of a delivery.
+//!
+//! # Redis Cluster
+//!
+//! [`FleetConfig::cluster`] takes seed nodes; the client learns the slots from them and
+//! follows `MOVED` and `ASK` redirections. Every key of a fleet carries one hash tag (the
+//! defaults: `{trophy}:events`, `{trophy}:events:dead`, `{trophy}:budget:tier1`,
+//! `{trophy}:budget:tier1:learned`), so a fleet lives in one slot: its transactions and
+//! scripts never cross slots. [`FleetConfig::fleet`] names a fleet (`{trophy:orders}:…`), so
+//! several fleets spread over the cluster's masters. In cluster mode a stream or budget key
+//! without a hash tag is a [`IngestErrorKind::Config`] error.
+//!
+//! # Failover
+//!
+//! While a master is down and until its replica is promoted, producers fail at once or wait
+//! ([`WhenUnavailable`]) as for a Redis that is down; workers retry and resume on the new
+//! master, where the consumer group and its pending entries were replicated. What holds:
+//!
+//! | | without [`wait_for_replicas`](FleetConfig::wait_for_replicas) | with `wait_for_replicas(1, t)` |
+//! |---|---|---|
+//! | an event whose `send` returned | kept, unless the master died before replicating it (Redis replicates asynchronously: a window of about a network round trip) | kept: `send` returned only after a replica had it |
+//! | an event delivered to Trophy whose acknowledgement the master lost | delivered again after the failover, with the same key: Trophy counts it once | the same |
+//! | an event whose `send` failed | not counted: the error hands it back with its key; sending it again is safe (same key) | the same; a `WAIT` that times out is such a failure, and may leave the entry in the stream as well (the key makes the second one harmless) |
+//! | cost | one round trip per `send` | one round trip plus the replica's acknowledgement (see BENCHMARKS.md) |
+//!
+//! With a single Redis node, the same holds with "restart" for "failover", given AOF with
+//! `appendfsync always` (see the README).
 
 use super::dispatch::Source;
 use super::engine::{Keyed, Report};

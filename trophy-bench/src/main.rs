@@ -17,6 +17,7 @@
 //! trophy-bench durable-child outbox|producer|worker ...               a durable child (internal)
 //! trophy-bench ingest --backend memory|outbox|fleet [--limiter M] [--lost-rate R] [--events N]
 //!                     [--headers none|ietf|x]                         one backend, one limiter
+//! trophy-bench ingest --backend fleet --redis-tls|--redis-cluster     the fleet on TLS or a cluster
 //! trophy-bench ingest --matrix [--events N]                           every backend and limiter
 //! trophy-bench inspector [--repeats N] [--duration S] [--concurrency C]   request log's cost
 //! trophy-bench ingest-emulator|inspector-emulator ...                 emulator children (internal)
@@ -292,6 +293,12 @@ struct IngestArgs {
     /// The rate-limit headers the emulator sends (with --backend or --matrix).
     #[arg(long, value_enum, default_value_t = Headers::None, requires = "pacing")]
     headers: Headers,
+    /// With --backend fleet: one redis-server on --tls-port only, mutual TLS.
+    #[arg(long, requires = "backend", conflicts_with = "redis_cluster")]
+    redis_tls: bool,
+    /// With --backend fleet: a local Redis Cluster (3 masters, 3 replicas).
+    #[arg(long, requires = "backend")]
+    redis_cluster: bool,
 }
 
 /// Which rate-limit headers the emulator sends (`ingest --headers`).
@@ -543,7 +550,21 @@ fn ingest_mode(a: IngestArgs) -> Result<(), BoxError> {
     if a.matrix {
         trophy_bench::pacing::main(trophy_bench::pacing::matrix(), a.events, headers).map_err(|e| e.to_string().into())
     } else if let Some(backend) = a.backend {
-        let case = trophy_bench::pacing::Case::row(backend, a.limiter, a.lost_rate);
+        let mut case = trophy_bench::pacing::Case::row(backend, a.limiter, a.lost_rate);
+        if a.redis_tls || a.redis_cluster {
+            if backend != Backend::Fleet {
+                usage_error(
+                    &["ingest"],
+                    ErrorKind::ArgumentConflict,
+                    "--redis-tls and --redis-cluster go with --backend fleet",
+                );
+            }
+            case.redis = if a.redis_tls {
+                trophy_bench::pacing::RedisKind::Tls
+            } else {
+                trophy_bench::pacing::RedisKind::Cluster
+            };
+        }
         trophy_bench::pacing::main(vec![case], a.events, headers).map_err(|e| e.to_string().into())
     } else if a.outbox {
         durable_bench(|exe| trophy_bench::durable::bench_outbox(exe, a.duration, a.rate, a.kills))
@@ -975,6 +996,8 @@ mod tests {
             "ingest --matrix --events 1000 --headers ietf",
             "ingest --backend memory --limiter gcra --events 40000",
             "ingest --backend fleet --limiter token-bucket:10 --lost-rate 0.2 --headers x",
+            "ingest --backend fleet --redis-tls --events 60000",
+            "ingest --backend fleet --redis-cluster",
             "inspector --repeats 9 --duration 4",
         ] {
             parses(line);

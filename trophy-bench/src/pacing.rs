@@ -10,7 +10,7 @@
 //! the emulator's tier-1 counts, `lost` and `duplicated` per user against what was sent.
 
 use crate::durable::{event, lost_and_duplicated, BoxError, METRIC};
-use crate::redis_server::RedisServer;
+use crate::redis_server::{RedisCluster, RedisServer, TlsMaterial};
 use std::time::{Duration, Instant};
 use trophy::ingest::fleet::FleetConfig;
 use trophy::ingest::outbox::OutboxConfig;
@@ -47,11 +47,35 @@ impl std::fmt::Display for Backend {
     }
 }
 
+/// The Redis a fleet case runs on (`ingest --backend fleet [--redis-tls | --redis-cluster]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RedisKind {
+    /// One `redis-server`, plain TCP.
+    #[default]
+    Plain,
+    /// One `redis-server` on `--tls-port` only, mutual TLS (certificates made by the run).
+    Tls,
+    /// A local Redis Cluster: 3 masters, 3 replicas.
+    Cluster,
+}
+
+impl std::fmt::Display for RedisKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RedisKind::Plain => "plain",
+            RedisKind::Tls => "tls",
+            RedisKind::Cluster => "cluster",
+        })
+    }
+}
+
 /// One run of the matrix.
 #[derive(Debug, Clone)]
 pub struct Case {
     /// Where events are queued.
     pub backend: Backend,
+    /// The fleet's Redis (fleet cases only).
+    pub redis: RedisKind,
     /// The emulator's limiter.
     pub limiter: LimiterModel,
     /// Which rate-limit headers the emulator sends.
@@ -76,6 +100,7 @@ impl Case {
     pub fn row(backend: Backend, limiter: LimiterModel, lost_rate: f64) -> Case {
         Case {
             backend,
+            redis: RedisKind::Plain,
             limiter,
             headers: RateLimitHeaders::None,
             lost_rate,
@@ -116,6 +141,11 @@ pub struct Outcome {
     pub totals_match: bool,
     /// The sending rate the backend's pacer ended with.
     pub send_rate: f64,
+    /// CPU time of this process less the emulator's threads (the SDK: producers, the
+    /// backend, its workers), per event stored, in microseconds.
+    pub cpu_us_per_event: f64,
+    /// CPU time of the `redis-server` processes (fleet cases), per event stored, in µs.
+    pub redis_cpu_us_per_event: f64,
 }
 
 impl Outcome {
@@ -132,8 +162,12 @@ impl Outcome {
     /// The row, in the matrix's format.
     pub fn line(&self) -> String {
         format!(
-            "ingest: backend={} limiter={} lost_rate={} events_per_s={:.0} ceiling={:.0} ratio={:.3} http_429={} requests={} lost={} duplicated={}",
+            "ingest: backend={}{} limiter={} lost_rate={} events_per_s={:.0} ceiling={:.0} ratio={:.3} http_429={} requests={} lost={} duplicated={}",
             self.case.backend,
+            match (self.case.backend, self.case.redis) {
+                (Backend::Fleet, RedisKind::Plain) | (Backend::Memory | Backend::Outbox, _) => String::new(),
+                (Backend::Fleet, kind) => format!(" redis={kind}"),
+            },
             self.case.limiter,
             self.case.lost_rate,
             self.events_per_s,
@@ -172,6 +206,89 @@ impl Drop for EmulatorHost {
     }
 }
 
+/// The name of the emulator's threads, left out of a case's CPU figure.
+const EMULATOR_THREADS: &str = "emulator-rt";
+
+/// CPU time (ns) of this whole process (all threads, ended ones included) and of its live
+/// threads named `prefix…`, from `/proc/self`.
+fn cpu_ns(prefix: &str) -> (u64, u64) {
+    const NS_PER_TICK: u64 = 10_000_000; // USER_HZ is 100 on Linux x86_64
+    fn ticks(stat: &str) -> Option<(String, u64)> {
+        let (head, rest) = stat.rsplit_once(')')?;
+        let comm = head.split_once('(')?.1.to_string();
+        let f: Vec<u64> = rest.split_whitespace().map(|v| v.parse().unwrap_or(0)).collect();
+        Some((comm, f.get(11)? + f.get(12)?))
+    }
+    let all = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| ticks(&s))
+        .map_or(0, |(_, t)| t);
+    let mut named = 0;
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for task in tasks.flatten() {
+            if let Some((comm, t)) = std::fs::read_to_string(task.path().join("stat"))
+                .ok()
+                .and_then(|s| ticks(&s))
+            {
+                if comm.starts_with(prefix) || comm == "emulator" {
+                    named += t;
+                }
+            }
+        }
+    }
+    (all * NS_PER_TICK, named * NS_PER_TICK)
+}
+
+/// CPU time (ns) of other processes, from `/proc`.
+fn process_cpu_ns(pids: &[u32]) -> u64 {
+    pids.iter()
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let rest = stat.rsplit_once(')')?.1.to_string();
+            let f: Vec<u64> = rest.split_whitespace().map(|v| v.parse().unwrap_or(0)).collect();
+            Some((f.get(11)? + f.get(12)?) * 10_000_000)
+        })
+        .sum()
+}
+
+/// What a fleet case runs on: kept alive until the case ends.
+enum RedisHost {
+    Server(RedisServer),
+    Cluster(RedisCluster),
+}
+
+impl RedisHost {
+    fn start(kind: RedisKind) -> Result<(RedisHost, FleetConfig), BoxError> {
+        Ok(match kind {
+            RedisKind::Plain => {
+                let server = RedisServer::start()?;
+                let config = FleetConfig::new(server.url());
+                (RedisHost::Server(server), config)
+            }
+            RedisKind::Tls => {
+                let material = TlsMaterial::generate()?;
+                let server = RedisServer::builder().tls(&material, true).start()?;
+                let config = FleetConfig::new(server.url())
+                    .ca_certificate(material.ca_pem().to_vec())
+                    .client_certificate(material.client_cert_pem().to_vec(), material.client_key_pem().to_vec());
+                (RedisHost::Server(server), config)
+            }
+            RedisKind::Cluster => {
+                let cluster = RedisCluster::start(3, 1)?;
+                let config = FleetConfig::cluster(cluster.seed_urls());
+                (RedisHost::Cluster(cluster), config)
+            }
+        })
+    }
+
+    fn pids(&self) -> Vec<u32> {
+        match self {
+            RedisHost::Server(s) => s.pid().into_iter().collect(),
+            RedisHost::Cluster(c) => (0..c.node_count()).filter_map(|i| c.node(i)?.pid()).collect(),
+        }
+    }
+}
+
 fn start_emulator(case: &Case) -> Result<EmulatorHost, BoxError> {
     let limits = RateLimits::per_second(case.tier1_per_second, 50.0)
         .model(case.limiter)
@@ -185,6 +302,7 @@ fn start_emulator(case: &Case) -> Result<EmulatorHost, BoxError> {
     let thread = std::thread::Builder::new().name("emulator".into()).spawn(move || {
         let rt = match tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
+            .thread_name(EMULATOR_THREADS)
             .enable_all()
             .build()
         {
@@ -292,8 +410,8 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
             (ingester, 64)
         }
         Backend::Fleet => {
-            let redis = RedisServer::start()?;
-            let config = FleetConfig::new(redis.url())
+            let (redis, config) = RedisHost::start(case.redis)?;
+            let config = config
                 .budget(case.configured_per_second, 1)
                 .claim_idle(Duration::from_secs(10));
             let delivery = FleetConfig::default_delivery().max_batch(case.max_batch);
@@ -315,6 +433,9 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
             (producer, 4 * 16)
         }
     };
+    let redis_pids = fleet.as_ref().map(|(redis, _)| redis.pids()).unwrap_or_default();
+    let (cpu_start, emulator_start) = cpu_ns(EMULATOR_THREADS);
+    let redis_start = process_cpu_ns(&redis_pids);
     let started = Instant::now();
     let sender = ingester.clone();
     let producers = produce(n, concurrency, move |e| {
@@ -325,6 +446,9 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
     for p in producers {
         p.await??;
     }
+    let (cpu_end, emulator_end) = cpu_ns(EMULATOR_THREADS);
+    let redis_cpu = process_cpu_ns(&redis_pids).saturating_sub(redis_start);
+    let sdk_cpu = cpu_end.saturating_sub(cpu_start).saturating_sub(emulator_end.saturating_sub(emulator_start));
     let report = ingester.shutdown(Duration::from_secs(10)).await;
     let mut send_rate = report.stats.send_rate;
     if let Some((redis, workers)) = fleet {
@@ -352,6 +476,8 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
         duplicated,
         totals_match: crate::durable::held(emu) == crate::durable::expected(n),
         send_rate,
+        cpu_us_per_event: sdk_cpu as f64 / 1_000.0 / stored.max(1) as f64,
+        redis_cpu_us_per_event: redis_cpu as f64 / 1_000.0 / stored.max(1) as f64,
     })
 }
 
@@ -372,8 +498,17 @@ pub fn closing_line(outcomes: &[Outcome]) -> String {
 /// A detail line for standard error.
 pub fn detail(o: &Outcome) -> String {
     format!(
-        "ingest-detail: backend={} limiter={} lost_rate={} stored={} http_429_after_5s={} totals_match={} send_rate={:.2}",
-        o.case.backend, o.case.limiter, o.case.lost_rate, o.stored, o.http_429_after_5s, o.totals_match, o.send_rate
+        "ingest-detail: backend={} redis={} limiter={} lost_rate={} stored={} http_429_after_5s={} totals_match={} send_rate={:.2} cpu_us_per_event={:.2} redis_cpu_us_per_event={:.2}",
+        o.case.backend,
+        o.case.redis,
+        o.case.limiter,
+        o.case.lost_rate,
+        o.stored,
+        o.http_429_after_5s,
+        o.totals_match,
+        o.send_rate,
+        o.cpu_us_per_event,
+        o.redis_cpu_us_per_event
     )
 }
 

@@ -1,0 +1,162 @@
+//! The fleet on a real local Redis Cluster (3 masters, 3 replicas, started and stopped by the
+//! harness): producers and workers in processes with nothing lost or counted twice; several
+//! fleets in their own slots on different masters; and a master killed mid-run, its replica
+//! promoted, with and without `WAIT`-acknowledged appends.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+use trophy::ingest::fleet::FleetConfig;
+use trophy::ingest::Ingester;
+use trophy_bench::durable::{self, event, fleet_run_on, Fault, FleetPlan, FleetReport, RedisArgs};
+use trophy_bench::redis_server::RedisCluster;
+use trophy_emulator::RateLimits;
+
+fn exe() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_trophy-bench"))
+}
+
+fn plan(kill_worker: bool) -> FleetPlan {
+    FleetPlan {
+        producers: 4,
+        workers: 2,
+        per_producer: 6_000,
+        rate: 1_500.0,
+        kill_worker_after: kill_worker.then_some(Duration::from_millis(2_000)),
+        restart_redis_after: None,
+        claim_idle: Duration::from_secs(3),
+        limit: Duration::from_secs(120),
+    }
+}
+
+fn cluster_args(cluster: &RedisCluster, wait_replicas: u32) -> RedisArgs {
+    RedisArgs {
+        redis: cluster.seed_urls(),
+        redis_cluster: true,
+        wait_replicas,
+        ..RedisArgs::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_producers_two_workers_one_killed_on_a_cluster_nothing_lost_nothing_twice() {
+    let cluster = RedisCluster::start(3, 1).unwrap();
+    let r = fleet_run_on(exe(), &plan(true), RateLimits::trophy(), &cluster_args(&cluster, 0), None, None)
+        .await
+        .unwrap();
+    println!("fleet run on a cluster: {r:?}");
+    assert_eq!(r.kills, 1);
+    assert_eq!((r.delivered, r.lost, r.duplicated), (24_000, 0, 0));
+    assert!(r.totals_match);
+    assert!(r.http_429 <= 2, "{} 429s", r.http_429);
+}
+
+/// Kills the master of the fleet's slot 2.5 s into the run; returns the run and the master
+/// that serves the slot afterwards (with the killed one).
+async fn master_killed(wait_replicas: u32) -> (FleetReport, usize, usize) {
+    let mut cluster = RedisCluster::start(3, 1).unwrap();
+    let slot = RedisCluster::key_slot(&FleetConfig::new("redis://unused/").stream);
+    let old = cluster.master_for_slot(slot).unwrap();
+    let args = cluster_args(&cluster, wait_replicas);
+    let victim = &mut cluster;
+    let kill: Fault<'_> = Box::new(move || {
+        victim.kill(old);
+        Ok(())
+    });
+    let r = fleet_run_on(
+        exe(),
+        &plan(false),
+        RateLimits::trophy(),
+        &args,
+        None,
+        Some((Duration::from_millis(2_500), kill)),
+    )
+    .await
+    .unwrap();
+    let new = cluster.wait_for_failover(old, Duration::from_secs(20)).unwrap();
+    (r, old, new)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_killed_mid_run_with_wait_acknowledgement_totals_are_exact() {
+    let (r, old, new) = master_killed(1).await;
+    println!("master {old} killed, {new} promoted, WAIT 1: {r:?}");
+    assert_ne!(old, new);
+    assert_eq!(r.redis_restarts, 1, "the master was killed mid-run");
+    assert_eq!((r.delivered, r.lost, r.duplicated), (24_000, 0, 0));
+    assert!(r.totals_match);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_killed_mid_run_without_wait_counts_nothing_twice() {
+    // Without WAIT, an append the master acknowledged and had not yet replicated is lost with
+    // it (asynchronous replication): the test reports how many, and checks that nothing was
+    // counted twice (entries delivered but not acknowledged are sent again with their keys).
+    let (r, old, new) = master_killed(0).await;
+    println!(
+        "master {old} killed, {new} promoted, no WAIT: delivered={} lost={} duplicated={}",
+        r.delivered, r.lost, r.duplicated
+    );
+    assert_ne!(old, new);
+    assert_eq!(r.duplicated, 0);
+    assert_eq!(r.delivered + r.lost, 24_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_fleets_live_in_their_own_slots_on_different_masters() {
+    let cluster = RedisCluster::start(3, 1).unwrap();
+    // Fleet names whose hash tags land on three different masters.
+    let mut names = Vec::new();
+    let mut masters = BTreeSet::new();
+    for i in 0..200 {
+        let name = format!("team-{i}");
+        let stream = FleetConfig::new("redis://unused/").fleet(&name).stream;
+        let master = cluster.master_for_slot(RedisCluster::key_slot(&stream)).unwrap();
+        if masters.insert(master) {
+            names.push((name, master));
+        }
+        if names.len() == 3 {
+            break;
+        }
+    }
+    assert_eq!(names.len(), 3, "three names on three masters");
+    let emu = durable::emulator_with(Some(RateLimits::trophy())).await.unwrap();
+    let client = trophy::Client::builder()
+        .api_key(trophy_emulator::DEFAULT_ADMIN_KEY)
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
+    let per_fleet = 2_000u64;
+    let mut running = Vec::new();
+    for (k, (name, _)) in names.iter().enumerate() {
+        // One Trophy key: the fleets share one budget (in its own slot).
+        let config = FleetConfig::cluster(cluster.seed_urls())
+            .fleet(name)
+            .budget_key("{trophy}:budget:tier1")
+            .consumer(format!("{name}-worker"));
+        let worker = Ingester::builder(&client).fleet(config.clone()).worker().await.unwrap();
+        let producer = Ingester::builder(&client).fleet(config).build().await.unwrap();
+        for i in k as u64 * per_fleet..(k as u64 + 1) * per_fleet {
+            producer.send(event(i)).await.unwrap();
+        }
+        running.push((producer, worker));
+    }
+    for (producer, _) in &running {
+        let flushed = producer.flush_within(Duration::from_secs(60)).await.unwrap();
+        assert_eq!(flushed.pending, 0);
+    }
+    for (producer, worker) in running {
+        producer.shutdown(Duration::from_secs(1)).await;
+        worker.shutdown(Duration::from_secs(5)).await;
+    }
+    let offered = 3 * per_fleet;
+    assert_eq!(emu.event_counts().stored, offered);
+    assert_eq!(durable::lost_and_duplicated(&emu, offered), (0, 0));
+    assert!(durable::held(&emu) == durable::expected(offered));
+    // Each fleet's dead-letter stream and group live with its stream, on its own master.
+    for (name, master) in &names {
+        let stream = FleetConfig::new("redis://unused/").fleet(name).stream;
+        let groups = cluster.cli(*master, &["XINFO", "GROUPS", &stream]).unwrap();
+        assert!(groups.contains("trophy-ingest"), "{name} on node {master}: {groups}");
+    }
+}

@@ -682,7 +682,8 @@ fn run_bounded(program: &str, args: &[&str], limit: Duration) -> Result<(ExitSta
 /// with its own port, cluster bus port (`--cluster-port`, chosen free rather than port + 10000),
 /// temporary directory and `nodes-PORT.conf`, without persistence, node timeout 1 s. Nodes are
 /// known by their index, 0-based, in start order; which of them are masters is up to
-/// `redis-cli --cluster create`. Dropping it kills every node and removes their directories.
+/// `redis-cli --cluster create`. A full sync starts at once (`--repl-diskless-sync-delay 0`).
+/// Dropping it kills every node and removes their directories.
 #[derive(Debug)]
 pub struct RedisCluster {
     nodes: Vec<RedisServer>,
@@ -792,6 +793,9 @@ impl RedisCluster {
                 &bus_port,
                 "--appendonly",
                 "no",
+                // Redis 7 waits 5 s by default for more replicas before a full sync.
+                "--repl-diskless-sync-delay",
+                "0",
             ]);
             if let Some(material) = tls {
                 builder = builder

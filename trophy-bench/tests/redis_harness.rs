@@ -244,3 +244,32 @@ fn cluster_fails_over_a_killed_master() {
         started.elapsed()
     );
 }
+
+#[test]
+fn tls_cluster_replicates() {
+    let started = Instant::now();
+    let material = TlsMaterial::generate().unwrap();
+    let cluster = RedisCluster::start_tls(3, 1, &material).unwrap();
+    let formed = started.elapsed();
+    assert!(cluster.seed_urls().iter().all(|u| u.starts_with("rediss://127.0.0.1:")));
+    let info = cluster.cli(0, &["CLUSTER", "INFO"]).unwrap();
+    assert!(info.contains("cluster_state:ok"), "{info}");
+    assert!(info.contains("cluster_known_nodes:6"), "{info}");
+
+    let key = "{trophy}:events";
+    let owner = cluster.master_for_slot(RedisCluster::key_slot(key)).unwrap();
+    assert_eq!(cluster.cli(owner, &["SET", key, "over-tls"]).unwrap(), "OK");
+    // Replication runs over TLS too.
+    assert_eq!(cluster.cli(owner, &["WAIT", "1", "1000"]).unwrap(), "1");
+    let other = (owner + 1) % cluster.node_count();
+    let moved = cluster.cli(other, &["GET", key]).unwrap_err();
+    assert!(moved.contains("MOVED"), "{moved}");
+    assert_eq!(cluster.cli(owner, &["GET", key]).unwrap(), "over-tls");
+    // Plain text gets nothing from a TLS node.
+    let port = cluster.node(owner).unwrap().port().to_string();
+    assert!(redis_cli(&["-h", "127.0.0.1", "-p", &port, "-e", "PING"]).is_err());
+    eprintln!(
+        "tls_cluster_replicates: formed in {formed:?}, total {:?}",
+        started.elapsed()
+    );
+}

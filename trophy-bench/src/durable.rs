@@ -178,7 +178,7 @@ impl RedisArgs {
         if let (Some(cert), Some(key)) = (&self.redis_cert, &self.redis_key) {
             config = config.client_certificate_files(cert, key);
         }
-        config.wait_for_replicas(self.wait_replicas, Duration::from_secs(2))
+        config.wait_for_replicas(self.wait_replicas, Duration::from_secs(1))
     }
 
     /// The same flags, as a child's command line takes them.
@@ -794,6 +794,7 @@ pub async fn fleet_run_with(exe: &Path, plan: &FleetPlan, limits: RateLimits) ->
 }
 
 /// A fault injected into a fleet run's Redis (a restart, a master killed); `Err` ends the run.
+/// It runs on a runtime thread allowed to block (the run needs a multi-threaded runtime).
 pub type Fault<'a> = Box<dyn FnOnce() -> Result<(), String> + Send + 'a>;
 
 /// [`fleet_run_with`] on a Redis the caller started (TLS, ACL users, a cluster): the children
@@ -877,7 +878,8 @@ pub async fn fleet_run_on(
         }
         if fault.as_ref().is_some_and(|(at, _)| now >= *at) {
             if let Some((_, inject)) = fault.take() {
-                inject()?;
+                // A fault may take a while (a failover): the emulator keeps serving meanwhile.
+                tokio::task::block_in_place(inject)?;
                 restarts += 1;
             }
         }

@@ -448,7 +448,9 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
     }
     let (cpu_end, emulator_end) = cpu_ns(EMULATOR_THREADS);
     let redis_cpu = process_cpu_ns(&redis_pids).saturating_sub(redis_start);
-    let sdk_cpu = cpu_end.saturating_sub(cpu_start).saturating_sub(emulator_end.saturating_sub(emulator_start));
+    let sdk_cpu = cpu_end
+        .saturating_sub(cpu_start)
+        .saturating_sub(emulator_end.saturating_sub(emulator_start));
     let report = ingester.shutdown(Duration::from_secs(10)).await;
     let mut send_rate = report.stats.send_rate;
     if let Some((redis, workers)) = fleet {

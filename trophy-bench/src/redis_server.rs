@@ -277,6 +277,11 @@ impl RedisServer {
     fn is_started(&self) -> bool {
         self.child.is_some()
     }
+
+    /// The server's process id while it runs (`None` once killed).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
 }
 
 impl Drop for RedisServer {

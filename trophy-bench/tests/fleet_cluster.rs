@@ -41,9 +41,16 @@ fn cluster_args(cluster: &RedisCluster, wait_replicas: u32) -> RedisArgs {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_producers_two_workers_one_killed_on_a_cluster_nothing_lost_nothing_twice() {
     let cluster = RedisCluster::start(3, 1).unwrap();
-    let r = fleet_run_on(exe(), &plan(true), RateLimits::trophy(), &cluster_args(&cluster, 0), None, None)
-        .await
-        .unwrap();
+    let r = fleet_run_on(
+        exe(),
+        &plan(true),
+        RateLimits::trophy(),
+        &cluster_args(&cluster, 0),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
     println!("fleet run on a cluster: {r:?}");
     assert_eq!(r.kills, 1);
     assert_eq!((r.delivered, r.lost, r.duplicated), (24_000, 0, 0));
@@ -51,8 +58,9 @@ async fn four_producers_two_workers_one_killed_on_a_cluster_nothing_lost_nothing
     assert!(r.http_429 <= 2, "{} 429s", r.http_429);
 }
 
-/// Kills the master of the fleet's slot 2.5 s into the run; returns the run and the master
-/// that serves the slot afterwards (with the killed one).
+/// Kills the master of the fleet's slot 2.5 s into the run, waits for its replica's promotion
+/// and starts the killed node again (it rejoins as the new master's replica, as an
+/// orchestrator would bring it back); returns the run, the killed master and the new one.
 async fn master_killed(wait_replicas: u32) -> (FleetReport, usize, usize) {
     let mut cluster = RedisCluster::start(3, 1).unwrap();
     let slot = RedisCluster::key_slot(&FleetConfig::new("redis://unused/").stream);
@@ -61,6 +69,9 @@ async fn master_killed(wait_replicas: u32) -> (FleetReport, usize, usize) {
     let victim = &mut cluster;
     let kill: Fault<'_> = Box::new(move || {
         victim.kill(old);
+        let new = victim.wait_for_failover(old, Duration::from_secs(20))?;
+        victim.restart(old)?;
+        println!("master {old} killed, {new} promoted, {old} restarted as a replica");
         Ok(())
     });
     let r = fleet_run_on(
@@ -73,7 +84,7 @@ async fn master_killed(wait_replicas: u32) -> (FleetReport, usize, usize) {
     )
     .await
     .unwrap();
-    let new = cluster.wait_for_failover(old, Duration::from_secs(20)).unwrap();
+    let new = cluster.master_for_slot(slot).unwrap();
     (r, old, new)
 }
 

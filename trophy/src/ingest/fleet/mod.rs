@@ -120,6 +120,11 @@
 //! | an event whose `send` failed | not counted: the error hands it back with its key; sending it again is safe (same key) | the same; a `WAIT` that times out is such a failure, and may leave the entry in the stream as well (the key makes the second one harmless) |
 //! | cost | one round trip per `send` | one round trip plus the replica's acknowledgement (see BENCHMARKS.md) |
 //!
+//! `wait_for_replicas` prefers durability to availability: while the stream's master has
+//! fewer replicas connected than asked for (after a failover, until the old master is back
+//! as a replica), every append waits its timeout and fails as if Redis were down. Run two
+//! replicas per master to keep accepting events through one failover with `WAIT 1`.
+//!
 //! With a single Redis node, the same holds with "restart" for "failover", given AOF with
 //! `appendfsync always` (see the README).
 
@@ -494,7 +499,9 @@ impl Producer {
     /// Connects to Redis. Fails with [`IngestErrorKind::Unavailable`] when it cannot be reached.
     pub(crate) async fn connect(config: FleetConfig) -> Result<Producer, IngestError> {
         config.check()?;
-        let conn = connect(&config, Duration::from_secs(2)).await?;
+        // A `WAIT` may take its whole timeout before the answer comes.
+        let waited = config.replicas.map_or(Duration::ZERO, |(_, timeout)| timeout);
+        let conn = connect(&config, Duration::from_secs(2) + waited).await?;
         link::check_permissions(&conn, &config, Role::Producer).await?;
         Ok(Producer {
             conn,

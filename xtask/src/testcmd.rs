@@ -33,6 +33,12 @@ pub const PROGRAMS: &[Program] = &[
         brew: "redis",
     },
     Program {
+        names: &["redis-cli"],
+        needed_by: "the Redis Cluster tests of trophy-bench (redis-cli --cluster create)",
+        apt: "redis-tools",
+        brew: "redis",
+    },
+    Program {
         names: &["chromium", "chromium-browser"],
         needed_by: "the emulator's browser tests",
         apt: "chromium",
@@ -79,13 +85,18 @@ pub fn missing(path: &std::ffi::OsStr) -> Vec<&'static Program> {
 
 /// The commands that install `missing` on Debian/Ubuntu and on macOS.
 pub fn install_hint(missing: &[&Program]) -> String {
-    let apt: Vec<&str> = missing.iter().map(|p| p.apt).collect();
+    fn once<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+        let mut seen = Vec::new();
+        for item in items {
+            if !seen.contains(&item) {
+                seen.push(item);
+            }
+        }
+        seen
+    }
+    let apt = once(missing.iter().map(|p| p.apt));
     let mut brew: Vec<String> = Vec::new();
-    let formulae: Vec<&str> = missing
-        .iter()
-        .map(|p| p.brew)
-        .filter(|b| !b.starts_with("--cask"))
-        .collect();
+    let formulae = once(missing.iter().map(|p| p.brew).filter(|b| !b.starts_with("--cask")));
     if !formulae.is_empty() {
         brew.push(format!("brew install {}", formulae.join(" ")));
     }
@@ -219,11 +230,11 @@ mod tests {
         let all = missing(none.as_os_str());
         assert_eq!(
             all.iter().map(|p| p.names[0]).collect::<Vec<_>>(),
-            ["redis-server", "chromium", "chromedriver"]
+            ["redis-server", "redis-cli", "chromium", "chromedriver"]
         );
         let hint = install_hint(&all);
         assert!(
-            hint.contains("sudo apt-get update && sudo apt-get install -y redis-server chromium chromium-driver"),
+            hint.contains("sudo apt-get update && sudo apt-get install -y redis-server redis-tools chromium chromium-driver"),
             "{hint}"
         );
         assert!(
@@ -233,7 +244,7 @@ mod tests {
 
         // Found in any directory of PATH, under either name of chromium; a non-executable file
         // does not count.
-        let some = fake_dir(&["redis-server", "chromium-browser"]);
+        let some = fake_dir(&["redis-server", "redis-cli", "chromium-browser"]);
         let plain = some.join("chromedriver");
         std::fs::write(&plain, "not executable").unwrap();
         let path = std::env::join_paths([none.clone(), some.clone()]).unwrap();

@@ -17,7 +17,8 @@
 //! trophy-bench durable-child outbox|producer|worker ...               a durable child (internal)
 //! trophy-bench ingest --backend memory|outbox|fleet [--limiter M] [--lost-rate R] [--events N]
 //!                     [--headers none|ietf|x]                         one backend, one limiter
-//! trophy-bench ingest --backend fleet --redis-tls|--redis-cluster     the fleet on TLS or a cluster
+//! trophy-bench ingest --backend fleet --redis-tls|--redis-cluster [--wait-replicas N]
+//!                                                                    the fleet on TLS or a cluster
 //! trophy-bench ingest --matrix [--events N]                           every backend and limiter
 //! trophy-bench inspector [--repeats N] [--duration S] [--concurrency C]   request log's cost
 //! trophy-bench ingest-emulator|inspector-emulator ...                 emulator children (internal)
@@ -299,6 +300,9 @@ struct IngestArgs {
     /// With --backend fleet: a local Redis Cluster (3 masters, 3 replicas).
     #[arg(long, requires = "backend")]
     redis_cluster: bool,
+    /// With --redis-cluster: appends count once this many replicas have them (WAIT).
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "redis_cluster")]
+    wait_replicas: u32,
 }
 
 /// Which rate-limit headers the emulator sends (`ingest --headers`).
@@ -559,6 +563,7 @@ fn ingest_mode(a: IngestArgs) -> Result<(), BoxError> {
                     "--redis-tls and --redis-cluster go with --backend fleet",
                 );
             }
+            case.wait_replicas = a.wait_replicas;
             case.redis = if a.redis_tls {
                 trophy_bench::pacing::RedisKind::Tls
             } else {
@@ -998,6 +1003,7 @@ mod tests {
             "ingest --backend fleet --limiter token-bucket:10 --lost-rate 0.2 --headers x",
             "ingest --backend fleet --redis-tls --events 60000",
             "ingest --backend fleet --redis-cluster",
+            "ingest --backend fleet --redis-cluster --wait-replicas 1",
             "inspector --repeats 9 --duration 4",
         ] {
             parses(line);

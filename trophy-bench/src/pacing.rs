@@ -76,6 +76,8 @@ pub struct Case {
     pub backend: Backend,
     /// The fleet's Redis (fleet cases only).
     pub redis: RedisKind,
+    /// Fleet appends count once this many replicas have them (`WAIT`, 1 s; 0: no waiting).
+    pub wait_replicas: u32,
     /// The emulator's limiter.
     pub limiter: LimiterModel,
     /// Which rate-limit headers the emulator sends.
@@ -101,6 +103,7 @@ impl Case {
         Case {
             backend,
             redis: RedisKind::Plain,
+            wait_replicas: 0,
             limiter,
             headers: RateLimitHeaders::None,
             lost_rate,
@@ -146,6 +149,8 @@ pub struct Outcome {
     pub cpu_us_per_event: f64,
     /// CPU time of the `redis-server` processes (fleet cases), per event stored, in µs.
     pub redis_cpu_us_per_event: f64,
+    /// The 99th percentile of `send` (until the backend holds the event), in µs.
+    pub p99_send_us: u64,
 }
 
 impl Outcome {
@@ -412,6 +417,7 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
         Backend::Fleet => {
             let (redis, config) = RedisHost::start(case.redis)?;
             let config = config
+                .wait_for_replicas(case.wait_replicas, Duration::from_secs(1))
                 .budget(case.configured_per_second, 1)
                 .claim_idle(Duration::from_secs(10));
             let delivery = FleetConfig::default_delivery().max_batch(case.max_batch);
@@ -438,9 +444,18 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
     let redis_start = process_cpu_ns(&redis_pids);
     let started = Instant::now();
     let sender = ingester.clone();
+    let latencies = std::sync::Arc::new(std::sync::Mutex::new(Vec::with_capacity(n as usize)));
+    let samples = latencies.clone();
     let producers = produce(n, concurrency, move |e| {
-        let ingester = sender.clone();
-        async move { ingester.send(e).await.map(|_| ()).map_err(|e| e.to_string()) }
+        let (ingester, samples) = (sender.clone(), samples.clone());
+        async move {
+            let sent = Instant::now();
+            let result = ingester.send(e).await.map(|_| ()).map_err(|e| e.to_string());
+            if let Ok(mut s) = samples.lock() {
+                s.push(sent.elapsed().as_micros() as u64);
+            }
+            result
+        }
     });
     let (end, at_5s) = watch(emu, n, started, case.limit).await;
     for p in producers {
@@ -479,6 +494,13 @@ pub async fn run_case(case: &Case) -> Result<Outcome, BoxError> {
         totals_match: crate::durable::held(emu) == crate::durable::expected(n),
         send_rate,
         cpu_us_per_event: sdk_cpu as f64 / 1_000.0 / stored.max(1) as f64,
+        p99_send_us: {
+            let mut v = latencies.lock().map(|l| l.clone()).unwrap_or_default();
+            v.sort_unstable();
+            v.get((v.len() * 99 / 100).min(v.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0)
+        },
         redis_cpu_us_per_event: redis_cpu as f64 / 1_000.0 / stored.max(1) as f64,
     })
 }
@@ -500,7 +522,7 @@ pub fn closing_line(outcomes: &[Outcome]) -> String {
 /// A detail line for standard error.
 pub fn detail(o: &Outcome) -> String {
     format!(
-        "ingest-detail: backend={} redis={} limiter={} lost_rate={} stored={} http_429_after_5s={} totals_match={} send_rate={:.2} cpu_us_per_event={:.2} redis_cpu_us_per_event={:.2}",
+        "ingest-detail: backend={} redis={} limiter={} lost_rate={} stored={} http_429_after_5s={} totals_match={} send_rate={:.2} cpu_us_per_event={:.2} redis_cpu_us_per_event={:.2} p99_send_ms={:.2} wait_replicas={}",
         o.case.backend,
         o.case.redis,
         o.case.limiter,
@@ -510,7 +532,9 @@ pub fn detail(o: &Outcome) -> String {
         o.totals_match,
         o.send_rate,
         o.cpu_us_per_event,
-        o.redis_cpu_us_per_event
+        o.redis_cpu_us_per_event,
+        o.p99_send_us as f64 / 1_000.0,
+        o.case.wait_replicas
     )
 }
 

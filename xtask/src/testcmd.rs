@@ -234,7 +234,9 @@ mod tests {
         );
         let hint = install_hint(&all);
         assert!(
-            hint.contains("sudo apt-get update && sudo apt-get install -y redis-server redis-tools chromium chromium-driver"),
+            hint.contains(
+                "sudo apt-get update && sudo apt-get install -y redis-server redis-tools chromium chromium-driver"
+            ),
             "{hint}"
         );
         assert!(

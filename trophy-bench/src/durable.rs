@@ -414,7 +414,7 @@ fn p99(samples: &[u64]) -> u64 {
 // ----- parents ----------------------------------------------------------------------------------
 
 /// CPU time (ns) and peak resident memory (KiB) of a live process, from `/proc`.
-fn usage(pid: u32) -> (u64, u64) {
+pub(crate) fn usage(pid: u32) -> (u64, u64) {
     const NS_PER_TICK: u64 = 10_000_000; // USER_HZ is 100 on Linux x86_64
     let cpu = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()

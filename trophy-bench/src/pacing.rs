@@ -246,14 +246,7 @@ fn cpu_ns(prefix: &str) -> (u64, u64) {
 
 /// CPU time (ns) of other processes, from `/proc`.
 fn process_cpu_ns(pids: &[u32]) -> u64 {
-    pids.iter()
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let rest = stat.rsplit_once(')')?.1.to_string();
-            let f: Vec<u64> = rest.split_whitespace().map(|v| v.parse().unwrap_or(0)).collect();
-            Some((f.get(11)? + f.get(12)?) * 10_000_000)
-        })
-        .sum()
+    pids.iter().map(|&pid| crate::durable::usage(pid).0).sum()
 }
 
 /// What a fleet case runs on: kept alive until the case ends.

@@ -77,7 +77,7 @@ async fn the_documented_rules_run_producers_and_workers_with_no_denial() {
 #[tokio::test]
 async fn a_user_missing_one_command_is_refused_at_start_with_it_named() {
     let missing = ["xautoclaim", "xadd", "evalsha", "pexpire", "xgroup|create"];
-    let redis = server(&missing);
+    let redis = server(&["xautoclaim", "xadd", "evalsha", "pexpire", "xgroup|create", "wait"]);
     let client = trophy::Client::new(trophy_emulator::DEFAULT_ADMIN_KEY).unwrap();
     for cmd in missing {
         let user = format!("nox-{}", cmd.replace('|', "-"));
@@ -105,6 +105,16 @@ async fn a_user_missing_one_command_is_refused_at_start_with_it_named() {
             }
         }
     }
+    // `wait` is needed only with WAIT-acknowledged appends.
+    let no_wait = FleetConfig::new(url_as(&redis, "nox-wait"));
+    Ingester::builder(&client).fleet(no_wait.clone()).build().await.unwrap();
+    let e = Ingester::builder(&client)
+        .fleet(no_wait.wait_for_replicas(1, Duration::from_millis(100)))
+        .build()
+        .await
+        .unwrap_err();
+    assert!(e.message().starts_with("the Redis user may not run wait"), "{e}");
+
     // The check itself sends nothing the documented user may not: no denial for `fleet`.
     let fleet = FleetConfig::new(url_as(&redis, "fleet"));
     let worker = Ingester::builder(&client).fleet(fleet).worker().await.unwrap();

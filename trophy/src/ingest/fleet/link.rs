@@ -283,6 +283,7 @@ if ARGV[1] == 'stream' then
   need('xadd', 'xadd', KEYS[1], '*', 'e', 'x')
   need('xlen', 'xlen', KEYS[1])
   need('xrange', 'xrange', KEYS[1], '-', '+', 'COUNT', '1')
+  if ARGV[4] == 'wait' then need('wait', 'wait', '1', '0') end
   if ARGV[2] == 'worker' then
     need('xgroup|create', 'xgroup', 'create', KEYS[1], ARGV[3], '0', 'MKSTREAM')
     need('xreadgroup', 'xreadgroup', 'GROUP', ARGV[3], 'c', 'COUNT', '1', 'STREAMS', KEYS[1], '>')
@@ -325,6 +326,7 @@ pub(crate) async fn check_permissions(conn: &Conn, config: &FleetConfig, role: R
             .arg(part)
             .arg(role_arg)
             .arg(&config.group)
+            .arg(if config.replicas.is_some() { "wait" } else { "" })
             .invoke_async(&mut conn.clone())
             .await;
         match reply {

@@ -984,6 +984,41 @@ impl RedisCluster {
         self.nodes.iter().position(|n| n.port == port)
     }
 
+    /// Moves `slot` from the master serving it to master `to`, as `redis-cli --cluster reshard`
+    /// would: `SETSLOT IMPORTING`/`MIGRATING`, then `MIGRATE` of its keys one at a time with
+    /// `pause` between them (while the slot is half moved, clients get `ASK` for the keys
+    /// already moved and `TRYAGAIN` for work on both), then `SETSLOT NODE` on every master
+    /// (from then on, clients of the old master get `MOVED`). Returns the keys moved.
+    pub fn migrate_slot(&self, slot: u16, to: usize, pause: Duration) -> Result<usize, String> {
+        let from = self
+            .master_for_slot(slot)
+            .ok_or_else(|| format!("no master serves slot {slot}"))?;
+        if from == to {
+            return Err(format!("node {to} already serves slot {slot}"));
+        }
+        let id = |i: usize| -> Result<String, String> { Ok(self.cli(i, &["CLUSTER", "MYID"])?.trim().to_string()) };
+        let (from_id, to_id) = (id(from)?, id(to)?);
+        let slot_arg = slot.to_string();
+        let to_port = self.nodes[to].port.to_string();
+        self.cli(to, &["CLUSTER", "SETSLOT", &slot_arg, "IMPORTING", &from_id])?;
+        self.cli(from, &["CLUSTER", "SETSLOT", &slot_arg, "MIGRATING", &to_id])?;
+        let mut moved = 0;
+        loop {
+            let keys = self.cli(from, &["CLUSTER", "GETKEYSINSLOT", &slot_arg, "1"])?;
+            let Some(key) = keys.lines().map(str::trim).find(|k| !k.is_empty()) else {
+                break;
+            };
+            let key = key.to_string();
+            self.cli(from, &["MIGRATE", "127.0.0.1", &to_port, &key, "0", "5000"])?;
+            moved += 1;
+            std::thread::sleep(pause);
+        }
+        for master in self.masters().into_iter().chain([from, to]) {
+            self.cli(master, &["CLUSTER", "SETSLOT", &slot_arg, "NODE", &to_id])?;
+        }
+        Ok(moved)
+    }
+
     /// Kills node `index` with SIGKILL, first noting the slots it serves if it is a master (for
     /// [`RedisCluster::wait_for_failover`]). Nothing happens for an unknown index.
     pub fn kill(&mut self, index: usize) {

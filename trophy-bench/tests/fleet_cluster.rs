@@ -171,3 +171,51 @@ async fn several_fleets_live_in_their_own_slots_on_different_masters() {
         assert!(groups.contains("trophy-ingest"), "{name} on node {master}: {groups}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleets_slot_moved_to_another_master_mid_run_moved_and_ask_are_followed() {
+    let cluster = RedisCluster::start(3, 1).unwrap();
+    let slot = RedisCluster::key_slot(&FleetConfig::new("redis://unused/").stream);
+    let old = cluster.master_for_slot(slot).unwrap();
+    let to = *cluster.masters().iter().find(|&&m| m != old).unwrap();
+    let args = cluster_args(&cluster, 0);
+    let mover = &cluster;
+    let moved_keys = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = moved_keys.clone();
+    // The fleet's four keys (stream, dead stream, budget, learned rate) move one at a time,
+    // 300 ms apart: ASK (and TRYAGAIN) while the slot is half moved, MOVED after.
+    let migrate: Fault<'_> = Box::new(move || {
+        let n = mover.migrate_slot(slot, to, Duration::from_millis(300))?;
+        count.store(n, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    });
+    let r = fleet_run_on(
+        exe(),
+        &plan(false),
+        RateLimits::trophy(),
+        &args,
+        None,
+        Some((Duration::from_millis(2_500), migrate)),
+    )
+    .await
+    .unwrap();
+    println!(
+        "slot {slot} moved from node {old} to {to} mid-run ({} keys): {r:?}",
+        moved_keys.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    assert!(
+        moved_keys.load(std::sync::atomic::Ordering::Relaxed) >= 2,
+        "the stream and the budget moved"
+    );
+    assert_eq!(cluster.master_for_slot(slot), Some(to));
+    assert_eq!((r.delivered, r.lost, r.duplicated), (24_000, 0, 0));
+    assert!(r.totals_match);
+    let length = cluster
+        .cli(to, &["XLEN", &FleetConfig::new("redis://unused/").stream])
+        .unwrap();
+    assert_eq!(
+        length.trim(),
+        "0",
+        "every entry acknowledged and deleted on the new master"
+    );
+}

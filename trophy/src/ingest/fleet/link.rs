@@ -5,6 +5,8 @@ use super::FleetConfig;
 use crate::ingest::{IngestError, IngestErrorKind};
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// One connection to the fleet's Redis: a single node (reconnecting by itself) or a cluster
@@ -12,14 +14,63 @@ use std::time::Duration;
 #[derive(Clone)]
 pub(crate) enum Conn {
     Node(ConnectionManager),
-    Cluster(redis::cluster_async::ClusterConnection),
+    Cluster(Arc<ClusterLink>),
+}
+
+/// A cluster connection that is opened anew from the seeds after [`STRIKES`] timeouts or
+/// connection errors in a row. redis-rs's cluster client follows redirections and failovers,
+/// but was seen (in a slot migration test) to leave one client timing out on every request
+/// long after the cluster had settled; a fresh connection learns the layout again.
+pub(crate) struct ClusterLink {
+    client: redis::cluster::ClusterClient,
+    current: Mutex<redis::cluster_async::ClusterConnection>,
+    strikes: AtomicU32,
+    renewing: tokio::sync::Mutex<()>,
+}
+
+/// Failures in a row after which a cluster connection is opened anew.
+const STRIKES: u32 = 3;
+
+impl ClusterLink {
+    fn current(&self) -> redis::cluster_async::ClusterConnection {
+        self.current.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    async fn observe<T>(&self, result: &redis::RedisResult<T>) {
+        match result {
+            Err(e) if e.is_timeout() || e.is_io_error() || e.is_connection_dropped() => {
+                if self.strikes.fetch_add(1, Ordering::Relaxed) + 1 < STRIKES {
+                    return;
+                }
+                let Ok(_only) = self.renewing.try_lock() else {
+                    return;
+                };
+                match self.client.get_async_connection().await {
+                    Ok(fresh) => {
+                        tracing::warn!(error = %e, "trophy fleet: cluster connection opened anew after repeated failures");
+                        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
+                        self.strikes.store(0, Ordering::Relaxed);
+                    }
+                    Err(again) => {
+                        tracing::debug!(error = %again, "trophy fleet: reopening the cluster connection failed")
+                    }
+                }
+            }
+            Err(_) => {}
+            Ok(_) => self.strikes.store(0, Ordering::Relaxed),
+        }
+    }
 }
 
 impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, redis::Value> {
         match self {
             Conn::Node(c) => c.req_packed_command(cmd),
-            Conn::Cluster(c) => c.req_packed_command(cmd),
+            Conn::Cluster(link) => Box::pin(async move {
+                let result = link.current().req_packed_command(cmd).await;
+                link.observe(&result).await;
+                result
+            }),
         }
     }
 
@@ -31,14 +82,18 @@ impl ConnectionLike for Conn {
     ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
         match self {
             Conn::Node(c) => c.req_packed_commands(cmd, offset, count),
-            Conn::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+            Conn::Cluster(link) => Box::pin(async move {
+                let result = link.current().req_packed_commands(cmd, offset, count).await;
+                link.observe(&result).await;
+                result
+            }),
         }
     }
 
     fn get_db(&self) -> i64 {
         match self {
             Conn::Node(c) => c.get_db(),
-            Conn::Cluster(c) => c.get_db(),
+            Conn::Cluster(_) => 0,
         }
     }
 }
@@ -243,7 +298,12 @@ pub(crate) async fn connect(config: &FleetConfig, response_timeout: Duration) ->
             .build()
             .map_err(|e| bad(format!("bad Redis Cluster seeds {}: {e}", describe(config))))?;
         let conn = client.get_async_connection().await.map_err(unreachable)?;
-        Ok(Conn::Cluster(conn))
+        Ok(Conn::Cluster(Arc::new(ClusterLink {
+            client,
+            current: Mutex::new(conn),
+            strikes: AtomicU32::new(0),
+            renewing: tokio::sync::Mutex::new(()),
+        })))
     } else {
         let url = urls[0].as_str();
         let client = match certs {

@@ -2,8 +2,10 @@
 // DO NOT EDIT: change the document or the xtask, then run `cargo xtask regen`.
 #![allow(clippy::all, missing_docs, unused_imports, rustdoc::all)]
 
+#[cfg(feature = "client")]
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+#[cfg(feature = "client")]
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -3552,6 +3554,7 @@ pub mod types {
         "active", #[doc = "`archived`"] Archived = "archived" }
     }
 }
+#[cfg(feature = "client")]
 #[derive(Clone, Debug)]
 /**Client for Trophy Admin API
 
@@ -3562,6 +3565,7 @@ pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
 }
+#[cfg(feature = "client")]
 impl Client {
     /// Create a new client.
     ///
@@ -3591,6 +3595,7 @@ impl Client {
         }
     }
 }
+#[cfg(feature = "client")]
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
         "1.27.0"
@@ -3605,7 +3610,9 @@ impl ClientInfo<()> for Client {
         &()
     }
 }
+#[cfg(feature = "client")]
 impl ClientHooks<()> for &Client {}
+#[cfg(feature = "client")]
 #[allow(clippy::all)]
 impl Client {
     /**List achievements
@@ -7004,6 +7011,7 @@ Sends a `GET` request to `/environments`
         }
     }
 }
+#[cfg(feature = "client")]
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     #[allow(unused_imports)]

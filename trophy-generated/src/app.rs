@@ -2,8 +2,10 @@
 // DO NOT EDIT: change the document or the xtask, then run `cargo xtask regen`.
 #![allow(clippy::all, missing_docs, unused_imports, rustdoc::all)]
 
+#[cfg(feature = "client")]
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+#[cfg(feature = "client")]
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -3287,6 +3289,7 @@ pub mod types {
         }
     }
 }
+#[cfg(feature = "client")]
 #[derive(Clone, Debug)]
 /**Client for Trophy Application API
 
@@ -3297,6 +3300,7 @@ pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
 }
+#[cfg(feature = "client")]
 impl Client {
     /// Create a new client.
     ///
@@ -3326,6 +3330,7 @@ impl Client {
         }
     }
 }
+#[cfg(feature = "client")]
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
         "1.27.0"
@@ -3340,7 +3345,9 @@ impl ClientInfo<()> for Client {
         &()
     }
 }
+#[cfg(feature = "client")]
 impl ClientHooks<()> for &Client {}
+#[cfg(feature = "client")]
 #[allow(clippy::all)]
 impl Client {
     /**List all achievements
@@ -5038,6 +5045,7 @@ Arguments:
         }
     }
 }
+#[cfg(feature = "client")]
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     #[allow(unused_imports)]

@@ -413,17 +413,22 @@ fn p99(samples: &[u64]) -> u64 {
 
 // ----- parents ----------------------------------------------------------------------------------
 
+/// The name and CPU time (user + system, ns) in a `/proc/.../stat` line (of a process or of
+/// one of its threads).
+pub(crate) fn stat_cpu(stat: &str) -> Option<(String, u64)> {
+    const NS_PER_TICK: u64 = 10_000_000; // USER_HZ is 100 on Linux x86_64
+    let (head, rest) = stat.rsplit_once(')')?;
+    let comm = head.split_once('(')?.1.to_string();
+    let f: Vec<u64> = rest.split_whitespace().map(|v| v.parse().unwrap_or(0)).collect();
+    Some((comm, (f.get(11)? + f.get(12)?) * NS_PER_TICK))
+}
+
 /// CPU time (ns) and peak resident memory (KiB) of a live process, from `/proc`.
 pub(crate) fn usage(pid: u32) -> (u64, u64) {
-    const NS_PER_TICK: u64 = 10_000_000; // USER_HZ is 100 on Linux x86_64
     let cpu = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|stat| {
-            let rest = stat.rsplit_once(')')?.1.to_string();
-            let f: Vec<u64> = rest.split_whitespace().map(|v| v.parse().unwrap_or(0)).collect();
-            Some((f.get(11)? + f.get(12)?) * NS_PER_TICK)
-        })
-        .unwrap_or(0);
+        .and_then(|stat| stat_cpu(&stat))
+        .map_or(0, |(_, ns)| ns);
     let hwm = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {

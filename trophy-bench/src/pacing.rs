@@ -9,7 +9,7 @@
 //! until the emulator held them all, `ceiling` = 5,000 × (1 − R), `http_429` and `requests`
 //! the emulator's tier-1 counts, `lost` and `duplicated` per user against what was sent.
 
-use crate::durable::{event, lost_and_duplicated, BoxError, METRIC};
+use crate::durable::{event, lost_and_duplicated, stat_cpu, BoxError, METRIC};
 use crate::redis_server::{RedisCluster, RedisServer, TlsMaterial};
 use std::time::{Duration, Instant};
 use trophy::ingest::fleet::FleetConfig;
@@ -217,31 +217,19 @@ const EMULATOR_THREADS: &str = "emulator-rt";
 /// CPU time (ns) of this whole process (all threads, ended ones included) and of its live
 /// threads named `prefix…`, from `/proc/self`.
 fn cpu_ns(prefix: &str) -> (u64, u64) {
-    const NS_PER_TICK: u64 = 10_000_000; // USER_HZ is 100 on Linux x86_64
-    fn ticks(stat: &str) -> Option<(String, u64)> {
-        let (head, rest) = stat.rsplit_once(')')?;
-        let comm = head.split_once('(')?.1.to_string();
-        let f: Vec<u64> = rest.split_whitespace().map(|v| v.parse().unwrap_or(0)).collect();
-        Some((comm, f.get(11)? + f.get(12)?))
-    }
-    let all = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| ticks(&s))
-        .map_or(0, |(_, t)| t);
+    let read = |path: std::path::PathBuf| std::fs::read_to_string(path).ok().and_then(|s| stat_cpu(&s));
+    let all = read("/proc/self/stat".into()).map_or(0, |(_, ns)| ns);
     let mut named = 0;
     if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
         for task in tasks.flatten() {
-            if let Some((comm, t)) = std::fs::read_to_string(task.path().join("stat"))
-                .ok()
-                .and_then(|s| ticks(&s))
-            {
+            if let Some((comm, ns)) = read(task.path().join("stat")) {
                 if comm.starts_with(prefix) || comm == "emulator" {
-                    named += t;
+                    named += ns;
                 }
             }
         }
     }
-    (all * NS_PER_TICK, named * NS_PER_TICK)
+    (all, named)
 }
 
 /// CPU time (ns) of other processes, from `/proc`.

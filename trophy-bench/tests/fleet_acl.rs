@@ -20,23 +20,17 @@ const PASSWORD: &str = "fleet-s3cret";
 /// rules less one command each, for the commands in `without`).
 fn server(without: &[&str]) -> RedisServer {
     let rules = FleetConfig::new("redis://unused/").acl_rules();
-    let mut users = vec![("fleet".to_string(), rules.clone())];
+    let mut builder = RedisServer::builder().acl_user("fleet", PASSWORD, &rules);
     for cmd in without {
         let fewer: Vec<&str> = rules.split(' ').filter(|r| *r != format!("+{cmd}")).collect();
         assert_eq!(fewer.len() + 1, rules.split(' ').count(), "+{cmd} is in the rules");
-        users.push((format!("nox-{}", cmd.replace('|', "-")), fewer.join(" ")));
+        builder = builder.acl_user(&format!("nox-{}", cmd.replace('|', "-")), PASSWORD, &fewer.join(" "));
     }
-    let mut args: Vec<String> = Vec::new();
-    for (name, rules) in &users {
-        args.extend(["--user".into(), name.clone(), "on".into(), format!(">{PASSWORD}")]);
-        args.extend(rules.split(' ').map(String::from));
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    RedisServer::start_with(&args).unwrap()
+    builder.start().unwrap()
 }
 
 fn url_as(redis: &RedisServer, user: &str) -> String {
-    format!("redis://{user}:{PASSWORD}@127.0.0.1:{}/", redis.port())
+    redis.url_as(user, PASSWORD)
 }
 
 /// Denials Redis logged (`ACL LOG`), as the default user sees them.

@@ -58,6 +58,20 @@ async fn four_producers_two_workers_one_killed_on_a_cluster_nothing_lost_nothing
     assert!(r.http_429 <= 2, "{} 429s", r.http_429);
 }
 
+/// The plan without a worker kill, with `fault` 2.5 s into the run.
+async fn run_with_fault(args: &RedisArgs, fault: Fault<'_>) -> FleetReport {
+    fleet_run_on(
+        exe(),
+        &plan(false),
+        RateLimits::trophy(),
+        args,
+        None,
+        Some((Duration::from_millis(2_500), fault)),
+    )
+    .await
+    .unwrap()
+}
+
 /// Kills the master of the fleet's slot 2.5 s into the run, waits for its replica's promotion
 /// and starts the killed node again (it rejoins as the new master's replica, as an
 /// orchestrator would bring it back); returns the run, the killed master and the new one.
@@ -74,16 +88,7 @@ async fn master_killed(wait_replicas: u32) -> (FleetReport, usize, usize) {
         println!("master {old} killed, {new} promoted, {old} restarted as a replica");
         Ok(())
     });
-    let r = fleet_run_on(
-        exe(),
-        &plan(false),
-        RateLimits::trophy(),
-        &args,
-        None,
-        Some((Duration::from_millis(2_500), kill)),
-    )
-    .await
-    .unwrap();
+    let r = run_with_fault(&args, kill).await;
     let new = cluster.master_for_slot(slot).unwrap();
     (r, old, new)
 }
@@ -189,16 +194,7 @@ async fn the_fleets_slot_moved_to_another_master_mid_run_moved_and_ask_are_follo
         count.store(n, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     });
-    let r = fleet_run_on(
-        exe(),
-        &plan(false),
-        RateLimits::trophy(),
-        &args,
-        None,
-        Some((Duration::from_millis(2_500), migrate)),
-    )
-    .await
-    .unwrap();
+    let r = run_with_fault(&args, migrate).await;
     println!(
         "slot {slot} moved from node {old} to {to} mid-run ({} keys): {r:?}",
         moved_keys.load(std::sync::atomic::Ordering::Relaxed)

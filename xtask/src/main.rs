@@ -8,11 +8,14 @@
 //! - `cargo xtask msrv`: fail when a locked package needs a newer Rust than `rust-version`.
 //! - `cargo xtask test [-- <cargo test arguments>]`: install (or name) the external programs
 //!   the tests need, then run every test of the workspace (see `testcmd`).
+//! - `cargo xtask package [-- <cargo publish arguments>]`: `cargo publish --workspace --dry-run
+//!   --locked` that never builds an earlier dry run's sources (see `package`).
 
 mod generate;
 mod msrv;
 mod normalize;
 mod operations;
+mod package;
 mod specdiff;
 mod testcmd;
 
@@ -32,7 +35,8 @@ const USAGE: &str = "usage:
   cargo xtask spec-diff <reference.json|yaml> [--ours <document>] [--base <reference>]
   cargo xtask normalize <document>
   cargo xtask msrv
-  cargo xtask test [-- <cargo test arguments>]";
+  cargo xtask test [-- <cargo test arguments>]
+  cargo xtask package [-- <cargo publish arguments>]";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -64,6 +68,7 @@ fn run(args: Vec<String>) -> Result<ExitCode> {
         }
         "msrv" => msrv::command(&workspace_root()),
         "test" => testcmd::command(&args[1..], &workspace_root()),
+        "package" => package::command(&args[1..], &workspace_root()),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

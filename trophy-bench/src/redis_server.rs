@@ -46,6 +46,18 @@ const CLI_LIMIT: Duration = Duration::from_secs(10);
 /// The name of the file in a server's directory that gets its standard output and error (its log).
 const LOG_FILE: &str = "redis-server.log";
 
+/// What `redis-server` logs once it listens (Redis 6: `Ready to accept connections`; 7:
+/// `Ready to accept connections tcp` or `tls`). A start counts only when this server's own log
+/// says it, so a `PING` answered by some other process that took the port is not mistaken for it.
+const READY_LINE: &str = "Ready to accept connections";
+
+/// How a start fails when the chosen port was taken between [`free_ports`] releasing it and
+/// `redis-server` binding it (the log's `bind: Address already in use`).
+const PORT_TAKEN: &str = "Address already in use";
+
+/// How many ports a start tries when the port is ours to choose and each one is taken.
+const PORT_ATTEMPTS: usize = 5;
+
 impl RedisServer {
     /// Starts a server without persistence (`--save ''`, no AOF).
     pub fn start() -> Result<RedisServer, String> {
@@ -105,6 +117,8 @@ impl RedisServer {
         let log_err = log
             .try_clone()
             .map_err(|e| format!("opening {} twice: {e}", log_path.display()))?;
+        // A restart appends to the log: only what this start writes counts as its readiness.
+        let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
         let mut cmd = Command::new("redis-server");
         match &self.tls {
             None => {
@@ -139,12 +153,12 @@ impl RedisServer {
         self.child = Some(child);
         let started = Instant::now();
         while started.elapsed() < START_LIMIT {
-            if self.ping() {
-                return Ok(());
-            }
             if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
                 self.child = None;
                 return Err(format!("redis-server exited at start: {status}; {}", self.log_tail()));
+            }
+            if self.ping() && self.log_since(log_start).contains(READY_LINE) {
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -153,6 +167,13 @@ impl RedisServer {
             self.port,
             self.log_tail()
         ))
+    }
+
+    /// What the server's log holds from byte `start` on (empty if it cannot be read).
+    fn log_since(&self, start: u64) -> String {
+        let bytes = std::fs::read(self.dir.join(LOG_FILE)).unwrap_or_default();
+        let start = usize::try_from(start).unwrap_or(usize::MAX).min(bytes.len());
+        String::from_utf8_lossy(&bytes[start..]).into_owned()
     }
 
     /// The last lines of the server's log, for error messages.
@@ -346,7 +367,22 @@ impl RedisServerBuilder {
     }
 
     /// Writes the directory's files (TLS, ACL), starts the server and waits until it answers.
+    /// When the port is the harness's to choose and another process takes it before
+    /// `redis-server` binds it, the start is tried again on a new port (5 ports at most).
     pub fn start(self) -> Result<RedisServer, String> {
+        if self.port.is_some() {
+            return self.start_on_port();
+        }
+        let mut attempt = 1;
+        loop {
+            match self.clone().port(free_port()?).start_on_port() {
+                Err(e) if e.contains(PORT_TAKEN) && attempt < PORT_ATTEMPTS => attempt += 1,
+                result => return result,
+            }
+        }
+    }
+
+    fn start_on_port(self) -> Result<RedisServer, String> {
         let acl = if self.acl.is_empty() {
             None
         } else {
@@ -782,34 +818,15 @@ impl RedisCluster {
             ));
         }
         let count = masters * (1 + replicas_per_master);
-        let ports = free_ports(2 * count)?;
         let mut nodes = Vec::with_capacity(count);
-        for pair in ports.chunks(2) {
-            let (port, bus_port) = (pair[0].to_string(), pair[1].to_string());
-            let config = format!("nodes-{port}.conf");
-            let mut builder = RedisServer::builder().port(pair[0]).args(&[
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                &config,
-                "--cluster-node-timeout",
-                "1000",
-                "--cluster-port",
-                &bus_port,
-                "--appendonly",
-                "no",
-                // Redis 7 waits 5 s by default for more replicas before a full sync.
-                "--repl-diskless-sync-delay",
-                "0",
-            ]);
-            if let Some(material) = tls {
-                builder = builder
-                    .tls(material, true)
-                    .args(&["--tls-cluster", "yes", "--tls-replication", "yes"]);
-            }
-            let node = builder
-                .start()
-                .map_err(|e| format!("starting cluster node {} (port {port}): {e}", nodes.len()))?;
+        while nodes.len() < count {
+            let mut attempt = 1;
+            let node = loop {
+                match RedisCluster::start_node(tls) {
+                    Err(e) if e.contains(PORT_TAKEN) && attempt < PORT_ATTEMPTS => attempt += 1,
+                    result => break result.map_err(|e| format!("starting cluster node {}: {e}", nodes.len()))?,
+                }
+            };
             nodes.push(node);
         }
         let cluster = RedisCluster {
@@ -821,6 +838,36 @@ impl RedisCluster {
         cluster.create()?;
         cluster.wait_until_formed()?;
         Ok(cluster)
+    }
+
+    /// Starts one node on two new free ports (clients, cluster bus), not yet in a cluster.
+    fn start_node(tls: Option<&TlsMaterial>) -> Result<RedisServer, String> {
+        let pair = free_ports(2)?;
+        let (port, bus_port) = (pair[0].to_string(), pair[1].to_string());
+        let config = format!("nodes-{port}.conf");
+        let mut builder = RedisServer::builder().port(pair[0]).args(&[
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            &config,
+            "--cluster-node-timeout",
+            "1000",
+            "--cluster-port",
+            &bus_port,
+            "--appendonly",
+            "no",
+            // Redis 7 waits 5 s by default for more replicas before a full sync.
+            "--repl-diskless-sync-delay",
+            "0",
+        ]);
+        if let Some(material) = tls {
+            builder = builder
+                .tls(material, true)
+                .args(&["--tls-cluster", "yes", "--tls-replication", "yes"]);
+        }
+        builder
+            .start()
+            .map_err(|e| format!("port {port}, cluster bus {bus_port}: {e}"))
     }
 
     /// `redis-cli --cluster create` over every node.

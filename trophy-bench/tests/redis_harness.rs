@@ -273,3 +273,53 @@ fn tls_cluster_replicates() {
         started.elapsed()
     );
 }
+
+/// A process that answers `+PONG` on a port is not taken for the server the harness started
+/// there: the start fails, naming the taken port, instead of handing the test someone else's
+/// server. (Starts on ports of the harness's choosing retry on a new port in that case.)
+#[test]
+fn a_taken_port_is_not_mistaken_for_a_started_server() {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let done = Arc::new(AtomicBool::new(false));
+    let impostor = std::thread::spawn({
+        let done = done.clone();
+        move || {
+            let mut answered = 0;
+            listener.set_nonblocking(true).unwrap();
+            while !done.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut stream, _)) => {
+                        stream.set_nonblocking(false).unwrap();
+                        let mut buf = [0u8; 64];
+                        if stream.read(&mut buf).is_ok_and(|n| n > 0) && stream.write_all(b"+PONG\r\n").is_ok() {
+                            answered += 1;
+                        }
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                }
+            }
+            answered
+        }
+    });
+    let started = Instant::now();
+    let result = RedisServer::builder().port(port).start();
+    done.store(true, Ordering::Relaxed);
+    let answered = impostor.join().unwrap();
+    let err = result.map(|s| s.port()).unwrap_err();
+    assert!(err.contains("Address already in use"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "failed only after {:?}",
+        started.elapsed()
+    );
+    eprintln!("the impostor answered {answered} PING(s) while redis-server failed to bind");
+
+    // A start on a port of the harness's choosing works as ever.
+    let server = RedisServer::start().unwrap();
+    assert!(server.ping());
+    assert_ne!(server.port(), port);
+}

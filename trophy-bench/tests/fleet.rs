@@ -90,6 +90,8 @@ async fn producers_fail_at_once_or_wait_when_redis_is_down() {
     let rejected = patient.try_send(event(3)).await.unwrap_err();
     assert_eq!(rejected.kind(), IngestErrorKind::Unavailable);
     assert!(started.elapsed() >= wait, "waited {:?}", started.elapsed());
+    // No append was tried (the stream's length could not even be read): the event comes back
+    // as built, without the key the ingester would have given it.
     assert_eq!(rejected.event(), Some(&event(3)), "the event comes back as built");
 
     // Redis comes back (empty: this one keeps nothing) while a producer waits: its send goes
@@ -107,6 +109,38 @@ async fn producers_fail_at_once_or_wait_when_redis_is_down() {
 
     let bad = producer(FleetConfig::new("not a url")).await.unwrap_err();
     assert_eq!(bad.kind(), IngestErrorKind::Config);
+}
+
+/// A `WAIT` that times out (here: a lone node, no replica) fails the send after the append:
+/// the entry is in the stream, so the event comes back with the key it was appended under,
+/// and sending it again with that key is counted once however many entries carry it.
+#[tokio::test]
+async fn an_unconfirmed_append_comes_back_with_the_key_it_was_stored_under() {
+    let redis = RedisServer::start().unwrap();
+    let config = FleetConfig::new(redis.url())
+        .wait_for_replicas(1, Duration::from_millis(100))
+        .when_unavailable(WhenUnavailable::Fail);
+    let producer = producer(config).await.unwrap();
+    let refused = producer.send(event(7)).await.unwrap_err();
+    assert_eq!(refused.kind(), IngestErrorKind::Unavailable, "{refused}");
+    assert!(
+        refused.message().contains("0 of 1 replicas confirmed it within 100ms"),
+        "{refused}"
+    );
+    let back = refused.into_event().unwrap();
+    let key = back.idempotency_key.clone().expect("handed back with its key");
+    let mut con = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(default_stream())
+        .arg("-")
+        .arg("+")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(entries.ids.len(), 1);
+    let stored: redis::Value = entries.ids[0].map.get("e").unwrap().clone();
+    let stored: Vec<u8> = redis::from_redis_value(&stored).unwrap();
+    let stored: serde_json::Value = serde_json::from_slice(&stored).unwrap();
+    assert_eq!(stored.to_string().matches(&key).count(), 1, "{stored} carries {key}");
 }
 
 /// The stream key of a fleet with the default configuration.

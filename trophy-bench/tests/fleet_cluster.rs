@@ -215,3 +215,70 @@ async fn the_fleets_slot_moved_to_another_master_mid_run_moved_and_ask_are_follo
         "every entry acknowledged and deleted on the new master"
     );
 }
+
+/// While the master of the fleet's slot is dead and its replica not yet promoted, a producer
+/// configured to fail does so at once, handing the event back, and one configured to wait
+/// sends once the replica has taken over and (with `WAIT 1`) has a replica again: the killed
+/// node, restarted as an orchestrator would. The handed-back event sent again lands once.
+/// Appends before the kill were confirmed by `WAIT 1`, so nothing is lost: the stream on the
+/// new master holds the four events' keys, each once or (an append retried after a `WAIT`
+/// timeout) more than once under the same key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn during_a_failover_producers_fail_at_once_or_wait_as_configured() {
+    use std::time::Instant;
+    use trophy::ingest::fleet::WhenUnavailable;
+    use trophy::ingest::IngestErrorKind;
+
+    let mut cluster = RedisCluster::start(3, 1).unwrap();
+    let stream = FleetConfig::new("redis://unused/").stream;
+    let slot = RedisCluster::key_slot(&stream);
+    let old = cluster.master_for_slot(slot).unwrap();
+    let unused = trophy::Client::new(trophy_emulator::DEFAULT_ADMIN_KEY).unwrap();
+    let connect = |w| {
+        let config = FleetConfig::cluster(cluster.seed_urls())
+            .wait_for_replicas(1, Duration::from_secs(1))
+            .when_unavailable(w);
+        Ingester::builder(&unused).fleet(config).build()
+    };
+    let failing = connect(WhenUnavailable::Fail).await.unwrap();
+    let waiting = connect(WhenUnavailable::Wait(Duration::from_secs(40))).await.unwrap();
+    let mut keys = BTreeSet::new();
+    keys.insert(failing.send(event(1)).await.unwrap());
+    keys.insert(waiting.send(event(2)).await.unwrap());
+
+    cluster.kill(old);
+    let started = Instant::now();
+    let refused = failing.send(event(3)).await.unwrap_err();
+    let failed_after = started.elapsed();
+    println!("fail-fast producer, master {old} dead: {refused} (after {failed_after:?})");
+    assert_eq!(refused.kind(), IngestErrorKind::Unavailable, "{refused}");
+    assert!(
+        failed_after < Duration::from_secs(5),
+        "failed only after {failed_after:?}"
+    );
+    let handed_back = refused.into_event().expect("the event comes back");
+
+    let started = Instant::now();
+    let (sent, new) = tokio::join!(waiting.send(event(4)), async {
+        tokio::task::block_in_place(|| {
+            let new = cluster.wait_for_failover(old, Duration::from_secs(20))?;
+            cluster.restart(old)?;
+            Ok::<_, String>(new)
+        })
+    });
+    let new = new.unwrap();
+    keys.insert(sent.unwrap());
+    println!(
+        "waiting producer sent after {:?}; node {new} promoted, {old} back as its replica",
+        started.elapsed()
+    );
+    assert_ne!(new, old);
+    keys.insert(waiting.send(handed_back).await.unwrap());
+    assert_eq!(keys.len(), 4);
+
+    let entries = cluster.cli(new, &["XRANGE", &stream, "-", "+"]).unwrap();
+    let stored: BTreeSet<String> = keys.iter().filter(|k| entries.contains(k.as_str())).cloned().collect();
+    assert_eq!(stored, keys, "every acknowledged event is on the new master");
+    failing.shutdown(Duration::from_secs(1)).await;
+    waiting.shutdown(Duration::from_secs(1)).await;
+}

@@ -79,8 +79,10 @@ impl IngestError {
         &self.message
     }
 
-    /// The event that was not queued, unchanged (as the caller built it: without the key the
-    /// ingester would have given it).
+    /// The event that was not queued, as the caller built it: without the key the ingester
+    /// would have given it, unless it may have been stored all the same (a fleet append tried
+    /// and not confirmed: its reply lost, or its `WAIT` timed out). Then it carries the key it
+    /// was stored under, so that sending it again is counted once.
     pub fn event(&self) -> Option<&BatchEvent> {
         self.event.as_deref()
     }
@@ -109,8 +111,18 @@ impl fmt::Display for IngestError {
             IngestErrorKind::Unsupported => "not supported by this ingest backend",
         };
         write!(f, "{kind}: {}", self.message)?;
-        if let Some(event) = &self.event {
-            write!(f, " (event for metric {:?} not queued)", event.key)?;
+        match self.event.as_deref() {
+            Some(BatchEvent {
+                key,
+                idempotency_key: Some(idempotency_key),
+                ..
+            }) => write!(
+                f,
+                " (event for metric {key:?} handed back with its idempotency key {idempotency_key}: \
+                 sending it again counts once)"
+            )?,
+            Some(event) => write!(f, " (event for metric {:?} handed back, not queued)", event.key)?,
+            None => {}
         }
         Ok(())
     }

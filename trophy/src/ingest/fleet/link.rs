@@ -180,6 +180,14 @@ pub(crate) fn redis_error(config: &FleetConfig, what: &str, e: &redis::RedisErro
             " (the Redis user lacks a permission the fleet needs: see \"Redis users and ACLs\" in \
              the trophy::ingest::fleet docs)",
         );
+    } else if matches!(
+        e.kind(),
+        redis::ErrorKind::Moved | redis::ErrorKind::Ask | redis::ErrorKind::TryAgain | redis::ErrorKind::ClusterDown
+    ) {
+        message.push_str(
+            " (the cluster sends the fleet's slot to a node that does not answer: a master is down \
+             and its replica not yet promoted, or the slot is being moved)",
+        );
     }
     IngestError::new(IngestErrorKind::Unavailable, message)
 }

@@ -117,7 +117,7 @@
 //! |---|---|---|
 //! | an event whose `send` returned | kept, unless the master died before replicating it (Redis replicates asynchronously: a window of about a network round trip) | kept: `send` returned only after a replica had it |
 //! | an event delivered to Trophy whose acknowledgement the master lost | delivered again after the failover, with the same key: Trophy counts it once | the same |
-//! | an event whose `send` failed | not counted: the error hands it back with its key; sending it again is safe (same key) | the same; a `WAIT` that times out is such a failure, and may leave the entry in the stream as well (the key makes the second one harmless) |
+//! | an event whose `send` failed | handed back; when an append was tried, with the key it was appended under (the append may have landed, its reply lost): sending it again is counted once | the same; a `WAIT` that times out is such a failure, and leaves the entry in the stream to be delivered as well (the key makes the two count once) |
 //! | cost | one round trip per `send` | one round trip plus the replica's acknowledgement (see BENCHMARKS.md) |
 //!
 //! `wait_for_replicas` prefers durability to availability: while the stream's master has
@@ -529,10 +529,15 @@ impl Producer {
     async fn append(&self, event: BatchEvent, wait: bool) -> Result<String, IngestError> {
         let had_key = event.idempotency_key.is_some();
         let (event, bytes) = durable::prepare(event)?;
-        let reject = |event, error| Err(durable::rejected(event, had_key, error));
+        // Once an append was tried, the entry may be in the stream (a reply lost with the
+        // connection, a `WAIT` that timed out after the append): the event then goes back with
+        // the key it was appended under, so that sending it again is counted once.
+        let mut tried = false;
+        let reject = |event, tried, error| Err(durable::rejected(event, had_key || tried, error));
         if self.closed.load(Ordering::Relaxed) {
             return reject(
                 event,
+                tried,
                 IngestError::new(IngestErrorKind::Closed, "the ingester is shut down"),
             );
         }
@@ -540,7 +545,10 @@ impl Producer {
         let mut backoff = Duration::from_millis(50);
         loop {
             let result = match self.room(wait).await {
-                Ok(()) => self.xadd(&bytes).await,
+                Ok(()) => {
+                    tried = true;
+                    self.xadd(&bytes).await
+                }
                 Err(e) => Err(e),
             };
             match result {
@@ -557,9 +565,9 @@ impl Producer {
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(Duration::from_secs(1));
                     }
-                    _ => return reject(event, e),
+                    _ => return reject(event, tried, e),
                 },
-                Err(e) => return reject(event, e),
+                Err(e) => return reject(event, tried, e),
             }
         }
     }
@@ -588,7 +596,8 @@ impl Producer {
             return Err(IngestError::new(
                 IngestErrorKind::Unavailable,
                 format!(
-                    "appended as {id}, but only {acked} of {replicas} replicas confirmed it                      within {timeout:?} ({})",
+                    "appended as {id}, but only {acked} of {replicas} replicas confirmed it within {timeout:?} \
+                     ({})",
                     link::describe(config)
                 ),
             ));

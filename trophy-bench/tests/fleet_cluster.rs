@@ -253,7 +253,7 @@ async fn during_a_failover_producers_fail_at_once_or_wait_as_configured() {
     println!("fail-fast producer, master {old} dead: {refused} (after {failed_after:?})");
     assert_eq!(refused.kind(), IngestErrorKind::Unavailable, "{refused}");
     assert!(
-        failed_after < Duration::from_secs(5),
+        failed_after < Duration::from_secs(8),
         "failed only after {failed_after:?}"
     );
     let handed_back = refused.into_event().expect("the event comes back");

@@ -62,7 +62,7 @@ pub async fn with_emulator(webhook_url: &str) -> Result<(Client, WebhookSecret, 
     let client = Client::builder()
         .api_key(emulator.admin_key())
         .base_url(emulator.base_url())
-        .rate_limit(RateLimit::trophy_tiers())
+        .rate_limits(RateLimits::trophy())
         .build()?;
     Ok((client, secret, emulator))
 }
@@ -173,9 +173,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = listener.local_addr()?;
     let (client, secret, _emulator) = match std::env::var("TROPHY_API_KEY") {
         Ok(_) => {
-            let client = ClientBuilder::from_env()
-                .rate_limit(RateLimit::trophy_tiers())
-                .build()?;
+            let client = ClientBuilder::from_env().rate_limits(RateLimits::trophy()).build()?;
             let secret = WebhookSecret::new(std::env::var("TROPHY_WEBHOOK_SECRET").unwrap_or_default());
             (client, secret, None)
         }

@@ -169,10 +169,10 @@ impl ClientBuilder {
     ///
     /// ```no_run
     /// use std::time::Duration;
-    /// use trophy::{ClientBuilder, RateLimit, Timeouts};
+    /// use trophy::{ClientBuilder, RateLimits, Timeouts};
     ///
     /// let client = ClientBuilder::from_env()
-    ///     .rate_limit(RateLimit::trophy_tiers())
+    ///     .rate_limits(RateLimits::trophy())
     ///     .timeouts(Timeouts::default().per_attempt(Duration::from_secs(5)))
     ///     .build()?;
     /// # Ok::<(), trophy::Error>(())
@@ -268,7 +268,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The older name of [`ClientBuilder::rate_limits`] (deprecated: use `rate_limits`).
+    /// The older name of [`ClientBuilder::rate_limits`].
+    #[deprecated(note = "renamed: use `ClientBuilder::rate_limits`")]
     pub fn rate_limit(self, limit: RateLimits) -> Self {
         self.rate_limits(limit)
     }
@@ -405,6 +406,18 @@ fn base_url(field: &str, url: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The names before `RateLimits` still build (deprecated) and mean the same settings.
+    #[test]
+    #[allow(deprecated)]
+    fn the_older_rate_limit_names_build_and_set_the_same_limits() {
+        let old: crate::RateLimit = crate::RateLimit::trophy_tiers();
+        assert_eq!(old, RateLimits::trophy());
+        let builder = ClientBuilder::default().rate_limit(RateLimits::per_second(7.0, 70.0));
+        assert_eq!(builder.rate_limit, Some(RateLimits::per_second(7.0, 70.0)));
+        let prelude: crate::prelude::RateLimit = crate::prelude::RateLimits::trophy();
+        assert_eq!(prelude, old);
+    }
 
     #[cfg(all(
         feature = "rustls-no-provider",

@@ -170,8 +170,8 @@ pub struct RateLimits {
     pub tier2_per_second: f64,
 }
 
-/// The older name of [`RateLimits`], kept so existing code builds (deprecated: use
-/// [`RateLimits`]).
+/// The older name of [`RateLimits`], kept so existing code builds.
+#[deprecated(note = "renamed: use `RateLimits`")]
 pub type RateLimit = RateLimits;
 
 impl RateLimits {
@@ -183,7 +183,8 @@ impl RateLimits {
         }
     }
 
-    /// The older name of [`RateLimits::trophy`] (deprecated: use `trophy`).
+    /// The older name of [`RateLimits::trophy`].
+    #[deprecated(note = "renamed: use `RateLimits::trophy`")]
     pub fn trophy_tiers() -> Self {
         Self::trophy()
     }

@@ -281,7 +281,9 @@ pub mod webhooks;
 /// Dates and times in requests and responses are `chrono` types; re-exported for convenience.
 pub use chrono;
 pub use client::{Client, ClientBuilder, API_VERSION, DEFAULT_ADMIN_URL, DEFAULT_API_URL, USER_AGENT};
-pub use config::{RateLimit, RateLimits, RetryConfig, Timeouts};
+#[allow(deprecated)]
+pub use config::RateLimit;
+pub use config::{RateLimits, RetryConfig, Timeouts};
 pub use error::{ApiError, ConnectionError, DecodeError, Error, InvalidInput, IssuesError, Result, TimeoutError};
 pub use field::Field;
 pub use id::Id;
@@ -336,7 +338,7 @@ impl Client {
 /// The names most programs use, in one line: `use trophy::prelude::*;`.
 ///
 /// What a typical service needs: the client and its settings ([`Client`], [`ClientBuilder`],
-/// [`RateLimit`], [`RetryConfig`], [`Timeouts`]), the request items of set-up code
+/// [`RateLimits`], [`RetryConfig`], [`Timeouts`]), the request items of set-up code
 /// (`NewMetric`, `NewLeaderboard`, ... and the typed values they take:
 /// [`LeaderboardRankBy`](crate::types::LeaderboardRankBy),
 /// [`AdminLeaderboardStatus`](crate::admin_types::AdminLeaderboardStatus),
@@ -389,8 +391,11 @@ pub mod prelude {
     #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
     pub use crate::webhooks::VerifiedWebhook;
     pub use crate::webhooks::{WebhookEvent, WebhookSecret};
+    /// The older name of [`RateLimits`], kept so existing code builds.
+    #[allow(deprecated)]
+    pub use crate::RateLimit;
     pub use crate::{
-        Client, ClientBuilder, Error, Field, Id, RateLimit, Result, RetryConfig, Timeouts, UserInput, UserUpdate,
+        Client, ClientBuilder, Error, Field, Id, RateLimits, Result, RetryConfig, Timeouts, UserInput, UserUpdate,
     };
 }
 

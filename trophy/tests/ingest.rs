@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use trophy::api::admin::events::BatchEvent;
 use trophy::api::admin::metrics::NewMetric;
 use trophy::ingest::{DeadLetter, DeadLetterKind, IngestConfig, IngestErrorKind, Ingester};
-use trophy::{Client, RateLimit, UserInput};
+use trophy::{Client, UserInput};
 use trophy_emulator::{Emulator, Faults, RateLimits};
 
 const METRIC: &str = "words-written";
@@ -21,7 +21,7 @@ async fn emulator(limits: RateLimits) -> (Emulator, Client) {
     let emu = Emulator::builder().rate_limits(limits).start().await.unwrap();
     let client = client_for(
         &emu,
-        RateLimit::per_second(limits.tier1_per_second, limits.tier2_per_second),
+        trophy::RateLimits::per_second(limits.tier1_per_second, limits.tier2_per_second),
     );
     client
         .admin()
@@ -33,11 +33,11 @@ async fn emulator(limits: RateLimits) -> (Emulator, Client) {
     (emu, client)
 }
 
-fn client_for(emu: &Emulator, limit: RateLimit) -> Client {
+fn client_for(emu: &Emulator, limit: trophy::RateLimits) -> Client {
     Client::builder()
         .api_key(emu.admin_key())
         .base_url(emu.base_url())
-        .rate_limit(limit)
+        .rate_limits(limit)
         .build()
         .unwrap()
 }

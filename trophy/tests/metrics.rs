@@ -14,7 +14,7 @@ use trophy::api::admin::events::BatchEvent;
 use trophy::api::admin::metrics::NewMetric;
 use trophy::ingest::{DeadLetterKind, IngestConfig, IngestErrorKind, Ingester};
 use trophy::observability as m;
-use trophy::{Client, RateLimit, UserInput};
+use trophy::{Client, UserInput};
 use trophy_emulator::{Emulator, Faults, RateLimits};
 
 const METRIC: &str = "words-written";
@@ -89,12 +89,12 @@ impl Metrics {
 }
 
 /// An emulator with these rate limits holding `METRIC`, and a client limited to `limit`.
-async fn emulator_and_client(limits: RateLimits, limit: RateLimit) -> (Emulator, Client) {
+async fn emulator_and_client(limits: RateLimits, limit: trophy::RateLimits) -> (Emulator, Client) {
     let emu = Emulator::builder().rate_limits(limits).start().await.unwrap();
     let client = Client::builder()
         .api_key(emu.admin_key())
         .base_url(emu.base_url())
-        .rate_limit(limit)
+        .rate_limits(limit)
         .build()
         .unwrap();
     client
@@ -120,7 +120,7 @@ async fn ingester_metrics_count_exactly_what_the_emulator_saw() {
     let snapshotter = recorder.snapshotter();
     let _local = metrics::set_default_local_recorder(&recorder);
 
-    let (emu, client) = emulator_and_client(RateLimits::trophy(), RateLimit::per_second(8.0, 50.0)).await;
+    let (emu, client) = emulator_and_client(RateLimits::trophy(), trophy::RateLimits::per_second(8.0, 50.0)).await;
     let limited_before = emu.rate_limit_counts().unwrap().rejected[0];
     emu.set_faults(Faults::new(0.2, 503).with_seed(19).after_processing());
 
@@ -234,7 +234,7 @@ async fn outbox_metrics_count_exactly_what_the_emulator_saw() {
 
     let (emu, client) = emulator_and_client(
         RateLimits::per_second(100.0, 100.0),
-        RateLimit::per_second(100.0, 100.0),
+        trophy::RateLimits::per_second(100.0, 100.0),
     )
     .await;
     emu.set_faults(Faults::new(0.2, 503).with_seed(7).after_processing());

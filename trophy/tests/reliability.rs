@@ -781,7 +781,7 @@ async fn rate_limit_is_shared_by_clones() {
         &server,
         Client::builder()
             .retry(RetryConfig::disabled())
-            .rate_limit(trophy::RateLimit::per_second(5.0, 50.0)),
+            .rate_limits(trophy::RateLimits::per_second(5.0, 50.0)),
     );
     let start = Instant::now();
     let mut tasks = Vec::new();

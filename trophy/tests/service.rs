@@ -8,7 +8,7 @@ use trophy::api::admin::events::BatchEvent;
 use trophy::api::admin::leaderboards::NewLeaderboard;
 use trophy::api::admin::metrics::NewMetric;
 use trophy::ingest::{IngestConfig, Ingester};
-use trophy::{Client, ClientBuilder, Error, RateLimit};
+use trophy::{Client, ClientBuilder, Error};
 use trophy_emulator::{Emulator, Faults, RateLimits};
 
 fn client_for(emu: &Emulator) -> Client {
@@ -39,7 +39,7 @@ fn from_env_returns_a_builder_of_the_same_variables() {
     std::env::set_var("TROPHY_API_URL", "http://127.0.0.1:9/v1");
     std::env::set_var("TROPHY_ADMIN_URL", "http://127.0.0.1:9/admin/v1");
     let client = ClientBuilder::from_env()
-        .rate_limit(RateLimit::trophy_tiers())
+        .rate_limits(trophy::RateLimits::trophy())
         .build()
         .unwrap();
     assert_eq!(client.api_url(), "http://127.0.0.1:9/v1");

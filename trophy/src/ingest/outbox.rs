@@ -10,7 +10,7 @@
 //!
 //! let client = trophy::Client::builder()
 //!     .api_key(std::env::var("TROPHY_ADMIN_KEY")?)
-//!     .rate_limit(trophy::RateLimit::trophy_tiers())
+//!     .rate_limits(trophy::RateLimits::trophy())
 //!     .build()?;
 //! let ingester = Ingester::builder(&client)
 //!     .outbox(OutboxConfig::new("/var/lib/myapp/trophy-outbox.sqlite"))

@@ -329,9 +329,7 @@ async fn producer_child(args: ProducerChild) -> Result<(), BoxError> {
     let config = redis
         .config()
         .when_unavailable(WhenUnavailable::Wait(Duration::from_secs(30)));
-    // A producer writes to Redis only: its client is never used to send.
-    let unused = trophy::Client::new(trophy_emulator::DEFAULT_ADMIN_KEY)?;
-    let producer = Ingester::builder(&unused).fleet(config).build().await?;
+    let producer = Ingester::fleet_producer(config).await?;
     let started = tokio::time::Instant::now();
     let lanes = 16u64;
     let latencies = Arc::new(Mutex::new(Vec::new()));

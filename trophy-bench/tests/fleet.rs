@@ -13,10 +13,9 @@ fn exe() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_trophy-bench"))
 }
 
-/// A fleet producer: an ingester over the fleet's stream (its client is never used to send).
+/// A fleet producer: an ingester over the fleet's stream, without a Trophy client.
 async fn producer(config: FleetConfig) -> Result<Ingester, IngestError> {
-    let unused = trophy::Client::new(trophy_emulator::DEFAULT_ADMIN_KEY).unwrap();
-    Ingester::builder(&unused).fleet(config).build().await
+    Ingester::fleet_producer(config).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

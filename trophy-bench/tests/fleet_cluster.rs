@@ -233,12 +233,11 @@ async fn during_a_failover_producers_fail_at_once_or_wait_as_configured() {
     let stream = FleetConfig::new("redis://unused/").stream;
     let slot = RedisCluster::key_slot(&stream);
     let old = cluster.master_for_slot(slot).unwrap();
-    let unused = trophy::Client::new(trophy_emulator::DEFAULT_ADMIN_KEY).unwrap();
     let connect = |w| {
         let config = FleetConfig::cluster(cluster.seed_urls())
             .wait_for_replicas(1, Duration::from_secs(1))
             .when_unavailable(w);
-        Ingester::builder(&unused).fleet(config).build()
+        Ingester::fleet_producer(config)
     };
     let failing = connect(WhenUnavailable::Fail).await.unwrap();
     let waiting = connect(WhenUnavailable::Wait(Duration::from_secs(40))).await.unwrap();

@@ -17,11 +17,7 @@ fn exe() -> &'static Path {
 }
 
 async fn producer(config: FleetConfig) -> Result<Ingester, IngestError> {
-    let unused = trophy::Client::new(trophy_emulator::DEFAULT_ADMIN_KEY).unwrap();
-    Ingester::builder(&unused)
-        .fleet(config.when_unavailable(WhenUnavailable::Fail))
-        .build()
-        .await
+    Ingester::fleet_producer(config.when_unavailable(WhenUnavailable::Fail)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

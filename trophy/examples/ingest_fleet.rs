@@ -31,9 +31,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match args.first().map(String::as_str) {
         Some("producer") => {
             let n = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10_000);
-            // A producer only writes to Redis: its client is never used to send.
-            let client = Client::new(std::env::var("TROPHY_API_KEY").unwrap_or_else(|_| "producer-only".into()))?;
-            produce(&client, config, n).await
+            // A producer only writes to Redis: it needs no Trophy client.
+            produce(config, n).await
         }
         Some("worker") => {
             let (client, _emu) = client().await?;
@@ -51,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (client, emu) = client().await?;
             let worker = Ingester::builder(&client).fleet(config.clone()).worker().await?;
             let started = Instant::now();
-            produce(&client, config, 10_000).await?;
+            produce(config, 10_000).await?;
             let report = worker.shutdown(Duration::from_secs(10)).await;
             println!(
                 "the worker delivered {} in {} requests within {:?}",
@@ -67,10 +66,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-/// The same ingester as in memory (`ingest.rs`), built over the fleet's stream: `send` returns
-/// once the event is in Redis, and `flush` once the fleet's workers delivered it.
-async fn produce(client: &Client, config: FleetConfig, n: u32) -> Result<(), Box<dyn std::error::Error>> {
-    let ingester = Ingester::builder(client).fleet(config).build().await?;
+/// The same ingester as in memory (`ingest.rs`), over the fleet's stream: `send` returns once
+/// the event is in Redis, and `flush` once the fleet's workers delivered it.
+async fn produce(config: FleetConfig, n: u32) -> Result<(), Box<dyn std::error::Error>> {
+    let ingester = Ingester::fleet_producer(config).await?;
     let started = Instant::now();
     for i in 0..n {
         let event = BatchEvent::new("words-written", format!("user-{}", i % 100), f64::from(i % 50));

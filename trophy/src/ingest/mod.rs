@@ -312,6 +312,31 @@ impl Ingester {
         }
     }
 
+    /// Connects a fleet producer, which needs no Trophy client: its `send` appends to the
+    /// fleet's Redis stream and the fleet's [`Worker`]s (in any process) deliver. The same as
+    /// `Ingester::builder(&client).fleet(config).build()`, whose client and delivery settings a
+    /// producer never uses. See [`fleet`].
+    ///
+    /// Errors: [`IngestErrorKind::Config`] for bad settings (or a Redis user that may not run
+    /// what a producer needs), [`IngestErrorKind::Unavailable`] when Redis cannot be reached.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), trophy::ingest::IngestError> {
+    /// use trophy::api::admin::events::BatchEvent;
+    /// use trophy::ingest::{fleet::FleetConfig, Ingester};
+    ///
+    /// let ingester = Ingester::fleet_producer(FleetConfig::new("redis://127.0.0.1:6379/")).await?;
+    /// let key = ingester.send(BatchEvent::new("words-written", "user-1", 750.0)).await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub async fn fleet_producer(config: fleet::FleetConfig) -> Result<Ingester, IngestError> {
+        Ok(Ingester {
+            backend: Backend::Fleet(fleet::Producer::connect(config).await?),
+        })
+    }
+
     /// Starts an in-memory ingester at once (no `.await`): the same as
     /// `Ingester::builder(client).config(config).build()`.
     ///

@@ -13,7 +13,8 @@
 //! // No client-side rate limit: the fleet budget is the limit.
 //! let client = trophy::Client::new(std::env::var("TROPHY_ADMIN_KEY")?)?;
 //! let config = FleetConfig::new("redis://127.0.0.1:6379/");
-//! // In each app server, the same calls as in memory:
+//! // In each app server, the same calls as in memory (a producer needs no client:
+//! // `Ingester::fleet_producer(config)` is the same):
 //! let ingester = Ingester::builder(&client).fleet(config.clone()).build().await?;
 //! let key = ingester.send(BatchEvent::new("words-written", "user-1", 750.0)).await?;
 //! // In one or more worker processes:

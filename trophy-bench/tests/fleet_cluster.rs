@@ -9,7 +9,7 @@ use std::time::Duration;
 use trophy::ingest::fleet::FleetConfig;
 use trophy::ingest::Ingester;
 use trophy_bench::durable::{self, event, fleet_run_on, Fault, FleetPlan, FleetReport, RedisArgs};
-use trophy_bench::redis_server::RedisCluster;
+use trophy_bench::redis_server::{RedisCluster, TlsMaterial};
 use trophy_emulator::RateLimits;
 
 fn exe() -> &'static Path {
@@ -56,6 +56,40 @@ async fn four_producers_two_workers_one_killed_on_a_cluster_nothing_lost_nothing
     assert_eq!((r.delivered, r.lost, r.duplicated), (24_000, 0, 0));
     assert!(r.totals_match);
     assert!(r.http_429 <= 2, "{} 429s", r.http_429);
+}
+
+/// The production set-up of managed Redis in cluster mode (ElastiCache with in-transit
+/// encryption, for one): every node speaks only TLS and wants a client certificate, replication
+/// and the cluster bus run over TLS too, and appends wait for a replica. The fleet's processes
+/// reach it through `rediss://` seeds with a CA and a client certificate; a worker is killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_on_a_mutual_tls_cluster_with_wait_loses_nothing() {
+    let material = TlsMaterial::generate().unwrap();
+    let cluster = RedisCluster::start_tls(3, 1, &material).unwrap();
+    let files = cluster.node(0).unwrap().tls_files().unwrap().clone();
+    let args = RedisArgs {
+        redis_ca: Some(files.ca.clone()),
+        redis_cert: Some(files.client_cert.clone()),
+        redis_key: Some(files.client_key.clone()),
+        ..cluster_args(&cluster, 1)
+    };
+    assert!(
+        args.redis.iter().all(|u| u.starts_with("rediss://")),
+        "{:?}",
+        args.redis
+    );
+    let plan = FleetPlan {
+        producers: 2,
+        per_producer: 4_000,
+        ..plan(true)
+    };
+    let r = fleet_run_on(exe(), &plan, RateLimits::trophy(), &args, None, None)
+        .await
+        .unwrap();
+    println!("fleet run on a mutual-TLS cluster with WAIT 1: {r:?}");
+    assert_eq!(r.kills, 1);
+    assert_eq!((r.delivered, r.lost, r.duplicated), (8_000, 0, 0));
+    assert!(r.totals_match);
 }
 
 /// The plan without a worker kill, with `fault` 2.5 s into the run.

@@ -294,8 +294,9 @@ struct IngestArgs {
     /// The rate-limit headers the emulator sends (with --backend or --matrix).
     #[arg(long, value_enum, default_value_t = Headers::None, requires = "pacing")]
     headers: Headers,
-    /// With --backend fleet: one redis-server on --tls-port only, mutual TLS.
-    #[arg(long, requires = "backend", conflicts_with = "redis_cluster")]
+    /// With --backend fleet: one redis-server on --tls-port only, mutual TLS (with
+    /// --redis-cluster: every node so, the cluster bus and replication too).
+    #[arg(long, requires = "backend")]
     redis_tls: bool,
     /// With --backend fleet: a local Redis Cluster (3 masters, 3 replicas).
     #[arg(long, requires = "backend")]
@@ -564,10 +565,10 @@ fn ingest_mode(a: IngestArgs) -> Result<(), BoxError> {
                 );
             }
             case.wait_replicas = a.wait_replicas;
-            case.redis = if a.redis_tls {
-                trophy_bench::pacing::RedisKind::Tls
-            } else {
-                trophy_bench::pacing::RedisKind::Cluster
+            case.redis = match (a.redis_tls, a.redis_cluster) {
+                (true, true) => trophy_bench::pacing::RedisKind::TlsCluster,
+                (true, false) => trophy_bench::pacing::RedisKind::Tls,
+                (false, _) => trophy_bench::pacing::RedisKind::Cluster,
             };
         }
         trophy_bench::pacing::main(vec![case], a.events, headers).map_err(|e| e.to_string().into())

@@ -57,6 +57,9 @@ pub enum RedisKind {
     Tls,
     /// A local Redis Cluster: 3 masters, 3 replicas.
     Cluster,
+    /// The same cluster speaking only TLS (client certificates required; cluster bus and
+    /// replication over TLS too), as managed Redis in cluster mode with in-transit encryption.
+    TlsCluster,
 }
 
 impl std::fmt::Display for RedisKind {
@@ -65,6 +68,7 @@ impl std::fmt::Display for RedisKind {
             RedisKind::Plain => "plain",
             RedisKind::Tls => "tls",
             RedisKind::Cluster => "cluster",
+            RedisKind::TlsCluster => "tls-cluster",
         })
     }
 }
@@ -262,6 +266,14 @@ impl RedisHost {
             RedisKind::Cluster => {
                 let cluster = RedisCluster::start(3, 1)?;
                 let config = FleetConfig::cluster(cluster.seed_urls());
+                (RedisHost::Cluster(cluster), config)
+            }
+            RedisKind::TlsCluster => {
+                let material = TlsMaterial::generate()?;
+                let cluster = RedisCluster::start_tls(3, 1, &material)?;
+                let config = FleetConfig::cluster(cluster.seed_urls())
+                    .ca_certificate(material.ca_pem().to_vec())
+                    .client_certificate(material.client_cert_pem().to_vec(), material.client_key_pem().to_vec());
                 (RedisHost::Cluster(cluster), config)
             }
         })

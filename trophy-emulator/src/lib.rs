@@ -510,9 +510,10 @@ impl EmulatorBuilder {
     }
 
     /// Enforces per-tier request rates like Trophy (429 with `Retry-After` beyond them); off
-    /// by default. [`RateLimits::trophy`] is Trophy's 5/s and 50/s.
-    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
-        self.rate_limits = Some(limits);
+    /// by default. [`RateLimits::trophy`] is Trophy's 5/s and 50/s; the SDK's
+    /// `trophy::RateLimits` is taken too (its rates, under the default model).
+    pub fn rate_limits(mut self, limits: impl Into<RateLimits>) -> Self {
+        self.rate_limits = Some(limits.into());
         self
     }
 

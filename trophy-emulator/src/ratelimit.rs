@@ -191,6 +191,25 @@ impl RateLimits {
     }
 }
 
+/// The SDK's limits as the emulator's: the same rates, the emulator's default model (a token
+/// bucket of one second) and no headers. So one `RateLimits` of the prelude serves both:
+///
+/// ```
+/// use trophy::prelude::*;
+/// use trophy_emulator::Emulator;
+///
+/// let limits = RateLimits::trophy(); // trophy::RateLimits
+/// let builder = Emulator::builder().rate_limits(limits.clone());
+/// let client = Client::builder().api_key("admin-key").rate_limits(limits);
+/// # let _ = (builder, client);
+/// assert_eq!(trophy_emulator::RateLimits::from(RateLimits::trophy()), trophy_emulator::RateLimits::trophy());
+/// ```
+impl From<trophy::RateLimits> for RateLimits {
+    fn from(limits: trophy::RateLimits) -> RateLimits {
+        RateLimits::per_second(limits.tier1_per_second, limits.tier2_per_second)
+    }
+}
+
 impl FromStr for RateLimits {
     type Err = ParseRateLimitsError;
 

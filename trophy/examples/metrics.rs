@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use trophy::api::admin::events::BatchEvent;
 use trophy::api::admin::metrics::NewMetric;
 use trophy::ingest::{IngestConfig, Ingester};
-use trophy::{Client, UserInput};
+use trophy::{Client, RateLimits, UserInput};
 use trophy_emulator::Emulator;
 
 const METRIC: &str = "lessons-completed";
@@ -38,14 +38,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("Prometheus exporter on http://127.0.0.1:{port}/metrics");
 
     // 2. The SDK as usual: every call and every queued event is now measured.
-    let emulator = Emulator::builder()
-        .rate_limits(trophy_emulator::RateLimits::trophy())
-        .start()
-        .await?;
+    let emulator = Emulator::builder().rate_limits(RateLimits::trophy()).start().await?;
     let client = Client::builder()
         .api_key(emulator.admin_key())
         .base_url(emulator.base_url())
-        .rate_limits(trophy::RateLimits::trophy())
+        .rate_limits(RateLimits::trophy())
         .build()?;
     client
         .admin()

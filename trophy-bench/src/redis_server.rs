@@ -58,6 +58,18 @@ const PORT_TAKEN: &str = "Address already in use";
 /// How many ports a start tries when the port is ours to choose and each one is taken.
 const PORT_ATTEMPTS: usize = 5;
 
+/// Runs `start` (which picks its own free ports) again while it fails because a port was
+/// taken before `redis-server` bound it, [`PORT_ATTEMPTS`] times at most.
+fn retrying_taken_ports<T>(mut start: impl FnMut() -> Result<T, String>) -> Result<T, String> {
+    let mut attempt = 1;
+    loop {
+        match start() {
+            Err(e) if e.contains(PORT_TAKEN) && attempt < PORT_ATTEMPTS => attempt += 1,
+            result => return result,
+        }
+    }
+}
+
 impl RedisServer {
     /// Starts a server without persistence (`--save ''`, no AOF).
     pub fn start() -> Result<RedisServer, String> {
@@ -370,27 +382,17 @@ impl RedisServerBuilder {
     /// When the port is the harness's to choose and another process takes it before
     /// `redis-server` binds it, the start is tried again on a new port (5 ports at most).
     pub fn start(self) -> Result<RedisServer, String> {
-        if self.port.is_some() {
-            return self.start_on_port();
-        }
-        let mut attempt = 1;
-        loop {
-            match self.clone().port(free_port()?).start_on_port() {
-                Err(e) if e.contains(PORT_TAKEN) && attempt < PORT_ATTEMPTS => attempt += 1,
-                result => return result,
-            }
+        match self.port {
+            Some(port) => self.start_on(port),
+            None => retrying_taken_ports(|| self.clone().start_on(free_port()?)),
         }
     }
 
-    fn start_on_port(self) -> Result<RedisServer, String> {
+    fn start_on(self, port: u16) -> Result<RedisServer, String> {
         let acl = if self.acl.is_empty() {
             None
         } else {
             Some(acl_file(&self.acl)?)
-        };
-        let port = match self.port {
-            Some(port) => port,
-            None => free_port()?,
         };
         let dir = std::env::temp_dir().join(format!("trophy-redis-{}-{port}", std::process::id()));
         // A directory left by an earlier process with the same id would bring back its data.
@@ -820,13 +822,8 @@ impl RedisCluster {
         let count = masters * (1 + replicas_per_master);
         let mut nodes = Vec::with_capacity(count);
         while nodes.len() < count {
-            let mut attempt = 1;
-            let node = loop {
-                match RedisCluster::start_node(tls) {
-                    Err(e) if e.contains(PORT_TAKEN) && attempt < PORT_ATTEMPTS => attempt += 1,
-                    result => break result.map_err(|e| format!("starting cluster node {}: {e}", nodes.len()))?,
-                }
-            };
+            let node = retrying_taken_ports(|| RedisCluster::start_node(tls))
+                .map_err(|e| format!("starting cluster node {}: {e}", nodes.len()))?;
             nodes.push(node);
         }
         let cluster = RedisCluster {

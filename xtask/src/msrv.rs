@@ -26,15 +26,24 @@ fn version(s: &str) -> Result<(u64, u64, u64)> {
 /// A locked package: (name, version, rust-version).
 type Package = (String, String, String);
 
-/// The packages of a `cargo metadata` document that need a newer Rust than the workspace
-/// members declare: (declared, packages).
-fn too_new(meta: &Value) -> Result<(String, Vec<Package>)> {
+/// The workspace members' entries in a `cargo metadata` document's `packages`.
+pub(crate) fn member_packages(meta: &Value) -> Result<Vec<&Value>> {
     let members: BTreeSet<&str> = meta["workspace_members"]
         .as_array()
         .context("cargo metadata has no workspace_members")?
         .iter()
         .filter_map(Value::as_str)
         .collect();
+    let packages = meta["packages"].as_array().context("cargo metadata has no packages")?;
+    Ok(packages
+        .iter()
+        .filter(|p| p["id"].as_str().is_some_and(|id| members.contains(id)))
+        .collect())
+}
+
+/// The packages of a `cargo metadata` document that need a newer Rust than the workspace
+/// members declare: (declared, packages).
+fn too_new(meta: &Value) -> Result<(String, Vec<Package>)> {
     let resolved: BTreeSet<&str> = meta["resolve"]["nodes"]
         .as_array()
         .context("cargo metadata has no resolve graph")?
@@ -43,10 +52,7 @@ fn too_new(meta: &Value) -> Result<(String, Vec<Package>)> {
         .collect();
     let packages = meta["packages"].as_array().context("cargo metadata has no packages")?;
     let mut declared: Option<String> = None;
-    for p in packages
-        .iter()
-        .filter(|p| p["id"].as_str().is_some_and(|id| members.contains(id)))
-    {
+    for p in member_packages(meta)? {
         let name = p["name"].as_str().unwrap_or_default();
         let rv = p["rust_version"]
             .as_str()

@@ -27,16 +27,8 @@ fn cargo_home() -> Option<PathBuf> {
 
 /// `(name, version)` of each workspace member that may be published.
 fn publishable(meta: &Value) -> Result<Vec<(String, String)>> {
-    let members: Vec<&str> = meta["workspace_members"]
-        .as_array()
-        .context("cargo metadata has no workspace_members")?
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    let packages = meta["packages"].as_array().context("cargo metadata has no packages")?;
-    Ok(packages
-        .iter()
-        .filter(|p| p["id"].as_str().is_some_and(|id| members.contains(&id)))
+    Ok(crate::msrv::member_packages(meta)?
+        .into_iter()
         // `publish = false` shows as an empty list; absent (null) means any registry.
         .filter(|p| !p["publish"].as_array().is_some_and(Vec::is_empty))
         .filter_map(|p| Some((p["name"].as_str()?.to_string(), p["version"].as_str()?.to_string())))

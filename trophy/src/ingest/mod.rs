@@ -279,7 +279,7 @@ impl IngestBuilder {
             #[cfg(feature = "outbox")]
             Choice::Outbox(outbox) => Backend::Outbox(outbox::Outbox::open(self.client, outbox, config).await?),
             #[cfg(feature = "redis")]
-            Choice::Fleet(fleet) => Backend::Fleet(fleet::Producer::connect(*fleet).await?),
+            Choice::Fleet(fleet) => return Ingester::fleet_producer(*fleet).await,
         };
         Ok(Ingester { backend })
     }
